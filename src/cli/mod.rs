@@ -1,0 +1,75 @@
+//! The command line: clap definitions and dispatch. No logic of its own: each
+//! subcommand calls the piece of DESIGN.md that does the work and maps its errors
+//! to one line and an exit code (0 ok, 1 a check failed, 2 usage or environment).
+
+mod doctor;
+mod seed;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// perflab — a lab runner for the web API performance course.
+#[derive(Debug, Parser)]
+#[command(name = "perflab", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./perflab.toml if present).
+    #[arg(long, global = true, env = "PERFLAB_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the shop API in the foreground and print its URLs.
+    Serve(serve::ServeArgs),
+    /// Say what PostgreSQL and Redis perflab finds, and what to do about anything missing.
+    Doctor,
+    /// Load the catalog into the perflab database (reused when already there).
+    Seed(seed::SeedArgs),
+}
+
+/// Exit code for usage or environment errors.
+pub const EXIT_ENVIRONMENT: u8 = 2;
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("perflab: {e}");
+            return ExitCode::from(EXIT_ENVIRONMENT);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("perflab: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_ENVIRONMENT);
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(config, args).await,
+            Command::Doctor => doctor::run(&config).await,
+            Command::Seed(args) => seed::run(config, args).await,
+        }
+    })
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PERFLAB_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,12 @@
+//! perflab: a terminal lab runner for a one-day course on web API performance.
+//!
+//! The pieces follow `DESIGN.md`: `cli` parses commands and calls the others;
+//! `config` loads `perflab.toml` and the environment; `services` finds or starts
+//! PostgreSQL and Redis; `fixtures` seeds the catalog; `shop` is the live API the
+//! labs optimise. The load generator, labs, checks and TUI come in later issues.
+
+pub mod cli;
+pub mod config;
+pub mod fixtures;
+pub mod services;
+pub mod shop;

@@ -1,0 +1,1 @@
+//! The shop: the live e-commerce API the labs optimise.
