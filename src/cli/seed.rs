@@ -1,11 +1,15 @@
 //! `perflab seed`: load the catalog (reused when the marker matches).
 
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Args;
+use sqlx::PgPool;
 
+use super::EXIT_ENVIRONMENT;
 use crate::config::Config;
-use crate::fixtures::Scale;
+use crate::fixtures::{self, Scale, SeedOptions, SeedOutcome};
+use crate::services;
 
 #[derive(Debug, Args)]
 pub struct SeedArgs {
@@ -20,6 +24,50 @@ pub struct SeedArgs {
     pub force: bool,
 }
 
-pub async fn run(_config: Config, _args: SeedArgs) -> ExitCode {
-    ExitCode::SUCCESS
+pub async fn run(config: Config, args: SeedArgs) -> ExitCode {
+    let services = match services::start(&config).await {
+        Ok(services) => services,
+        Err(e) => {
+            eprintln!("perflab: {e}");
+            return ExitCode::from(EXIT_ENVIRONMENT);
+        }
+    };
+    let options = SeedOptions {
+        scale: args.scale.unwrap_or(config.fixtures.scale),
+        seed: args.seed.unwrap_or(config.fixtures.seed),
+        force: args.force,
+        progress: true,
+    };
+    let result = ensure_seeded(&services.postgres.url, &options).await;
+    services.shutdown().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("perflab: {e}");
+            ExitCode::from(EXIT_ENVIRONMENT)
+        }
+    }
+}
+
+/// Connects to the perflab database and makes sure the catalog is there,
+/// saying on stderr whether it was loaded or reused and how long it took.
+pub async fn ensure_seeded(database_url: &str, options: &SeedOptions) -> Result<(), String> {
+    let pool = PgPool::connect(database_url)
+        .await
+        .map_err(|e| format!("cannot connect to PostgreSQL to seed the catalog: {e}"))?;
+    let started = Instant::now();
+    let outcome = fixtures::seed(&pool, options).await;
+    pool.close().await;
+    let elapsed = started.elapsed();
+    match outcome.map_err(|e| e.to_string())? {
+        SeedOutcome::Reused => eprintln!(
+            "catalog `{}` (seed {}) already loaded: reused in {elapsed:.2?}",
+            options.scale, options.seed
+        ),
+        SeedOutcome::Seeded => eprintln!(
+            "catalog `{}` (seed {}) loaded in {elapsed:.2?}",
+            options.scale, options.seed
+        ),
+    }
+    Ok(())
 }

@@ -1,18 +1,111 @@
-//! `perflab serve`: the shop in the foreground.
+//! `perflab serve`: find or start the services, make sure the catalog is
+//! loaded, run the shop in the foreground until Ctrl-C or SIGTERM, then stop
+//! everything perflab started.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
+use super::EXIT_ENVIRONMENT;
 use crate::config::Config;
+use crate::fixtures::SeedOptions;
+use crate::services::{self, redis::RedisAvailability};
+use crate::shop::settings::{Preset, ShopSettings};
+use crate::shop::{self, ShopOptions};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Port for the public API (default 8000; 0 picks a free one).
     #[arg(long)]
     pub port: Option<u16>,
+    /// Settings file (TOML, e.g. workspace/shop.toml); overrides --preset.
+    #[arg(long)]
+    pub settings: Option<PathBuf>,
+    /// Starting settings: `baseline` (every optimisation off) or `optimized`.
+    #[arg(long, value_enum, default_value_t = Preset::Baseline)]
+    pub preset: Preset,
 }
 
-pub async fn run(_config: Config, _args: ServeArgs) -> ExitCode {
-    ExitCode::SUCCESS
+pub async fn run(config: Config, args: ServeArgs) -> ExitCode {
+    match serve(config, args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("perflab: {e}");
+            ExitCode::from(EXIT_ENVIRONMENT)
+        }
+    }
+}
+
+async fn serve(config: Config, args: ServeArgs) -> Result<(), String> {
+    let settings = match &args.settings {
+        Some(path) => ShopSettings::from_file(path)?,
+        None => ShopSettings::preset(args.preset),
+    };
+    let services = services::start(&config).await.map_err(|e| e.to_string())?;
+    let result = serve_on(&config, &args, settings, &services).await;
+    services.shutdown().await;
+    result
+}
+
+async fn serve_on(
+    config: &Config,
+    args: &ServeArgs,
+    settings: ShopSettings,
+    services: &services::Services,
+) -> Result<(), String> {
+    let seed = SeedOptions {
+        scale: config.fixtures.scale,
+        seed: config.fixtures.seed,
+        force: false,
+        progress: true,
+    };
+    super::seed::ensure_seeded(&services.postgres.url, &seed).await?;
+    let redis_url = match &services.redis {
+        RedisAvailability::Up(redis) => Some(redis.url.clone()),
+        RedisAvailability::Missing { reason } => {
+            eprintln!("Redis: {reason}. The shop runs without a cache.");
+            None
+        }
+    };
+    let shop = shop::start(ShopOptions {
+        database_url: services.postgres.url.clone(),
+        redis_url,
+        settings,
+        host: config.shop.host.clone(),
+        port: args.port.unwrap_or(config.shop.port),
+        control_port: config.shop.control_port,
+        jwt_secret: config.shop.jwt_secret.clone(),
+        state_dir: config.state_dir(),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    println!("shop        {}", shop.endpoint.url);
+    println!("health      {}/health", shop.endpoint.url);
+    println!(
+        "control     {} (token in {})",
+        shop.endpoint.control_url,
+        shop.endpoint_file.display()
+    );
+    println!("Press Ctrl-C to stop.");
+    wait_for_stop().await;
+    eprintln!("stopping…");
+    shop.shutdown().await;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM (the TUI stops its shop child with SIGTERM).
+async fn wait_for_stop() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

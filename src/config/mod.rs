@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// The whole configuration, after the file and the environment were applied.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub database: DatabaseConfig,
@@ -69,18 +69,6 @@ pub struct ShopConfig {
 pub struct FixturesConfig {
     pub scale: crate::fixtures::Scale,
     pub seed: u64,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            database: DatabaseConfig::default(),
-            redis: RedisConfig::default(),
-            shop: ShopConfig::default(),
-            fixtures: FixturesConfig::default(),
-            state_dir: None,
-        }
-    }
 }
 
 impl Default for DatabaseConfig {

@@ -1,1 +1,252 @@
-//! The shop: the live e-commerce API the labs optimise.
+//! The shop: the live e-commerce API the labs optimise, every optimisation a
+//! runtime setting.
+//!
+//! [`start`] binds the public API and the control API, writes the control token
+//! to the state directory, and returns a [`RunningShop`] whose
+//! [`shutdown`](RunningShop::shutdown) stops both gracefully. `perflab serve`
+//! and the tests use it the same way; the TUI runs `perflab serve` as a child
+//! process so the shop's memory and CPU are its own.
+//!
+//! The shop depends on `config`-free inputs ([`ShopOptions`]) so it can run
+//! against any database URL; it never imports the runner's pieces.
+
+pub mod auth;
+pub mod control;
+pub mod error;
+pub mod routes;
+pub mod settings;
+pub mod state;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgConnectOptions;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use self::settings::ShopSettings;
+use self::state::AppState;
+
+/// Everything the shop needs to run.
+#[derive(Debug, Clone)]
+pub struct ShopOptions {
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub settings: ShopSettings,
+    /// Public API address; port 0 picks a free one.
+    pub host: String,
+    pub port: u16,
+    /// Control API port on 127.0.0.1; 0 picks a free one.
+    pub control_port: u16,
+    pub jwt_secret: String,
+    /// Where the control token file goes.
+    pub state_dir: PathBuf,
+}
+
+/// Why the shop could not start, in one line with what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "port {port} on {host} is in use: stop the program using it, or pick another with --port (0 chooses a free one)"
+    )]
+    PortInUse { host: String, port: u16 },
+    #[error("cannot listen on {host}:{port}: {source}")]
+    Bind {
+        host: String,
+        port: u16,
+        source: std::io::Error,
+    },
+    #[error("invalid database URL: {0}")]
+    DatabaseUrl(sqlx::Error),
+    #[error("invalid Redis URL: {0}")]
+    RedisUrl(redis::RedisError),
+    #[error("invalid settings: {0}")]
+    Settings(String),
+    #[error("cannot write the control token under {path}: {source}")]
+    TokenFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot prepare authentication: {0}")]
+    Auth(String),
+}
+
+/// What a running shop publishes in the state directory so that the runner and
+/// the checks can find and control it (`shops/<port>.json`, mode 0600).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ShopEndpoint {
+    pub url: String,
+    pub control_url: String,
+    pub control_token: String,
+    pub pid: u32,
+}
+
+/// A shop serving in the background of this process.
+pub struct RunningShop {
+    pub addr: SocketAddr,
+    pub control_addr: SocketAddr,
+    pub endpoint: ShopEndpoint,
+    pub endpoint_file: PathBuf,
+    state: Arc<AppState>,
+    cancel: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Binds both listeners and starts serving.
+pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
+    options.settings.validate().map_err(StartError::Settings)?;
+    let connect: PgConnectOptions = options
+        .database_url
+        .parse()
+        .map_err(StartError::DatabaseUrl)?;
+    let redis = options
+        .redis_url
+        .as_deref()
+        .map(state::redis_connection)
+        .transpose()
+        .map_err(StartError::RedisUrl)?;
+    let keys = auth::Keys::new(&options.jwt_secret)
+        .await
+        .map_err(|e| StartError::Auth(e.to_string()))?;
+    let state = Arc::new(AppState {
+        db: store::Db::new(connect, &options.settings.database),
+        settings: ArcSwap::from_pointee(options.settings.clone()),
+        keys,
+        redis,
+    });
+
+    let public = bind(&options.host, options.port).await?;
+    let control = bind("127.0.0.1", options.control_port).await?;
+    let addr = local_addr(&public, &options.host, options.port)?;
+    let control_addr = local_addr(&control, "127.0.0.1", options.control_port)?;
+
+    let control_token = random_token();
+    let endpoint = ShopEndpoint {
+        url: format!("http://{addr}"),
+        control_url: format!("http://{control_addr}"),
+        control_token: control_token.clone(),
+        pid: std::process::id(),
+    };
+    let endpoint_file = write_endpoint(&options.state_dir, addr.port(), &endpoint)?;
+
+    let cancel = CancellationToken::new();
+    let tasks = vec![
+        serve(public, routes::router(Arc::clone(&state)), cancel.clone()),
+        serve(
+            control,
+            control::router(Arc::clone(&state), control_token),
+            cancel.clone(),
+        ),
+    ];
+    tracing::info!(url = %endpoint.url, control = %endpoint.control_url, "shop listening");
+    Ok(RunningShop {
+        addr,
+        control_addr,
+        endpoint,
+        endpoint_file,
+        state,
+        cancel,
+        tasks,
+    })
+}
+
+impl RunningShop {
+    /// Stops accepting, lets requests in flight finish, closes the pool and
+    /// removes the endpoint file.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.state.db.close().await;
+        let _ = std::fs::remove_file(&self.endpoint_file);
+    }
+
+    /// The public base URL, e.g. `http://127.0.0.1:8000`.
+    pub fn url(&self) -> &str {
+        &self.endpoint.url
+    }
+}
+
+fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    cancel: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { cancel.cancelled().await })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    })
+}
+
+async fn bind(host: &str, port: u16) -> Result<TcpListener, StartError> {
+    TcpListener::bind((host, port)).await.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            StartError::PortInUse {
+                host: host.to_string(),
+                port,
+            }
+        } else {
+            StartError::Bind {
+                host: host.to_string(),
+                port,
+                source,
+            }
+        }
+    })
+}
+
+fn local_addr(listener: &TcpListener, host: &str, port: u16) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|source| StartError::Bind {
+        host: host.to_string(),
+        port,
+        source,
+    })
+}
+
+/// 256 random bits, hex-encoded.
+fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `shops/<port>.json` atomically with owner-only permissions.
+fn write_endpoint(
+    state_dir: &Path,
+    port: u16,
+    endpoint: &ShopEndpoint,
+) -> Result<PathBuf, StartError> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = state_dir.join("shops");
+    let path = dir.join(format!("{port}.json"));
+    let io = |source| StartError::TokenFile {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let mut file = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(io)?;
+    let json = serde_json::to_vec_pretty(endpoint).map_err(|e| io(e.into()))?;
+    file.write_all(&json).map_err(io)?;
+    file.as_file().sync_all().map_err(io)?;
+    file.persist(&path).map_err(|e| io(e.error))?;
+    Ok(path)
+}
+
+/// Reads what a running shop published (used by the runner and the tests).
+pub fn read_endpoint(state_dir: &Path, port: u16) -> std::io::Result<ShopEndpoint> {
+    let text = std::fs::read(state_dir.join("shops").join(format!("{port}.json")))?;
+    serde_json::from_slice(&text).map_err(std::io::Error::other)
+}

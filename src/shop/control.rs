@@ -1,0 +1,145 @@
+//! The control API: how the runner, the TUI and the checks change a running
+//! shop. It listens on 127.0.0.1 only, on its own port, and every call needs
+//! `Authorization: Bearer <token>` with the random token the shop wrote to the
+//! state directory — so a student's browser or another user cannot flip it.
+//!
+//! - `GET /settings`, `PUT /settings` — the lab's switches, swapped at once.
+//! - `GET /indexes`, `POST /indexes/apply` (body: the SQL file), `POST /indexes/drop`.
+//! - `GET /explain/{query}` — `EXPLAIN (ANALYZE, FORMAT JSON)` of a lab query.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Serialize;
+
+use super::error::Error;
+use super::error::extract::{Json, Path, Query};
+use super::settings::ShopSettings;
+use super::state::AppState;
+use super::store::explain::{self, ExplainParams, LabQuery};
+use super::store::indexes::{self, IndexError, StudentIndex};
+
+/// The control router, guarded by `token`.
+pub fn router(state: Arc<AppState>, token: String) -> Router {
+    let token = Arc::new(token);
+    Router::new()
+        .route("/settings", get(get_settings).put(put_settings))
+        .route("/indexes", get(list_indexes))
+        .route("/indexes/apply", post(apply_indexes))
+        .route("/indexes/drop", post(drop_indexes))
+        .route("/explain/{query}", get(explain_query))
+        .fallback(|| async { Error::NotFound("control route".into()) })
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let token = Arc::clone(&token);
+            async move { authorize(&token, req, next).await }
+        }))
+        .with_state(state)
+}
+
+async fn authorize(token: &str, request: Request, next: Next) -> Response {
+    if bearer_matches(request.headers(), token) {
+        next.run(request).await
+    } else {
+        axum::response::IntoResponse::into_response(Error::Unauthorized(
+            "the control API needs the token from the state directory",
+        ))
+    }
+}
+
+/// Compares in constant time, so the token cannot be guessed byte by byte.
+fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+async fn get_settings(State(state): State<Arc<AppState>>) -> Json<ShopSettings> {
+    Json((*state.settings()).clone())
+}
+
+async fn put_settings(
+    State(state): State<Arc<AppState>>,
+    Json(settings): Json<ShopSettings>,
+) -> Result<Json<ShopSettings>, Error> {
+    settings.validate().map_err(Error::Unprocessable)?;
+    state.apply_settings(settings.clone());
+    tracing::info!(?settings, "settings replaced");
+    Ok(Json(settings))
+}
+
+#[derive(Debug, Serialize)]
+struct Indexes {
+    indexes: Vec<StudentIndex>,
+}
+
+async fn list_indexes(State(state): State<Arc<AppState>>) -> Result<Json<Indexes>, Error> {
+    let indexes = indexes::list(&state.db.pool()).await?;
+    Ok(Json(Indexes { indexes }))
+}
+
+async fn apply_indexes(
+    State(state): State<Arc<AppState>>,
+    sql: String,
+) -> Result<Json<Indexes>, Error> {
+    if sql.trim().is_empty() {
+        return Err(Error::Unprocessable("the index SQL is empty".into()));
+    }
+    match indexes::apply(&state.db.pool(), &sql).await {
+        Ok(indexes) => Ok(Json(Indexes { indexes })),
+        // PostgreSQL's own message is what the student needs to fix the file.
+        Err(IndexError::Rejected { message }) => Err(Error::Unprocessable(message)),
+        Err(IndexError::Database(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Dropped {
+    dropped: Vec<String>,
+}
+
+async fn drop_indexes(State(state): State<Arc<AppState>>) -> Result<Json<Dropped>, Error> {
+    let dropped = indexes::drop_all(&state.db.pool()).await?;
+    Ok(Json(Dropped { dropped }))
+}
+
+async fn explain_query(
+    State(state): State<Arc<AppState>>,
+    Path(query): Path<LabQuery>,
+    Query(params): Query<ExplainParams>,
+) -> Result<Json<serde_json::Value>, Error> {
+    Ok(Json(
+        explain::explain(&state.db.pool(), query, &params).await?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_must_match_exactly() {
+        let mut headers = HeaderMap::new();
+        assert!(!bearer_matches(&headers, "abc"));
+        headers.insert(header::AUTHORIZATION, "Bearer abd".parse().unwrap());
+        assert!(!bearer_matches(&headers, "abc"));
+        headers.insert(header::AUTHORIZATION, "Bearer abcd".parse().unwrap());
+        assert!(!bearer_matches(&headers, "abc"));
+        headers.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert!(bearer_matches(&headers, "abc"));
+    }
+}

@@ -1,0 +1,92 @@
+//! `GET /health`: whether the database and the cache answer, and how fast.
+//! 200 when the shop can serve (the cache is optional), 503 when the database
+//! does not answer.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use crate::shop::error::extract::Json;
+use crate::shop::state::AppState;
+
+/// A health probe never waits longer than this on a dependency.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/health", get(health))
+}
+
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    database: Dependency,
+    cache: Dependency,
+}
+
+#[derive(Debug, Serialize)]
+struct Dependency {
+    /// `up`, `down`, or `disabled` (no Redis configured).
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backend: Option<&'static str>,
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let (database, cache) = tokio::join!(probe_database(&state), probe_cache(&state));
+    let (code, status) = match (database.status, cache.status) {
+        ("up", "up") => (StatusCode::OK, "ok"),
+        ("up", _) => (StatusCode::OK, "degraded"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "down"),
+    };
+    (
+        code,
+        Json(Health {
+            status,
+            database,
+            cache,
+        }),
+    )
+        .into_response()
+}
+
+async fn probe_database(state: &AppState) -> Dependency {
+    let pool = state.db.pool();
+    let started = Instant::now();
+    crate::shop::store::count_query();
+    let ping = tokio::time::timeout(PROBE_TIMEOUT, sqlx::query("SELECT 1").execute(&*pool)).await;
+    timed(matches!(ping, Ok(Ok(_))), started, Some("postgres"))
+}
+
+async fn probe_cache(state: &AppState) -> Dependency {
+    let Some(redis) = &state.redis else {
+        return Dependency {
+            status: "disabled",
+            latency_ms: None,
+            backend: None,
+        };
+    };
+    let mut redis = redis.clone();
+    let started = Instant::now();
+    let ping = tokio::time::timeout(
+        PROBE_TIMEOUT,
+        redis::cmd("PING").query_async::<String>(&mut redis),
+    )
+    .await;
+    timed(matches!(ping, Ok(Ok(_))), started, Some("redis"))
+}
+
+fn timed(up: bool, started: Instant, backend: Option<&'static str>) -> Dependency {
+    Dependency {
+        status: if up { "up" } else { "down" },
+        latency_ms: up.then(|| (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0),
+        backend,
+    }
+}

@@ -1,0 +1,96 @@
+//! The public API's router: one module per resource, each with its handlers,
+//! plus the middleware every response passes through (`X-Query-Count`).
+//! The contract is DESIGN.md's; every check speaks to it.
+
+mod auth;
+mod health;
+mod orders;
+mod products;
+mod reports;
+mod users;
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+
+use super::error::Error;
+use super::state::AppState;
+use super::store::QUERY_COUNT;
+
+/// The shop's public router.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .merge(products::routes())
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(orders::routes())
+        .merge(reports::routes())
+        .merge(health::routes())
+        .fallback(|| async { Error::NotFound("route".into()) })
+        .layer(middleware::from_fn(count_queries))
+        .with_state(state)
+}
+
+/// Scopes a query counter to the request and reports it as `X-Query-Count`.
+async fn count_queries(request: Request, next: Next) -> Response {
+    QUERY_COUNT
+        .scope(Cell::new(0), async move {
+            let mut response = next.run(request).await;
+            let count = QUERY_COUNT.with(Cell::get);
+            response
+                .headers_mut()
+                .insert("x-query-count", HeaderValue::from(count));
+            response
+        })
+        .await
+}
+
+/// `?page=&per_page=` with the course's defaults and a ceiling.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(default)]
+pub struct Page {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self {
+            page: 1,
+            per_page: 20,
+        }
+    }
+}
+
+impl Page {
+    pub const MAX_PER_PAGE: i64 = 100;
+
+    /// `(limit, offset)`, or 422 when out of range.
+    pub fn limit_offset(self) -> Result<(i64, i64), Error> {
+        if !(1..=Self::MAX_PER_PAGE).contains(&self.per_page) {
+            return Err(Error::Unprocessable(format!(
+                "per_page must be between 1 and {}",
+                Self::MAX_PER_PAGE
+            )));
+        }
+        if !(1..=100_000).contains(&self.page) {
+            return Err(Error::Unprocessable(
+                "page must be between 1 and 100000".into(),
+            ));
+        }
+        Ok((self.per_page, (self.page - 1) * self.per_page))
+    }
+}
+
+/// A page of results.
+#[derive(Debug, serde::Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub page: i64,
+    pub per_page: i64,
+}

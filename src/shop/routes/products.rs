@@ -1,0 +1,209 @@
+//! `/products`, `/products/{id}`, `/products/search`, `/products/export`,
+//! `/categories`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use futures::StreamExt;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::{Page, Paged};
+use crate::shop::auth::Admin;
+use crate::shop::error::Error;
+use crate::shop::error::extract::{Json, Path, Query};
+use crate::shop::settings::ExportMode;
+use crate::shop::state::AppState;
+use crate::shop::store::products::{self, Category, NewProduct, Product, ProductUpdate, Sort};
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/products", get(list).post(create))
+        .route("/products/search", get(search))
+        .route("/products/export", get(export))
+        .route("/products/{id}", get(detail).put(update))
+        .route("/categories", get(categories))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    category: Option<i64>,
+    #[serde(default)]
+    sort: Sort,
+    #[serde(flatten)]
+    page: Page,
+}
+
+async fn list(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Paged<Product>>, Error> {
+    let (limit, offset) = query.page.limit_offset()?;
+    let items = products::list(&state.db.pool(), query.category, query.sort, limit, offset).await?;
+    Ok(Json(Paged {
+        items,
+        page: query.page.page,
+        per_page: query.page.per_page,
+    }))
+}
+
+async fn detail(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<Product>, Error> {
+    products::get(&state.db.pool(), id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Error::NotFound(format!("product {id}")))
+}
+
+async fn create(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Json(new): Json<NewProduct>,
+) -> Result<Response, Error> {
+    validate_text("name", &new.name)?;
+    validate_price(new.price)?;
+    validate_stock(new.stock)?;
+    let product = products::create(&state.db.pool(), &new).await?;
+    let location = format!("/products/{}", product.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(product),
+    )
+        .into_response())
+}
+
+async fn update(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Path(id): Path<i64>,
+    Json(change): Json<ProductUpdate>,
+) -> Result<Json<Product>, Error> {
+    if let Some(name) = &change.name {
+        validate_text("name", name)?;
+    }
+    if let Some(price) = change.price {
+        validate_price(price)?;
+    }
+    if let Some(stock) = change.stock {
+        validate_stock(stock)?;
+    }
+    products::update(&state.db.pool(), id, &change)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Error::NotFound(format!("product {id}")))
+}
+
+fn validate_text(field: &str, value: &str) -> Result<(), Error> {
+    if value.trim().is_empty() || value.len() > 200 {
+        return Err(Error::Unprocessable(format!(
+            "{field} must be 1 to 200 characters"
+        )));
+    }
+    Ok(())
+}
+
+fn validate_price(price: Decimal) -> Result<(), Error> {
+    // numeric(10, 2): at most 8 digits before the point, 2 after.
+    if price.is_sign_negative() || price.scale() > 2 || price >= Decimal::from(100_000_000) {
+        return Err(Error::Unprocessable(
+            "price must be between 0 and 99999999.99 with at most 2 decimals".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_stock(stock: i32) -> Result<(), Error> {
+    if stock < 0 {
+        return Err(Error::Unprocessable("stock cannot be negative".into()));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default = "default_search_limit")]
+    limit: i64,
+}
+
+fn default_search_limit() -> i64 {
+    20
+}
+
+async fn search(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<Vec<Product>>, Error> {
+    let q = query.q.trim();
+    if q.chars().count() < 2 || q.len() > 100 {
+        return Err(Error::Unprocessable("q must be 2 to 100 characters".into()));
+    }
+    if !(1..=100).contains(&query.limit) {
+        return Err(Error::Unprocessable(
+            "limit must be between 1 and 100".into(),
+        ));
+    }
+    Ok(Json(
+        products::search(&state.db.pool(), q, query.limit).await?,
+    ))
+}
+
+async fn categories(State(state): State<Arc<AppState>>) -> Result<Json<Vec<Category>>, Error> {
+    Ok(Json(products::categories(&state.db.pool()).await?))
+}
+
+/// The whole catalog as one JSON array, built in memory or streamed row by row
+/// according to `export.mode`. Both send the same bytes.
+async fn export(State(state): State<Arc<AppState>>) -> Result<Response, Error> {
+    let pool = state.db.pool();
+    let body = match state.settings().export.mode {
+        ExportMode::Buffered => {
+            let all = products::export_all(&pool).await?;
+            let bytes = serde_json::to_vec(&all).map_err(|e| Error::Internal(e.to_string()))?;
+            Body::from(bytes)
+        }
+        ExportMode::Streamed => {
+            Body::from_stream(json_array(products::export_stream((*pool).clone())))
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Frames a stream of rows as a JSON array: `[`, rows separated by commas, `]`.
+/// A database error mid-stream ends the body with an error, so the client sees
+/// a broken response rather than a silently truncated catalog.
+fn json_array(
+    rows: futures::stream::BoxStream<'static, sqlx::Result<Product>>,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    let open = futures::stream::once(async { Ok(Bytes::from_static(b"[")) });
+    // Rows that are already there are sent together: one chunk per row would
+    // cost a write and chunk framing per product.
+    let mut first = true;
+    let body = rows.ready_chunks(256).map(move |batch| {
+        let mut chunk = Vec::with_capacity(batch.len() * 256);
+        for row in batch {
+            let product = row.map_err(|e| {
+                tracing::error!(error = %e, "export stream failed");
+                std::io::Error::other("export failed")
+            })?;
+            if !first {
+                chunk.push(b',');
+            }
+            first = false;
+            serde_json::to_writer(&mut chunk, &product).map_err(std::io::Error::other)?;
+        }
+        Ok(Bytes::from(chunk))
+    });
+    let close = futures::stream::once(async { Ok(Bytes::from_static(b"]")) });
+    open.chain(body).chain(close)
+}

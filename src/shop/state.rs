@@ -1,0 +1,52 @@
+//! The state every handler receives (`State<Arc<AppState>>`): the database, the
+//! live settings, the signing keys and the Redis connection. Passed, never global.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+
+use super::auth::Keys;
+use super::settings::ShopSettings;
+use super::store::Db;
+
+/// Shared by every request of one shop instance.
+pub struct AppState {
+    pub db: Db,
+    /// Swapped whole by the control API; readers take a snapshot per request.
+    pub settings: ArcSwap<ShopSettings>,
+    pub keys: Keys,
+    /// Present when a Redis URL was given. The caching issue builds its cache
+    /// on it; for now `/health` reports whether it answers.
+    pub redis: Option<redis::aio::ConnectionManager>,
+}
+
+impl AppState {
+    /// The settings in force for this request.
+    pub fn settings(&self) -> Arc<ShopSettings> {
+        self.settings.load_full()
+    }
+
+    /// Replaces the settings, resizing the pool when its switches changed.
+    pub fn apply_settings(&self, new: ShopSettings) {
+        let old = self.settings.swap(Arc::new(new.clone()));
+        if old.database.pool_size != new.database.pool_size
+            || old.database.acquire_timeout != new.database.acquire_timeout
+        {
+            self.db.resize(&new.database);
+        }
+    }
+}
+
+/// A Redis connection that reconnects by itself and fails fast while Redis is
+/// down, so a dead Redis costs milliseconds, not seconds (see CRATES.md: the
+/// defaults block ~9 s per command during an outage).
+pub fn redis_connection(url: &str) -> Result<redis::aio::ConnectionManager, redis::RedisError> {
+    let client = redis::Client::open(url)?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(200))
+        .set_connection_timeout(Some(Duration::from_millis(100)))
+        .set_response_timeout(Some(Duration::from_millis(100)));
+    redis::aio::ConnectionManager::new_lazy_with_config(client, config)
+}

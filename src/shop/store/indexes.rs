@@ -1,0 +1,108 @@
+//! The student's indexes: applying `workspace/indexes.sql` and dropping it again.
+//!
+//! The catalog starts with primary keys and foreign keys only, so every index
+//! that does not back a constraint on the shop's tables is the student's. Apply
+//! runs the whole file in one transaction: bad SQL changes nothing and the
+//! student reads PostgreSQL's own message.
+
+use serde::Serialize;
+use sqlx::{Executor, PgPool};
+
+/// The shop's tables, the only ones perflab looks at or drops indexes from.
+pub const SHOP_TABLES: [&str; 5] = ["categories", "products", "users", "orders", "order_items"];
+
+/// A secondary index on a shop table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct StudentIndex {
+    pub name: String,
+    pub table: String,
+    pub definition: String,
+}
+
+/// PostgreSQL refused the student's SQL.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// PostgreSQL's own words, with its SQLSTATE and, when it gives one, the
+    /// position in the file.
+    #[error("{message}")]
+    Rejected { message: String },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Secondary indexes (not backing a primary key, unique or exclusion
+/// constraint) on the shop's tables.
+pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<StudentIndex>> {
+    sqlx::query_as(
+        "SELECT i.relname AS name, t.relname AS \"table\", pg_get_indexdef(i.oid) AS definition \
+         FROM pg_index x \
+         JOIN pg_class i ON i.oid = x.indexrelid \
+         JOIN pg_class t ON t.oid = x.indrelid \
+         JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = current_schema() AND t.relname = ANY($1) \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) \
+         ORDER BY t.relname, i.relname",
+    )
+    .bind(SHOP_TABLES.as_slice())
+    .fetch_all(pool)
+    .await
+}
+
+/// Runs the student's SQL in one transaction and returns the indexes that now
+/// exist. On error nothing is changed and the error carries PostgreSQL's message.
+pub async fn apply(pool: &PgPool, sql: &str) -> Result<Vec<StudentIndex>, IndexError> {
+    let mut tx = pool.begin().await?;
+    // The student's file is the point of this call, so it is run as written;
+    // the simple query protocol allows several statements in one file.
+    let result = tx
+        .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())))
+        .await;
+    if let Err(error) = result {
+        // Dropping `tx` rolls back; say it explicitly for the reader.
+        tx.rollback().await?;
+        return Err(rejected(error));
+    }
+    tx.commit().await?;
+    // Fresh statistics so the planner judges the new indexes on real numbers.
+    sqlx::query("ANALYZE products, orders, order_items, users, categories")
+        .execute(pool)
+        .await?;
+    Ok(list(pool).await?)
+}
+
+/// Drops every student index; returns their names.
+pub async fn drop_all(pool: &PgPool) -> sqlx::Result<Vec<String>> {
+    let indexes = list(pool).await?;
+    for index in &indexes {
+        let statement = format!("DROP INDEX IF EXISTS {}", quote_ident(&index.name));
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(pool)
+            .await?;
+    }
+    Ok(indexes.into_iter().map(|i| i.name).collect())
+}
+
+fn rejected(error: sqlx::Error) -> IndexError {
+    match error {
+        sqlx::Error::Database(db) => {
+            let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+            let mut message = format!("ERROR: {}", db.message());
+            if let Some(pg) = pg {
+                message = format!("ERROR {}: {}", pg.code(), pg.message());
+                if let Some(detail) = pg.detail() {
+                    message.push_str(&format!(" (DETAIL: {detail})"));
+                }
+                if let Some(hint) = pg.hint() {
+                    message.push_str(&format!(" (HINT: {hint})"));
+                }
+            }
+            IndexError::Rejected { message }
+        }
+        other => IndexError::Database(other),
+    }
+}
+
+/// Quotes an identifier the way PostgreSQL does (`"a""b"`).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

@@ -1,0 +1,257 @@
+//! Products and categories: listing (filter, sort, page), detail, search,
+//! create, update, export.
+//!
+//! Each listing variant is its own static SQL string rather than one query with
+//! `($1 IS NULL OR category_id = $1)`: that catch-all form hides the filter from
+//! the planner, and lab 2.1 is precisely about the planner using the student's
+//! index for `WHERE category_id = $1 ORDER BY price`.
+
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+
+use super::count_query;
+
+/// A product as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Product {
+    pub id: i64,
+    pub category_id: i64,
+    pub name: String,
+    pub description: String,
+    pub price: Decimal,
+    pub stock: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A category with how many products it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Category {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub product_count: i64,
+}
+
+/// Orderings of `GET /products?sort=`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum Sort {
+    #[default]
+    #[serde(rename = "id")]
+    Id,
+    #[serde(rename = "price")]
+    PriceAsc,
+    #[serde(rename = "-price")]
+    PriceDesc,
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "newest")]
+    Newest,
+}
+
+/// The fields of a new product.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProduct {
+    pub category_id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub price: Decimal,
+    pub stock: i32,
+}
+
+/// The fields a product update may change; absent fields keep their value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductUpdate {
+    pub category_id: Option<i64>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub price: Option<Decimal>,
+    pub stock: Option<i32>,
+}
+
+macro_rules! select_products {
+    () => {
+        "SELECT id, category_id, name, description, price, stock, created_at, updated_at FROM products"
+    };
+}
+
+/// The SQL of one listing variant (also what `EXPLAIN` runs for lab 2.1).
+pub fn listing_sql(by_category: bool, sort: Sort) -> &'static str {
+    macro_rules! variant {
+        ($order:literal) => {
+            if by_category {
+                concat!(
+                    select_products!(),
+                    " WHERE category_id = $1 ORDER BY ",
+                    $order,
+                    " LIMIT $2 OFFSET $3"
+                )
+            } else {
+                concat!(
+                    select_products!(),
+                    " ORDER BY ",
+                    $order,
+                    " LIMIT $1 OFFSET $2"
+                )
+            }
+        };
+    }
+    match sort {
+        Sort::Id => variant!("id"),
+        Sort::PriceAsc => variant!("price, id"),
+        Sort::PriceDesc => variant!("price DESC, id"),
+        Sort::Name => variant!("name, id"),
+        Sort::Newest => variant!("created_at DESC, id"),
+    }
+}
+
+/// One page of products, optionally of one category.
+pub async fn list(
+    pool: &PgPool,
+    category: Option<i64>,
+    sort: Sort,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<Product>> {
+    count_query();
+    let query = sqlx::query_as(listing_sql(category.is_some(), sort));
+    let query = match category {
+        Some(category) => query.bind(category),
+        None => query,
+    };
+    query.bind(limit).bind(offset).fetch_all(pool).await
+}
+
+pub async fn get(pool: &PgPool, id: i64) -> sqlx::Result<Option<Product>> {
+    count_query();
+    sqlx::query_as(concat!(select_products!(), " WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The search the course writes first: `ILIKE '%q%'`, on purpose. Without a
+/// trigram index it reads every product; lab 2.2 adds one.
+pub const SEARCH_SQL: &str = concat!(
+    select_products!(),
+    " WHERE name ILIKE $1 ORDER BY name, id LIMIT $2"
+);
+
+/// `%q%`, with the user's own `%`, `_` and `\` taken literally.
+pub fn contains_pattern(q: &str) -> String {
+    let mut pattern = String::with_capacity(q.len() + 2);
+    pattern.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+pub async fn search(pool: &PgPool, q: &str, limit: i64) -> sqlx::Result<Vec<Product>> {
+    count_query();
+    sqlx::query_as(SEARCH_SQL)
+        .bind(contains_pattern(q))
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn create(pool: &PgPool, new: &NewProduct) -> sqlx::Result<Product> {
+    count_query();
+    sqlx::query_as(
+        "INSERT INTO products (category_id, name, description, price, stock) \
+         VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, category_id, name, description, price, stock, created_at, updated_at",
+    )
+    .bind(new.category_id)
+    .bind(&new.name)
+    .bind(&new.description)
+    .bind(new.price)
+    .bind(new.stock)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn update(
+    pool: &PgPool,
+    id: i64,
+    change: &ProductUpdate,
+) -> sqlx::Result<Option<Product>> {
+    count_query();
+    sqlx::query_as(
+        "UPDATE products SET \
+           category_id = COALESCE($2, category_id), name = COALESCE($3, name), \
+           description = COALESCE($4, description), price = COALESCE($5, price), \
+           stock = COALESCE($6, stock), updated_at = now() \
+         WHERE id = $1 \
+         RETURNING id, category_id, name, description, price, stock, created_at, updated_at",
+    )
+    .bind(id)
+    .bind(change.category_id)
+    .bind(&change.name)
+    .bind(&change.description)
+    .bind(change.price)
+    .bind(change.stock)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Every category with its product count, in one grouped join.
+pub async fn categories(pool: &PgPool) -> sqlx::Result<Vec<Category>> {
+    count_query();
+    sqlx::query_as(
+        "SELECT c.id, c.name, c.slug, count(p.id) AS product_count \
+         FROM categories c LEFT JOIN products p ON p.category_id = c.id \
+         GROUP BY c.id ORDER BY c.name, c.id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+const EXPORT_SQL: &str = concat!(select_products!(), " ORDER BY id");
+
+/// The whole catalog in memory: what the memory lab starts from.
+pub async fn export_all(pool: &PgPool) -> sqlx::Result<Vec<Product>> {
+    count_query();
+    sqlx::query_as(EXPORT_SQL).fetch_all(pool).await
+}
+
+/// The whole catalog as a stream of rows, read as the client consumes it.
+pub fn export_stream(pool: PgPool) -> BoxStream<'static, sqlx::Result<Product>> {
+    count_query();
+    Box::pin(async_stream::try_stream! {
+        let mut rows = sqlx::query_as::<_, Product>(EXPORT_SQL).fetch(&pool);
+        while let Some(product) = futures::TryStreamExt::try_next(&mut rows).await? {
+            yield product;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_escapes_wildcards() {
+        assert_eq!(contains_pattern("keyboard"), "%keyboard%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn listing_variants_filter_only_when_asked() {
+        assert!(
+            listing_sql(true, Sort::PriceAsc).contains("WHERE category_id = $1 ORDER BY price, id")
+        );
+        assert!(!listing_sql(false, Sort::PriceAsc).contains("WHERE"));
+    }
+}

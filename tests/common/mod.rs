@@ -1,0 +1,223 @@
+//! Shared by the integration tests: a shop started in-process against the real
+//! local PostgreSQL (and Redis), on a database of its own seeded at `small`
+//! scale, and a few HTTP helpers.
+//!
+//! Each test binary gets its own database (`perflab_test_<name>`), reseeded
+//! once per run so every run starts from the same catalog; tests inside one
+//! binary share it and keep out of each other's way by touching distinct rows.
+
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use perflab::config::Config;
+use perflab::fixtures::{self, Scale, SeedOptions};
+use perflab::shop::settings::ShopSettings;
+use perflab::shop::{self, RunningShop, ShopOptions};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// The database URL for this test binary, created and seeded once per run.
+pub fn database_url(name: &str) -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let name = format!("perflab_test_{name}");
+        // Seeding runs on a runtime of its own: each #[tokio::test] has its own
+        // runtime, and a pool must not outlive the runtime that made it.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            runtime.block_on(prepare_database(name))
+        })
+        .join()
+        .expect("seeding thread panicked")
+    })
+    .clone()
+}
+
+async fn prepare_database(name: String) -> String {
+    let mut config = Config::default();
+    config.database.name = name;
+    config.database.scratch = false;
+    config.redis.scratch = false;
+    config.state_dir = Some(std::env::temp_dir().join("perflab-tests-state"));
+    let services = perflab::services::start(&config)
+        .await
+        .expect("the local PostgreSQL must be running for the integration tests");
+    let url = services.postgres.url.clone();
+    let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+    let options = SeedOptions {
+        scale: Scale::Small,
+        seed: 7,
+        force: true,
+        progress: false,
+    };
+    fixtures::seed(&pool, &options).await.expect("seed");
+    pool.close().await;
+    services.shutdown().await;
+    url
+}
+
+/// A shop on a free port, with its client.
+pub struct TestShop {
+    pub shop: RunningShop,
+    pub http: reqwest::Client,
+    pub state_dir: tempfile::TempDir,
+}
+
+impl TestShop {
+    pub async fn start(db: &str, settings: ShopSettings) -> Self {
+        Self::start_with_redis(db, settings, None).await
+    }
+
+    pub async fn start_with_redis(
+        db: &str,
+        settings: ShopSettings,
+        redis_url: Option<String>,
+    ) -> Self {
+        Self::start_with(db, settings, redis_url, "test-secret").await
+    }
+
+    /// A shop signing with another JWT secret (tokens must not cross).
+    pub async fn start_with_secret(db: &str, secret: &str) -> Self {
+        Self::start_with(db, ShopSettings::default(), None, secret).await
+    }
+
+    async fn start_with(
+        db: &str,
+        settings: ShopSettings,
+        redis_url: Option<String>,
+        jwt_secret: &str,
+    ) -> Self {
+        let state_dir = tempfile::tempdir().expect("tempdir");
+        let shop = shop::start(ShopOptions {
+            database_url: database_url(db),
+            redis_url,
+            settings,
+            host: "127.0.0.1".into(),
+            port: 0,
+            control_port: 0,
+            jwt_secret: jwt_secret.into(),
+            state_dir: state_dir.path().to_path_buf(),
+        })
+        .await
+        .expect("shop starts");
+        Self {
+            shop,
+            http: reqwest::Client::new(),
+            state_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.shop.endpoint.url)
+    }
+
+    pub fn control(&self, path: &str) -> String {
+        format!("{}{path}", self.shop.endpoint.control_url)
+    }
+
+    pub fn control_token(&self) -> &str {
+        &self.shop.endpoint.control_token
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Logs in and returns the bearer token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(response.status(), StatusCode::OK, "login as {email}");
+        let body: Value = response.json().await.expect("login json");
+        body["access_token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn admin(&self) -> String {
+        self.login(
+            fixtures::users::ADMIN_EMAIL,
+            fixtures::users::ADMIN_PASSWORD,
+        )
+        .await
+    }
+
+    pub async fn customer(&self, id: i64) -> String {
+        let (email, password) = fixtures::users::credentials(id);
+        self.login(&email, password).await
+    }
+
+    /// Replaces the shop's settings through the control API.
+    pub async fn put_settings(&self, settings: &ShopSettings) {
+        let response = self
+            .http
+            .put(self.control("/settings"))
+            .bearer_auth(self.control_token())
+            .json(settings)
+            .send()
+            .await
+            .expect("control request");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{:?}",
+            response.text().await
+        );
+    }
+
+    pub async fn stop(self) {
+        self.shop.shutdown().await;
+    }
+}
+
+/// Asserts a problem document with `status` and returns it.
+pub async fn problem(response: reqwest::Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem json");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    body
+}
+
+/// The number the shop reported in `X-Query-Count`.
+pub fn query_count(response: &reqwest::Response) -> u32 {
+    response.headers()["x-query-count"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("a number")
+}
+
+/// Polls `condition` until it holds or `timeout` passes; panics with `what`.
+pub async fn wait_until<F, Fut>(timeout: Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !condition().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
