@@ -61,13 +61,21 @@ pub struct Page {
 impl Default for Page {
     fn default() -> Self {
         Self {
-            page: 1,
-            per_page: 20,
+            page: Self::first(),
+            per_page: Self::default_per_page(),
         }
     }
 }
 
 impl Page {
+    pub fn first() -> i64 {
+        1
+    }
+
+    pub fn default_per_page() -> i64 {
+        20
+    }
+
     pub const MAX_PER_PAGE: i64 = 100;
 
     /// `(limit, offset)`, or 422 when out of range.

@@ -31,25 +31,34 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/categories", get(categories))
 }
 
+/// `Page`'s fields are repeated rather than `#[serde(flatten)]`ed: flattening
+/// makes serde_urlencoded hand every value over as a string, so `per_page=5`
+/// would fail to parse as a number (serde-rs/serde#1183).
 #[derive(Debug, Deserialize)]
 struct ListQuery {
     category: Option<i64>,
     #[serde(default)]
     sort: Sort,
-    #[serde(flatten)]
-    page: Page,
+    #[serde(default = "Page::first")]
+    page: i64,
+    #[serde(default = "Page::default_per_page")]
+    per_page: i64,
 }
 
 async fn list(
     State(state): State<Arc<AppState>>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Paged<Product>>, Error> {
-    let (limit, offset) = query.page.limit_offset()?;
+    let page = Page {
+        page: query.page,
+        per_page: query.per_page,
+    };
+    let (limit, offset) = page.limit_offset()?;
     let items = products::list(&state.db.pool(), query.category, query.sort, limit, offset).await?;
     Ok(Json(Paged {
         items,
-        page: query.page.page,
-        per_page: query.page.per_page,
+        page: page.page,
+        per_page: page.per_page,
     }))
 }
 
