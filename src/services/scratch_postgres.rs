@@ -35,6 +35,8 @@ const OWNER_FILE: &str = "perflab.pid";
 const SUPERUSER: &str = "postgres";
 /// How many free ports to try when another process takes ours first.
 const PORT_ATTEMPTS: usize = 3;
+/// How long an orphaned scratch server gets to stop before its directory is left for next time.
+const ORPHAN_STOP_BOUND: Duration = Duration::from_secs(10);
 
 /// The server binaries a scratch cluster is started from.
 #[derive(Debug, Clone)]
@@ -453,7 +455,8 @@ fn tail(text: &str) -> String {
 }
 
 /// Removes scratch clusters left by a perflab that was killed: their owner is
-/// gone and so is their server. Blocking. Returns what was removed.
+/// gone (a server still running there is stopped first). Blocking. Returns
+/// what was removed.
 pub fn remove_stale(state_dir: &Path) -> Vec<PathBuf> {
     let bases = [std::env::temp_dir(), state_dir.join("scratch")];
     let mut removed = Vec::new();
@@ -472,25 +475,51 @@ pub fn remove_stale(state_dir: &Path) -> Vec<PathBuf> {
     removed
 }
 
-/// A directory is stale when its owner is dead and its server (if any) too.
-/// Without an owner file (a crash mid-creation, or one being created right now)
-/// it is stale only once it is a minute old.
+/// A directory is stale when its owner is dead. A server still running there
+/// (perflab was SIGKILLed, so nothing stopped it) is stopped first.
 fn is_stale(dir: &Path) -> bool {
-    match read_pid(&dir.join(OWNER_FILE)) {
-        Some(owner) if alive(owner) => return false,
-        Some(_) => {}
-        None => {
-            let age = std::fs::metadata(dir)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok());
-            if age.is_none_or(|age| age < Duration::from_secs(60)) {
-                return false;
-            }
-        }
+    if !owner_gone(dir) {
+        return false;
     }
     // postmaster.pid's first line is the server's pid.
-    read_pid(&dir.join("data/postmaster.pid")).is_none_or(|server| !alive(server))
+    match read_pid(&dir.join("data/postmaster.pid")) {
+        Some(server) if alive(server) => stop_orphan(server, dir),
+        _ => true,
+    }
+}
+
+/// Without an owner file (a crash mid-creation, or one being created right
+/// now) the owner counts as gone only once the directory is a minute old.
+fn owner_gone(dir: &Path) -> bool {
+    if let Some(owner) = read_pid(&dir.join(OWNER_FILE)) {
+        return !alive(owner);
+    }
+    let age = std::fs::metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok());
+    age.is_some_and(|age| age >= Duration::from_secs(60))
+}
+
+/// Fast-shuts-down an orphaned server; true once it is gone. The pid is only
+/// trusted if its command line names this directory: pids get reused, and a
+/// reused pid means our server is long gone.
+fn stop_orphan(pid: i32, dir: &Path) -> bool {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let dir_text = dir.to_string_lossy();
+    if !String::from_utf8_lossy(&cmdline).contains(dir_text.as_ref()) {
+        return true;
+    }
+    let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
+    let deadline = std::time::Instant::now() + ORPHAN_STOP_BOUND;
+    while std::time::Instant::now() < deadline {
+        if !alive(pid) {
+            return true;
+        }
+        // Blocking context: remove_stale runs under spawn_blocking.
+        std::thread::sleep(POLL_INTERVAL);
+    }
+    false
 }
 
 fn read_pid(path: &Path) -> Option<i32> {
@@ -498,7 +527,17 @@ fn read_pid(path: &Path) -> Option<i32> {
     text.lines().next()?.trim().parse().ok()
 }
 
+/// Whether `pid` is a live process. A zombie (exited, not yet reaped by its
+/// parent) is not: its server has stopped.
 fn alive(pid: i32) -> bool {
     // EPERM means it exists but is someone else's: alive.
-    pid > 0 && kill(Pid::from_raw(pid), None) != Err(Errno::ESRCH)
+    if pid <= 0 || kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH) {
+        return false;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The state follows the parenthesised command name, which may hold spaces.
+    let state = stat
+        .rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next());
+    state != Some('Z')
 }
