@@ -171,6 +171,40 @@ async fn configured_url_that_fails_is_an_error_without_fallthrough() {
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
+/// A server that accepts connections and never says a word: the worst case
+/// for a probe without its own timeout.
+fn silent_server() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind")
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_costs_seconds_not_minutes() {
+    let (state, pg, redis) = (
+        TempDir::new().unwrap(),
+        ClosedPort::new(),
+        ClosedPort::new(),
+    );
+    let silent = silent_server();
+    let addr = silent.local_addr().unwrap();
+    let mut config = isolated_config(&state, &pg, &redis);
+    config.database.url = Some(format!("postgres://postgres@{addr}/postgres"));
+    config.redis.url = Some(format!("redis://{addr}"));
+
+    let started = Instant::now();
+    let (postgres, redis) = tokio::join!(
+        postgres::resolve(&config.database, state.path()),
+        services::redis::resolve(&config.redis)
+    );
+
+    assert!(postgres.is_err());
+    assert!(matches!(redis, RedisAvailability::Missing { .. }));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn local_default_creates_the_database() {
     let (state, pg, redis) = (

@@ -88,7 +88,10 @@ pub enum ServiceError {
         why: String,
     },
 
-    #[error("cannot start a scratch PostgreSQL cluster: {step}: {cause}")]
+    #[error(
+        "cannot start a scratch PostgreSQL cluster: {step} failed: {cause}. \
+         Set DATABASE_URL to a running server instead"
+    )]
     Scratch { step: &'static str, cause: String },
 }
 
