@@ -161,9 +161,9 @@ async fn start_scratch() -> Result<RedisService, String> {
     for _ in 0..PORT_ATTEMPTS {
         let port =
             free_port().map_err(|e| format!("no free port for a scratch redis-server: {e}"))?;
-        let (mut process, mut log) = spawn(&binary, port).await?;
+        let (mut process, log) = spawn(&binary, port).await?;
         let url = format!("redis://127.0.0.1:{port}");
-        match wait_ready(&mut process, &url, &mut log).await {
+        match wait_ready(&mut process, &url, &log).await {
             Ok(version) => {
                 return Ok(RedisService {
                     url,
@@ -213,7 +213,7 @@ async fn spawn(
 async fn wait_ready(
     process: &mut ServerProcess,
     url: &str,
-    log: &mut std::fs::File,
+    log: &std::fs::File,
 ) -> Result<String, String> {
     let deadline = Instant::now() + START_DEADLINE;
     loop {
@@ -233,7 +233,7 @@ async fn wait_ready(
     }
 }
 
-async fn read_tail(log: &mut std::fs::File) -> String {
+async fn read_tail(log: &std::fs::File) -> String {
     let Ok(mut log) = log.try_clone() else {
         return String::new();
     };
