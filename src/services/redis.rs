@@ -1,26 +1,250 @@
-//! Redis: the configured URL, the local default server, or a scratch redis-server.
+//! Redis: the configured URL, else the local default server, else a scratch
+//! `redis-server` on a free port, else none at all.
+//!
+//! Redis is optional: every failure ends in [`RedisAvailability::Missing`] with a
+//! reason the UI shows, never in an error; the shop then runs without a cache.
+//! A scratch server keeps nothing on disk (`--save "" --appendonly no`) and is
+//! stopped on `shutdown` or drop.
 
-use std::path::Path;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
 
+use nix::sys::signal::Signal;
+use redis::AsyncConnectionConfig;
+use tokio::time::Instant;
+
+use super::Origin;
+use super::net::{
+    CONNECT_TIMEOUT, POLL_INTERVAL, START_DEADLINE, free_port, mask_password, one_line,
+};
+use super::process::ServerProcess;
 use crate::config::RedisConfig;
 
-/// A reachable Redis server.
+/// How many free ports to try when another process takes ours first.
+const PORT_ATTEMPTS: usize = 3;
+
+/// A reachable Redis server, and the scratch process behind it if perflab started one.
 #[derive(Debug)]
 pub struct RedisService {
     pub url: String,
+    pub origin: Origin,
+    /// `redis_version` from `INFO server`, e.g. `7.0.15`.
+    pub version: String,
+    scratch: Option<ServerProcess>,
+}
+
+impl RedisService {
+    /// Stops the scratch server, if perflab started one.
+    pub async fn shutdown(mut self) {
+        if let Some(mut process) = self.scratch.take() {
+            process.stop().await;
+        }
+    }
 }
 
 /// Redis is optional: the shop runs without it and says so.
 #[derive(Debug)]
 pub enum RedisAvailability {
     Up(RedisService),
-    Missing { reason: String },
+    /// No Redis; `reason` says what was tried and how to get one.
+    Missing {
+        reason: String,
+    },
 }
 
-pub async fn resolve(config: &RedisConfig, _state_dir: &Path) -> RedisAvailability {
-    let url = config
-        .url
-        .clone()
-        .unwrap_or_else(|| format!("redis://{}", config.local));
-    RedisAvailability::Up(RedisService { url })
+impl RedisAvailability {
+    pub async fn shutdown(self) {
+        if let Self::Up(service) = self {
+            service.shutdown().await;
+        }
+    }
+}
+
+/// How to get a Redis, appended to every reason.
+pub const HOW_TO_GET_REDIS: &str =
+    "the shop runs without a cache; to get one, `apt-get install redis-server` or set REDIS_URL";
+
+/// Why no scratch server was started when the configuration forbids it.
+pub const SCRATCH_DISABLED: &str =
+    "scratch servers are disabled (PERFLAB_SCRATCH=false or scratch = false)";
+
+/// PINGs `url` and reads its version, all within [`CONNECT_TIMEOUT`].
+pub async fn ping(url: &str) -> Result<String, String> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, ping_unbounded(url)).await {
+        Ok(result) => result.map_err(|e| one_line(&e.to_string())),
+        Err(_) => Err(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())),
+    }
+}
+
+async fn ping_unbounded(url: &str) -> redis::RedisResult<String> {
+    let client = redis::Client::open(url)?;
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(CONNECT_TIMEOUT));
+    let mut conn = client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await?;
+    redis::cmd("PING").query_async::<String>(&mut conn).await?;
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(&mut conn)
+        .await?;
+    Ok(info
+        .lines()
+        .find_map(|line| line.strip_prefix("redis_version:"))
+        .unwrap_or("unknown")
+        .trim()
+        .to_string())
+}
+
+/// Finds or starts Redis in the order the module doc gives.
+pub async fn resolve(config: &RedisConfig) -> RedisAvailability {
+    if let Some(url) = &config.url {
+        return match ping(url).await {
+            Ok(version) => up(url.clone(), Origin::Configured, version, None),
+            Err(cause) => missing(format!(
+                "Redis at {} (the configured REDIS_URL) does not answer: {cause}",
+                mask_password(url)
+            )),
+        };
+    }
+    let local_url = format!("redis://{}", config.local);
+    let local_cause = match ping(&local_url).await {
+        Ok(version) => return up(local_url, Origin::LocalDefault, version, None),
+        Err(cause) => cause,
+    };
+    let nothing_local = format!("nothing answers at {} ({local_cause})", config.local);
+    if !config.scratch {
+        return missing(format!("{nothing_local} and {SCRATCH_DISABLED}"));
+    }
+    match start_scratch().await {
+        Ok(service) => RedisAvailability::Up(service),
+        Err(why) => missing(format!("{nothing_local} and {why}")),
+    }
+}
+
+fn up(
+    url: String,
+    origin: Origin,
+    version: String,
+    scratch: Option<ServerProcess>,
+) -> RedisAvailability {
+    RedisAvailability::Up(RedisService {
+        url,
+        origin,
+        version,
+        scratch,
+    })
+}
+
+fn missing(reason: String) -> RedisAvailability {
+    RedisAvailability::Missing {
+        reason: format!("{reason}; {HOW_TO_GET_REDIS}"),
+    }
+}
+
+/// `redis-server` from PATH, if there is one.
+pub fn find_redis_server() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("redis-server"))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Starts a scratch `redis-server`; the error ends a sentence saying why not.
+async fn start_scratch() -> Result<RedisService, String> {
+    let binary = tokio::task::spawn_blocking(find_redis_server)
+        .await
+        .ok()
+        .flatten()
+        .ok_or("no redis-server was found in PATH to start a scratch one")?;
+    for _ in 0..PORT_ATTEMPTS {
+        let port =
+            free_port().map_err(|e| format!("no free port for a scratch redis-server: {e}"))?;
+        let (mut process, log) = spawn(&binary, port).await?;
+        let url = format!("redis://127.0.0.1:{port}");
+        match wait_ready(&mut process, &url, &log).await {
+            Ok(version) => {
+                return Ok(RedisService {
+                    url,
+                    origin: Origin::Scratch,
+                    version,
+                    scratch: Some(process),
+                });
+            }
+            Err(log) if log.contains("Address already in use") => continue,
+            Err(why) => return Err(format!("a scratch redis-server did not start: {why}")),
+        }
+    }
+    Err(format!(
+        "{PORT_ATTEMPTS} free ports were taken before a scratch redis-server could bind"
+    ))
+}
+
+/// Spawns the server with its output in an anonymous temp file (nothing to
+/// clean up, readable if it fails to start).
+async fn spawn(
+    binary: &std::path::Path,
+    port: u16,
+) -> Result<(ServerProcess, std::fs::File), String> {
+    let mut command = Command::new(binary);
+    command
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdin(Stdio::null())
+        // Its own process group: a Ctrl-C in the terminal goes to perflab,
+        // which then stops the server in order, after the shop.
+        .process_group(0);
+    let spawned = tokio::task::spawn_blocking(move || {
+        let log = tempfile::tempfile()?;
+        command.stdout(log.try_clone()?).stderr(log.try_clone()?);
+        Ok::<_, std::io::Error>((ServerProcess::spawn(&mut command, Signal::SIGTERM)?, log))
+    })
+    .await;
+    match spawned {
+        Ok(Ok(started)) => Ok(started),
+        Ok(Err(e)) => Err(format!("cannot run {}: {e}", binary.display())),
+        Err(e) => Err(format!("cannot run {}: {e}", binary.display())),
+    }
+}
+
+/// Polls PING until it answers, the server exits, or the deadline passes.
+/// The error is the server's output (or why it is not up).
+async fn wait_ready(
+    process: &mut ServerProcess,
+    url: &str,
+    log: &std::fs::File,
+) -> Result<String, String> {
+    let deadline = Instant::now() + START_DEADLINE;
+    loop {
+        if let Some(status) = process.exited() {
+            return Err(format!("exited ({status}): {}", read_tail(log).await));
+        }
+        match ping(url).await {
+            Ok(version) => return Ok(version),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(format!(
+                    "no PING answer after {} s: {e}",
+                    START_DEADLINE.as_secs()
+                ));
+            }
+            Err(_) => tokio::time::sleep(POLL_INTERVAL).await,
+        }
+    }
+}
+
+async fn read_tail(log: &std::fs::File) -> String {
+    let Ok(mut log) = log.try_clone() else {
+        return String::new();
+    };
+    let text = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Seek};
+        let mut text = String::new();
+        let _ = log.rewind().and_then(|_| log.read_to_string(&mut text));
+        text
+    })
+    .await
+    .unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(3)..].join(" | ")
 }

@@ -1,0 +1,109 @@
+//! A server process perflab started (scratch `postgres`, `redis-server`), and
+//! the one way to stop it: a polite signal, a bounded wait, then SIGKILL.
+//!
+//! It holds a `std::process::Child` rather than a tokio one so that `Drop`, the
+//! safety net for panics and early returns, can stop and reap the server even
+//! when no runtime is left.
+
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use super::net::POLL_INTERVAL;
+
+/// How long a server gets to stop after the polite signal before SIGKILL.
+const STOP_BOUND: Duration = Duration::from_secs(10);
+
+/// A running server process; stopped when dropped.
+#[derive(Debug)]
+pub(crate) struct ServerProcess {
+    child: Option<Child>,
+    /// The signal that stops this server quickly and cleanly (SIGINT is
+    /// PostgreSQL's "fast shutdown", SIGTERM is Redis's).
+    stop_signal: Signal,
+}
+
+impl ServerProcess {
+    pub(crate) fn spawn(command: &mut Command, stop_signal: Signal) -> std::io::Result<Self> {
+        let child = command.spawn()?;
+        Ok(Self {
+            child: Some(child),
+            stop_signal,
+        })
+    }
+
+    /// `Some(status)` once the process has exited (it is then reaped).
+    pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
+        let child = self.child.as_mut()?;
+        match child.try_wait() {
+            Ok(status) => status,
+            // We cannot wait on it: treat it as gone rather than wait forever.
+            Err(_) => Some(ExitStatus::default()),
+        }
+    }
+
+    /// Stops the server: the stop signal, up to [`STOP_BOUND`] to exit, then SIGKILL.
+    pub(crate) async fn stop(&mut self) {
+        if !self.signal(self.stop_signal) {
+            return;
+        }
+        if !self.wait_async(STOP_BOUND).await {
+            self.signal(Signal::SIGKILL);
+            self.wait_async(STOP_BOUND).await;
+        }
+        self.child = None;
+    }
+
+    /// Sends `signal`; false when there is no process left to signal.
+    fn signal(&mut self, signal: Signal) -> bool {
+        if self.exited().is_some() {
+            self.child = None;
+        }
+        let Some(child) = &self.child else {
+            return false;
+        };
+        let Ok(pid) = i32::try_from(child.id()) else {
+            return false;
+        };
+        kill(Pid::from_raw(pid), signal).is_ok()
+    }
+
+    async fn wait_async(&mut self, bound: Duration) -> bool {
+        let deadline = Instant::now() + bound;
+        while Instant::now() < deadline {
+            if self.exited().is_some() {
+                return true;
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+        false
+    }
+
+    fn wait_blocking(&mut self, bound: Duration) -> bool {
+        let deadline = Instant::now() + bound;
+        while Instant::now() < deadline {
+            if self.exited().is_some() {
+                return true;
+            }
+            std::thread::sleep(POLL_INTERVAL);
+        }
+        false
+    }
+}
+
+impl Drop for ServerProcess {
+    /// Blocks the dropping thread for at most twice [`STOP_BOUND`] (a scratch
+    /// server usually stops in well under a second). Code that can should call
+    /// the async `stop`/`shutdown` instead; this is the net for panics.
+    fn drop(&mut self) {
+        if !self.signal(self.stop_signal) {
+            return;
+        }
+        if !self.wait_blocking(STOP_BOUND) {
+            self.signal(Signal::SIGKILL);
+            self.wait_blocking(STOP_BOUND);
+        }
+    }
+}
