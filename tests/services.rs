@@ -6,6 +6,9 @@
 //! closed ports. Scratch servers are cleaned up by the services' own `Drop`
 //! even when an assertion fails.
 
+mod common;
+
+use common::ClosedPort;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -20,26 +23,6 @@ use tempfile::TempDir;
 const LOCAL_POSTGRES: &str = "127.0.0.1:5432";
 const LOCAL_REDIS: &str = "127.0.0.1:6379";
 const SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-/// A port nothing listens on, kept that way while this lives: the socket is
-/// bound but not listening, so connections are refused and no scratch server
-/// (or other test) can take the port meanwhile.
-struct ClosedPort(tokio::net::TcpSocket);
-
-impl ClosedPort {
-    fn new() -> Self {
-        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-        socket.set_reuseaddr(false).expect("no SO_REUSEADDR");
-        socket
-            .bind("127.0.0.1:0".parse().expect("addr"))
-            .expect("bind a free port");
-        Self(socket)
-    }
-
-    fn addr(&self) -> String {
-        self.0.local_addr().expect("local addr").to_string()
-    }
-}
 
 /// A config whose every default points at a closed port, with its own state dir.
 fn isolated_config(state: &TempDir, pg: &ClosedPort, redis: &ClosedPort) -> Config {

@@ -10,7 +10,8 @@ use clap::Args;
 use super::EXIT_ENVIRONMENT;
 use crate::config::Config;
 use crate::fixtures::SeedOptions;
-use crate::services::{self, redis::RedisAvailability};
+use crate::services::net::mask_password;
+use crate::services::{self, Origin, redis::RedisAvailability};
 use crate::shop::settings::{Preset, ShopSettings};
 use crate::shop::{self, ShopOptions};
 
@@ -60,14 +61,18 @@ async fn serve_on(
         force: false,
         progress: true,
     };
-    super::seed::ensure_seeded(&services.postgres.url, &seed).await?;
+    println!("postgres    {}", describe_postgres(&services.postgres));
     let redis_url = match &services.redis {
-        RedisAvailability::Up(redis) => Some(redis.url.clone()),
+        RedisAvailability::Up(redis) => {
+            println!("redis       {}", describe(redis.origin, &redis.url, None));
+            Some(redis.url.clone())
+        }
         RedisAvailability::Missing { reason } => {
-            eprintln!("Redis: {reason}. The shop runs without a cache.");
+            println!("redis       none: {reason}");
             None
         }
     };
+    super::seed::ensure_seeded(&services.postgres.url, &seed).await?;
     let shop = shop::start(ShopOptions {
         database_url: services.postgres.url.clone(),
         redis_url,
@@ -92,6 +97,23 @@ async fn serve_on(
     eprintln!("stopping…");
     shop.shutdown().await;
     Ok(())
+}
+
+fn describe_postgres(postgres: &services::postgres::PostgresService) -> String {
+    describe(postgres.origin, &postgres.url, postgres.scratch_dir())
+}
+
+/// One line saying where a server is and whether perflab will stop it.
+fn describe(origin: Origin, url: &str, scratch_dir: Option<&std::path::Path>) -> String {
+    let url = mask_password(url);
+    match (origin, scratch_dir) {
+        (Origin::Configured, _) => format!("{url} (configured)"),
+        (Origin::LocalDefault, _) => format!("{url} (local server)"),
+        (Origin::Scratch, Some(dir)) => {
+            format!("{url} (scratch, in {}; removed on exit)", dir.display())
+        }
+        (Origin::Scratch, None) => format!("{url} (scratch; stopped on exit)"),
+    }
 }
 
 /// Ctrl-C or SIGTERM (the TUI stops its shop child with SIGTERM).

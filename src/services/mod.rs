@@ -102,8 +102,3 @@ pub async fn start(config: &Config) -> Result<Services, ServiceError> {
     let redis = redis::resolve(&config.redis).await;
     Ok(Services { postgres, redis })
 }
-
-impl Services {
-    /// Stops whatever perflab started.
-    pub async fn shutdown(self) {}
-}

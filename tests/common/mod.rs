@@ -221,3 +221,23 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A port nothing listens on, kept that way while this lives: the socket is
+/// bound but not listening, so connections are refused and no scratch server
+/// (or other test) can take the port meanwhile.
+pub struct ClosedPort(tokio::net::TcpSocket);
+
+impl ClosedPort {
+    pub fn new() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_reuseaddr(false).expect("no SO_REUSEADDR");
+        socket
+            .bind("127.0.0.1:0".parse().expect("addr"))
+            .expect("bind a free port");
+        Self(socket)
+    }
+
+    pub fn addr(&self) -> String {
+        self.0.local_addr().expect("local addr").to_string()
+    }
+}
