@@ -347,6 +347,7 @@ async fn interrupted_seed_is_redone() {
     }
     task.abort();
     let finished = task.await.is_ok();
+    eprintln!("reseed interrupted mid-transaction: {}", !finished);
 
     if !finished {
         // Rolled back: the old catalog is still complete and still marked.
@@ -373,6 +374,20 @@ async fn interrupted_seed_is_redone() {
     let wrong_totals = "SELECT count(*) FROM orders o WHERE o.total <> \
          (SELECT sum(quantity * unit_price) FROM order_items i WHERE i.order_id = o.id)";
     assert_eq!(db.scalar::<i64>(wrong_totals).await, 0);
+}
+
+#[tokio::test]
+async fn concurrent_seeds_load_once() {
+    let db = TestDb::create("concurrent").await;
+    let wanted = options(Scale::Small, 9, false);
+    let (a, b) = tokio::join!(
+        fixtures::seed(&db.pool, &wanted),
+        fixtures::seed(&db.pool, &wanted)
+    );
+    let mut outcomes = vec![a.expect("first seed"), b.expect("second seed")];
+    outcomes.sort_by_key(|o| format!("{o:?}"));
+    // The second waits for the first's lock, then finds its marker.
+    assert_eq!(outcomes, [SeedOutcome::Reused, SeedOutcome::Seeded]);
 }
 
 /// The measurement behind `bench/SEED.md`: cold default-scale seed, then the
