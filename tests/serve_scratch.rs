@@ -7,6 +7,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::ClosedPort;
@@ -14,19 +15,41 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
 
-/// Reads the child's stdout until the line starting with `prefix` appears.
+/// Start-up at `small` scale takes seconds; this bounds a hang.
+const STARTUP_DEADLINE: Duration = Duration::from_secs(120);
+
+/// The child, stopped if the test fails before it is stopped properly, so no
+/// perflab (and no scratch server) outlives a failed test.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = kill(Pid::from_raw(self.0.id() as i32), Signal::SIGTERM);
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Waits (with a deadline) for the stdout line starting with `prefix`.
 fn line_starting_with(
-    lines: &mut impl Iterator<Item = String>,
+    lines: &mpsc::Receiver<String>,
     prefix: &str,
     seen: &mut Vec<String>,
 ) -> String {
-    for line in lines {
-        seen.push(line.clone());
-        if let Some(rest) = line.strip_prefix(prefix) {
-            return rest.trim().to_string();
+    let deadline = Instant::now() + STARTUP_DEADLINE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                seen.push(line.clone());
+                if let Some(rest) = line.strip_prefix(prefix) {
+                    return rest.trim().to_string();
+                }
+            }
+            Err(e) => panic!("no `{prefix}` line from perflab serve ({e}); it printed: {seen:#?}"),
         }
     }
-    panic!("perflab serve ended before printing `{prefix}`; it printed: {seen:#?}");
 }
 
 #[tokio::test]
@@ -36,24 +59,34 @@ async fn serve_starts_scratch_services_seeds_serves_and_cleans_up() {
     let closed_redis = ClosedPort::new();
     let state = tempfile::tempdir().unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_perflab"))
-        .args(["serve", "--port", "0"])
-        .env_remove("DATABASE_URL")
-        .env_remove("REDIS_URL")
-        .env("PERFLAB_LOCAL_POSTGRES", closed_pg.addr())
-        .env("PERFLAB_LOCAL_REDIS", closed_redis.addr())
-        .env("PERFLAB_STATE_DIR", state.path())
-        .env("PERFLAB_SCALE", "small")
-        .env("PERFLAB_CONTROL_PORT", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the perflab binary runs");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_perflab"))
+            .args(["serve", "--port", "0"])
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
+            .env("PERFLAB_LOCAL_POSTGRES", closed_pg.addr())
+            .env("PERFLAB_LOCAL_REDIS", closed_redis.addr())
+            .env("PERFLAB_STATE_DIR", state.path())
+            .env("PERFLAB_SCALE", "small")
+            .env("PERFLAB_CONTROL_PORT", "0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the perflab binary runs"),
+    );
+    // Read stdout on a thread so every wait below has a deadline.
+    let stdout = child.0.stdout.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     let mut seen = Vec::new();
 
-    let postgres = line_starting_with(&mut lines, "postgres", &mut seen);
+    let postgres = line_starting_with(&lines, "postgres", &mut seen);
     assert!(postgres.contains("scratch"), "{postgres}");
     let scratch_dir = postgres
         .split("in ")
@@ -62,9 +95,9 @@ async fn serve_starts_scratch_services_seeds_serves_and_cleans_up() {
         .map(std::path::PathBuf::from)
         .expect("the scratch directory is printed");
     assert!(scratch_dir.is_dir(), "{}", scratch_dir.display());
-    let redis = line_starting_with(&mut lines, "redis", &mut seen);
+    let redis = line_starting_with(&lines, "redis", &mut seen);
     assert!(redis.contains("scratch"), "{redis}");
-    let url = line_starting_with(&mut lines, "shop", &mut seen);
+    let url = line_starting_with(&lines, "shop", &mut seen);
 
     let http = reqwest::Client::new();
     let health: Value = http
@@ -88,10 +121,10 @@ async fn serve_starts_scratch_services_seeds_serves_and_cleans_up() {
         .unwrap();
     assert_eq!(products["items"].as_array().unwrap().len(), 20);
 
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    kill(Pid::from_raw(child.0.id() as i32), Signal::SIGTERM).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             break status;
         }
         assert!(

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::EXIT_ENVIRONMENT;
 use crate::config::Config;
@@ -43,17 +44,27 @@ async fn serve(config: Config, args: ServeArgs) -> Result<(), String> {
         Some(path) => ShopSettings::from_file(path)?,
         None => ShopSettings::preset(args.preset),
     };
-    let services = services::start(&config).await.map_err(|e| e.to_string())?;
-    let result = serve_on(&config, &args, settings, &services).await;
+    // Listen for Ctrl-C and SIGTERM from the start: a stop during start-up
+    // (seeding can take seconds) must still stop the scratch servers, which
+    // run in their own process group and would otherwise outlive perflab.
+    let mut stop = StopSignal::new()?;
+    let services = tokio::select! {
+        services = services::start(&config) => services.map_err(|e| e.to_string())?,
+        () = stop.recv() => return Err(INTERRUPTED.into()),
+    };
+    let result = serve_on(&config, &args, settings, &services, &mut stop).await;
     services.shutdown().await;
     result
 }
+
+const INTERRUPTED: &str = "stopped before the shop started";
 
 async fn serve_on(
     config: &Config,
     args: &ServeArgs,
     settings: ShopSettings,
     services: &services::Services,
+    stop: &mut StopSignal,
 ) -> Result<(), String> {
     let seed = SeedOptions {
         scale: config.fixtures.scale,
@@ -72,7 +83,19 @@ async fn serve_on(
             None
         }
     };
-    super::seed::ensure_seeded(&services.postgres.url, &seed).await?;
+    tokio::select! {
+        seeded = super::seed::ensure_seeded(&services.postgres.url, &seed) => seeded?,
+        () = stop.recv() => return Err(INTERRUPTED.into()),
+    }
+    let jwt_secret = match &config.shop.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => shop::auth::shared_secret(&config.state_dir()).map_err(|e| {
+            format!(
+                "cannot create the JWT secret in {}: {e}",
+                config.state_dir().display()
+            )
+        })?,
+    };
     let shop = shop::start(ShopOptions {
         database_url: services.postgres.url.clone(),
         redis_url,
@@ -80,7 +103,7 @@ async fn serve_on(
         host: config.shop.host.clone(),
         port: args.port.unwrap_or(config.shop.port),
         control_port: config.shop.control_port,
-        jwt_secret: config.shop.jwt_secret.clone(),
+        jwt_secret,
         state_dir: config.state_dir(),
     })
     .await
@@ -93,7 +116,7 @@ async fn serve_on(
         shop.endpoint_file.display()
     );
     println!("Press Ctrl-C to stop.");
-    wait_for_stop().await;
+    stop.recv().await;
     eprintln!("stopping…");
     shop.shutdown().await;
     Ok(())
@@ -116,18 +139,26 @@ fn describe(origin: Origin, url: &str, scratch_dir: Option<&std::path::Path>) ->
     }
 }
 
-/// Ctrl-C or SIGTERM (the TUI stops its shop child with SIGTERM).
-async fn wait_for_stop() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+/// Ctrl-C (SIGINT) or SIGTERM (how the TUI stops its shop child). Both are
+/// registered when this is created, so none is missed while starting up.
+struct StopSignal {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl StopSignal {
+    fn new() -> Result<Self, String> {
+        let listen = |kind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
+        Ok(Self {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
     }
 }

@@ -58,9 +58,10 @@ pub struct ShopConfig {
     pub port: u16,
     /// Port of the control API, always on 127.0.0.1 (0 picks a free one).
     pub control_port: u16,
-    /// HS256 secret for the shop's JWTs. Shared by every shop instance so that a
-    /// token from one is accepted by another (labs run two instances).
-    pub jwt_secret: String,
+    /// HS256 secret for the shop's JWTs. When unset, a random one is created
+    /// once in the state directory and shared by every shop instance that uses
+    /// it, so a token from one is accepted by another (labs run two instances).
+    pub jwt_secret: Option<String>,
 }
 
 /// What the seeded catalog looks like.
@@ -98,7 +99,7 @@ impl Default for ShopConfig {
             host: "127.0.0.1".into(),
             port: 8000,
             control_port: 0,
-            jwt_secret: "perflab-course-secret-not-for-production".into(),
+            jwt_secret: None,
         }
     }
 }
@@ -194,7 +195,7 @@ impl Config {
             self.state_dir = Some(PathBuf::from(dir));
         }
         if let Some(secret) = get("PERFLAB_JWT_SECRET") {
-            self.shop.jwt_secret = secret;
+            self.shop.jwt_secret = Some(secret);
         }
         if let Some(v) = get("PERFLAB_PORT") {
             self.shop.port = parse_env("PERFLAB_PORT", v, "a port number (0-65535)")?;

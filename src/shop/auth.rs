@@ -5,6 +5,7 @@
 //! Argon2 is deliberately slow (it is a password hash), so it runs on the
 //! blocking pool and never stalls the request workers.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +40,10 @@ pub struct Keys {
     /// A real argon2 hash of a random password: login verifies against it when
     /// the e-mail is unknown, so response time does not reveal which e-mails exist.
     decoy_hash: String,
+    /// One argon2 check per core at a time: each takes ~19 MiB and a core for
+    /// tens of milliseconds, and a burst of logins must queue here rather than
+    /// fill the blocking pool (512 threads, ~10 GB) and blow the memory target.
+    hashing: tokio::sync::Semaphore,
 }
 
 impl Keys {
@@ -56,6 +61,9 @@ impl Keys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             decoy_hash,
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            ),
         })
     }
 
@@ -80,21 +88,59 @@ impl Keys {
             .map(|data| data.claims)
     }
 
-    /// The hash to verify against when no user has the e-mail.
-    pub fn decoy_hash(&self) -> &str {
-        &self.decoy_hash
+    /// Checks a password against an argon2 PHC string (or, with `None`, against
+    /// the decoy, always failing), off the async workers.
+    pub async fn password_matches(
+        &self,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<bool, Error> {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.decoy_hash.clone());
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let matches = tokio::task::spawn_blocking(move || {
+            Argon2::default()
+                .verify_password(password.as_bytes(), hash.as_str())
+                .is_ok()
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(known && matches)
     }
 }
 
-/// Checks a password against an argon2 PHC string, off the async workers.
-pub async fn password_matches(password: String, hash: String) -> Result<bool, Error> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))
+/// The JWT secret shared by the shops of one state directory: read from
+/// `<state_dir>/jwt.secret`, or created there (random, owner-only) by the first
+/// shop. A racing second shop keeps the first one's file.
+pub fn shared_secret(state_dir: &Path) -> std::io::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    let path = state_dir.join("jwt.secret");
+    if let Ok(secret) = std::fs::read_to_string(&path)
+        && !secret.trim().is_empty()
+    {
+        return Ok(secret.trim().to_string());
+    }
+    std::fs::create_dir_all(state_dir)?;
+    let bytes: [u8; 32] = rand::random();
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut file = tempfile::NamedTempFile::new_in(state_dir)?;
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(secret.as_bytes())?;
+    file.as_file().sync_all()?;
+    match file.persist_noclobber(&path) {
+        Ok(_) => Ok(secret),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(std::fs::read_to_string(&path)?.trim().to_string())
+        }
+        Err(e) => Err(e.error),
+    }
 }
 
 /// The authenticated caller, from `Authorization: Bearer <jwt>`.
@@ -161,5 +207,27 @@ impl FromRequestParts<Arc<AppState>> for Admin {
             return Err(Error::Forbidden("this operation needs an admin account"));
         }
         Ok(Self(user))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_secret_is_created_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = shared_secret(dir.path()).unwrap();
+        assert_eq!(first.len(), 64);
+        assert_eq!(shared_secret(dir.path()).unwrap(), first);
+        let mode = std::fs::metadata(dir.path().join("jwt.secret"))
+            .unwrap()
+            .permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
+        let other = tempfile::tempdir().unwrap();
+        assert_ne!(shared_secret(other.path()).unwrap(), first);
     }
 }

@@ -3,7 +3,8 @@
 //! `Authorization: Bearer <token>` with the random token the shop wrote to the
 //! state directory — so a student's browser or another user cannot flip it.
 //!
-//! - `GET /settings`, `PUT /settings` — the lab's switches, swapped at once.
+//! - `GET /settings`, `PUT /settings` (all of them), `PATCH /settings` (a JSON
+//!   merge patch of some) — the lab's switches, swapped at once.
 //! - `GET /indexes`, `POST /indexes/apply` (body: the SQL file), `POST /indexes/drop`.
 //! - `GET /explain/{query}` — `EXPLAIN (ANALYZE, FORMAT JSON)` of a lab query.
 
@@ -28,7 +29,10 @@ use super::store::indexes::{self, IndexError, StudentIndex};
 pub fn router(state: Arc<AppState>, token: String) -> Router {
     let token = Arc::new(token);
     Router::new()
-        .route("/settings", get(get_settings).put(put_settings))
+        .route(
+            "/settings",
+            get(get_settings).put(put_settings).patch(patch_settings),
+        )
         .route("/indexes", get(list_indexes))
         .route("/indexes/apply", post(apply_indexes))
         .route("/indexes/drop", post(drop_indexes))
@@ -72,13 +76,32 @@ async fn get_settings(State(state): State<Arc<AppState>>) -> Json<ShopSettings> 
     Json((*state.settings()).clone())
 }
 
+/// Replaces every setting (absent keys take their baseline value).
 async fn put_settings(
     State(state): State<Arc<AppState>>,
     Json(settings): Json<ShopSettings>,
 ) -> Result<Json<ShopSettings>, Error> {
-    settings.validate().map_err(Error::Unprocessable)?;
-    state.apply_settings(settings.clone());
+    let settings = state
+        .update_settings(|_| Ok(settings))
+        .map_err(Error::Unprocessable)?;
     tracing::info!(?settings, "settings replaced");
+    Ok(Json(settings))
+}
+
+/// Changes only the keys given: a JSON merge patch (RFC 7386), e.g.
+/// `{"database": {"loading": "eager"}}`. This is how one switch is flipped.
+async fn patch_settings(
+    State(state): State<Arc<AppState>>,
+    Json(patch): Json<serde_json::Value>,
+) -> Result<Json<ShopSettings>, Error> {
+    let settings = state
+        .update_settings(|current| {
+            let mut merged = serde_json::to_value(current).map_err(|e| e.to_string())?;
+            json_patch::merge(&mut merged, &patch);
+            serde_json::from_value(merged).map_err(|e| e.to_string())
+        })
+        .map_err(Error::Unprocessable)?;
+    tracing::info!(?settings, "settings changed");
     Ok(Json(settings))
 }
 

@@ -127,6 +127,12 @@ fn from_sqlx(error: sqlx::Error) -> Error {
         sqlx::Error::Database(db) if db.is_check_violation() => {
             Error::Conflict("the change would break a rule of the catalog".into())
         }
+        // SQLSTATE class 22, "data exception": a value PostgreSQL cannot store
+        // (a NUL byte in text, a number out of its column's range). The client
+        // sent it, so it is a 422, not a server fault.
+        sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("22")) => {
+            Error::Unprocessable("a value is not valid text or is out of range".into())
+        }
         _ => Error::Database(error),
     }
 }
@@ -192,6 +198,18 @@ mod tests {
         let text = String::from_utf8_lossy(&body);
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("\"status\":500"), "{text}");
+    }
+
+    #[test]
+    fn json_data_errors_are_422_syntax_errors_400() {
+        let status = |body: &str| {
+            axum::Json::<serde_json::Value>::from_bytes(body.as_bytes())
+                .err()
+                .map(Error::from)
+                .map(|e| e.status())
+        };
+        assert_eq!(status("{not json"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status("{}"), None);
     }
 
     #[tokio::test]

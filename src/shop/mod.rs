@@ -85,6 +85,9 @@ pub struct ShopEndpoint {
     pub pid: u32,
 }
 
+/// How long shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A shop serving in the background of this process.
 pub struct RunningShop {
     pub addr: SocketAddr,
@@ -117,6 +120,7 @@ pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
         settings: ArcSwap::from_pointee(options.settings.clone()),
         keys,
         redis,
+        applying: std::sync::Mutex::new(()),
     });
 
     let public = bind(&options.host, options.port).await?;
@@ -155,12 +159,19 @@ pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
 }
 
 impl RunningShop {
-    /// Stops accepting, lets requests in flight finish, closes the pool and
-    /// removes the endpoint file.
-    pub async fn shutdown(self) {
+    /// Stops accepting, gives requests in flight [`SHUTDOWN_GRACE`] to finish
+    /// (a slow reader of a streamed export must not keep the shop alive),
+    /// closes the pool and removes the endpoint file.
+    pub async fn shutdown(mut self) {
         self.cancel.cancel();
-        for task in self.tasks {
-            let _ = task.await;
+        let drained = tokio::time::timeout(
+            SHUTDOWN_GRACE,
+            futures::future::join_all(self.tasks.iter_mut()),
+        )
+        .await;
+        if drained.is_err() {
+            tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; closing them");
+            self.tasks.iter().for_each(|task| task.abort());
         }
         self.state.db.close().await;
         let _ = std::fs::remove_file(&self.endpoint_file);

@@ -1,7 +1,7 @@
 //! The state every handler receives (`State<Arc<AppState>>`): the database, the
 //! live settings, the signing keys and the Redis connection. Passed, never global.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -19,6 +19,8 @@ pub struct AppState {
     /// Present when a Redis URL was given. The caching issue builds its cache
     /// on it; for now `/health` reports whether it answers.
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// Held while settings change (no `.await` inside, so a std mutex).
+    pub applying: Mutex<()>,
 }
 
 impl AppState {
@@ -27,14 +29,25 @@ impl AppState {
         self.settings.load_full()
     }
 
-    /// Replaces the settings, resizing the pool when its switches changed.
-    pub fn apply_settings(&self, new: ShopSettings) {
-        let old = self.settings.swap(Arc::new(new.clone()));
+    /// Replaces the settings with what `change` makes of the current ones,
+    /// resizing the pool when its switches changed. Changes are serialised, so
+    /// concurrent ones (the TUI and a check) neither lose each other nor leave
+    /// the pool built from an older version.
+    pub fn update_settings(
+        &self,
+        change: impl FnOnce(&ShopSettings) -> Result<ShopSettings, String>,
+    ) -> Result<ShopSettings, String> {
+        let _one_at_a_time = self.applying.lock().unwrap_or_else(|e| e.into_inner());
+        let old = self.settings.load_full();
+        let new = change(&old)?;
+        new.validate()?;
+        self.settings.store(Arc::new(new.clone()));
         if old.database.pool_size != new.database.pool_size
             || old.database.acquire_timeout != new.database.acquire_timeout
         {
             self.db.resize(&new.database);
         }
+        Ok(new)
     }
 }
 

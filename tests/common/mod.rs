@@ -102,9 +102,13 @@ impl TestShop {
         })
         .await
         .expect("shop starts");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
         Self {
             shop,
-            http: reqwest::Client::new(),
+            http,
             state_dir,
         }
     }

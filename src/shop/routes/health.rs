@@ -61,7 +61,7 @@ async fn probe_database(state: &AppState) -> Dependency {
     let pool = state.db.pool();
     let started = Instant::now();
     crate::shop::store::count_query();
-    let ping = tokio::time::timeout(PROBE_TIMEOUT, sqlx::query("SELECT 1").execute(&*pool)).await;
+    let ping = tokio::time::timeout(PROBE_TIMEOUT, sqlx::query("SELECT 1").execute(&**pool)).await;
     timed(matches!(ping, Ok(Ok(_))), started, Some("postgres"))
 }
 

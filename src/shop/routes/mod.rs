@@ -16,7 +16,8 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
 
 use super::error::Error;
 use super::state::AppState;
@@ -33,6 +34,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(health::routes())
         .fallback(|| async { Error::NotFound("route".into()) })
         .layer(middleware::from_fn(count_queries))
+        // A bug in a handler answers a 500 problem document instead of
+        // dropping the connection.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                Error::Internal("a handler panicked".into()).into_response()
+            },
+        ))
         .with_state(state)
 }
 

@@ -45,12 +45,12 @@ async fn detail(
     Path(id): Path<i64>,
 ) -> Result<Json<OrderDetail>, Error> {
     let pool = state.db.pool();
+    let owner = (!user.is_admin()).then_some(user.id);
     let order = match state.settings().database.loading {
-        Loading::Lazy => orders::detail_lazy(&pool, id).await?,
-        Loading::Eager => orders::detail_eager(&pool, id).await?,
+        Loading::Lazy => orders::detail_lazy(&pool, id, owner).await?,
+        Loading::Eager => orders::detail_eager(&pool, id, owner).await?,
     };
     order
-        .filter(|o| o.order.user_id == user.id || user.is_admin())
         .map(Json)
         .ok_or_else(|| Error::NotFound(format!("order {id}")))
 }

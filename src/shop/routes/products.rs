@@ -77,7 +77,8 @@ async fn create(
     _admin: Admin,
     Json(new): Json<NewProduct>,
 ) -> Result<Response, Error> {
-    validate_text("name", &new.name)?;
+    validate_text("name", &new.name, 200, true)?;
+    validate_text("description", &new.description, 2000, false)?;
     validate_price(new.price)?;
     validate_stock(new.stock)?;
     let product = products::create(&state.db.pool(), &new).await?;
@@ -97,7 +98,10 @@ async fn update(
     Json(change): Json<ProductUpdate>,
 ) -> Result<Json<Product>, Error> {
     if let Some(name) = &change.name {
-        validate_text("name", name)?;
+        validate_text("name", name, 200, true)?;
+    }
+    if let Some(description) = &change.description {
+        validate_text("description", description, 2000, false)?;
     }
     if let Some(price) = change.price {
         validate_price(price)?;
@@ -111,10 +115,14 @@ async fn update(
         .ok_or_else(|| Error::NotFound(format!("product {id}")))
 }
 
-fn validate_text(field: &str, value: &str) -> Result<(), Error> {
-    if value.trim().is_empty() || value.len() > 200 {
+/// Text PostgreSQL will store: not too long, no NUL byte, and not blank when
+/// `required`.
+fn validate_text(field: &str, value: &str, max_chars: usize, required: bool) -> Result<(), Error> {
+    let blank = value.trim().is_empty();
+    if (required && blank) || value.chars().count() > max_chars || value.contains('\0') {
+        let least = if required { 1 } else { 0 };
         return Err(Error::Unprocessable(format!(
-            "{field} must be 1 to 200 characters"
+            "{field} must be {least} to {max_chars} characters of text"
         )));
     }
     Ok(())
@@ -154,7 +162,7 @@ async fn search(
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<Vec<Product>>, Error> {
     let q = query.q.trim();
-    if q.chars().count() < 2 || q.len() > 100 {
+    if q.chars().count() < 2 || q.chars().count() > 100 || q.contains('\0') {
         return Err(Error::Unprocessable("q must be 2 to 100 characters".into()));
     }
     if !(1..=100).contains(&query.limit) {
@@ -182,7 +190,8 @@ async fn export(State(state): State<Arc<AppState>>) -> Result<Response, Error> {
             Body::from(bytes)
         }
         ExportMode::Streamed => {
-            Body::from_stream(json_array(products::export_stream((*pool).clone())))
+            let conn = pool.acquire().await?;
+            Body::from_stream(json_array(products::export_stream(conn)))
         }
     };
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())

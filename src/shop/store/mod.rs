@@ -34,11 +34,34 @@ pub fn count_query() {
 }
 
 /// The database handle: a pool that can be replaced when the lab changes its
-/// size or timeout. Requests in flight keep the pool they started with; the
-/// old pool closes once they give their connections back.
+/// size or timeout. A request takes the current pool once ([`Db::pool`]) and
+/// keeps it to the end, so a swap never pulls a pool out from under it; the
+/// old pool closes when the last request holding it finishes ([`Pool`]'s drop).
 pub struct Db {
     options: PgConnectOptions,
-    pool: ArcSwap<PgPool>,
+    pool: ArcSwap<Pool>,
+}
+
+/// One generation of the connection pool. Dereferences to sqlx's `PgPool`.
+pub struct Pool(PgPool);
+
+impl std::ops::Deref for Pool {
+    type Target = PgPool;
+    fn deref(&self) -> &PgPool {
+        &self.0
+    }
+}
+
+impl Drop for Pool {
+    /// The last holder is gone: close the connections politely (sqlx's
+    /// `close` is async, so it runs as a task; without a runtime the sockets
+    /// simply drop).
+    fn drop(&mut self) {
+        let pool = self.0.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { pool.close().await });
+        }
+    }
 }
 
 impl Db {
@@ -52,24 +75,25 @@ impl Db {
         }
     }
 
-    fn build(options: PgConnectOptions, settings: &DatabaseSettings) -> PgPool {
-        PgPoolOptions::new()
-            .max_connections(settings.pool_size)
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_lazy_with(options.application_name("perflab-shop"))
+    fn build(options: PgConnectOptions, settings: &DatabaseSettings) -> Pool {
+        Pool(
+            PgPoolOptions::new()
+                .max_connections(settings.pool_size)
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_lazy_with(options.application_name("perflab-shop")),
+        )
     }
 
-    /// The pool to use for this request.
-    pub fn pool(&self) -> Arc<PgPool> {
+    /// The pool to use for this request; hold it for the whole request.
+    pub fn pool(&self) -> Arc<Pool> {
         self.pool.load_full()
     }
 
-    /// Swaps in a pool with the new size and timeout, and closes the old one
-    /// in the background once its connections come back.
+    /// Swaps in a pool with the new size and timeout. Requests in flight finish
+    /// on the old one, which closes after them.
     pub fn resize(&self, settings: &DatabaseSettings) {
-        let fresh = Self::build(self.options.clone(), settings);
-        let old = self.pool.swap(Arc::new(fresh));
-        tokio::spawn(async move { old.close().await });
+        self.pool
+            .store(Arc::new(Self::build(self.options.clone(), settings)));
     }
 
     /// Closes the current pool (shutdown).

@@ -74,7 +74,10 @@ struct ItemRow {
     unit_price: Decimal,
 }
 
-const ORDER_SQL: &str = "SELECT id, user_id, status, total, created_at FROM orders WHERE id = $1";
+/// One order, only if `$2` owns it (`$2` NULL: an admin, who may read any), so
+/// nothing about someone else's order is loaded or revealed.
+const ORDER_SQL: &str = "SELECT id, user_id, status, total, created_at FROM orders \
+                         WHERE id = $1 AND ($2::bigint IS NULL OR user_id = $2)";
 
 /// The items of one order, as lazy loading reads them (lab 2.3's EXPLAIN target).
 pub const ITEMS_SQL: &str = "SELECT id, product_id, quantity, unit_price FROM order_items \
@@ -86,17 +89,23 @@ pub const ITEMS_WITH_PRODUCTS_SQL: &str = "SELECT oi.id, oi.product_id, oi.quant
      FROM order_items oi JOIN products p ON p.id = oi.product_id \
      WHERE oi.order_id = $1 ORDER BY oi.id";
 
-async fn order(pool: &PgPool, id: i64) -> sqlx::Result<Option<OrderSummary>> {
+async fn order(pool: &PgPool, id: i64, owner: Option<i64>) -> sqlx::Result<Option<OrderSummary>> {
     count_query();
     sqlx::query_as(ORDER_SQL)
         .bind(id)
+        .bind(owner)
         .fetch_optional(pool)
         .await
 }
 
-/// Order, then items, then each item's product: 2 + N queries.
-pub async fn detail_lazy(pool: &PgPool, id: i64) -> sqlx::Result<Option<OrderDetail>> {
-    let Some(order) = order(pool, id).await? else {
+/// Order, then items, then each item's product: 2 + N queries. `owner`
+/// restricts it to one user's orders (`None`: any order).
+pub async fn detail_lazy(
+    pool: &PgPool,
+    id: i64,
+    owner: Option<i64>,
+) -> sqlx::Result<Option<OrderDetail>> {
+    let Some(order) = order(pool, id, owner).await? else {
         return Ok(None);
     };
     count_query();
@@ -118,18 +127,30 @@ pub async fn detail_lazy(pool: &PgPool, id: i64) -> sqlx::Result<Option<OrderDet
 }
 
 /// Order, then items joined with products: 2 queries.
-pub async fn detail_eager(pool: &PgPool, id: i64) -> sqlx::Result<Option<OrderDetail>> {
-    use sqlx::Row;
-    let Some(order) = order(pool, id).await? else {
+pub async fn detail_eager(
+    pool: &PgPool,
+    id: i64,
+    owner: Option<i64>,
+) -> sqlx::Result<Option<OrderDetail>> {
+    let Some(order) = order(pool, id, owner).await? else {
         return Ok(None);
     };
+    let items = items_with_products(pool, id).await?;
+    Ok(Some(OrderDetail { order, items }))
+}
+
+/// An order's items with their products, in one query.
+async fn items_with_products(
+    db: impl sqlx::PgExecutor<'_>,
+    order_id: i64,
+) -> sqlx::Result<Vec<OrderItem>> {
+    use sqlx::Row;
     count_query();
     let rows = sqlx::query(ITEMS_WITH_PRODUCTS_SQL)
-        .bind(id)
-        .fetch_all(pool)
+        .bind(order_id)
+        .fetch_all(db)
         .await?;
-    let items = rows
-        .iter()
+    rows.iter()
         .map(|row| {
             Ok(OrderItem {
                 id: row.try_get("id")?,
@@ -148,8 +169,7 @@ pub async fn detail_eager(pool: &PgPool, id: i64) -> sqlx::Result<Option<OrderDe
                 },
             })
         })
-        .collect::<sqlx::Result<Vec<_>>>()?;
-    Ok(Some(OrderDetail { order, items }))
+        .collect()
 }
 
 /// A user's orders, newest first.
@@ -256,7 +276,10 @@ pub async fn place(
     .bind(&prices)
     .execute(&mut *tx)
     .await?;
+    // Read back inside the transaction: once it commits, the answer must not
+    // depend on getting another connection (a 503 then would invite a retry
+    // that orders twice).
+    let items = items_with_products(&mut *tx, order.id).await?;
     tx.commit().await?;
-    let detail = detail_eager(pool, order.id).await?;
-    detail.ok_or(PlaceError::Database(sqlx::Error::RowNotFound))
+    Ok(OrderDetail { order, items })
 }

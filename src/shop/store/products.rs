@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
 
 use super::count_query;
 
@@ -226,11 +227,15 @@ pub async fn export_all(pool: &PgPool) -> sqlx::Result<Vec<Product>> {
     sqlx::query_as(EXPORT_SQL).fetch_all(pool).await
 }
 
-/// The whole catalog as a stream of rows, read as the client consumes it.
-pub fn export_stream(pool: PgPool) -> BoxStream<'static, sqlx::Result<Product>> {
+/// The whole catalog as a stream of rows, read as the client consumes it, on a
+/// connection the caller already holds (so a busy pool is a 503 before the
+/// response starts, not a broken body after it).
+pub fn export_stream(
+    mut conn: PoolConnection<Postgres>,
+) -> BoxStream<'static, sqlx::Result<Product>> {
     count_query();
     Box::pin(async_stream::try_stream! {
-        let mut rows = sqlx::query_as::<_, Product>(EXPORT_SQL).fetch(&pool);
+        let mut rows = sqlx::query_as::<_, Product>(EXPORT_SQL).fetch(&mut *conn);
         while let Some(product) = futures::TryStreamExt::try_next(&mut rows).await? {
             yield product;
         }
