@@ -290,6 +290,14 @@ async fn login_accepts_fixture_users_and_refuses_the_rest() {
         .await
         .unwrap();
     problem(malformed, StatusCode::BAD_REQUEST).await;
+    let not_json = shop
+        .http
+        .post(shop.url("/auth/login"))
+        .body("email=a&password=b")
+        .send()
+        .await
+        .unwrap();
+    problem(not_json, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
     shop.stop().await;
 }
 

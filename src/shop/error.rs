@@ -15,6 +15,10 @@ pub enum Error {
     /// 400: the request could not be read (malformed JSON, bad query string).
     #[error("{0}")]
     BadRequest(String),
+    /// Another 4xx axum's extractors chose (415 without a JSON content type,
+    /// 413 for a body over the limit).
+    #[error("{1}")]
+    Rejected(StatusCode, String),
     /// 401: no valid credentials.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -55,6 +59,7 @@ impl Error {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Rejected(status, _) => *status,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -142,7 +147,8 @@ impl From<JsonRejection> for Error {
         match rejection {
             // Valid JSON with wrong fields or types: the value is the problem.
             JsonRejection::JsonDataError(e) => Self::Unprocessable(e.body_text()),
-            other => Self::BadRequest(other.body_text()),
+            JsonRejection::JsonSyntaxError(e) => Self::BadRequest(e.body_text()),
+            other => Self::Rejected(other.status(), other.body_text()),
         }
     }
 }
