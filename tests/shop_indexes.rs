@@ -98,9 +98,10 @@ async fn index_sql_is_applied_refused_and_dropped() {
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
+    let detail = syntax["detail"].as_str().unwrap();
     assert!(
-        syntax["detail"].as_str().unwrap().contains("syntax error"),
-        "{syntax}"
+        detail.contains("syntax error") && detail.contains("line 1, column 8"),
+        "{detail}"
     );
 
     let good = "-- lab 2.1\nCREATE INDEX idx_products_category_price ON products (category_id, price);\n\

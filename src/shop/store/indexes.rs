@@ -6,6 +6,7 @@
 //! student reads PostgreSQL's own message.
 
 use serde::Serialize;
+use sqlx::postgres::PgErrorPosition;
 use sqlx::{Executor, PgPool};
 
 /// The shop's tables, the only ones perflab looks at or drops indexes from.
@@ -60,7 +61,7 @@ pub async fn apply(pool: &PgPool, sql: &str) -> Result<Vec<StudentIndex>, IndexE
     if let Err(error) = result {
         // Dropping `tx` rolls back; say it explicitly for the reader.
         tx.rollback().await?;
-        return Err(rejected(error));
+        return Err(rejected(error, sql));
     }
     tx.commit().await?;
     // Fresh statistics so the planner judges the new indexes on real numbers.
@@ -82,13 +83,17 @@ pub async fn drop_all(pool: &PgPool) -> sqlx::Result<Vec<String>> {
     Ok(indexes.into_iter().map(|i| i.name).collect())
 }
 
-fn rejected(error: sqlx::Error) -> IndexError {
+fn rejected(error: sqlx::Error, sql: &str) -> IndexError {
     match error {
         sqlx::Error::Database(db) => {
             let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
             let mut message = format!("ERROR: {}", db.message());
             if let Some(pg) = pg {
                 message = format!("ERROR {}: {}", pg.code(), pg.message());
+                if let Some(PgErrorPosition::Original(position)) = pg.position() {
+                    let (line, column) = line_and_column(sql, position);
+                    message.push_str(&format!(" (at line {line}, column {column})"));
+                }
                 if let Some(detail) = pg.detail() {
                     message.push_str(&format!(" (DETAIL: {detail})"));
                 }
@@ -102,7 +107,34 @@ fn rejected(error: sqlx::Error) -> IndexError {
     }
 }
 
+/// PostgreSQL reports a 1-based character position in the whole file; the
+/// student's editor counts lines and columns.
+fn line_and_column(sql: &str, position: usize) -> (usize, usize) {
+    let before: String = sql.chars().take(position.saturating_sub(1)).collect();
+    let line = before.matches('\n').count() + 1;
+    let column = before.chars().rev().take_while(|&c| c != '\n').count() + 1;
+    (line, column)
+}
+
 /// Quotes an identifier the way PostgreSQL does (`"a""b"`).
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_become_lines_and_columns() {
+        let sql = "CREATE INDEX a ON t (x);\nCREATE INDEKS b";
+        // PostgreSQL points at "INDEKS": character 33, 1-based.
+        assert_eq!(line_and_column(sql, 33), (2, 8));
+        assert_eq!(line_and_column(sql, 1), (1, 1));
+    }
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("idx\"x"), "\"idx\"\"x\"");
+    }
 }
