@@ -390,7 +390,7 @@ async fn concurrent_seeds_load_once() {
     assert_eq!(outcomes, [SeedOutcome::Reused, SeedOutcome::Seeded]);
 }
 
-/// The measurement behind `bench/SEED.md`: cold default-scale seed, then the
+/// The measurement behind `BENCHMARKS.md`: cold default-scale seed, then the
 /// warm reuse call. Run with
 /// `cargo test --release --test fixtures -- --ignored --nocapture seed_default_timed`.
 #[tokio::test]
@@ -422,7 +422,7 @@ async fn seed_default_timed() {
     assert_eq!((cold, warm), (SeedOutcome::Seeded, SeedOutcome::Reused));
 }
 
-/// Small-scale timing for `bench/SEED.md`.
+/// Small-scale timing for `BENCHMARKS.md`.
 #[tokio::test]
 #[ignore = "timing only"]
 async fn seed_small_timed() {

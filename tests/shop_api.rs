@@ -5,7 +5,7 @@ mod common;
 
 use common::{TestShop, problem, query_count};
 use perflab::shop::settings::ShopSettings;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const DB: &str = "api";
@@ -227,23 +227,13 @@ async fn text_postgres_cannot_store_is_refused_not_a_500() {
     let admin = shop.admin().await;
     let nul_name = json!({ "category_id": 1, "name": "a\u{0}b", "price": 1, "stock": 1 });
     let response = shop
-        .http
-        .post(shop.url("/products"))
-        .bearer_auth(&admin)
-        .json(&nul_name)
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, "/products", Some(&admin), &nul_name)
+        .await;
     problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     let long = json!({ "category_id": 1, "name": "x", "description": "d".repeat(5000), "price": 1, "stock": 1 });
     let response = shop
-        .http
-        .post(shop.url("/products"))
-        .bearer_auth(&admin)
-        .json(&long)
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, "/products", Some(&admin), &long)
+        .await;
     problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     shop.stop().await;
 }
@@ -332,13 +322,8 @@ async fn admins_create_and_update_products_customers_cannot() {
     let new = json!({ "category_id": 1, "name": "Teclado de prueba", "description": "test", "price": 19.99, "stock": 3 });
 
     let response = shop
-        .http
-        .post(shop.url("/products"))
-        .bearer_auth(&admin)
-        .json(&new)
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, "/products", Some(&admin), &new)
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let location = response.headers()["location"].to_str().unwrap().to_string();
     let created: Value = response.json().await.unwrap();
@@ -346,13 +331,8 @@ async fn admins_create_and_update_products_customers_cannot() {
     assert_eq!(location, format!("/products/{}", created["id"]));
 
     let forbidden = shop
-        .http
-        .post(shop.url("/products"))
-        .bearer_auth(&customer)
-        .json(&new)
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, "/products", Some(&customer), &new)
+        .await;
     problem(forbidden, StatusCode::FORBIDDEN).await;
     let anonymous = shop
         .http
@@ -366,56 +346,46 @@ async fn admins_create_and_update_products_customers_cannot() {
     let mut bad = new.clone();
     bad["category_id"] = json!(999_999);
     let response = shop
-        .http
-        .post(shop.url("/products"))
-        .bearer_auth(&admin)
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, "/products", Some(&admin), &bad)
+        .await;
     problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     let mut bad = new.clone();
     bad["price"] = json!(-1);
     let response = shop
-        .http
-        .post(shop.url("/products"))
-        .bearer_auth(&admin)
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, "/products", Some(&admin), &bad)
+        .await;
     problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
 
     let update = shop
-        .http
-        .put(shop.url(&location))
-        .bearer_auth(&admin)
-        .json(&json!({ "price": 24.5 }))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PUT,
+            &location,
+            Some(&admin),
+            &json!({ "price": 24.5 }),
+        )
+        .await;
     assert_eq!(update.status(), StatusCode::OK);
     let after: Value = shop.get(&location).await.json().await.unwrap();
     assert_eq!(after["price"], 24.5);
     assert_eq!(after["name"], "Teclado de prueba");
 
     let missing = shop
-        .http
-        .put(shop.url("/products/99999999"))
-        .bearer_auth(&admin)
-        .json(&json!({ "stock": 1 }))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PUT,
+            "/products/99999999",
+            Some(&admin),
+            &json!({ "stock": 1 }),
+        )
+        .await;
     problem(missing, StatusCode::NOT_FOUND).await;
     let unknown_field = shop
-        .http
-        .put(shop.url(&location))
-        .bearer_auth(&admin)
-        .json(&json!({ "colour": "red" }))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PUT,
+            &location,
+            Some(&admin),
+            &json!({ "colour": "red" }),
+        )
+        .await;
     problem(unknown_field, StatusCode::UNPROCESSABLE_ENTITY).await;
     shop.stop().await;
 }
@@ -423,13 +393,13 @@ async fn admins_create_and_update_products_customers_cannot() {
 /// Sets a product's stock through the API and returns it.
 async fn set_stock(shop: &TestShop, admin: &str, id: i64, stock: i64) -> Value {
     let response = shop
-        .http
-        .put(shop.url(&format!("/products/{id}")))
-        .bearer_auth(admin)
-        .json(&json!({ "stock": stock }))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PUT,
+            &format!("/products/{id}"),
+            Some(admin),
+            &json!({ "stock": stock }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{TestShop, problem, query_count, wait_until};
 use perflab::shop::settings::{ExportMode, Loading, ShopSettings};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const DB: &str = "control";
@@ -85,16 +85,7 @@ async fn control_api_needs_its_token_and_validates_settings() {
     );
     assert_eq!(mode & 0o777, 0o600);
 
-    let current: ShopSettings = shop
-        .http
-        .get(shop.control("/settings"))
-        .bearer_auth(shop.control_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let current: ShopSettings = shop.settings().await;
     assert_eq!(current, ShopSettings::default());
 
     let put = |body: Value| {
@@ -112,16 +103,7 @@ async fn control_api_needs_its_token_and_validates_settings() {
     let unknown = put(json!({ "database": { "pool": 3 } })).await.unwrap();
     problem(unknown, StatusCode::UNPROCESSABLE_ENTITY).await;
     // Nothing changed.
-    let after: ShopSettings = shop
-        .http
-        .get(shop.control("/settings"))
-        .bearer_auth(shop.control_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: ShopSettings = shop.settings().await;
     assert_eq!(after, ShopSettings::default());
 
     let endpoint_file = shop.shop.endpoint_file.clone();
@@ -138,13 +120,13 @@ async fn pool_size_change_takes_effect_on_the_next_request() {
     let admin = shop.admin().await;
     let customer = shop.customer(20).await;
     let product = 60_i64;
-    shop.http
-        .put(shop.url(&format!("/products/{product}")))
-        .bearer_auth(&admin)
-        .json(&json!({ "stock": 10 }))
-        .send()
-        .await
-        .unwrap();
+    shop.send(
+        Method::PUT,
+        &format!("/products/{product}"),
+        Some(&admin),
+        &json!({ "stock": 10 }),
+    )
+    .await;
 
     let mut settings = ShopSettings::default();
     settings.database.pool_size = 1;
@@ -270,16 +252,7 @@ async fn patch_changes_one_switch_and_keeps_the_rest() {
         .await
         .unwrap();
     problem(too_small, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let now: ShopSettings = shop
-        .http
-        .get(shop.control("/settings"))
-        .bearer_auth(shop.control_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now: ShopSettings = shop.settings().await;
     assert_eq!(now, expected, "refused patches change nothing");
     shop.stop().await;
 }

@@ -138,6 +138,35 @@ impl TestShop {
             .expect("request")
     }
 
+    /// Sends `body` as JSON to the public API, with a bearer token if given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let request = self.http.request(method, self.url(path)).json(body);
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        request.send().await.expect("request")
+    }
+
+    /// The shop's settings, read through the control API.
+    pub async fn settings(&self) -> ShopSettings {
+        self.http
+            .get(self.control("/settings"))
+            .bearer_auth(self.control_token())
+            .send()
+            .await
+            .expect("control request")
+            .json()
+            .await
+            .expect("settings json")
+    }
+
     /// Logs in and returns the bearer token.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let response = self
