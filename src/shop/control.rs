@@ -5,6 +5,7 @@
 //!
 //! - `GET /settings`, `PUT /settings` (all of them), `PATCH /settings` (a JSON
 //!   merge patch of some) — the lab's switches, swapped at once.
+//! - `GET /cache/stats`, `POST /cache/flush` — the cache's counters; forget it all.
 //! - `GET /indexes`, `POST /indexes/apply` (body: the SQL file), `POST /indexes/drop`.
 //! - `GET /explain/{query}` — `EXPLAIN (ANALYZE, FORMAT JSON)` of a lab query.
 
@@ -18,6 +19,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Serialize;
 
+use super::cache::stats::RouteSnapshot;
 use super::error::Error;
 use super::error::extract::{Json, Path, Query};
 use super::settings::ShopSettings;
@@ -33,6 +35,8 @@ pub fn router(state: Arc<AppState>, token: String) -> Router {
             "/settings",
             get(get_settings).put(put_settings).patch(patch_settings),
         )
+        .route("/cache/stats", get(cache_stats))
+        .route("/cache/flush", post(flush_cache))
         .route("/indexes", get(list_indexes))
         .route("/indexes/apply", post(apply_indexes))
         .route("/indexes/drop", post(drop_indexes))
@@ -103,6 +107,19 @@ async fn patch_settings(
         .map_err(Error::Unprocessable)?;
     tracing::info!(?settings, "settings changed");
     Ok(Json(settings))
+}
+
+/// Hits, misses, bypasses, invalidations, errors and fallbacks per route.
+async fn cache_stats(
+    State(state): State<Arc<AppState>>,
+) -> Json<std::collections::BTreeMap<&'static str, RouteSnapshot>> {
+    Json(state.cache.stats().snapshot())
+}
+
+/// Forgets every cached entry (a lab's reset).
+async fn flush_cache(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, Error> {
+    state.cache.flush().await?;
+    Ok(Json(serde_json::json!({ "flushed": true })))
 }
 
 #[derive(Debug, Serialize)]

@@ -11,6 +11,7 @@
 //! against any database URL; it never imports the runner's pieces.
 
 pub mod auth;
+pub mod cache;
 pub mod control;
 pub mod error;
 pub mod routes;
@@ -106,12 +107,7 @@ pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
         .database_url
         .parse()
         .map_err(StartError::DatabaseUrl)?;
-    let redis = options
-        .redis_url
-        .as_deref()
-        .map(state::redis_connection)
-        .transpose()
-        .map_err(StartError::RedisUrl)?;
+    let cache = cache::Cache::new(options.redis_url.as_deref()).map_err(StartError::RedisUrl)?;
     let keys = auth::Keys::new(&options.jwt_secret)
         .await
         .map_err(|e| StartError::Auth(e.to_string()))?;
@@ -119,7 +115,7 @@ pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
         db: store::Db::new(connect, &options.settings.database),
         settings: ArcSwap::from_pointee(options.settings.clone()),
         keys,
-        redis,
+        cache,
         applying: std::sync::Mutex::new(()),
     });
 
@@ -138,7 +134,13 @@ pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
     let endpoint_file = write_endpoint(&options.state_dir, addr.port(), &endpoint)?;
 
     let cancel = CancellationToken::new();
+    let watcher = {
+        let state = Arc::clone(&state);
+        let cancel = cancel.clone();
+        tokio::spawn(async move { state.cache.watch(cancel).await })
+    };
     let tasks = vec![
+        watcher,
         serve(public, routes::router(Arc::clone(&state)), cancel.clone()),
         serve(
             control,

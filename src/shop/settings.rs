@@ -5,8 +5,8 @@
 //!
 //! Two presets bracket the day: [`Preset::Baseline`] (every optimisation off —
 //! where the labs start) and [`Preset::Optimized`] (every optimisation on — the
-//! final project's reference). Later issues add their sections (cache,
-//! middleware, monitoring) here and to both presets.
+//! final project's reference). Later issues add their sections (middleware,
+//! monitoring) here and to both presets.
 
 use std::path::Path;
 use std::time::Duration;
@@ -17,8 +17,102 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ShopSettings {
+    pub cache: CacheSettings,
     pub database: DatabaseSettings,
     pub export: ExportSettings,
+}
+
+/// Block 1: what is cached, where, and how writes reach the cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    pub backend: CacheBackend,
+    pub strategy: CacheStrategy,
+    /// How long an entry lives.
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    /// Which endpoints are cached.
+    pub endpoints: Vec<CachedRoute>,
+    pub invalidation: Invalidation,
+}
+
+/// Where cached responses live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheBackend {
+    /// No cache: every request reads the database.
+    Off,
+    /// This process's memory: fast, but every shop instance has its own.
+    Memory,
+    /// Redis, shared by every instance; the in-process cache stands in while
+    /// Redis is unreachable.
+    Redis,
+}
+
+/// How a cache is filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheStrategy {
+    /// Readers fill the cache on a miss.
+    CacheAside,
+    /// Writers also put the new value in the cache as they write.
+    WriteThrough,
+}
+
+/// What a write does to the entries it makes stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Invalidation {
+    /// The write retires them before it returns: no reader sees the old value.
+    OnWrite,
+    /// Nothing: they live out their TTL (lab 1.4's broken starting state).
+    TtlOnly,
+}
+
+/// The endpoints the cache can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CachedRoute {
+    /// `GET /products/{id}`
+    ProductDetail,
+    /// `GET /products`
+    ProductList,
+    /// `GET /categories`
+    Categories,
+    /// `GET /products/search`
+    Search,
+}
+
+impl CachedRoute {
+    pub const ALL: [CachedRoute; 4] = [
+        CachedRoute::ProductDetail,
+        CachedRoute::ProductList,
+        CachedRoute::Categories,
+        CachedRoute::Search,
+    ];
+
+    /// The name used in keys, counters and settings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ProductDetail => "product_detail",
+            Self::ProductList => "product_list",
+            Self::Categories => "categories",
+            Self::Search => "search",
+        }
+    }
+}
+
+impl CacheSettings {
+    /// Whether `route` is served from the cache under these settings.
+    pub fn caches(&self, route: CachedRoute) -> bool {
+        self.backend != CacheBackend::Off && self.endpoints.contains(&route)
+    }
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        ShopSettings::default().cache
+    }
 }
 
 /// Connection pool and query shape.
@@ -93,6 +187,15 @@ impl ShopSettings {
     pub fn preset(preset: Preset) -> Self {
         match preset {
             Preset::Baseline => Self {
+                cache: CacheSettings {
+                    backend: CacheBackend::Off,
+                    strategy: CacheStrategy::CacheAside,
+                    ttl: Duration::from_secs(60),
+                    endpoints: vec![CachedRoute::ProductDetail],
+                    // Not an optimisation but correctness: only lab 1.4 starts
+                    // from `ttl-only`, and says so in its own settings.
+                    invalidation: Invalidation::OnWrite,
+                },
                 database: DatabaseSettings {
                     pool_size: 5,
                     acquire_timeout: Duration::from_secs(5),
@@ -103,6 +206,13 @@ impl ShopSettings {
                 },
             },
             Preset::Optimized => Self {
+                cache: CacheSettings {
+                    backend: CacheBackend::Redis,
+                    strategy: CacheStrategy::CacheAside,
+                    ttl: Duration::from_secs(300),
+                    endpoints: CachedRoute::ALL.to_vec(),
+                    invalidation: Invalidation::OnWrite,
+                },
                 database: DatabaseSettings {
                     pool_size: 10,
                     acquire_timeout: Duration::from_secs(2),
@@ -134,6 +244,13 @@ impl ShopSettings {
 
     /// Values serde accepts but the shop cannot run with.
     pub fn validate(&self) -> Result<(), String> {
+        let ttl = self.cache.ttl;
+        if ttl < Duration::from_secs(1) || ttl > Duration::from_secs(24 * 3600) {
+            return Err(format!(
+                "cache.ttl = {}: expected between 1s and 24h",
+                humantime::format_duration(ttl)
+            ));
+        }
         let db = &self.database;
         if !(1..=100).contains(&db.pool_size) {
             return Err(format!(
@@ -164,6 +281,7 @@ mod tests {
         assert_eq!(base, ShopSettings::default());
         assert_ne!(base.database.loading, opt.database.loading);
         assert_ne!(base.export.mode, opt.export.mode);
+        assert_ne!(base.cache.backend, opt.cache.backend);
         assert!(opt.database.pool_size < 20);
     }
 

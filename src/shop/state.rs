@@ -1,12 +1,12 @@
 //! The state every handler receives (`State<Arc<AppState>>`): the database, the
-//! live settings, the signing keys and the Redis connection. Passed, never global.
+//! live settings, the signing keys and the cache. Passed, never global.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
 use super::auth::Keys;
+use super::cache::Cache;
 use super::settings::ShopSettings;
 use super::store::Db;
 
@@ -16,9 +16,8 @@ pub struct AppState {
     /// Swapped whole by the control API; readers take a snapshot per request.
     pub settings: ArcSwap<ShopSettings>,
     pub keys: Keys,
-    /// Present when a Redis URL was given. The caching issue builds its cache
-    /// on it; for now `/health` reports whether it answers.
-    pub redis: Option<redis::aio::ConnectionManager>,
+    /// Redis, in-process or off, as the settings say.
+    pub cache: Cache,
     /// Held while settings change (no `.await` inside, so a std mutex).
     pub applying: Mutex<()>,
 }
@@ -49,17 +48,4 @@ impl AppState {
         }
         Ok(new)
     }
-}
-
-/// A Redis connection that reconnects by itself and fails fast while Redis is
-/// down, so a dead Redis costs milliseconds, not seconds (see CRATES.md: the
-/// defaults block ~9 s per command during an outage).
-pub fn redis_connection(url: &str) -> Result<redis::aio::ConnectionManager, redis::RedisError> {
-    let client = redis::Client::open(url)?;
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_millis(200))
-        .set_connection_timeout(Some(Duration::from_millis(100)))
-        .set_response_timeout(Some(Duration::from_millis(100)));
-    redis::aio::ConnectionManager::new_lazy_with_config(client, config)
 }

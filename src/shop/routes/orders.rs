@@ -75,6 +75,7 @@ async fn place(
             bad.product_id
         )));
     }
+    let settings = state.settings();
     let order = orders::place(&state.db.pool(), user.id, &new.items)
         .await
         .map_err(|e| match e {
@@ -82,6 +83,12 @@ async fn place(
             PlaceError::OutOfStock { .. } => Error::Conflict(e.to_string()),
             PlaceError::Database(db) => db.into(),
         })?;
+    // The order took stock: cached details and listings show stock.
+    let products: Vec<i64> = order.items.iter().map(|item| item.product_id).collect();
+    state
+        .cache
+        .products_written(&settings.cache, &products)
+        .await;
     let location = format!("/orders/{}", order.order.id);
     Ok((
         StatusCode::CREATED,

@@ -13,12 +13,14 @@ use bytes::Bytes;
 use futures::StreamExt;
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use sqlx::PgPool;
 
 use super::{Page, Paged};
 use crate::shop::auth::Admin;
+use crate::shop::cache::{self, keys::Key};
 use crate::shop::error::Error;
 use crate::shop::error::extract::{Json, Path, Query};
-use crate::shop::settings::ExportMode;
+use crate::shop::settings::{CachedRoute, ExportMode};
 use crate::shop::state::AppState;
 use crate::shop::store::products::{self, Category, NewProduct, Product, ProductUpdate, Sort};
 
@@ -48,28 +50,64 @@ struct ListQuery {
 async fn list(
     State(state): State<Arc<AppState>>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Paged<Product>>, Error> {
+) -> Result<Response, Error> {
     let page = Page {
         page: query.page,
         per_page: query.per_page,
     };
     let (limit, offset) = page.limit_offset()?;
-    let items = products::list(&state.db.pool(), query.category, query.sort, limit, offset).await?;
-    Ok(Json(Paged {
-        items,
-        page: page.page,
-        per_page: page.per_page,
-    }))
+    // The key holds every parameter with its default filled in, so `?page=1`
+    // and no page at all are one entry.
+    let key = Key::catalog(
+        CachedRoute::ProductList,
+        &[
+            (
+                "category",
+                query.category.map_or("all".into(), |c| c.to_string()),
+            ),
+            ("sort", query.sort.name().into()),
+            ("page", page.page.to_string()),
+            ("per_page", page.per_page.to_string()),
+        ],
+    );
+    let pool = state.db.pool();
+    let read = async {
+        let items = products::list(&pool, query.category, query.sort, limit, offset).await?;
+        cache::to_json(&Paged {
+            items,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    };
+    let (body, outcome) = state
+        .cache
+        .serve(&state.settings().cache, key, read)
+        .await?;
+    Ok(cache::respond(body, outcome))
 }
 
 async fn detail(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
-) -> Result<Json<Product>, Error> {
-    products::get(&state.db.pool(), id)
+) -> Result<Response, Error> {
+    let pool = state.db.pool();
+    let (body, outcome) = state
+        .cache
+        .serve(
+            &state.settings().cache,
+            Key::product(id),
+            read_product(&pool, id),
+        )
+        .await?;
+    Ok(cache::respond(body, outcome))
+}
+
+/// One product as the JSON the detail endpoint sends (and caches).
+async fn read_product(pool: &PgPool, id: i64) -> Result<Bytes, Error> {
+    let product = products::get(pool, id)
         .await?
-        .map(Json)
-        .ok_or_else(|| Error::NotFound(format!("product {id}")))
+        .ok_or_else(|| Error::NotFound(format!("product {id}")))?;
+    cache::to_json(&product)
 }
 
 async fn create(
@@ -81,7 +119,14 @@ async fn create(
     validate_text("description", &new.description, 2000, false)?;
     validate_price(new.price)?;
     validate_stock(new.stock)?;
-    let product = products::create(&state.db.pool(), &new).await?;
+    let pool = state.db.pool();
+    let product = products::create(&pool, &new).await?;
+    let settings = state.settings();
+    let fresh = read_product(&pool, product.id);
+    state
+        .cache
+        .product_written(&settings.cache, product.id, fresh)
+        .await?;
     let location = format!("/products/{}", product.id);
     Ok((
         StatusCode::CREATED,
@@ -109,10 +154,18 @@ async fn update(
     if let Some(stock) = change.stock {
         validate_stock(stock)?;
     }
-    products::update(&state.db.pool(), id, &change)
+    let pool = state.db.pool();
+    let product = products::update(&pool, id, &change)
         .await?
-        .map(Json)
-        .ok_or_else(|| Error::NotFound(format!("product {id}")))
+        .ok_or_else(|| Error::NotFound(format!("product {id}")))?;
+    // Before answering: once this response is out, no reader may see the old
+    // product (with on-write invalidation).
+    let settings = state.settings();
+    state
+        .cache
+        .product_written(&settings.cache, id, read_product(&pool, id))
+        .await?;
+    Ok(Json(product))
 }
 
 /// Text PostgreSQL will store: not too long, no NUL byte, and not blank when
@@ -160,7 +213,7 @@ fn default_search_limit() -> i64 {
 async fn search(
     State(state): State<Arc<AppState>>,
     Query(query): Query<SearchQuery>,
-) -> Result<Json<Vec<Product>>, Error> {
+) -> Result<Response, Error> {
     let q = query.q.trim();
     if q.chars().count() < 2 || q.chars().count() > 100 || q.contains('\0') {
         return Err(Error::Unprocessable("q must be 2 to 100 characters".into()));
@@ -170,13 +223,32 @@ async fn search(
             "limit must be between 1 and 100".into(),
         ));
     }
-    Ok(Json(
-        products::search(&state.db.pool(), q, query.limit).await?,
-    ))
+    // ILIKE ignores case, so the key does too.
+    let key = Key::catalog(
+        CachedRoute::Search,
+        &[("q", q.to_lowercase()), ("limit", query.limit.to_string())],
+    );
+    let pool = state.db.pool();
+    let read = async { cache::to_json(&products::search(&pool, q, query.limit).await?) };
+    let (body, outcome) = state
+        .cache
+        .serve(&state.settings().cache, key, read)
+        .await?;
+    Ok(cache::respond(body, outcome))
 }
 
-async fn categories(State(state): State<Arc<AppState>>) -> Result<Json<Vec<Category>>, Error> {
-    Ok(Json(products::categories(&state.db.pool()).await?))
+async fn categories(State(state): State<Arc<AppState>>) -> Result<Response, Error> {
+    let key = Key::catalog(CachedRoute::Categories, &[]);
+    let pool = state.db.pool();
+    let read = async {
+        let categories: Vec<Category> = products::categories(&pool).await?;
+        cache::to_json(&categories)
+    };
+    let (body, outcome) = state
+        .cache
+        .serve(&state.settings().cache, key, read)
+        .await?;
+    Ok(cache::respond(body, outcome))
 }
 
 /// The whole catalog as one JSON array, built in memory or streamed row by row

@@ -53,6 +53,19 @@ pub enum Sort {
     Newest,
 }
 
+impl Sort {
+    /// The name the query string uses (`?sort=-price`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::PriceAsc => "price",
+            Self::PriceDesc => "-price",
+            Self::Name => "name",
+            Self::Newest => "newest",
+        }
+    }
+}
+
 /// The fields of a new product.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,116 @@
+//! Cache keys: built only from the route and its normalised parameters, never
+//! from a per-process hash — the course's resources page keys its cache with
+//! Python's `hash()`, which is salted per process, so two workers never share a
+//! hit. Here the same request gives the same key in every process.
+//!
+//! A key also names its *scope*, the thing whose writes make it stale: one
+//! product (`product:42`) for its detail, the whole catalog (`catalog`) for
+//! listings, search and categories. Each scope has a generation number that a
+//! write increments; the generation is part of the stored key, so one
+//! increment retires every entry of the scope at once, and an entry filled from
+//! data read before the write can only land under the old generation.
+
+use std::collections::BTreeMap;
+
+use crate::shop::settings::CachedRoute;
+
+/// A cacheable request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub route: CachedRoute,
+    /// Whose writes make this entry stale.
+    pub scope: String,
+    /// The normalised parameters (`a=1&b=2`, sorted, defaults filled).
+    pub params: String,
+}
+
+/// The scope every listing-like route shares: any product write can change a
+/// listing page, a search result or a category count.
+pub const CATALOG_SCOPE: &str = "catalog";
+
+/// The scope of one product's detail.
+pub fn product_scope(id: i64) -> String {
+    format!("product:{id}")
+}
+
+impl Key {
+    /// `GET /products/{id}`.
+    pub fn product(id: i64) -> Self {
+        Self {
+            route: CachedRoute::ProductDetail,
+            scope: product_scope(id),
+            params: String::new(),
+        }
+    }
+
+    /// A catalog-scoped route with its parameters (normalised here: sorted by
+    /// name and URL-encoded, so `?b=2&a=1` and `?a=1&b=2` are one key).
+    pub fn catalog(route: CachedRoute, params: &[(&str, String)]) -> Self {
+        let sorted: BTreeMap<&str, &str> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Self {
+            route,
+            scope: CATALOG_SCOPE.to_string(),
+            params: serde_urlencoded::to_string(sorted).unwrap_or_default(),
+        }
+    }
+
+    /// The stored key for an epoch and a scope generation.
+    pub fn stored(&self, epoch: u64, generation: u64) -> String {
+        format!(
+            "{PREFIX}{epoch}:{}:{}@{generation}:{}",
+            self.route.name(),
+            self.scope,
+            self.params
+        )
+    }
+}
+
+/// Every perflab key starts with this; nothing else in Redis is touched.
+pub const PREFIX: &str = "perflab:cache:";
+/// Incremented when Redis comes back from an outage: entries written before it
+/// may have missed invalidations, so none of them is trusted again.
+pub const EPOCH_KEY: &str = "perflab:epoch";
+
+/// The Redis key holding a scope's generation.
+pub fn generation_key(scope: &str) -> String {
+    format!("perflab:gen:{scope}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reordered_parameters_give_the_same_key() {
+        let a = Key::catalog(
+            CachedRoute::ProductList,
+            &[("sort", "price".into()), ("category", "3".into())],
+        );
+        let b = Key::catalog(
+            CachedRoute::ProductList,
+            &[("category", "3".into()), ("sort", "price".into())],
+        );
+        assert_eq!(a, b);
+        assert_eq!(a.params, "category=3&sort=price");
+    }
+
+    #[test]
+    fn stored_keys_name_route_scope_and_generation() {
+        assert_eq!(
+            Key::product(42).stored(0, 3),
+            "perflab:cache:0:product_detail:product:42@3:"
+        );
+        let search = Key::catalog(CachedRoute::Search, &[("q", "mesa roja".into())]);
+        assert_eq!(
+            search.stored(1, 0),
+            "perflab:cache:1:search:catalog@0:q=mesa+roja"
+        );
+    }
+
+    #[test]
+    fn keys_are_the_same_in_every_process() {
+        // No hashing: the key is a pure function of the request.
+        let key = Key::catalog(CachedRoute::Categories, &[]).stored(0, 0);
+        assert_eq!(key, "perflab:cache:0:categories:catalog@0:");
+    }
+}

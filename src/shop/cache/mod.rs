@@ -1,0 +1,262 @@
+//! The shop's cache (Block 1): Redis, in-process or off; cache-aside or
+//! write-through; retired on write or left to its TTL — every choice a runtime
+//! setting, so a student switches it and watches the effect.
+//!
+//! Handlers call [`Cache::serve`] with a [`Key`] and the code that reads the
+//! database, and [`Cache::product_written`] after a product write. Correctness
+//! rests on scope generations (see [`keys`]): a write bumps the generation of
+//! the product and of the catalog *after* it committed and *before* it
+//! returns, so no reader that starts after the write returned can get an entry
+//! filled from older data. While Redis is unreachable the in-process cache
+//! answers (counted as fallbacks, shown in `/health`), and when Redis returns
+//! after writes missed it, a new epoch retires everything it held.
+
+pub mod keys;
+pub mod memory;
+pub mod redis;
+pub mod stats;
+
+use std::time::Duration;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use self::keys::{CATALOG_SCOPE, Key, product_scope};
+use self::memory::MemoryCache;
+use self::redis::RedisCache;
+use self::stats::{CacheStats, Event};
+use super::error::Error;
+use super::settings::{CacheBackend, CacheSettings, CacheStrategy, CachedRoute, Invalidation};
+
+/// How a response was answered, sent as `X-Cache`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Hit,
+    Miss,
+    /// Not cached under the current settings.
+    Bypass,
+}
+
+impl Outcome {
+    pub fn header(self) -> &'static str {
+        match self {
+            Self::Hit => "HIT",
+            Self::Miss => "MISS",
+            Self::Bypass => "BYPASS",
+        }
+    }
+}
+
+/// The cache of one shop instance.
+pub struct Cache {
+    memory: MemoryCache,
+    redis: Option<RedisCache>,
+    stats: CacheStats,
+}
+
+/// Where a lookup goes.
+enum Store<'a> {
+    Memory,
+    Redis(&'a RedisCache),
+}
+
+/// What `/health` says about the cache.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheHealth {
+    /// `up`, `down` (Redis wanted but unreachable: the in-process cache
+    /// answers), or `disabled` (backend off).
+    pub status: &'static str,
+    pub backend: CacheBackend,
+    /// Set while the in-process cache stands in for Redis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<&'static str>,
+}
+
+impl Cache {
+    /// A cache that can use Redis at `redis_url` (when given) and memory.
+    pub fn new(redis_url: Option<&str>) -> Result<Self, ::redis::RedisError> {
+        Ok(Self {
+            memory: MemoryCache::new(),
+            redis: redis_url.map(RedisCache::new).transpose()?,
+            stats: CacheStats::default(),
+        })
+    }
+
+    /// Keeps Redis's health flag until `cancel` (nothing to do without Redis).
+    pub async fn watch(&self, cancel: CancellationToken) {
+        if let Some(redis) = &self.redis {
+            redis.watch(cancel).await;
+        }
+    }
+
+    /// Whether a Redis URL was given and Redis answers now.
+    pub fn redis_up(&self) -> bool {
+        self.redis.as_ref().is_some_and(RedisCache::is_up)
+    }
+
+    pub fn stats(&self) -> &CacheStats {
+        &self.stats
+    }
+
+    pub fn health(&self, settings: &CacheSettings) -> CacheHealth {
+        let (status, fallback) = match settings.backend {
+            CacheBackend::Off => ("disabled", None),
+            CacheBackend::Memory => ("up", None),
+            CacheBackend::Redis if self.redis_up() => ("up", None),
+            CacheBackend::Redis => ("down", Some("memory")),
+        };
+        CacheHealth {
+            status,
+            backend: settings.backend,
+            fallback,
+        }
+    }
+
+    /// The store a lookup uses now, counting a fallback when Redis is wanted
+    /// but down.
+    fn store(&self, settings: &CacheSettings, route: CachedRoute) -> Store<'_> {
+        match (settings.backend, &self.redis) {
+            (CacheBackend::Redis, Some(redis)) if redis.is_up() => Store::Redis(redis),
+            (CacheBackend::Redis, _) => {
+                self.stats.count(route, Event::Fallback);
+                Store::Memory
+            }
+            _ => Store::Memory,
+        }
+    }
+
+    /// Answers a cacheable request: the cached body, or `compute`'s (stored
+    /// for the next reader). Errors from `compute` (a 404, say) are not cached.
+    pub async fn serve<F>(
+        &self,
+        settings: &CacheSettings,
+        key: Key,
+        compute: F,
+    ) -> Result<(Bytes, Outcome), Error>
+    where
+        F: Future<Output = Result<Bytes, Error>>,
+    {
+        let route = key.route;
+        if !settings.caches(route) {
+            self.stats.count(route, Event::Bypass);
+            return Ok((compute.await?, Outcome::Bypass));
+        }
+        let store = self.store(settings, route);
+        let (stored, cached) = self.get(&store, &key).await;
+        if let Some(body) = cached {
+            self.stats.count(route, Event::Hit);
+            return Ok((body, Outcome::Hit));
+        }
+        self.stats.count(route, Event::Miss);
+        let body = compute.await?;
+        self.set(&store, stored, body.clone(), settings.ttl).await;
+        Ok((body, Outcome::Miss))
+    }
+
+    async fn get(&self, store: &Store<'_>, key: &Key) -> (String, Option<Bytes>) {
+        if let Store::Redis(redis) = store {
+            match redis.get(key).await {
+                Ok(found) => return found,
+                Err(e) => {
+                    tracing::debug!(error = %e, "cache lookup fell back to memory");
+                    self.stats.count(key.route, Event::Error);
+                    self.stats.count(key.route, Event::Fallback);
+                }
+            }
+        }
+        self.memory.get(key).await
+    }
+
+    async fn set(&self, store: &Store<'_>, stored: String, body: Bytes, ttl: Duration) {
+        match store {
+            Store::Redis(redis) => {
+                // A failed fill only costs the next reader a miss.
+                let _ = redis.set(&stored, &body, ttl).await;
+            }
+            Store::Memory => self.memory.set(stored, body, ttl).await,
+        }
+    }
+
+    /// A product write has committed: retire what it made stale (on-write),
+    /// and with write-through put its new detail in the cache, before the
+    /// write's response goes out. `fresh` reads the product again *after* the
+    /// retirement, so a concurrent write can never leave an older value behind.
+    pub async fn product_written<F>(
+        &self,
+        settings: &CacheSettings,
+        id: i64,
+        fresh: F,
+    ) -> Result<(), Error>
+    where
+        F: Future<Output = Result<Bytes, Error>>,
+    {
+        self.products_written(settings, &[id]).await;
+        let route = CachedRoute::ProductDetail;
+        if settings.strategy == CacheStrategy::WriteThrough && settings.caches(route) {
+            let body = fresh.await?;
+            let store = self.store(settings, route);
+            let (stored, _) = self.get(&store, &Key::product(id)).await;
+            self.set(&store, stored, body, settings.ttl).await;
+        }
+        Ok(())
+    }
+
+    /// Products changed (an order took their stock, say): under on-write,
+    /// retire their details and the catalog in one step.
+    pub async fn products_written(&self, settings: &CacheSettings, ids: &[i64]) {
+        if settings.invalidation != Invalidation::OnWrite {
+            return;
+        }
+        let mut scopes: Vec<String> = ids.iter().map(|&id| product_scope(id)).collect();
+        scopes.push(CATALOG_SCOPE.to_string());
+        self.retire(&scopes).await;
+        for route in CachedRoute::ALL {
+            self.stats.count(route, Event::Invalidation);
+        }
+    }
+
+    /// Bumps the scopes' generations in memory always (so the in-process
+    /// cache stays right on its own) and in Redis when it answers; a bump
+    /// Redis missed is remembered and covered by a new epoch on its return.
+    async fn retire(&self, scopes: &[String]) {
+        self.memory.bump(scopes);
+        let Some(redis) = &self.redis else { return };
+        if !redis.is_up() || redis.bump(scopes).await.is_err() {
+            redis.missed_invalidation();
+        }
+    }
+
+    /// Forgets every entry, in memory and in Redis (a lab's reset).
+    pub async fn flush(&self) -> Result<(), Error> {
+        self.memory.clear();
+        if let Some(redis) = &self.redis {
+            redis
+                .bump_epoch()
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// A cached JSON body as a response, with `X-Cache`.
+pub fn respond(body: Bytes, outcome: Outcome) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert("x-cache", HeaderValue::from_static(outcome.header()));
+    response
+}
+
+/// Serialises a response body once, for the cache and the client alike.
+pub fn to_json<T: Serialize>(value: &T) -> Result<Bytes, Error> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| Error::Internal(e.to_string()))
+}

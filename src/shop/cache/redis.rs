@@ -1,0 +1,195 @@
+//! The Redis backend: one connection manager that reconnects by itself, short
+//! timeouts so a dead Redis costs milliseconds, and a health flag kept by a
+//! background PING ([`RedisCache::watch`]) so that while Redis is down the
+//! shop does not even try it and serves from the in-process cache.
+//!
+//! A lookup is one round trip: a Lua script reads the epoch and the scope's
+//! generation, builds the stored key and returns it with its value (the key is
+//! needed to fill the entry on a miss).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use redis::aio::ConnectionManager;
+use tokio_util::sync::CancellationToken;
+
+use super::keys::{EPOCH_KEY, Key, PREFIX, generation_key};
+
+/// No cache call waits longer than this: past it, the database answers.
+const CALL_TIMEOUT: Duration = Duration::from_millis(150);
+/// How often the health flag is refreshed.
+const PING_EVERY: Duration = Duration::from_millis(250);
+
+const LOOKUP_LUA: &str = r"
+local epoch = redis.call('GET', KEYS[1]) or '0'
+local generation = redis.call('GET', KEYS[2]) or '0'
+local key = ARGV[1] .. epoch .. ':' .. ARGV[2] .. '@' .. generation .. ':' .. ARGV[3]
+return {key, redis.call('GET', key)}
+";
+
+/// Why a Redis call gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisCacheError {
+    #[error("Redis did not answer within {CALL_TIMEOUT:?}")]
+    Timeout,
+    #[error("Redis: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+pub struct RedisCache {
+    conn: ConnectionManager,
+    up: AtomicBool,
+    /// A write could not retire its entries in Redis (it was down): Redis may
+    /// now hold stale entries, and must start a new epoch before it is used.
+    missed_invalidation: AtomicBool,
+    lookup: redis::Script,
+}
+
+impl RedisCache {
+    /// Connects lazily: a Redis that is down at start-up is retried by the
+    /// watcher, and the shop starts anyway.
+    pub fn new(url: &str) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        // The defaults block a command ~9 s during an outage (CRATES.md);
+        // these fail in < 1 ms and reconnect within 0.5 s of a restart.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(200))
+            .set_connection_timeout(Some(Duration::from_millis(100)))
+            .set_response_timeout(Some(Duration::from_millis(100)));
+        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Self {
+            conn,
+            up: AtomicBool::new(false),
+            missed_invalidation: AtomicBool::new(false),
+            lookup: redis::Script::new(LOOKUP_LUA),
+        })
+    }
+
+    /// Whether the last PING (or call) succeeded.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// A write's invalidation did not reach Redis.
+    pub fn missed_invalidation(&self) {
+        self.missed_invalidation.store(true, Ordering::Relaxed);
+    }
+
+    /// A call failed: stop using Redis until the watcher sees it answer again.
+    pub fn mark_down(&self) {
+        if self.up.swap(false, Ordering::Relaxed) {
+            tracing::warn!("Redis stopped answering; serving from the in-process cache");
+        }
+    }
+
+    async fn call<T>(
+        &self,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, RedisCacheError> {
+        let result = match tokio::time::timeout(CALL_TIMEOUT, call).await {
+            Ok(result) => result.map_err(RedisCacheError::from),
+            Err(_) => Err(RedisCacheError::Timeout),
+        };
+        if result.is_err() {
+            self.mark_down();
+        }
+        result
+    }
+
+    /// The stored key for `key` now, and its body if cached.
+    pub async fn get(&self, key: &Key) -> Result<(String, Option<Bytes>), RedisCacheError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = self.lookup.prepare_invoke();
+        invocation
+            .key(EPOCH_KEY)
+            .key(generation_key(&key.scope))
+            .arg(PREFIX)
+            .arg(format!("{}:{}", key.route.name(), key.scope))
+            .arg(&key.params);
+        let (stored, body): (String, Option<Vec<u8>>) =
+            self.call(invocation.invoke_async(&mut conn)).await?;
+        Ok((stored, body.map(Bytes::from)))
+    }
+
+    pub async fn set(
+        &self,
+        stored: &str,
+        body: &[u8],
+        ttl: Duration,
+    ) -> Result<(), RedisCacheError> {
+        let mut conn = self.conn.clone();
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        let mut set = redis::cmd("SET");
+        set.arg(stored).arg(body).arg("PX").arg(millis);
+        self.call(set.exec_async(&mut conn)).await
+    }
+
+    /// Retires every entry of these scopes: one atomic round trip.
+    pub async fn bump(&self, scopes: &[String]) -> Result<(), RedisCacheError> {
+        let mut conn = self.conn.clone();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for scope in scopes {
+            pipe.incr(generation_key(scope), 1).ignore();
+        }
+        self.call(pipe.exec_async(&mut conn)).await
+    }
+
+    /// Retires every entry (after an outage, or on the lab's reset).
+    pub async fn bump_epoch(&self) -> Result<(), RedisCacheError> {
+        let mut conn = self.conn.clone();
+        let mut incr = redis::cmd("INCR");
+        incr.arg(EPOCH_KEY);
+        self.call(incr.exec_async(&mut conn)).await
+    }
+
+    async fn ping(&self) -> bool {
+        let mut conn = self.conn.clone();
+        let ping = redis::cmd("PING");
+        let answer = ping.query_async::<String>(&mut conn);
+        matches!(tokio::time::timeout(CALL_TIMEOUT, answer).await, Ok(Ok(_)))
+    }
+
+    /// Keeps the health flag: PINGs every [`PING_EVERY`]. When Redis answers
+    /// again after writes missed it, bumps the epoch before trusting it, so
+    /// no entry those writes should have retired is ever served. Runs until
+    /// `cancel`.
+    pub async fn watch(&self, cancel: CancellationToken) {
+        loop {
+            let answers = self.ping().await;
+            if answers && !self.is_up() && self.recover().await {
+                self.up.store(true, Ordering::Relaxed);
+                tracing::info!("Redis answers; cache on Redis");
+            } else if !answers {
+                self.mark_down();
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(PING_EVERY) => {}
+            }
+        }
+    }
+
+    /// Whether Redis may be used again: yes, once any missed invalidation
+    /// is covered by a new epoch.
+    async fn recover(&self) -> bool {
+        if !self.missed_invalidation.swap(false, Ordering::Relaxed) {
+            return true;
+        }
+        let mut conn = self.conn.clone();
+        let mut incr = redis::cmd("INCR");
+        incr.arg(EPOCH_KEY);
+        let bumped = matches!(
+            tokio::time::timeout(CALL_TIMEOUT, incr.exec_async(&mut conn)).await,
+            Ok(Ok(()))
+        );
+        if bumped {
+            tracing::info!("writes missed Redis while it was down: new cache epoch");
+        } else {
+            self.missed_invalidation.store(true, Ordering::Relaxed);
+        }
+        bumped
+    }
+}
