@@ -107,7 +107,9 @@ pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
         .database_url
         .parse()
         .map_err(StartError::DatabaseUrl)?;
-    let cache = cache::Cache::new(options.redis_url.as_deref()).map_err(StartError::RedisUrl)?;
+    let namespace = connect.get_database().unwrap_or("postgres").to_string();
+    let cache = cache::Cache::new(options.redis_url.as_deref(), &namespace)
+        .map_err(StartError::RedisUrl)?;
     let keys = auth::Keys::new(&options.jwt_secret)
         .await
         .map_err(|e| StartError::Auth(e.to_string()))?;

@@ -54,26 +54,41 @@ impl Key {
         }
     }
 
-    /// The stored key for an epoch and a scope generation.
-    pub fn stored(&self, epoch: u64, generation: u64) -> String {
+    /// The stored key in namespace `ns`, for an epoch and a scope generation.
+    pub fn stored(&self, ns: &str, epoch: u64, generation: u64) -> String {
         format!(
-            "{PREFIX}{epoch}:{}:{}@{generation}:{}",
-            self.route.name(),
-            self.scope,
+            "{}{epoch}:{}@{generation}:{}",
+            prefix(ns),
+            self.route_and_scope(),
             self.params
         )
     }
+
+    /// `route:scope`, the part of the stored key between epoch and generation.
+    pub fn route_and_scope(&self) -> String {
+        format!("{}:{}", self.route.name(), self.scope)
+    }
 }
 
-/// Every perflab key starts with this; nothing else in Redis is touched.
-pub const PREFIX: &str = "perflab:cache:";
-/// Incremented when Redis comes back from an outage: entries written before it
-/// may have missed invalidations, so none of them is trusted again.
-pub const EPOCH_KEY: &str = "perflab:epoch";
+// Every key lives under `perflab:<ns>:`, where `ns` is the database the
+// entries were read from: shops on different databases never share entries,
+// and nothing else in Redis is touched.
+
+/// Where a namespace's entries start.
+pub fn prefix(ns: &str) -> String {
+    format!("perflab:{ns}:cache:")
+}
+
+/// Incremented when this namespace's entries can no longer be trusted (a shop
+/// started, or writes missed Redis during an outage): entries of older epochs
+/// are never read again.
+pub fn epoch_key(ns: &str) -> String {
+    format!("perflab:{ns}:epoch")
+}
 
 /// The Redis key holding a scope's generation.
-pub fn generation_key(scope: &str) -> String {
-    format!("perflab:gen:{scope}")
+pub fn generation_key(ns: &str, scope: &str) -> String {
+    format!("perflab:{ns}:gen:{scope}")
 }
 
 #[cfg(test)]
@@ -97,20 +112,20 @@ mod tests {
     #[test]
     fn stored_keys_name_route_scope_and_generation() {
         assert_eq!(
-            Key::product(42).stored(0, 3),
-            "perflab:cache:0:product_detail:product:42@3:"
+            Key::product(42).stored("shop", 0, 3),
+            "perflab:shop:cache:0:product_detail:product:42@3:"
         );
         let search = Key::catalog(CachedRoute::Search, &[("q", "mesa roja".into())]);
         assert_eq!(
-            search.stored(1, 0),
-            "perflab:cache:1:search:catalog@0:q=mesa+roja"
+            search.stored("shop", 1, 0),
+            "perflab:shop:cache:1:search:catalog@0:q=mesa+roja"
         );
     }
 
     #[test]
     fn keys_are_the_same_in_every_process() {
         // No hashing: the key is a pure function of the request.
-        let key = Key::catalog(CachedRoute::Categories, &[]).stored(0, 0);
-        assert_eq!(key, "perflab:cache:0:categories:catalog@0:");
+        let key = Key::catalog(CachedRoute::Categories, &[]).stored("shop", 0, 0);
+        assert_eq!(key, "perflab:shop:cache:0:categories:catalog@0:");
     }
 }

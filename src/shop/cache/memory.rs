@@ -77,7 +77,8 @@ impl MemoryCache {
 
     /// The stored key for `key` now, and its body if cached.
     pub async fn get(&self, key: &Key) -> (String, Option<Bytes>) {
-        let stored = key.stored(0, self.generation(&key.scope));
+        // One process, one database: no namespace or epoch needed.
+        let stored = key.stored("", 0, self.generation(&key.scope));
         let body = self.entries.get(&stored).await.map(|entry| entry.body);
         (stored, body)
     }

@@ -76,11 +76,13 @@ pub struct CacheHealth {
 }
 
 impl Cache {
-    /// A cache that can use Redis at `redis_url` (when given) and memory.
-    pub fn new(redis_url: Option<&str>) -> Result<Self, ::redis::RedisError> {
+    /// A cache that can use Redis at `redis_url` (when given) and memory;
+    /// `ns` (the database's name) keeps its Redis keys apart from other
+    /// databases'.
+    pub fn new(redis_url: Option<&str>, ns: &str) -> Result<Self, ::redis::RedisError> {
         Ok(Self {
             memory: MemoryCache::new(),
-            redis: redis_url.map(RedisCache::new).transpose()?,
+            redis: redis_url.map(|url| RedisCache::new(url, ns)).transpose()?,
             stats: CacheStats::default(),
         })
     }

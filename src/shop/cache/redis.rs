@@ -14,7 +14,7 @@ use bytes::Bytes;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
-use super::keys::{EPOCH_KEY, Key, PREFIX, generation_key};
+use super::keys::{Key, epoch_key, generation_key, prefix};
 
 /// No cache call waits longer than this: past it, the database answers.
 const CALL_TIMEOUT: Duration = Duration::from_millis(150);
@@ -44,12 +44,14 @@ pub struct RedisCache {
     /// now hold stale entries, and must start a new epoch before it is used.
     missed_invalidation: AtomicBool,
     lookup: redis::Script,
+    /// The key namespace (the database's name).
+    ns: String,
 }
 
 impl RedisCache {
     /// Connects lazily: a Redis that is down at start-up is retried by the
     /// watcher, and the shop starts anyway.
-    pub fn new(url: &str) -> Result<Self, redis::RedisError> {
+    pub fn new(url: &str, ns: &str) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
         // The defaults block a command ~9 s during an outage (CRATES.md);
         // these fail in < 1 ms and reconnect within 0.5 s of a restart.
@@ -62,8 +64,12 @@ impl RedisCache {
         Ok(Self {
             conn,
             up: AtomicBool::new(false),
-            missed_invalidation: AtomicBool::new(false),
+            // A starting shop cannot know what happened to the data while it
+            // was not running (a reseed, writes by a shop that died before
+            // reaching Redis): it starts a new epoch before it reads anything.
+            missed_invalidation: AtomicBool::new(true),
             lookup: redis::Script::new(LOOKUP_LUA),
+            ns: ns.to_string(),
         })
     }
 
@@ -103,10 +109,10 @@ impl RedisCache {
         let mut conn = self.conn.clone();
         let mut invocation = self.lookup.prepare_invoke();
         invocation
-            .key(EPOCH_KEY)
-            .key(generation_key(&key.scope))
-            .arg(PREFIX)
-            .arg(format!("{}:{}", key.route.name(), key.scope))
+            .key(epoch_key(&self.ns))
+            .key(generation_key(&self.ns, &key.scope))
+            .arg(prefix(&self.ns))
+            .arg(key.route_and_scope())
             .arg(&key.params);
         let (stored, body): (String, Option<Vec<u8>>) =
             self.call(invocation.invoke_async(&mut conn)).await?;
@@ -132,7 +138,7 @@ impl RedisCache {
         let mut pipe = redis::pipe();
         pipe.atomic();
         for scope in scopes {
-            pipe.incr(generation_key(scope), 1).ignore();
+            pipe.incr(generation_key(&self.ns, scope), 1).ignore();
         }
         self.call(pipe.exec_async(&mut conn)).await
     }
@@ -141,7 +147,7 @@ impl RedisCache {
     pub async fn bump_epoch(&self) -> Result<(), RedisCacheError> {
         let mut conn = self.conn.clone();
         let mut incr = redis::cmd("INCR");
-        incr.arg(EPOCH_KEY);
+        incr.arg(epoch_key(&self.ns));
         self.call(incr.exec_async(&mut conn)).await
     }
 
@@ -180,7 +186,7 @@ impl RedisCache {
         }
         let mut conn = self.conn.clone();
         let mut incr = redis::cmd("INCR");
-        incr.arg(EPOCH_KEY);
+        incr.arg(epoch_key(&self.ns));
         let bumped = matches!(
             tokio::time::timeout(CALL_TIMEOUT, incr.exec_async(&mut conn)).await,
             Ok(Ok(()))
