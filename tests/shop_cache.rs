@@ -29,11 +29,13 @@ fn settings(backend: CacheBackend, invalidation: Invalidation) -> ShopSettings {
 }
 
 async fn redis_shop(settings: ShopSettings) -> TestShop {
-    redis_shop_at(settings, REDIS).await
+    redis_shop_on(DB, settings, REDIS).await
 }
 
-async fn redis_shop_at(settings: ShopSettings, url: &str) -> TestShop {
-    let shop = TestShop::start_with_redis(DB, settings, Some(url.to_string())).await;
+/// On a database of its own: for tests that expect listing hits, which any
+/// other test's product write would retire.
+async fn redis_shop_on(db: &str, settings: ShopSettings, url: &str) -> TestShop {
+    let shop = TestShop::start_with_redis(db, settings, Some(url.to_string())).await;
     wait_for_cache(&shop, "up").await;
     shop
 }
@@ -221,7 +223,8 @@ async fn ttl_only_serves_stale_prices_as_lab_1_4_starts() {
 
 #[tokio::test]
 async fn a_product_write_retires_every_listing_page() {
-    let shop = redis_shop(settings(CacheBackend::Redis, Invalidation::OnWrite)).await;
+    let settings = settings(CacheBackend::Redis, Invalidation::OnWrite);
+    let shop = redis_shop_on("cache_listing", settings, REDIS).await;
     let admin = shop.admin().await;
     let page = "/products?category=4&sort=price&per_page=5";
     let (_, first, listing) = fetch(&shop, page).await;
@@ -243,8 +246,8 @@ async fn a_product_write_retires_every_listing_page() {
 #[tokio::test]
 async fn two_instances_share_hits_and_reordered_parameters_share_keys() {
     let settings = settings(CacheBackend::Redis, Invalidation::OnWrite);
-    let a = redis_shop(settings.clone()).await;
-    let b = redis_shop(settings).await;
+    let a = redis_shop_on("cache_shared", settings.clone(), REDIS).await;
+    let b = redis_shop_on("cache_shared", settings, REDIS).await;
     // Both have started their epoch: from now on they read the same keys.
     assert_eq!(fetch(&a, "/products/9").await.1, "MISS");
     assert_eq!(fetch(&b, "/products/9").await.1, "HIT");
@@ -265,4 +268,34 @@ async fn two_instances_share_hits_and_reordered_parameters_share_keys() {
     );
     a.stop().await;
     b.stop().await;
+}
+
+#[tokio::test]
+async fn leaving_ttl_only_for_on_write_drops_the_stale_entries() {
+    let shop = redis_shop(settings(CacheBackend::Redis, Invalidation::TtlOnly)).await;
+    let admin = shop.admin().await;
+    set_price(&shop, &admin, 104, 50).await;
+    fetch(&shop, "/products/104").await;
+    set_price(&shop, &admin, 104, 60).await;
+    assert_eq!(
+        fetch(&shop, "/products/104").await.2["price"],
+        50.0,
+        "ttl-only: stale"
+    );
+
+    let response = shop
+        .http
+        .patch(shop.control("/settings"))
+        .bearer_auth(shop.control_token())
+        .json(&json!({ "cache": { "invalidation": "on-write" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, outcome, body) = fetch(&shop, "/products/104").await;
+    assert_eq!(
+        (outcome.as_str(), body["price"].as_f64()),
+        ("MISS", Some(60.0))
+    );
+    shop.stop().await;
 }

@@ -23,7 +23,7 @@ use super::cache::stats::RouteSnapshot;
 use super::error::Error;
 use super::error::extract::{Json, Path, Query};
 use super::settings::ShopSettings;
-use super::state::AppState;
+use super::state::{AppState, SettingsChange};
 use super::store::explain::{self, ExplainParams, LabQuery};
 use super::store::indexes::{self, IndexError, StudentIndex};
 
@@ -85,11 +85,11 @@ async fn put_settings(
     State(state): State<Arc<AppState>>,
     Json(settings): Json<ShopSettings>,
 ) -> Result<Json<ShopSettings>, Error> {
-    let settings = state
+    let change = state
         .update_settings(|_| Ok(settings))
         .map_err(Error::Unprocessable)?;
-    tracing::info!(?settings, "settings replaced");
-    Ok(Json(settings))
+    tracing::info!(settings = ?change.new, "settings replaced");
+    after_change(&state, change).await
 }
 
 /// Changes only the keys given: a JSON merge patch (RFC 7386), e.g.
@@ -105,8 +105,19 @@ async fn patch_settings(
             serde_json::from_value(merged).map_err(|e| e.to_string())
         })
         .map_err(Error::Unprocessable)?;
-    tracing::info!(?settings, "settings changed");
-    Ok(Json(settings))
+    tracing::info!(settings = ?settings.new, "settings changed");
+    after_change(&state, settings).await
+}
+
+/// What a settings change entails beyond the swap itself.
+async fn after_change(
+    state: &AppState,
+    change: SettingsChange,
+) -> Result<Json<ShopSettings>, Error> {
+    if change.needs_cache_flush() {
+        state.cache.flush().await?;
+    }
+    Ok(Json(change.new))
 }
 
 /// Hits, misses, bypasses, invalidations, errors and fallbacks per route.

@@ -7,7 +7,7 @@ use arc_swap::ArcSwap;
 
 use super::auth::Keys;
 use super::cache::Cache;
-use super::settings::ShopSettings;
+use super::settings::{Invalidation, ShopSettings};
 use super::store::Db;
 
 /// Shared by every request of one shop instance.
@@ -35,7 +35,7 @@ impl AppState {
     pub fn update_settings(
         &self,
         change: impl FnOnce(&ShopSettings) -> Result<ShopSettings, String>,
-    ) -> Result<ShopSettings, String> {
+    ) -> Result<SettingsChange, String> {
         let _one_at_a_time = self.applying.lock().unwrap_or_else(|e| e.into_inner());
         let old = self.settings.load_full();
         let new = change(&old)?;
@@ -46,6 +46,21 @@ impl AppState {
         {
             self.db.resize(&new.database);
         }
-        Ok(new)
+        Ok(SettingsChange { old, new })
+    }
+}
+
+/// Settings before and after a change.
+pub struct SettingsChange {
+    pub old: Arc<ShopSettings>,
+    pub new: ShopSettings,
+}
+
+impl SettingsChange {
+    /// Leaving `ttl-only` for `on-write`: the entries filled meanwhile were
+    /// never retired by the writes they missed, and must all go.
+    pub fn needs_cache_flush(&self) -> bool {
+        self.old.cache.invalidation == Invalidation::TtlOnly
+            && self.new.cache.invalidation == Invalidation::OnWrite
     }
 }

@@ -8,7 +8,8 @@
 
 #![allow(dead_code)]
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use perflab::config::Config;
@@ -18,21 +19,29 @@ use perflab::shop::{self, RunningShop, ShopOptions};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-/// The database URL for this test binary, created and seeded once per run.
+/// The URL of database `perflab_test_<name>`, created and seeded once per run
+/// of this test binary. Tests that must not see other tests' writes (a
+/// product write retires every cached listing) take a name of their own.
 pub fn database_url(name: &str) -> String {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let name = format!("perflab_test_{name}");
-        // Seeding runs on a runtime of its own: each #[tokio::test] has its own
-        // runtime, and a pool must not outlive the runtime that made it.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().expect("runtime");
-            runtime.block_on(prepare_database(name))
-        })
-        .join()
-        .expect("seeding thread panicked")
+    static URLS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let mut urls = URLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(url) = urls.get(name) {
+        return url.clone();
+    }
+    let database = format!("perflab_test_{name}");
+    // Seeding runs on a runtime of its own: each #[tokio::test] has its own
+    // runtime, and a pool must not outlive the runtime that made it.
+    let url = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(prepare_database(database))
     })
-    .clone()
+    .join()
+    .expect("seeding thread panicked");
+    urls.insert(name.to_string(), url.clone());
+    url
 }
 
 async fn prepare_database(name: String) -> String {

@@ -8,8 +8,8 @@
 //! the product and of the catalog *after* it committed and *before* it
 //! returns, so no reader that starts after the write returned can get an entry
 //! filled from older data. While Redis is unreachable the in-process cache
-//! answers (counted as fallbacks, shown in `/health`), and when Redis returns
-//! after writes missed it, a new epoch retires everything it held.
+//! answers (counted as fallbacks, shown in `/health`), and Redis is used
+//! again only in a new epoch, which retires everything it held.
 
 pub mod keys;
 pub mod memory;
@@ -88,9 +88,12 @@ impl Cache {
     }
 
     /// Keeps Redis's health flag until `cancel` (nothing to do without Redis).
+    /// Each time Redis is back, the in-process entries filled while it was
+    /// away are dropped: other instances' writes never reached them, and the
+    /// next outage must not start with them.
     pub async fn watch(&self, cancel: CancellationToken) {
         if let Some(redis) = &self.redis {
-            redis.watch(cancel).await;
+            redis.watch(cancel, || self.memory.clear()).await;
         }
     }
 
@@ -147,7 +150,7 @@ impl Cache {
             return Ok((compute.await?, Outcome::Bypass));
         }
         let store = self.store(settings, route);
-        let (stored, cached) = self.get(&store, &key).await;
+        let (store, stored, cached) = self.get(store, &key).await;
         if let Some(body) = cached {
             self.stats.count(route, Event::Hit);
             return Ok((body, Outcome::Hit));
@@ -158,10 +161,12 @@ impl Cache {
         Ok((body, Outcome::Miss))
     }
 
-    async fn get(&self, store: &Store<'_>, key: &Key) -> (String, Option<Bytes>) {
+    /// Looks `key` up in `store`; if Redis fails, in memory. Returns the store
+    /// that answered, so the fill goes to the same place under the same key.
+    async fn get<'a>(&self, store: Store<'a>, key: &Key) -> (Store<'a>, String, Option<Bytes>) {
         if let Store::Redis(redis) = store {
             match redis.get(key).await {
-                Ok(found) => return found,
+                Ok((stored, body)) => return (store, stored, body),
                 Err(e) => {
                     tracing::debug!(error = %e, "cache lookup fell back to memory");
                     self.stats.count(key.route, Event::Error);
@@ -169,7 +174,8 @@ impl Cache {
                 }
             }
         }
-        self.memory.get(key).await
+        let (stored, body) = self.memory.get(key).await;
+        (Store::Memory, stored, body)
     }
 
     async fn set(&self, store: &Store<'_>, stored: String, body: Bytes, ttl: Duration) {
@@ -200,7 +206,7 @@ impl Cache {
         if settings.strategy == CacheStrategy::WriteThrough && settings.caches(route) {
             let body = fresh.await?;
             let store = self.store(settings, route);
-            let (stored, _) = self.get(&store, &Key::product(id)).await;
+            let (store, stored, _) = self.get(store, &Key::product(id)).await;
             self.set(&store, stored, body, settings.ttl).await;
         }
         Ok(())
@@ -221,13 +227,15 @@ impl Cache {
     }
 
     /// Bumps the scopes' generations in memory always (so the in-process
-    /// cache stays right on its own) and in Redis when it answers; a bump
-    /// Redis missed is remembered and covered by a new epoch on its return.
+    /// cache stays right on its own) and in Redis when it is in use. A bump
+    /// Redis cannot take marks it down, and it is trusted again only in a
+    /// new epoch, so nothing this write should have retired is read there.
     async fn retire(&self, scopes: &[String]) {
         self.memory.bump(scopes);
-        let Some(redis) = &self.redis else { return };
-        if !redis.is_up() || redis.bump(scopes).await.is_err() {
-            redis.missed_invalidation();
+        if let Some(redis) = self.redis.as_ref().filter(|r| r.is_up())
+            && let Err(e) = redis.bump(scopes).await
+        {
+            tracing::warn!(error = %e, "a write could not retire its cache entries in Redis");
         }
     }
 

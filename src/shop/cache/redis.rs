@@ -3,10 +3,15 @@
 //! background PING ([`RedisCache::watch`]) so that while Redis is down the
 //! shop does not even try it and serves from the in-process cache.
 //!
+//! Every time Redis becomes usable — at start, and after any failure — the
+//! watcher first starts a new epoch: writes made meanwhile could not retire
+//! their entries in Redis, so nothing written there before is read again.
+//!
 //! A lookup is one round trip: a Lua script reads the epoch and the scope's
 //! generation, builds the stored key and returns it with its value (the key is
 //! needed to fill the entry on a miss).
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -39,10 +44,11 @@ pub enum RedisCacheError {
 
 pub struct RedisCache {
     conn: ConnectionManager,
+    /// Read on every request; only changed under `failures`' lock.
     up: AtomicBool,
-    /// A write could not retire its entries in Redis (it was down): Redis may
-    /// now hold stale entries, and must start a new epoch before it is used.
-    missed_invalidation: AtomicBool,
+    /// How many times Redis was marked down. The watcher trusts Redis again
+    /// only if no failure happened while it was starting the new epoch.
+    failures: Mutex<u64>,
     lookup: redis::Script,
     /// The key namespace (the database's name).
     ns: String,
@@ -63,11 +69,11 @@ impl RedisCache {
         let conn = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(Self {
             conn,
+            // Down until the watcher has started an epoch: a starting shop
+            // cannot know what happened to the data while it was not running
+            // (a reseed, a shop that died before reaching Redis).
             up: AtomicBool::new(false),
-            // A starting shop cannot know what happened to the data while it
-            // was not running (a reseed, writes by a shop that died before
-            // reaching Redis): it starts a new epoch before it reads anything.
-            missed_invalidation: AtomicBool::new(true),
+            failures: Mutex::new(0),
             lookup: redis::Script::new(LOOKUP_LUA),
             ns: ns.to_string(),
         })
@@ -75,17 +81,14 @@ impl RedisCache {
 
     /// Whether the last PING (or call) succeeded.
     pub fn is_up(&self) -> bool {
-        self.up.load(Ordering::Relaxed)
-    }
-
-    /// A write's invalidation did not reach Redis.
-    pub fn missed_invalidation(&self) {
-        self.missed_invalidation.store(true, Ordering::Relaxed);
+        self.up.load(Ordering::SeqCst)
     }
 
     /// A call failed: stop using Redis until the watcher sees it answer again.
     pub fn mark_down(&self) {
-        if self.up.swap(false, Ordering::Relaxed) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        *failures += 1;
+        if self.up.swap(false, Ordering::SeqCst) {
             tracing::warn!("Redis stopped answering; serving from the in-process cache");
         }
     }
@@ -158,16 +161,18 @@ impl RedisCache {
         matches!(tokio::time::timeout(CALL_TIMEOUT, answer).await, Ok(Ok(_)))
     }
 
-    /// Keeps the health flag: PINGs every [`PING_EVERY`]. When Redis answers
-    /// again after writes missed it, bumps the epoch before trusting it, so
-    /// no entry those writes should have retired is ever served. Runs until
-    /// `cancel`.
-    pub async fn watch(&self, cancel: CancellationToken) {
+    /// Keeps the health flag: PINGs every [`PING_EVERY`]; when Redis answers
+    /// while marked down, starts a new epoch and only then trusts it — unless
+    /// a call failed meanwhile, in which case it tries again next round.
+    /// Runs until `cancel`.
+    /// `on_recover` runs each time Redis is trusted again.
+    pub async fn watch(&self, cancel: CancellationToken, on_recover: impl Fn()) {
         loop {
             let answers = self.ping().await;
-            if answers && !self.is_up() && self.recover().await {
-                self.up.store(true, Ordering::Relaxed);
-                tracing::info!("Redis answers; cache on Redis");
+            if answers && !self.is_up() {
+                if self.recover().await {
+                    on_recover();
+                }
             } else if !answers {
                 self.mark_down();
             }
@@ -178,12 +183,8 @@ impl RedisCache {
         }
     }
 
-    /// Whether Redis may be used again: yes, once any missed invalidation
-    /// is covered by a new epoch.
     async fn recover(&self) -> bool {
-        if !self.missed_invalidation.swap(false, Ordering::Relaxed) {
-            return true;
-        }
+        let seen = *self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let mut conn = self.conn.clone();
         let mut incr = redis::cmd("INCR");
         incr.arg(epoch_key(&self.ns));
@@ -191,11 +192,12 @@ impl RedisCache {
             tokio::time::timeout(CALL_TIMEOUT, incr.exec_async(&mut conn)).await,
             Ok(Ok(()))
         );
-        if bumped {
-            tracing::info!("writes missed Redis while it was down: new cache epoch");
-        } else {
-            self.missed_invalidation.store(true, Ordering::Relaxed);
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if bumped && *failures == seen {
+            self.up.store(true, Ordering::SeqCst);
+            tracing::info!("Redis answers: cache on Redis, in a new epoch");
+            return true;
         }
-        bumped
+        false
     }
 }
