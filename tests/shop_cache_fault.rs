@@ -209,7 +209,7 @@ async fn a_write_redis_missed_is_never_undone_by_an_old_entry() {
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     redis::cmd("CLIENT")
         .arg("PAUSE")
-        .arg(3000)
+        .arg(5000)
         .arg("ALL")
         .exec_async(&mut conn)
         .await
@@ -222,6 +222,8 @@ async fn a_write_redis_missed_is_never_undone_by_an_old_entry() {
         .send(Method::PUT, path, Some(&admin), &json!({ "price": 777 }))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
+    // Still frozen: the write really happened while Redis could not hear it.
+    assert_eq!(cache_status(&shop).await, "down");
 
     wait_until(Duration::from_secs(10), "Redis back", || async {
         cache_status(&shop).await == "up"

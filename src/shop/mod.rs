@@ -107,7 +107,14 @@ pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
         .database_url
         .parse()
         .map_err(StartError::DatabaseUrl)?;
-    let namespace = connect.get_database().unwrap_or("postgres").to_string();
+    // The server and the database the entries come from: shops on another
+    // server or database never share them.
+    let namespace = format!(
+        "{}:{}/{}",
+        connect.get_host(),
+        connect.get_port(),
+        connect.get_database().unwrap_or("postgres")
+    );
     let cache = cache::Cache::new(options.redis_url.as_deref(), &namespace)
         .map_err(StartError::RedisUrl)?;
     let keys = auth::Keys::new(&options.jwt_secret)

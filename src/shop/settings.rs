@@ -244,6 +244,15 @@ impl ShopSettings {
 
     /// Values serde accepts but the shop cannot run with.
     pub fn validate(&self) -> Result<(), String> {
+        if self.cache.strategy == CacheStrategy::WriteThrough
+            && self.cache.invalidation == Invalidation::TtlOnly
+        {
+            return Err(
+                "cache.strategy = write-through needs cache.invalidation = on-write: \
+                        a write that updates the cache must also retire what it made stale"
+                    .into(),
+            );
+        }
         let ttl = self.cache.ttl;
         if ttl < Duration::from_secs(1) || ttl > Duration::from_secs(24 * 3600) {
             return Err(format!(

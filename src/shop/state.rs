@@ -7,7 +7,7 @@ use arc_swap::ArcSwap;
 
 use super::auth::Keys;
 use super::cache::Cache;
-use super::settings::{Invalidation, ShopSettings};
+use super::settings::{CacheBackend, Invalidation, ShopSettings};
 use super::store::Db;
 
 /// Shared by every request of one shop instance.
@@ -40,6 +40,13 @@ impl AppState {
         let old = self.settings.load_full();
         let new = change(&old)?;
         new.validate()?;
+        if new.cache.backend == CacheBackend::Redis && !self.cache.has_redis() {
+            return Err(
+                "cache.backend = redis: this shop was started without Redis \
+                        (set REDIS_URL or run a local redis-server, then restart it)"
+                    .into(),
+            );
+        }
         self.settings.store(Arc::new(new.clone()));
         if old.database.pool_size != new.database.pool_size
             || old.database.acquire_timeout != new.database.acquire_timeout
@@ -57,10 +64,13 @@ pub struct SettingsChange {
 }
 
 impl SettingsChange {
-    /// Leaving `ttl-only` for `on-write`: the entries filled meanwhile were
-    /// never retired by the writes they missed, and must all go.
+    /// Leaving `ttl-only` for `on-write` (the entries filled meanwhile were
+    /// never retired by the writes they missed), or changing backend (the
+    /// entries of the old one missed what happened while it was not used):
+    /// they must all go.
     pub fn needs_cache_flush(&self) -> bool {
-        self.old.cache.invalidation == Invalidation::TtlOnly
-            && self.new.cache.invalidation == Invalidation::OnWrite
+        let (old, new) = (&self.old.cache, &self.new.cache);
+        (old.invalidation == Invalidation::TtlOnly && new.invalidation == Invalidation::OnWrite)
+            || old.backend != new.backend
     }
 }

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -44,6 +45,10 @@ impl Expiry<String, Entry> for PerEntryTtl {
 /// The in-process cache.
 pub struct MemoryCache {
     entries: Cache<String, Entry>,
+    /// Part of every stored key; [`MemoryCache::new_epoch`] retires all
+    /// entries at once, including fills in flight (which land under the old
+    /// epoch), which moka's `invalidate_all` alone would let through.
+    epoch: AtomicU64,
     /// Scope generations. Never evicted: losing one would resurrect entries
     /// filled under an older generation. Bounded by the number of products.
     generations: Mutex<HashMap<String, u64>>,
@@ -66,6 +71,7 @@ impl MemoryCache {
             .build();
         Self {
             entries,
+            epoch: AtomicU64::new(0),
             generations: Mutex::new(HashMap::new()),
         }
     }
@@ -75,10 +81,13 @@ impl MemoryCache {
         generations.get(scope).copied().unwrap_or(0)
     }
 
-    /// The stored key for `key` now, and its body if cached.
-    pub async fn get(&self, key: &Key) -> (String, Option<Bytes>) {
-        // One process, one database: no namespace or epoch needed.
-        let stored = key.stored("", 0, self.generation(&key.scope));
+    /// The stored key for `key` now, and its body if cached. `outer` names
+    /// the state of the world outside this process the entry belongs to (how
+    /// many times Redis came and went): one process, one database, so no
+    /// other namespace is needed.
+    pub async fn get(&self, key: &Key, outer: u64) -> (String, Option<Bytes>) {
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let stored = key.stored(&outer.to_string(), epoch, self.generation(&key.scope));
         let body = self.entries.get(&stored).await.map(|entry| entry.body);
         (stored, body)
     }
@@ -95,8 +104,11 @@ impl MemoryCache {
         }
     }
 
-    /// Forgets everything (the lab's reset).
-    pub fn clear(&self) {
+    /// Retires every entry: on a flush, a backend change, and whenever Redis
+    /// goes away or comes back (what was filled on the other side of that
+    /// moment missed other instances' invalidations).
+    pub fn new_epoch(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         self.entries.invalidate_all();
     }
 }

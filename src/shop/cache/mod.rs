@@ -88,13 +88,23 @@ impl Cache {
     }
 
     /// Keeps Redis's health flag until `cancel` (nothing to do without Redis).
-    /// Each time Redis is back, the in-process entries filled while it was
-    /// away are dropped: other instances' writes never reached them, and the
-    /// next outage must not start with them.
     pub async fn watch(&self, cancel: CancellationToken) {
         if let Some(redis) = &self.redis {
-            redis.watch(cancel, || self.memory.clear()).await;
+            redis.watch(cancel).await;
         }
+    }
+
+    /// Whether a Redis URL was given at all.
+    pub fn has_redis(&self) -> bool {
+        self.redis.is_some()
+    }
+
+    /// In-process entries belong to one stretch of Redis being up or down:
+    /// each time Redis goes or returns, they are retired, because other
+    /// instances' writes on the other side of that moment never reached them.
+    async fn memory_get(&self, key: &Key) -> (String, Option<Bytes>) {
+        let outer = self.redis.as_ref().map_or(0, RedisCache::transitions);
+        self.memory.get(key, outer).await
     }
 
     /// Whether a Redis URL was given and Redis answers now.
@@ -174,7 +184,7 @@ impl Cache {
                 }
             }
         }
-        let (stored, body) = self.memory.get(key).await;
+        let (stored, body) = self.memory_get(key).await;
         (Store::Memory, stored, body)
     }
 
@@ -182,7 +192,9 @@ impl Cache {
         match store {
             Store::Redis(redis) => {
                 // A failed fill only costs the next reader a miss.
-                let _ = redis.set(&stored, &body, ttl).await;
+                if let Err(e) = redis.set(&stored, &body, ttl).await {
+                    tracing::debug!(error = %e, "cache fill failed");
+                }
             }
             Store::Memory => self.memory.set(stored, body, ttl).await,
         }
@@ -190,26 +202,26 @@ impl Cache {
 
     /// A product write has committed: retire what it made stale (on-write),
     /// and with write-through put its new detail in the cache, before the
-    /// write's response goes out. `fresh` reads the product again *after* the
-    /// retirement, so a concurrent write can never leave an older value behind.
-    pub async fn product_written<F>(
-        &self,
-        settings: &CacheSettings,
-        id: i64,
-        fresh: F,
-    ) -> Result<(), Error>
+    /// write's response goes out. The order matters: retire, then take the
+    /// key of the new generation, then read the product (`fresh`), then fill
+    /// that key — a concurrent write bumps past that key, so an older value
+    /// can never be left under the live one.
+    pub async fn product_written<F>(&self, settings: &CacheSettings, id: i64, fresh: F)
     where
         F: Future<Output = Result<Bytes, Error>>,
     {
         self.products_written(settings, &[id]).await;
         let route = CachedRoute::ProductDetail;
-        if settings.strategy == CacheStrategy::WriteThrough && settings.caches(route) {
-            let body = fresh.await?;
-            let store = self.store(settings, route);
-            let (store, stored, _) = self.get(store, &Key::product(id)).await;
-            self.set(&store, stored, body, settings.ttl).await;
+        if settings.strategy != CacheStrategy::WriteThrough || !settings.caches(route) {
+            return;
         }
-        Ok(())
+        let store = self.store(settings, route);
+        let (store, stored, _) = self.get(store, &Key::product(id)).await;
+        match fresh.await {
+            Ok(body) => self.set(&store, stored, body, settings.ttl).await,
+            // The write is committed: answer it; the next reader fills.
+            Err(e) => tracing::warn!(error = %e, "write-through could not read product {id}"),
+        }
     }
 
     /// Products changed (an order took their stock, say): under on-write,
@@ -221,34 +233,35 @@ impl Cache {
         let mut scopes: Vec<String> = ids.iter().map(|&id| product_scope(id)).collect();
         scopes.push(CATALOG_SCOPE.to_string());
         self.retire(&scopes).await;
-        for route in CachedRoute::ALL {
+        for route in CachedRoute::ALL.into_iter().filter(|r| settings.caches(*r)) {
             self.stats.count(route, Event::Invalidation);
         }
     }
 
-    /// Bumps the scopes' generations in memory always (so the in-process
-    /// cache stays right on its own) and in Redis when it is in use. A bump
-    /// Redis cannot take marks it down, and it is trusted again only in a
-    /// new epoch, so nothing this write should have retired is read there.
+    /// Bumps the scopes' generations in memory (so the in-process cache stays
+    /// right on its own) and in Redis — tried even while Redis is marked down,
+    /// since another instance may be reading it. A bump Redis cannot take
+    /// marks it down, and it is trusted again only in a new epoch, so nothing
+    /// this write should have retired is read there again.
     async fn retire(&self, scopes: &[String]) {
         self.memory.bump(scopes);
-        if let Some(redis) = self.redis.as_ref().filter(|r| r.is_up())
+        if let Some(redis) = &self.redis
             && let Err(e) = redis.bump(scopes).await
         {
             tracing::warn!(error = %e, "a write could not retire its cache entries in Redis");
         }
     }
 
-    /// Forgets every entry, in memory and in Redis (a lab's reset).
-    pub async fn flush(&self) -> Result<(), Error> {
-        self.memory.clear();
-        if let Some(redis) = &self.redis {
-            redis
-                .bump_epoch()
-                .await
-                .map_err(|e| Error::Internal(e.to_string()))?;
+    /// Forgets every entry, in memory and in Redis (a lab's reset, a backend
+    /// change). If Redis cannot take the new epoch it is marked down, and
+    /// gets one before it is used again: either way nothing older is read.
+    pub async fn flush(&self) {
+        self.memory.new_epoch();
+        if let Some(redis) = &self.redis
+            && let Err(e) = redis.bump_epoch().await
+        {
+            tracing::warn!(error = %e, "cache flush could not reach Redis");
         }
-        Ok(())
     }
 }
 

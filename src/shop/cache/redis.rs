@@ -12,7 +12,7 @@
 //! needed to fill the entry on a miss).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -49,6 +49,7 @@ pub struct RedisCache {
     /// How many times Redis was marked down. The watcher trusts Redis again
     /// only if no failure happened while it was starting the new epoch.
     failures: Mutex<u64>,
+    transitions: AtomicU64,
     lookup: redis::Script,
     /// The key namespace (the database's name).
     ns: String,
@@ -74,6 +75,7 @@ impl RedisCache {
             // (a reseed, a shop that died before reaching Redis).
             up: AtomicBool::new(false),
             failures: Mutex::new(0),
+            transitions: AtomicU64::new(0),
             lookup: redis::Script::new(LOOKUP_LUA),
             ns: ns.to_string(),
         })
@@ -89,19 +91,31 @@ impl RedisCache {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         *failures += 1;
         if self.up.swap(false, Ordering::SeqCst) {
+            self.transitions.fetch_add(1, Ordering::SeqCst);
             tracing::warn!("Redis stopped answering; serving from the in-process cache");
         }
     }
 
+    /// How many times Redis went away or came back: part of the in-process
+    /// cache's keys, so its entries never outlive such a moment.
+    pub fn transitions(&self) -> u64 {
+        self.transitions.load(Ordering::SeqCst)
+    }
+
+    /// Runs one call with the timeout. A failed read or fill costs only that
+    /// request a fallback; a failed write to the cache's bookkeeping
+    /// (`critical`: a generation bump, a new epoch) marks Redis down, so it is
+    /// trusted again only in a new epoch.
     async fn call<T>(
         &self,
         call: impl Future<Output = redis::RedisResult<T>>,
+        critical: bool,
     ) -> Result<T, RedisCacheError> {
         let result = match tokio::time::timeout(CALL_TIMEOUT, call).await {
             Ok(result) => result.map_err(RedisCacheError::from),
             Err(_) => Err(RedisCacheError::Timeout),
         };
-        if result.is_err() {
+        if critical && result.is_err() {
             self.mark_down();
         }
         result
@@ -118,7 +132,7 @@ impl RedisCache {
             .arg(key.route_and_scope())
             .arg(&key.params);
         let (stored, body): (String, Option<Vec<u8>>) =
-            self.call(invocation.invoke_async(&mut conn)).await?;
+            self.call(invocation.invoke_async(&mut conn), false).await?;
         Ok((stored, body.map(Bytes::from)))
     }
 
@@ -132,7 +146,7 @@ impl RedisCache {
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         let mut set = redis::cmd("SET");
         set.arg(stored).arg(body).arg("PX").arg(millis);
-        self.call(set.exec_async(&mut conn)).await
+        self.call(set.exec_async(&mut conn), false).await
     }
 
     /// Retires every entry of these scopes: one atomic round trip.
@@ -143,7 +157,7 @@ impl RedisCache {
         for scope in scopes {
             pipe.incr(generation_key(&self.ns, scope), 1).ignore();
         }
-        self.call(pipe.exec_async(&mut conn)).await
+        self.call(pipe.exec_async(&mut conn), true).await
     }
 
     /// Retires every entry (after an outage, or on the lab's reset).
@@ -151,7 +165,7 @@ impl RedisCache {
         let mut conn = self.conn.clone();
         let mut incr = redis::cmd("INCR");
         incr.arg(epoch_key(&self.ns));
-        self.call(incr.exec_async(&mut conn)).await
+        self.call(incr.exec_async(&mut conn), true).await
     }
 
     async fn ping(&self) -> bool {
@@ -165,14 +179,11 @@ impl RedisCache {
     /// while marked down, starts a new epoch and only then trusts it — unless
     /// a call failed meanwhile, in which case it tries again next round.
     /// Runs until `cancel`.
-    /// `on_recover` runs each time Redis is trusted again.
-    pub async fn watch(&self, cancel: CancellationToken, on_recover: impl Fn()) {
+    pub async fn watch(&self, cancel: CancellationToken) {
         loop {
             let answers = self.ping().await;
             if answers && !self.is_up() {
-                if self.recover().await {
-                    on_recover();
-                }
+                self.recover().await;
             } else if !answers {
                 self.mark_down();
             }
@@ -183,7 +194,7 @@ impl RedisCache {
         }
     }
 
-    async fn recover(&self) -> bool {
+    async fn recover(&self) {
         let seen = *self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let mut conn = self.conn.clone();
         let mut incr = redis::cmd("INCR");
@@ -195,9 +206,8 @@ impl RedisCache {
         let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if bumped && *failures == seen {
             self.up.store(true, Ordering::SeqCst);
+            self.transitions.fetch_add(1, Ordering::SeqCst);
             tracing::info!("Redis answers: cache on Redis, in a new epoch");
-            return true;
         }
-        false
     }
 }

@@ -126,7 +126,7 @@ async fn create(
     state
         .cache
         .product_written(&settings.cache, product.id, fresh)
-        .await?;
+        .await;
     let location = format!("/products/{}", product.id);
     Ok((
         StatusCode::CREATED,
@@ -164,7 +164,7 @@ async fn update(
     state
         .cache
         .product_written(&settings.cache, id, read_product(&pool, id))
-        .await?;
+        .await;
     Ok(Json(product))
 }
 
@@ -223,10 +223,11 @@ async fn search(
             "limit must be between 1 and 100".into(),
         ));
     }
-    // ILIKE ignores case, so the key does too.
+    // The key takes `q` as given: folding case here (Unicode) could disagree
+    // with ILIKE's folding under the database's locale.
     let key = Key::catalog(
         CachedRoute::Search,
-        &[("q", q.to_lowercase()), ("limit", query.limit.to_string())],
+        &[("q", q.to_string()), ("limit", query.limit.to_string())],
     );
     let pool = state.db.pool();
     let read = async { cache::to_json(&products::search(&pool, q, query.limit).await?) };
