@@ -17,15 +17,21 @@ pub(crate) fn spawn(
     cancel: &CancellationToken,
 ) {
     for worker in workers {
-        tasks.spawn(run(worker, end, cancel.clone()));
+        // A child token each: polling a token locks its node, and 64 workers
+        // polling one shared node would contend on every request.
+        tasks.spawn(run(worker, end, cancel.child_token()));
     }
 }
 
 async fn run(mut worker: Worker, end: Instant, cancel: CancellationToken) {
+    // One wait, pinned for the whole run, instead of registering a fresh
+    // `cancelled()` with the token on every request.
+    let cancelled = cancel.cancelled();
+    tokio::pin!(cancelled);
     while Instant::now() < end {
         tokio::select! {
             biased;
-            () = cancel.cancelled() => return,
+            () = &mut cancelled => return,
             () = worker.exchange(None) => {}
         }
     }

@@ -124,7 +124,10 @@ impl Tally {
         *self.codes.entry(status.as_u16()).or_default() += 1;
         let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
         let latencies = self.classes[class].get_or_insert_with(Latencies::new);
-        let corrected = outcome.done.saturating_duration_since(outcome.scheduled);
+        // From the scheduled time, or from the actual send when the timer let
+        // it go a little early: never less than the server's own time.
+        let from = outcome.scheduled.min(outcome.sent);
+        let corrected = outcome.done.saturating_duration_since(from);
         let uncorrected = outcome.done.saturating_duration_since(outcome.sent);
         // `saturating_record`: a value beyond 60 s is clamped, not an error (#72).
         latencies.corrected.saturating_record(micros(corrected));
@@ -237,12 +240,19 @@ mod tests {
         let limited = window.classes[3].as_ref().unwrap();
         assert!(limited.corrected.max() >= 6_000 && limited.uncorrected.max() < 2_000);
 
-        shard.record(&outcome(200, 20, 0));
+        // Sent early (before its slot): corrected is not below uncorrected.
+        let early = outcome(200, 20, 0);
+        shard.record(&Outcome {
+            scheduled: early.sent + Duration::from_millis(1),
+            ..early
+        });
         shard.drain_into(&mut window);
         let mut total = Tally::default();
         total.merge(&window);
         total.merge(&window);
         assert_eq!(total.requests(), 8);
-        assert_eq!(total.classes[1].as_ref().unwrap().corrected.len(), 4);
+        let ok = total.classes[1].as_ref().unwrap();
+        assert_eq!(ok.corrected.len(), 4);
+        assert_eq!(ok.corrected.max(), ok.uncorrected.max());
     }
 }

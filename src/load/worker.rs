@@ -14,7 +14,7 @@ use super::mix::Mix;
 use super::tally::{Failure, Outcome, Tally, UserRef};
 
 /// A request starting later than this after its scheduled time is "late":
-/// the timer's 1 ms granularity plus scheduling noise stay under it.
+/// scheduling noise stays under it, a busy connection or generator does not.
 pub const LATE_AFTER: Duration = Duration::from_millis(2);
 
 pub(crate) struct Worker {
