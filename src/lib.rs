@@ -8,5 +8,6 @@
 pub mod cli;
 pub mod config;
 pub mod fixtures;
+pub mod load;
 pub mod services;
 pub mod shop;

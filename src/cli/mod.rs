@@ -2,6 +2,7 @@
 //! subcommand calls the piece of DESIGN.md that does the work and maps its errors
 //! to one line and an exit code (0 ok, 1 a check failed, 2 usage or environment).
 
+mod bench;
 mod doctor;
 mod seed;
 mod serve;
@@ -32,6 +33,8 @@ pub enum Command {
     Doctor,
     /// Load the catalog into the perflab database (reused when already there).
     Seed(seed::SeedArgs),
+    /// Drive load at URLs (closed loop, or open loop with --rate) and report latency.
+    Bench(bench::BenchArgs),
 }
 
 /// Exit code for usage or environment errors.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve::run(config, args).await,
             Command::Doctor => doctor::run(&config).await,
             Command::Seed(args) => seed::run(config, args).await,
+            Command::Bench(args) => bench::run(args).await,
         }
     })
 }

@@ -1,0 +1,171 @@
+//! `perflab bench URL…`: the load generator as a standalone tool, wrk-like.
+//! Closed loop (`--users`) or open loop (`--rate`), a plain summary or
+//! `--json` (the final snapshot), a progress line a second on stderr.
+//! `{name}` placeholders in URLs are Zipf-skewed ids over `1..=--ids`.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use super::EXIT_ENVIRONMENT;
+use crate::load::{self, Endpoint, LoadConfig, LoadError, Login, Mix, Model, Param, Snapshot};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// URLs to load, e.g. http://127.0.0.1:8000/products/{id}; several are
+    /// drawn at random, `URL@WEIGHT` to weight them (default 1).
+    #[arg(required = true)]
+    pub urls: Vec<String>,
+    /// Open loop: a fixed rate of requests per second (latency corrected for
+    /// coordinated omission).
+    #[arg(long, conflicts_with = "users")]
+    pub rate: Option<f64>,
+    /// Closed loop: N virtual users, one connection each (the default: 32).
+    #[arg(long)]
+    pub users: Option<usize>,
+    /// Connections of the open loop.
+    #[arg(long, default_value_t = 32, conflicts_with = "users")]
+    pub connections: usize,
+    /// How long to run.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// Per-request timeout.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Each virtual user logs in first (POST /auth/login as user{n}@perflab.test).
+    #[arg(long)]
+    pub login: bool,
+    /// `{placeholders}` draw from 1..=IDS …
+    #[arg(long, default_value_t = 100_000)]
+    pub ids: u64,
+    /// … with this Zipf exponent (0: uniform).
+    #[arg(long, default_value_t = 1.0)]
+    pub zipf: f64,
+    /// Print the final snapshot as JSON on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(args: BenchArgs) -> ExitCode {
+    let config = match config(&args) {
+        Ok(config) => config,
+        Err(e) => return fail(&e),
+    };
+    let cancel = CancellationToken::new();
+    let run = match load::start(config, cancel.clone()).await {
+        Ok(run) => run,
+        Err(e) => return fail(&e),
+    };
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.cancel();
+        }
+    });
+    let last = follow(run, args.json).await;
+    cancel.cancel();
+    match last {
+        Ok(snapshot) if args.json => match serde_json::to_string_pretty(&snapshot) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+        Ok(snapshot) => {
+            print!("{}", load::summary(&snapshot));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Prints a progress line per window (unless `--json`), returns the final snapshot.
+async fn follow(mut run: load::LoadRun, quiet: bool) -> Result<Snapshot, LoadError> {
+    while let Some(snapshot) = run.snapshots.recv().await {
+        if !quiet && !snapshot.done {
+            eprintln!("{}", load::window_line(&snapshot));
+        }
+    }
+    run.finish().await
+}
+
+fn config(args: &BenchArgs) -> Result<LoadConfig, LoadError> {
+    let mut weights = Vec::with_capacity(args.urls.len());
+    for url in &args.urls {
+        weights.push(split_weight(url)?);
+    }
+    let (target, paths) = load::split_urls(weights.iter().map(|(url, _)| *url))?;
+    let mut params = BTreeMap::new();
+    let endpoints: Vec<Endpoint> = paths
+        .into_iter()
+        .zip(&weights)
+        .map(|(path, (_, weight))| Endpoint::get(path).weight(*weight))
+        .collect();
+    for endpoint in &endpoints {
+        for name in placeholders(&endpoint.path) {
+            if !params.contains_key(name) {
+                params.insert(name.to_string(), Param::zipf(1, args.ids, args.zipf)?);
+            }
+        }
+    }
+    let model = match (args.rate, args.users) {
+        (Some(rate), _) => Model::Open {
+            rate,
+            connections: args.connections,
+        },
+        (None, users) => Model::Closed {
+            users: users.unwrap_or(args.connections),
+        },
+    };
+    let mut config = LoadConfig::new(target, Mix::new(endpoints, params)?, model, args.duration);
+    config.timeout = args.timeout;
+    config.login = args.login.then(Login::default);
+    Ok(config)
+}
+
+/// `URL@3` → (`URL`, 3); a URL without `@N` at its end weighs 1.
+fn split_weight(url: &str) -> Result<(&str, u32), LoadError> {
+    match url.rsplit_once('@') {
+        Some((head, weight))
+            if weight.chars().all(|c| c.is_ascii_digit()) && !weight.is_empty() =>
+        {
+            let weight = weight.parse().map_err(|e| LoadError::BadUrl {
+                url: url.to_string(),
+                reason: format!("bad weight: {e}"),
+            })?;
+            Ok((head, weight))
+        }
+        _ => Ok((url, 1)),
+    }
+}
+
+fn placeholders(path: &str) -> impl Iterator<Item = &str> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("perflab bench: {error}");
+    ExitCode::from(EXIT_ENVIRONMENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_and_placeholders() {
+        assert_eq!(split_weight("http://h:1/a@3").unwrap(), ("http://h:1/a", 3));
+        assert_eq!(
+            split_weight("http://u@h:1/a").unwrap(),
+            ("http://u@h:1/a", 1)
+        );
+        let names: Vec<&str> = placeholders("/p/{id}?c={cat}").collect();
+        assert_eq!(names, ["id", "cat"]);
+    }
+}

@@ -1,0 +1,218 @@
+//! The load generator: drives HTTP traffic at a server and measures it, made
+//! so that it is not the bottleneck it measures on a 2-core laptop.
+//!
+//! Two models: an **open loop** (a fixed arrival rate, latency measured from
+//! each request's scheduled time so coordinated omission is corrected) and a
+//! **closed loop** (N virtual users, each waiting for its answer). Each
+//! connection is a task of its own with a raw hyper HTTP/1.1 connection (no
+//! pooled client); virtual users may log in first and send a bearer token,
+//! and draw their requests from a weighted [`Mix`] with Zipf-skewed ids.
+//!
+//! Workers aggregate into HDR histograms; a collector publishes one small
+//! [`Snapshot`] a window (1 s) on an `mpsc` channel — never a record per
+//! request. The TUI's dashboard, the checks and `perflab bench` consume
+//! snapshots; this module depends on nothing of perflab but the fixture
+//! users' credentials.
+
+mod closed_loop;
+mod collector;
+mod connection;
+mod error;
+mod identity;
+mod mix;
+mod open_loop;
+mod report;
+mod snapshot;
+mod tally;
+mod target;
+mod worker;
+mod zipf;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::try_join_all;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub use error::LoadError;
+pub use identity::Login;
+pub use mix::{Endpoint, Mix, Param};
+pub use report::{summary, window_line};
+pub use snapshot::{ClassStats, ErrorCounts, Latency, Snapshot, Stats, StatusClass, UserStats};
+pub use tally::{HIGHEST_US, LOWEST_US, SIGNIFICANT_DIGITS};
+pub use target::{Target, split_url, split_urls};
+pub use worker::LATE_AFTER;
+pub use zipf::Zipf;
+
+use connection::Connection;
+use tally::Tally;
+use worker::Worker;
+
+/// How traffic is generated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Model {
+    /// A fixed arrival rate (requests per second) spread over `connections`.
+    Open { rate: f64, connections: usize },
+    /// `users` virtual users, one connection each, back to back.
+    Closed { users: usize },
+}
+
+impl Model {
+    /// Connections (= virtual users) the model opens.
+    pub fn connections(&self) -> usize {
+        match *self {
+            Self::Open { connections, .. } => connections,
+            Self::Closed { users } => users,
+        }
+    }
+}
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    /// `http://host:port` of the server.
+    pub target: String,
+    pub mix: Arc<Mix>,
+    pub model: Model,
+    pub duration: Duration,
+    /// Per request, including a reconnect.
+    pub timeout: Duration,
+    /// Log each virtual user in first (per-user tokens and counts).
+    pub login: Option<Login>,
+    /// Snapshot period.
+    pub window: Duration,
+    /// Seed of the mix's random streams (worker `k` uses `seed + k`).
+    pub seed: u64,
+}
+
+impl LoadConfig {
+    /// A closed or open loop against `target` with the defaults: 1 s windows,
+    /// 10 s timeout, no login.
+    pub fn new(target: impl Into<String>, mix: Mix, model: Model, duration: Duration) -> Self {
+        Self {
+            target: target.into(),
+            mix: Arc::new(mix),
+            model,
+            duration,
+            timeout: Duration::from_secs(10),
+            login: None,
+            window: Duration::from_secs(1),
+            seed: 0,
+        }
+    }
+
+    fn validate(&self) -> Result<(), LoadError> {
+        let invalid = |what: &str| Err(LoadError::Invalid(what.to_string()));
+        match self.model {
+            Model::Open { rate, .. } if !(rate.is_finite() && rate > 0.0) => {
+                invalid("the rate must be a positive number of requests per second")
+            }
+            m if m.connections() == 0 => invalid("at least one connection (user) is needed"),
+            _ if self.window.is_zero() || self.timeout.is_zero() => {
+                invalid("the window and the timeout must be longer than zero")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A started run: its snapshots, and its final snapshot through [`finish`](Self::finish).
+pub struct LoadRun {
+    /// One snapshot a window; the last has `done: true`.
+    pub snapshots: mpsc::Receiver<Snapshot>,
+    collector: JoinHandle<Snapshot>,
+}
+
+impl LoadRun {
+    /// Waits for the end of the run (its duration, or `cancel`) and returns
+    /// the final snapshot.
+    pub async fn finish(self) -> Result<Snapshot, LoadError> {
+        self.collector
+            .await
+            .map_err(|e| LoadError::Collector(e.to_string()))
+    }
+}
+
+/// How many snapshots wait for a slow consumer before windows are dropped.
+const SNAPSHOT_BUFFER: usize = 64;
+
+/// Connects (and logs in) every virtual user, then starts the clock. Fails
+/// fast, before any load, when the server is unreachable or a login fails.
+pub async fn start(config: LoadConfig, cancel: CancellationToken) -> Result<LoadRun, LoadError> {
+    config.validate()?;
+    let target = Arc::new(Target::resolve(&config.target).await?);
+    let workers = prepare(&config, &target).await?;
+    let shards = shards(workers.len());
+    let workers: Vec<Worker> = workers
+        .into_iter()
+        .enumerate()
+        .map(|(k, (connection, identity))| Worker {
+            connection,
+            identity,
+            mix: Arc::clone(&config.mix),
+            shards: Arc::clone(&shards),
+            shard: k % shards.len(),
+            rng: SmallRng::seed_from_u64(config.seed.wrapping_add(k as u64)),
+        })
+        .collect();
+    let start = Instant::now();
+    let mut tasks = JoinSet::new();
+    let schedule = match config.model {
+        Model::Open { rate, .. } => {
+            let schedule = open_loop::Schedule::new(start, config.duration, rate);
+            open_loop::spawn(&mut tasks, workers, Arc::new(schedule), &cancel);
+            Some((rate, config.duration))
+        }
+        Model::Closed { .. } => {
+            closed_loop::spawn(&mut tasks, workers, start + config.duration, &cancel);
+            None
+        }
+    };
+    let (sender, snapshots) = mpsc::channel(SNAPSHOT_BUFFER);
+    let plan = collector::Plan {
+        start,
+        window: config.window,
+        schedule,
+    };
+    let collector = tokio::spawn(collector::collect(shards, tasks, sender, plan));
+    Ok(LoadRun {
+        snapshots,
+        collector,
+    })
+}
+
+/// Opens every connection and logs every user in, concurrently.
+async fn prepare(
+    config: &LoadConfig,
+    target: &Arc<Target>,
+) -> Result<Vec<(Connection, Option<identity::Identity>)>, LoadError> {
+    let users = (0..config.model.connections()).map(|k| async move {
+        let mut connection = Connection::new(Arc::clone(target), config.timeout);
+        connection
+            .connect()
+            .await
+            .map_err(|e| LoadError::Unreachable {
+                addr: target.addr,
+                reason: e.to_string(),
+            })?;
+        let identity = match &config.login {
+            Some(login) => Some(identity::login(&mut connection, login, k as u32).await?),
+            None => None,
+        };
+        Ok::<_, LoadError>((connection, identity))
+    });
+    try_join_all(users).await
+}
+
+/// Shards the workers record into: enough that two cores rarely meet on one
+/// lock, few enough that memory does not grow with the number of users.
+fn shards(workers: usize) -> Arc<[Mutex<Tally>]> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let count = workers.clamp(1, 4 * cores);
+    (0..count).map(|_| Mutex::default()).collect()
+}

@@ -1,0 +1,239 @@
+//! What a run publishes: small, serialisable summaries of the tallies, one
+//! per window plus the cumulative total, for the TUI's dashboard, the checks
+//! and `perflab bench --json`. Percentiles are computed here, once a window,
+//! never per frame or per request.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use super::tally::{Latencies, Tally, empty_histogram};
+
+/// One publication of a run: the last window and everything so far.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Snapshot {
+    /// Seconds since the run's clock started.
+    pub elapsed_secs: f64,
+    /// The requests that finished in the last window (about 1 s).
+    pub window: Stats,
+    /// Every request that finished since the start.
+    pub total: Stats,
+    /// Open loop, last snapshot only: requests the schedule held before the
+    /// end that no connection was free to send (the run was over capacity).
+    pub unsent: u64,
+    /// The last snapshot of the run.
+    pub done: bool,
+}
+
+/// Statistics of a set of requests.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Stats {
+    /// The span these requests finished in.
+    pub secs: f64,
+    /// Finished requests: with a response or failed.
+    pub requests: u64,
+    /// Requests with an HTTP response (any status).
+    pub responses: u64,
+    /// `requests / secs`.
+    pub rps: f64,
+    /// Latency of every response from its scheduled send time (open loop:
+    /// coordinated omission corrected; closed loop: the same as `uncorrected`).
+    pub latency: Latency,
+    /// Latency of every response from the moment it was actually sent.
+    pub uncorrected: Latency,
+    /// The same, per status class ("2xx", "4xx"…), so fast 429s do not
+    /// flatter the p95 of the requests that were served.
+    pub by_class: BTreeMap<StatusClass, ClassStats>,
+    /// Responses per status code.
+    pub status_codes: BTreeMap<u16, u64>,
+    pub errors: ErrorCounts,
+    /// Requests sent more than [`LATE_AFTER`](super::LATE_AFTER) after their
+    /// scheduled time (open loop).
+    pub late: u64,
+    /// Responses with status 429.
+    pub rate_limited: u64,
+    /// Per virtual user, when they logged in (empty otherwise).
+    pub users: Vec<UserStats>,
+}
+
+impl Stats {
+    /// The statistics of one status class, if any response had it.
+    pub fn class(&self, class: StatusClass) -> Option<&ClassStats> {
+        self.by_class.get(&class)
+    }
+}
+
+/// A status class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum StatusClass {
+    #[serde(rename = "1xx")]
+    Informational,
+    #[serde(rename = "2xx")]
+    Success,
+    #[serde(rename = "3xx")]
+    Redirection,
+    #[serde(rename = "4xx")]
+    ClientError,
+    #[serde(rename = "5xx")]
+    ServerError,
+}
+
+impl StatusClass {
+    /// "2xx", "4xx"…
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Informational => "1xx",
+            Self::Success => "2xx",
+            Self::Redirection => "3xx",
+            Self::ClientError => "4xx",
+            Self::ServerError => "5xx",
+        }
+    }
+}
+
+const CLASSES: [StatusClass; 5] = [
+    StatusClass::Informational,
+    StatusClass::Success,
+    StatusClass::Redirection,
+    StatusClass::ClientError,
+    StatusClass::ServerError,
+];
+
+/// Responses of one status class.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ClassStats {
+    pub count: u64,
+    pub latency: Latency,
+    pub uncorrected: Latency,
+}
+
+/// Latency percentiles in microseconds (exact to 3 significant digits).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Latency {
+    pub count: u64,
+    pub mean_us: f64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p95_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+impl Latency {
+    fn of(histogram: &Histogram<u64>) -> Self {
+        if histogram.is_empty() {
+            return Self::default();
+        }
+        Self {
+            count: histogram.len(),
+            mean_us: histogram.mean(),
+            p50_us: histogram.value_at_quantile(0.50),
+            p90_us: histogram.value_at_quantile(0.90),
+            p95_us: histogram.value_at_quantile(0.95),
+            p99_us: histogram.value_at_quantile(0.99),
+            max_us: histogram.max(),
+        }
+    }
+
+    /// The p95 as a `Duration`, for comparing with a target.
+    pub fn p95(&self) -> Duration {
+        Duration::from_micros(self.p95_us)
+    }
+
+    /// The p99 as a `Duration`.
+    pub fn p99(&self) -> Duration {
+        Duration::from_micros(self.p99_us)
+    }
+}
+
+/// Requests that got no response.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct ErrorCounts {
+    /// The connection could not be opened or broke before the request went out.
+    pub connect: u64,
+    /// No complete response within the request timeout.
+    pub timeout: u64,
+    /// Anything else (a protocol error, a reset mid-response).
+    pub other: u64,
+}
+
+impl ErrorCounts {
+    pub fn total(&self) -> u64 {
+        self.connect + self.timeout + self.other
+    }
+}
+
+/// The requests of one virtual user.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct UserStats {
+    /// The user's e-mail.
+    pub user: String,
+    pub requests: u64,
+    pub status_codes: BTreeMap<u16, u64>,
+    pub rate_limited: u64,
+    pub errors: u64,
+}
+
+impl Stats {
+    /// Summarises a tally of requests that finished within `span`.
+    pub(crate) fn of(tally: &Tally, span: Duration) -> Self {
+        let secs = span.as_secs_f64();
+        let requests = tally.requests();
+        let mut all = Latencies {
+            corrected: empty_histogram(),
+            uncorrected: empty_histogram(),
+        };
+        let mut by_class = BTreeMap::new();
+        for (class, latencies) in CLASSES.iter().zip(&tally.classes) {
+            let Some(latencies) = latencies else { continue };
+            let _ = all.corrected.add(&latencies.corrected);
+            let _ = all.uncorrected.add(&latencies.uncorrected);
+            by_class.insert(
+                *class,
+                ClassStats {
+                    count: latencies.corrected.len(),
+                    latency: Latency::of(&latencies.corrected),
+                    uncorrected: Latency::of(&latencies.uncorrected),
+                },
+            );
+        }
+        Self {
+            secs,
+            requests,
+            responses: tally.responses(),
+            rps: if secs > 0.0 {
+                requests as f64 / secs
+            } else {
+                0.0
+            },
+            latency: Latency::of(&all.corrected),
+            uncorrected: Latency::of(&all.uncorrected),
+            by_class,
+            status_codes: tally.codes.clone(),
+            errors: ErrorCounts {
+                connect: tally.connect_errors,
+                timeout: tally.timeouts,
+                other: tally.other_errors,
+            },
+            late: tally.late,
+            rate_limited: tally.codes.get(&429).copied().unwrap_or(0),
+            users: users(tally),
+        }
+    }
+}
+
+fn users(tally: &Tally) -> Vec<UserStats> {
+    tally
+        .users
+        .values()
+        .map(|u| UserStats {
+            user: u.name.to_string(),
+            requests: u.codes.values().sum::<u64>() + u.errors,
+            status_codes: u.codes.clone(),
+            rate_limited: u.codes.get(&429).copied().unwrap_or(0),
+            errors: u.errors,
+        })
+        .collect()
+}

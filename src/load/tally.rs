@@ -1,0 +1,258 @@
+//! What the workers aggregate: HDR latency histograms per status class
+//! (corrected and uncorrected), counts per status code, errors, late sends
+//! and per-user counts — never a record per request, so memory stays bounded
+//! however long a run lasts (oha's lesson).
+//!
+//! Workers record into a few shared shards (a `std::sync::Mutex` each, held
+//! for a few nanoseconds, never across an `.await`); the collector drains the
+//! shards once a window into a window tally and adds that to the run's total.
+//! Histogram slots are allocated on first use: a run that only sees 2xx keeps
+//! two histograms per shard, not ten.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use hyper::StatusCode;
+
+/// The histograms' range: 1 µs to 60 s, 3 significant digits.
+pub const LOWEST_US: u64 = 1;
+pub const HIGHEST_US: u64 = 60_000_000;
+pub const SIGNIFICANT_DIGITS: u8 = 3;
+
+/// Latency histograms of one status class.
+#[derive(Debug, Clone)]
+pub(crate) struct Latencies {
+    /// From the scheduled send time (coordinated omission corrected).
+    pub corrected: Histogram<u64>,
+    /// From the actual send time.
+    pub uncorrected: Histogram<u64>,
+}
+
+impl Latencies {
+    pub(crate) fn new() -> Box<Self> {
+        Box::new(Self {
+            corrected: empty_histogram(),
+            uncorrected: empty_histogram(),
+        })
+    }
+
+    fn add(&mut self, other: &Self) {
+        // Same bounds on both sides, so `add` cannot fail; a failure would
+        // only lose precision, never the run.
+        let _ = self.corrected.add(&other.corrected);
+        let _ = self.uncorrected.add(&other.uncorrected);
+    }
+}
+
+pub(crate) fn empty_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+        .expect("constant, valid histogram bounds")
+}
+
+/// Why a request got no status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    Connect,
+    Timeout,
+    Other,
+}
+
+/// Counts of one virtual user.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UserTally {
+    pub name: Arc<str>,
+    pub codes: BTreeMap<u16, u64>,
+    pub errors: u64,
+}
+
+/// Who sent a request, for per-user counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UserRef<'a> {
+    pub index: u32,
+    pub name: &'a Arc<str>,
+}
+
+/// One finished request, as a worker reports it to its shard.
+#[derive(Debug)]
+pub(crate) struct Outcome<'a> {
+    pub scheduled: Instant,
+    pub sent: Instant,
+    pub done: Instant,
+    pub result: Result<StatusCode, Failure>,
+    pub late: bool,
+    pub user: Option<UserRef<'a>>,
+}
+
+/// Aggregated statistics of some requests (a shard, a window, a run).
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    /// Index: status / 100 - 1 (1xx .. 5xx).
+    pub classes: [Option<Box<Latencies>>; 5],
+    pub codes: BTreeMap<u16, u64>,
+    pub connect_errors: u64,
+    pub timeouts: u64,
+    pub other_errors: u64,
+    pub late: u64,
+    pub users: BTreeMap<u32, UserTally>,
+}
+
+impl Tally {
+    /// Adds one request.
+    pub(crate) fn record(&mut self, outcome: &Outcome<'_>) {
+        self.late += u64::from(outcome.late);
+        match outcome.result {
+            Ok(status) => self.record_status(outcome, status),
+            Err(Failure::Connect) => self.connect_errors += 1,
+            Err(Failure::Timeout) => self.timeouts += 1,
+            Err(Failure::Other) => self.other_errors += 1,
+        }
+        if let Some(user) = outcome.user {
+            let tally = self.users.entry(user.index).or_insert_with(|| UserTally {
+                name: Arc::clone(user.name),
+                ..UserTally::default()
+            });
+            match outcome.result {
+                Ok(status) => *tally.codes.entry(status.as_u16()).or_default() += 1,
+                Err(_) => tally.errors += 1,
+            }
+        }
+    }
+
+    fn record_status(&mut self, outcome: &Outcome<'_>, status: StatusCode) {
+        *self.codes.entry(status.as_u16()).or_default() += 1;
+        let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
+        let latencies = self.classes[class].get_or_insert_with(Latencies::new);
+        // From the scheduled time, or from the actual send when the timer let
+        // it go a little early: never less than the server's own time.
+        let from = outcome.scheduled.min(outcome.sent);
+        let corrected = outcome.done.saturating_duration_since(from);
+        let uncorrected = outcome.done.saturating_duration_since(outcome.sent);
+        // `saturating_record`: a value beyond 60 s is clamped, not an error (#72).
+        latencies.corrected.saturating_record(micros(corrected));
+        latencies.uncorrected.saturating_record(micros(uncorrected));
+    }
+
+    /// Moves everything into `into` and leaves `self` empty (the collector
+    /// draining a shard). Histograms move when `into` has none yet.
+    pub(crate) fn drain_into(&mut self, into: &mut Tally) {
+        for (mine, theirs) in self.classes.iter_mut().zip(into.classes.iter_mut()) {
+            match (mine.as_mut(), theirs.as_mut()) {
+                (Some(m), Some(t)) => {
+                    t.add(m);
+                    m.corrected.reset();
+                    m.uncorrected.reset();
+                }
+                (Some(_), None) => *theirs = mine.take(),
+                _ => {}
+            }
+        }
+        let mut drained = std::mem::take(self);
+        self.classes = std::mem::take(&mut drained.classes);
+        into.add_counts(drained);
+    }
+
+    /// Adds `other` (a window into the total).
+    pub(crate) fn merge(&mut self, other: &Tally) {
+        for (mine, theirs) in self.classes.iter_mut().zip(other.classes.iter()) {
+            if let Some(theirs) = theirs {
+                mine.get_or_insert_with(Latencies::new).add(theirs);
+            }
+        }
+        self.add_counts(Tally {
+            classes: Default::default(),
+            codes: other.codes.clone(),
+            users: other.users.clone(),
+            ..*other
+        });
+    }
+
+    fn add_counts(&mut self, other: Tally) {
+        for (code, n) in other.codes {
+            *self.codes.entry(code).or_default() += n;
+        }
+        self.connect_errors += other.connect_errors;
+        self.timeouts += other.timeouts;
+        self.other_errors += other.other_errors;
+        self.late += other.late;
+        for (index, user) in other.users {
+            let mine = self.users.entry(index).or_insert_with(|| UserTally {
+                name: Arc::clone(&user.name),
+                ..UserTally::default()
+            });
+            for (code, n) in user.codes {
+                *mine.codes.entry(code).or_default() += n;
+            }
+            mine.errors += user.errors;
+        }
+    }
+
+    /// Requests with a status, plus failed ones.
+    pub(crate) fn requests(&self) -> u64 {
+        self.responses() + self.connect_errors + self.timeouts + self.other_errors
+    }
+
+    pub(crate) fn responses(&self) -> u64 {
+        self.codes.values().sum()
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros())
+        .unwrap_or(u64::MAX)
+        .max(LOWEST_US)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(status: u16, ms: u64, late_ms: u64) -> Outcome<'static> {
+        let scheduled = Instant::now();
+        let sent = scheduled + Duration::from_millis(late_ms);
+        Outcome {
+            scheduled,
+            sent,
+            done: sent + Duration::from_millis(ms),
+            result: Ok(StatusCode::from_u16(status).unwrap()),
+            late: late_ms > 0,
+            user: None,
+        }
+    }
+
+    #[test]
+    fn drain_moves_counts_and_empties_the_shard() {
+        let mut shard = Tally::default();
+        shard.record(&outcome(200, 10, 0));
+        shard.record(&outcome(429, 1, 5));
+        shard.record(&Outcome {
+            result: Err(Failure::Timeout),
+            ..outcome(200, 1, 0)
+        });
+        let mut window = Tally::default();
+        shard.drain_into(&mut window);
+        assert_eq!(shard.requests(), 0);
+        assert_eq!(window.requests(), 3);
+        assert_eq!(window.late, 1);
+        let ok = window.classes[1].as_ref().unwrap();
+        assert_eq!(ok.corrected.len(), 1);
+        let limited = window.classes[3].as_ref().unwrap();
+        assert!(limited.corrected.max() >= 6_000 && limited.uncorrected.max() < 2_000);
+
+        // Sent early (before its slot): corrected is not below uncorrected.
+        let early = outcome(200, 20, 0);
+        shard.record(&Outcome {
+            scheduled: early.sent + Duration::from_millis(1),
+            ..early
+        });
+        shard.drain_into(&mut window);
+        let mut total = Tally::default();
+        total.merge(&window);
+        total.merge(&window);
+        assert_eq!(total.requests(), 8);
+        let ok = total.classes[1].as_ref().unwrap();
+        assert_eq!(ok.corrected.len(), 4);
+        assert_eq!(ok.corrected.max(), ok.uncorrected.max());
+    }
+}

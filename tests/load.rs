@@ -1,0 +1,338 @@
+//! The load generator against small axum servers with known behaviour, over
+//! real TCP on 127.0.0.1: a fixed delay, a one-off stall, per-user rate
+//! limits, fast 429s beside slow 200s, and the window stream. Each server
+//! counts what it saw so the generator's counts can be compared exactly.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use perflab::load::{self, LoadConfig, LoadError, Login, Mix, Model, Snapshot, StatusClass};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+/// Serves `router` on a free loopback port; returns `http://127.0.0.1:port`.
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+async fn run(config: LoadConfig) -> Snapshot {
+    load::start(config, CancellationToken::new())
+        .await
+        .expect("the run starts")
+        .finish()
+        .await
+        .expect("the run ends")
+}
+
+fn ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_loop_measures_a_fixed_delay_and_counts_exactly() {
+    let served = Arc::new(AtomicU64::new(0));
+    let router = Router::new()
+        .route(
+            "/slow",
+            get(|State(served): State<Arc<AtomicU64>>| async move {
+                served.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                "ok"
+            }),
+        )
+        .with_state(Arc::clone(&served));
+    let base = serve(router).await;
+    let users = 8;
+    let config = LoadConfig::new(
+        base,
+        Mix::single("/slow").unwrap(),
+        Model::Closed { users },
+        Duration::from_secs(2),
+    );
+    let last = run(config).await;
+    let total = &last.total;
+    assert_eq!(total.requests, served.load(Ordering::SeqCst));
+    assert_eq!(total.status_codes.get(&200), Some(&total.requests));
+    assert_eq!(total.errors.total(), 0);
+    // HDR precision is 0.1 %; the timer adds up to ~1 ms, scheduling a bit more.
+    let (p50, p99) = (ms(total.latency.p50_us), ms(total.latency.p99_us));
+    assert!((19.9..24.0).contains(&p50), "p50 {p50} ms");
+    assert!((19.9..35.0).contains(&p99), "p99 {p99} ms");
+    // Closed loop: corrected and uncorrected are the same thing.
+    assert_eq!(total.latency, total.uncorrected);
+    let ideal = users as f64 / 0.020;
+    assert!(
+        total.rps > 0.7 * ideal && total.rps <= 1.01 * ideal,
+        "rps {}",
+        total.rps
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_loop_corrects_for_a_stall() {
+    // The 50th request stalls for 1 s; the single connection cannot send the
+    // requests due meanwhile.
+    let seen = Arc::new(AtomicU64::new(0));
+    let router = Router::new()
+        .route(
+            "/",
+            get(|State(seen): State<Arc<AtomicU64>>| async move {
+                if seen.fetch_add(1, Ordering::SeqCst) == 50 {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                "ok"
+            }),
+        )
+        .with_state(Arc::clone(&seen));
+    let base = serve(router).await;
+    let config = LoadConfig::new(
+        base,
+        Mix::single("/").unwrap(),
+        Model::Open {
+            rate: 200.0,
+            connections: 1,
+        },
+        Duration::from_millis(2500),
+    );
+    let last = run(config).await;
+    let total = &last.total;
+    let (corrected, uncorrected) = (ms(total.latency.p99_us), ms(total.uncorrected.p99_us));
+    assert!(corrected >= 500.0, "corrected p99 {corrected} ms");
+    assert!(uncorrected < 50.0, "uncorrected p99 {uncorrected} ms");
+    assert!(ms(total.uncorrected.max_us) >= 1000.0);
+    assert!(total.late >= 150, "late {}", total.late);
+    // The schedule caught up after the stall: (almost) every slot was sent.
+    assert!(total.requests >= 480, "requests {}", total.requests);
+    assert_eq!(total.requests + last.unsent, 500);
+    assert_eq!(total.requests, seen.load(Ordering::SeqCst));
+}
+
+/// Requests per bearer token, and how many of them got 429.
+#[derive(Default)]
+struct Limits {
+    per_token: Mutex<HashMap<String, (u64, u64)>>,
+}
+
+const LIMIT: u64 = 25;
+
+async fn login(Json(body): Json<Value>) -> Result<Json<Value>, StatusCode> {
+    let email = body["email"].as_str().unwrap_or_default();
+    let n: u64 = email
+        .strip_prefix("user")
+        .and_then(|rest| rest.strip_suffix("@perflab.test"))
+        .and_then(|n| n.parse().ok())
+        .ok_or(StatusCode::UNAUTHORIZED)?;
+    if body["password"] != format!("perflab-{}", n % 4) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    Ok(Json(
+        json!({ "access_token": format!("token-{email}"), "token_type": "bearer" }),
+    ))
+}
+
+async fn limited(State(limits): State<Arc<Limits>>, headers: HeaderMap) -> StatusCode {
+    let Some(token) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return StatusCode::UNAUTHORIZED;
+    };
+    let mut per_token = limits.per_token.lock().unwrap();
+    let (count, rejected) = per_token.entry(token.to_string()).or_default();
+    *count += 1;
+    if *count > LIMIT {
+        *rejected += 1;
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::OK
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_user_counts_and_429s_match_the_server() {
+    let limits = Arc::new(Limits::default());
+    let router = Router::new()
+        .route("/auth/login", post(login))
+        .route("/limited", get(limited))
+        .with_state(Arc::clone(&limits));
+    let base = serve(router).await;
+    let mut config = LoadConfig::new(
+        base,
+        Mix::single("/limited").unwrap(),
+        Model::Closed { users: 4 },
+        Duration::from_millis(800),
+    );
+    config.login = Some(Login::default());
+    let last = run(config).await;
+    let per_token = limits.per_token.lock().unwrap();
+    assert_eq!(last.total.users.len(), 4);
+    for user in &last.total.users {
+        let (count, rejected) = per_token[&format!("token-{}", user.user)];
+        assert_eq!(user.requests, count, "{}", user.user);
+        assert_eq!(user.rate_limited, rejected, "{}", user.user);
+        assert_eq!(user.status_codes.get(&200), Some(&LIMIT));
+        assert!(user.rate_limited > 0);
+    }
+    let emails: Vec<&str> = last.total.users.iter().map(|u| u.user.as_str()).collect();
+    assert_eq!(
+        emails,
+        [
+            "user2@perflab.test",
+            "user3@perflab.test",
+            "user4@perflab.test",
+            "user5@perflab.test"
+        ]
+    );
+    let rejected: u64 = per_token.values().map(|(_, r)| r).sum();
+    assert_eq!(last.total.rate_limited, rejected);
+}
+
+#[tokio::test]
+async fn a_failed_login_stops_the_run_before_it_starts() {
+    let router = Router::new().route("/auth/login", post(|| async { StatusCode::UNAUTHORIZED }));
+    let mut config = LoadConfig::new(
+        serve(router).await,
+        Mix::single("/").unwrap(),
+        Model::Closed { users: 2 },
+        Duration::from_secs(1),
+    );
+    config.login = Some(Login::default());
+    let error = load::start(config, CancellationToken::new()).await.err();
+    assert!(matches!(error, Some(LoadError::Login { .. })), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_is_split_by_status_class() {
+    // One request in 32 is a slow 200; the rest are instant 429s, which
+    // would hide the slow ones in an overall p95.
+    let seen = Arc::new(AtomicU64::new(0));
+    let router = Router::new()
+        .route(
+            "/",
+            get(|State(seen): State<Arc<AtomicU64>>| async move {
+                if seen.fetch_add(1, Ordering::SeqCst) % 32 == 0 {
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    StatusCode::OK
+                } else {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
+            }),
+        )
+        .with_state(seen);
+    let config = LoadConfig::new(
+        serve(router).await,
+        Mix::single("/").unwrap(),
+        Model::Closed { users: 4 },
+        Duration::from_millis(1500),
+    );
+    let last = run(config).await;
+    let total = &last.total;
+    let ok = total.class(StatusClass::Success).expect("some 2xx");
+    let limited = total.class(StatusClass::ClientError).expect("some 4xx");
+    assert!(
+        ms(ok.latency.p95_us) >= 29.9,
+        "2xx p95 {}",
+        ms(ok.latency.p95_us)
+    );
+    assert!(
+        ms(limited.latency.p95_us) < 10.0,
+        "4xx p95 {}",
+        ms(limited.latency.p95_us)
+    );
+    assert!(
+        ms(total.latency.p95_us) < 29.9,
+        "overall p95 {}",
+        ms(total.latency.p95_us)
+    );
+    assert_eq!(ok.count + limited.count, total.requests);
+    assert_eq!(limited.count, total.rate_limited);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_sum_to_the_total() {
+    let router = Router::new().route(
+        "/",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            "ok"
+        }),
+    );
+    let config = LoadConfig::new(
+        serve(router).await,
+        Mix::single("/").unwrap(),
+        Model::Closed { users: 2 },
+        Duration::from_secs(3),
+    );
+    let mut run = load::start(config, CancellationToken::new()).await.unwrap();
+    let mut windows = Vec::new();
+    while let Some(snapshot) = run.snapshots.recv().await {
+        windows.push(snapshot);
+    }
+    let last = run.finish().await.unwrap();
+    assert!(windows.len() >= 3, "{} windows", windows.len());
+    assert_eq!(windows.last(), Some(&last));
+    assert!(last.done && windows[..windows.len() - 1].iter().all(|w| !w.done));
+    let sum: u64 = windows.iter().map(|w| w.window.requests).sum();
+    assert_eq!(sum, last.total.requests);
+    for full in &windows[..2] {
+        assert!(
+            (0.9..1.2).contains(&full.window.secs),
+            "{}",
+            full.window.secs
+        );
+        assert!(full.window.requests > 100);
+    }
+}
+
+#[tokio::test]
+async fn cancel_stops_a_run_early() {
+    let router = Router::new().route("/", get(|| async { "ok" }));
+    let config = LoadConfig::new(
+        serve(router).await,
+        Mix::single("/").unwrap(),
+        Model::Open {
+            rate: 100.0,
+            connections: 2,
+        },
+        Duration::from_secs(60),
+    );
+    let cancel = CancellationToken::new();
+    let mut run = load::start(config, cancel.clone()).await.unwrap();
+    // Cancel once the first window is in: the run ends then, not at 60 s.
+    let first = run.snapshots.recv().await.unwrap();
+    cancel.cancel();
+    let last = tokio::time::timeout(Duration::from_secs(5), run.finish())
+        .await
+        .expect("the run stops promptly")
+        .unwrap();
+    assert!(last.done && last.total.requests >= first.total.requests);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_one_clear_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let config = LoadConfig::new(
+        format!("http://{addr}"),
+        Mix::single("/").unwrap(),
+        Model::Closed { users: 1 },
+        Duration::from_secs(1),
+    );
+    let error = load::start(config, CancellationToken::new()).await.err();
+    let message = error.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.starts_with(&format!("cannot connect to {addr}")),
+        "{message}"
+    );
+}
