@@ -101,16 +101,7 @@ async fn a_miss_fills_and_the_next_read_hits() {
             StatusCode::NOT_FOUND
         );
 
-        let stats: Value = shop
-            .http
-            .get(shop.control("/cache/stats"))
-            .bearer_auth(shop.control_token())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let stats: Value = shop.cache_stats().await;
         assert!(
             stats["product_detail"]["hits"].as_u64().unwrap() >= 1,
             "{stats}"

@@ -169,16 +169,7 @@ async fn redis_dying_under_load_costs_no_error_and_hits_resume() {
     load.await.unwrap();
     assert_eq!(tally.server_errors.load(Ordering::SeqCst), 0, "no 5xx");
     assert_eq!(tally.other.load(Ordering::SeqCst), 0, "only 200s");
-    let stats: Value = shop
-        .http
-        .get(shop.control("/cache/stats"))
-        .bearer_auth(shop.control_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: Value = shop.cache_stats().await;
     let fallbacks: u64 = stats
         .as_object()
         .unwrap()

@@ -163,6 +163,19 @@ impl TestShop {
         request.send().await.expect("request")
     }
 
+    /// The cache's counters per route, read through the control API.
+    pub async fn cache_stats(&self) -> Value {
+        self.http
+            .get(self.control("/cache/stats"))
+            .bearer_auth(self.control_token())
+            .send()
+            .await
+            .expect("control request")
+            .json()
+            .await
+            .expect("stats json")
+    }
+
     /// The shop's settings, read through the control API.
     pub async fn settings(&self) -> ShopSettings {
         self.http
