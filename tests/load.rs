@@ -3,6 +3,8 @@
 //! limits, fast 429s beside slow 200s, and the window stream. Each server
 //! counts what it saw so the generator's counts can be compared exactly.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,6 +17,11 @@ use axum::{Json, Router};
 use perflab::load::{self, LoadConfig, LoadError, Login, Mix, Model, Snapshot, StatusClass};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
+
+/// Tests that assert on latency take turns: two at once on 2 cores would
+/// measure each other. (Each test has its own runtime; a tokio mutex does
+/// not care which one waits on it.)
+static TIMING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Serves `router` on a free loopback port; returns `http://127.0.0.1:port`.
 async fn serve(router: Router) -> String {
@@ -39,6 +46,7 @@ fn ms(us: u64) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_loop_measures_a_fixed_delay_and_counts_exactly() {
+    let _turn = TIMING.lock().await;
     let served = Arc::new(AtomicU64::new(0));
     let router = Router::new()
         .route(
@@ -65,8 +73,8 @@ async fn closed_loop_measures_a_fixed_delay_and_counts_exactly() {
     assert_eq!(total.errors.total(), 0);
     // HDR precision is 0.1 %; the timer adds up to ~1 ms, scheduling a bit more.
     let (p50, p99) = (ms(total.latency.p50_us), ms(total.latency.p99_us));
-    assert!((19.9..24.0).contains(&p50), "p50 {p50} ms");
-    assert!((19.9..35.0).contains(&p99), "p99 {p99} ms");
+    assert!((19.9..30.0).contains(&p50), "p50 {p50} ms");
+    assert!((19.9..60.0).contains(&p99), "p99 {p99} ms");
     // Closed loop: corrected and uncorrected are the same thing.
     assert_eq!(total.latency, total.uncorrected);
     let ideal = users as f64 / 0.020;
@@ -79,6 +87,7 @@ async fn closed_loop_measures_a_fixed_delay_and_counts_exactly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_loop_corrects_for_a_stall() {
+    let _turn = TIMING.lock().await;
     // The 50th request stalls for 1 s; the single connection cannot send the
     // requests due meanwhile.
     let seen = Arc::new(AtomicU64::new(0));
@@ -107,7 +116,7 @@ async fn open_loop_corrects_for_a_stall() {
     let total = &last.total;
     let (corrected, uncorrected) = (ms(total.latency.p99_us), ms(total.uncorrected.p99_us));
     assert!(corrected >= 500.0, "corrected p99 {corrected} ms");
-    assert!(uncorrected < 50.0, "uncorrected p99 {uncorrected} ms");
+    assert!(uncorrected < 100.0, "uncorrected p99 {uncorrected} ms");
     assert!(ms(total.uncorrected.max_us) >= 1000.0);
     assert!(total.late >= 150, "late {}", total.late);
     // The schedule caught up after the stall: (almost) every slot was sent.
@@ -160,6 +169,7 @@ async fn limited(State(limits): State<Arc<Limits>>, headers: HeaderMap) -> Statu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_user_counts_and_429s_match_the_server() {
+    let _turn = TIMING.lock().await;
     let limits = Arc::new(Limits::default());
     let router = Router::new()
         .route("/auth/login", post(login))
@@ -213,6 +223,7 @@ async fn a_failed_login_stops_the_run_before_it_starts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_is_split_by_status_class() {
+    let _turn = TIMING.lock().await;
     // One request in 32 is a slow 200; the rest are instant 429s, which
     // would hide the slow ones in an overall p95.
     let seen = Arc::new(AtomicU64::new(0));
@@ -245,7 +256,7 @@ async fn latency_is_split_by_status_class() {
         ms(ok.latency.p95_us)
     );
     assert!(
-        ms(limited.latency.p95_us) < 10.0,
+        ms(limited.latency.p95_us) < 15.0,
         "4xx p95 {}",
         ms(limited.latency.p95_us)
     );
@@ -260,6 +271,7 @@ async fn latency_is_split_by_status_class() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn windows_sum_to_the_total() {
+    let _turn = TIMING.lock().await;
     let router = Router::new().route(
         "/",
         get(|| async {
@@ -286,7 +298,7 @@ async fn windows_sum_to_the_total() {
     assert_eq!(sum, last.total.requests);
     for full in &windows[..2] {
         assert!(
-            (0.9..1.2).contains(&full.window.secs),
+            (0.8..1.3).contains(&full.window.secs),
             "{}",
             full.window.secs
         );
@@ -316,13 +328,18 @@ async fn cancel_stops_a_run_early() {
         .expect("the run stops promptly")
         .unwrap();
     assert!(last.done && last.total.requests >= first.total.requests);
+    assert!(
+        last.elapsed_secs < 10.0,
+        "stopped at {} s",
+        last.elapsed_secs
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_server_is_one_clear_error() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    // Bound but not listening: refused, and no other test can take the port.
+    let closed = common::ClosedPort::new();
+    let addr = closed.addr();
     let config = LoadConfig::new(
         format!("http://{addr}"),
         Mix::single("/").unwrap(),

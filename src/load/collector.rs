@@ -18,6 +18,8 @@ use super::tally::Tally;
 pub(crate) struct Plan {
     pub start: Instant,
     pub window: Duration,
+    /// How long the run was meant to last.
+    pub duration: Duration,
     /// Open loop: the rate and duration, to count unsent slots at the end.
     pub schedule: Option<(f64, Duration)>,
 }
@@ -51,6 +53,13 @@ pub(crate) async fn collect(
     }
     let mut last = publisher.publish();
     last.done = true;
+    // Requests still in flight at the end finish after it (up to the request
+    // timeout on an overloaded server): the run's rate is over the time it
+    // was sending, not over the time its last answer took to come back.
+    let sending = last.elapsed_secs.min(plan.duration.as_secs_f64());
+    if sending > 0.0 {
+        last.total.rps = last.total.requests as f64 / sending;
+    }
     if let Some((rate, duration)) = plan.schedule {
         let due = (rate * last.elapsed_secs.min(duration.as_secs_f64())).ceil() as u64;
         last.unsent = due.saturating_sub(last.total.requests);

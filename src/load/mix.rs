@@ -128,7 +128,7 @@ impl Mix {
                 "the mix has no endpoint with a weight > 0".into(),
             ));
         }
-        check_choices(&params)?;
+        check_params(&params)?;
         Ok(Self {
             endpoints: compiled,
             cumulative,
@@ -212,8 +212,15 @@ fn compile(template: &str, names: &[&String]) -> Result<Vec<Piece>, LoadError> {
     Ok(pieces)
 }
 
-fn check_choices(params: &BTreeMap<String, Param>) -> Result<(), LoadError> {
+fn check_params(params: &BTreeMap<String, Param>) -> Result<(), LoadError> {
     for (name, param) in params {
+        if let Param::Uniform { lo, hi } = param
+            && lo > hi
+        {
+            return Err(LoadError::Invalid(format!(
+                "parameter {{{name}}}: the range {lo}..={hi} is empty"
+            )));
+        }
         if let Param::Choice(values) = param {
             let bad = values.is_empty()
                 || values

@@ -153,6 +153,7 @@ pub async fn start(config: LoadConfig, cancel: CancellationToken) -> Result<Load
         .enumerate()
         .map(|(k, (connection, identity))| Worker {
             connection,
+            backoff: worker::MIN_BACKOFF,
             identity,
             mix: Arc::clone(&config.mix),
             shards: Arc::clone(&shards),
@@ -177,6 +178,7 @@ pub async fn start(config: LoadConfig, cancel: CancellationToken) -> Result<Load
     let plan = collector::Plan {
         start,
         window: config.window,
+        duration: config.duration,
         schedule,
     };
     let collector = tokio::spawn(collector::collect(shards, tasks, sender, plan));

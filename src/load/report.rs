@@ -38,6 +38,16 @@ pub fn summary(snapshot: &Snapshot) -> String {
         total.late,
         snapshot.unsent
     );
+    let missing = snapshot.unsent + errors.total();
+    if missing > 0 {
+        // Unsent slots and failed requests have no latency, yet they are the
+        // ones that waited longest: the percentiles above leave them out.
+        let _ = writeln!(
+            out,
+            "note: {missing} requests unsent or failed are not in the percentiles, \
+             which are therefore lower bounds"
+        );
+    }
     if !total.users.is_empty() {
         let limited = total.users.iter().filter(|u| u.rate_limited > 0).count();
         let _ = writeln!(

@@ -19,6 +19,10 @@ pub const LATE_AFTER: Duration = Duration::from_millis(2);
 
 pub(crate) struct Worker {
     pub connection: Connection,
+    /// After a refused connection, how long to wait before the next attempt
+    /// (doubling to [`MAX_BACKOFF`]): a dead server must not turn the
+    /// closed loop into a spin that starves the machine it runs on.
+    pub backoff: Duration,
     pub identity: Option<Identity>,
     pub mix: Arc<Mix>,
     /// The run's shards and the one this worker records into.
@@ -47,6 +51,7 @@ impl Worker {
             Err(_) => Err(Failure::Other),
         };
         let done = Instant::now();
+        let refused = matches!(result, Err(Failure::Connect));
         let outcome = Outcome {
             scheduled: scheduled.into_std(),
             sent: sent.into_std(),
@@ -64,8 +69,19 @@ impl Worker {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .record(&outcome);
+        if refused {
+            tokio::time::sleep(self.backoff).await;
+            self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        } else {
+            self.backoff = MIN_BACKOFF;
+        }
     }
 }
+
+/// The first wait after a refused connection.
+pub const MIN_BACKOFF: Duration = Duration::from_millis(10);
+/// The longest wait between connection attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
 
 fn failure(error: &RequestError) -> Failure {
     match error {
