@@ -353,3 +353,57 @@ async fn an_unreachable_server_is_one_clear_error() {
         "{message}"
     );
 }
+
+/// user2 is rate limited (instant 429s); everyone else waits 40 ms for a 200.
+async fn one_user_limited(headers: HeaderMap) -> StatusCode {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if token.ends_with("user2@perflab.test") {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        StatusCode::OK
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_loop_deals_each_user_an_equal_share() {
+    let _turn = TIMING.lock().await;
+    let router = Router::new()
+        .route("/auth/login", post(login))
+        .route("/mixed", get(one_user_limited));
+    let mut config = LoadConfig::new(
+        serve(router).await,
+        Mix::single("/mixed").unwrap(),
+        Model::Open {
+            rate: 200.0,
+            connections: 4,
+        },
+        Duration::from_secs(1),
+    );
+    config.login = Some(Login::default());
+    let last = run(config).await;
+    // 200 slots dealt round-robin, 50 each. The limited user's instant 429s
+    // must not win it the slots the slow users cannot keep up with (a shared
+    // schedule would give it most of them); those are unsent instead.
+    let users = &last.total.users;
+    assert_eq!(users.len(), 4);
+    let limited = users
+        .iter()
+        .find(|u| u.user == "user2@perflab.test")
+        .unwrap();
+    assert_eq!(limited.requests, limited.rate_limited);
+    assert!(
+        (48..=50).contains(&limited.requests),
+        "{}",
+        limited.requests
+    );
+    for slow in users.iter().filter(|u| u.rate_limited == 0) {
+        assert!(slow.requests <= 50, "{}: {}", slow.user, slow.requests);
+    }
+    let sent: u64 = users.iter().map(|u| u.requests).sum();
+    assert_eq!(sent + last.unsent, 200);
+    assert!(last.unsent > 0);
+}

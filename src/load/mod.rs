@@ -165,8 +165,7 @@ pub async fn start(config: LoadConfig, cancel: CancellationToken) -> Result<Load
     let mut tasks = JoinSet::new();
     let schedule = match config.model {
         Model::Open { rate, .. } => {
-            let schedule = open_loop::Schedule::new(start, config.duration, rate);
-            open_loop::spawn(&mut tasks, workers, Arc::new(schedule), &cancel);
+            open_loop::spawn(&mut tasks, workers, (start, config.duration, rate), &cancel);
             Some((rate, config.duration))
         }
         Model::Closed { .. } => {

@@ -21,43 +21,62 @@ use super::worker::Worker;
 /// The resolution of tokio's timer.
 const TIMER_TICK: Duration = Duration::from_millis(1);
 
-/// The shared schedule of one open-loop run.
+/// The slots of one open-loop run, or of one user's share of it.
 pub(crate) struct Schedule {
     start: Instant,
     end: Instant,
-    /// Nanoseconds between two slots.
+    /// Nanoseconds between two slots of the whole run.
     interval_ns: f64,
-    next: AtomicU64,
+    /// This schedule's slots are `first + claimed * stride`.
+    first: u64,
+    stride: u64,
+    claimed: AtomicU64,
 }
 
 impl Schedule {
+    /// Every slot of the run, shared by all connections.
     pub(crate) fn new(start: Instant, duration: Duration, rate: f64) -> Self {
+        Self::share(start, duration, rate, 0, 1)
+    }
+
+    /// Slots `first, first + stride, …` of the run.
+    fn share(start: Instant, duration: Duration, rate: f64, first: u64, stride: u64) -> Self {
         Self {
             start,
             end: start + duration,
             interval_ns: 1e9 / rate,
-            next: AtomicU64::new(0),
+            first,
+            stride,
+            claimed: AtomicU64::new(0),
         }
     }
 
     /// The next slot's due time, or `None` when it falls after the end.
     fn claim(&self) -> Option<Instant> {
-        let index = self.next.fetch_add(1, Ordering::Relaxed);
+        let index = self.first + self.claimed.fetch_add(1, Ordering::Relaxed) * self.stride;
         let due = self.start + Duration::from_nanos((index as f64 * self.interval_ns) as u64);
         (due < self.end).then_some(due)
     }
 }
 
-/// Starts one task per connection, all drawing slots from `schedule`.
+/// Starts one task per connection: all drawing from one schedule, or, with
+/// identities, each sending its own share of the slots.
 pub(crate) fn spawn(
     tasks: &mut JoinSet<()>,
     workers: Vec<Worker>,
-    schedule: Arc<Schedule>,
+    (start, duration, rate): (Instant, Duration, f64),
     cancel: &CancellationToken,
 ) {
-    for worker in workers {
+    let shared = Arc::new(Schedule::new(start, duration, rate));
+    let users = workers.len() as u64;
+    for (k, worker) in workers.into_iter().enumerate() {
+        let schedule = if worker.identity.is_some() {
+            Arc::new(Schedule::share(start, duration, rate, k as u64, users))
+        } else {
+            Arc::clone(&shared)
+        };
         // A child token each: polling a token locks its node (see closed_loop).
-        tasks.spawn(run(worker, Arc::clone(&schedule), cancel.child_token()));
+        tasks.spawn(run(worker, schedule, cancel.child_token()));
     }
 }
 
@@ -94,5 +113,14 @@ mod tests {
         let slots: Vec<_> = std::iter::from_fn(|| schedule.claim()).collect();
         let offsets: Vec<u128> = slots.iter().map(|s| (*s - start).as_millis()).collect();
         assert_eq!(offsets, [0, 250, 500, 750]);
+    }
+
+    #[test]
+    fn users_are_dealt_every_nth_slot() {
+        let start = Instant::now();
+        let second = Schedule::share(start, Duration::from_secs(1), 8.0, 1, 4);
+        let slots: Vec<_> = std::iter::from_fn(|| second.claim()).collect();
+        let offsets: Vec<u128> = slots.iter().map(|s| (*s - start).as_millis()).collect();
+        assert_eq!(offsets, [125, 625]);
     }
 }
