@@ -28,10 +28,10 @@ mod target;
 mod worker;
 mod zipf;
 
+use futures::{StreamExt, TryStreamExt};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::future::try_join_all;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use tokio::sync::mpsc;
@@ -187,7 +187,12 @@ pub async fn start(config: LoadConfig, cancel: CancellationToken) -> Result<Load
     })
 }
 
-/// Opens every connection and logs every user in, concurrently.
+/// How many users connect and log in at once. The shop checks passwords
+/// with argon2, one per core: hundreds of logins sent together would queue
+/// there and time out, while queued here they are only sent in turn.
+const LOGINS_AT_ONCE: usize = 8;
+
+/// Opens every connection and logs every user in, a few at a time.
 async fn prepare(
     config: &LoadConfig,
     target: &Arc<Target>,
@@ -207,7 +212,10 @@ async fn prepare(
         };
         Ok::<_, LoadError>((connection, identity))
     });
-    try_join_all(users).await
+    futures::stream::iter(users)
+        .buffered(LOGINS_AT_ONCE)
+        .try_collect()
+        .await
 }
 
 /// Shards the workers record into: enough that two cores rarely meet on one
