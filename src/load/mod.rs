@@ -28,10 +28,10 @@ mod target;
 mod worker;
 mod zipf;
 
-use futures::{StreamExt, TryStreamExt};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::{StreamExt, TryStreamExt};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use tokio::sync::mpsc;
