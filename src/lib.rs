@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod fixtures;
+pub mod lab;
 pub mod load;
 pub mod services;
 pub mod shop;

@@ -1,0 +1,6 @@
+-- Escribe aquí tus índices / Write your indexes here
+--
+-- perflab aplica este archivo a la base de datos de la tienda en los laboratorios
+-- del bloque 2 (`perflab show 2.1-explain`).
+-- perflab applies this file to the shop's database in the block 2 labs
+-- (`perflab show 2.1-explain`).

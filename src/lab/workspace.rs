@@ -1,0 +1,258 @@
+//! The student's workspace: the folder `perflab init [DIR]` makes and every
+//! other command works in.
+//!
+//! It holds what the student edits (`shop.toml`, `indexes.sql`), what perflab
+//! records (`progress.json`), a `README.md`, and a `.perflab-workspace` marker
+//! with a format version. Commands find the workspace from any subfolder by
+//! walking up to the marker, as git finds `.git`.
+//!
+//! `init` is safe to run again: it never overwrites a file that exists (it is
+//! the student's work), creates only what is missing, and writes the marker
+//! last so a half-made workspace is not mistaken for a finished one. The
+//! starting contents are the templates in `src/lab/templates/`, plus the
+//! shop's default settings serialised from [`ShopSettings`] so `shop.toml`
+//! always matches the shop it configures.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::atomic_file::atomic_create;
+use super::progress::{PROGRESS_FILE, Progress};
+use crate::shop::settings::ShopSettings;
+
+/// The marker file's name.
+pub const MARKER: &str = ".perflab-workspace";
+
+/// The workspace layout version this perflab makes and the newest it opens.
+pub const WORKSPACE_VERSION: u32 = 1;
+
+const SHOP_TOML: &str = "shop.toml";
+const INDEXES_SQL: &str = "indexes.sql";
+const README: &str = "README.md";
+
+const SHOP_HEADER: &str = include_str!("templates/shop-header.toml");
+const INDEXES_TEMPLATE: &str = include_str!("templates/indexes.sql");
+const README_TEMPLATE: &str = include_str!("templates/README.md");
+const MARKER_HEADER: &str = include_str!("templates/marker-header.toml");
+
+/// A workspace folder that has a valid marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    root: PathBuf,
+}
+
+/// What [`Workspace::init`] did.
+#[derive(Debug)]
+pub struct Initialized {
+    pub workspace: Workspace,
+    /// The files this run created (empty when everything was already there).
+    pub created: Vec<PathBuf>,
+}
+
+/// Why a workspace could not be made or opened; each message names the path,
+/// the cause and the next step.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error(
+        "cannot create {path}: {source}. Check that the folder is writable and \
+         run `perflab init` again (files already there are kept)"
+    )]
+    Create { path: PathBuf, source: io::Error },
+    #[error(
+        "{dir} is not a perflab workspace (no {MARKER} in it); run `perflab init` there to make one"
+    )]
+    NotAWorkspace { dir: PathBuf },
+    #[error(
+        "the workspace marker {path} is unreadable ({reason}); delete it and run \
+         `perflab init` in its folder again (your files are kept)"
+    )]
+    Marker { path: PathBuf, reason: String },
+    #[error(
+        "the workspace {path} was made by a newer perflab (workspace version \
+         {found}; this perflab knows up to {supported}); upgrade perflab to use it"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "cannot write the shop's default settings as TOML: {0} (a perflab bug; please report it)"
+    )]
+    Settings(#[from] toml::ser::Error),
+}
+
+impl Workspace {
+    /// Makes (or completes) the workspace in `dir`, keeping every existing file.
+    pub fn init(dir: &Path) -> Result<Initialized, WorkspaceError> {
+        let root = absolute(dir);
+        std::fs::create_dir_all(&root).map_err(|source| WorkspaceError::Create {
+            path: root.clone(),
+            source,
+        })?;
+        let workspace = Self { root };
+        // An existing marker from a newer perflab means files we do not know
+        // how to complete: refuse before writing anything.
+        if workspace.marker().exists() {
+            check_marker(&workspace.marker())?;
+        }
+        let mut created = Vec::new();
+        for (path, contents) in workspace.starting_files()? {
+            let made =
+                atomic_create(&path, &contents).map_err(|source| WorkspaceError::Create {
+                    path: path.clone(),
+                    source,
+                })?;
+            if made {
+                created.push(path);
+            }
+        }
+        Ok(Initialized { workspace, created })
+    }
+
+    /// Opens the workspace whose marker is in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, WorkspaceError> {
+        let root = absolute(dir);
+        let marker = root.join(MARKER);
+        if !marker.exists() {
+            return Err(WorkspaceError::NotAWorkspace { dir: root });
+        }
+        check_marker(&marker)?;
+        Ok(Self { root })
+    }
+
+    /// The workspace containing `cwd` (itself or the nearest parent with a
+    /// marker); `Ok(None)` when there is none up to the filesystem root.
+    pub fn find_from(cwd: &Path) -> Result<Option<Self>, WorkspaceError> {
+        let start = absolute(cwd);
+        match start.ancestors().find(|dir| dir.join(MARKER).exists()) {
+            Some(dir) => Self::open(dir).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn shop_toml(&self) -> PathBuf {
+        self.root.join(SHOP_TOML)
+    }
+
+    pub fn indexes_sql(&self) -> PathBuf {
+        self.root.join(INDEXES_SQL)
+    }
+
+    pub fn progress_path(&self) -> PathBuf {
+        self.root.join(PROGRESS_FILE)
+    }
+
+    pub fn readme(&self) -> PathBuf {
+        self.root.join(README)
+    }
+
+    pub fn marker(&self) -> PathBuf {
+        self.root.join(MARKER)
+    }
+
+    /// Every file `init` makes, marker last.
+    fn starting_files(&self) -> Result<Vec<(PathBuf, Vec<u8>)>, WorkspaceError> {
+        let settings = toml::to_string_pretty(&ShopSettings::default())?;
+        let marker = format!("{MARKER_HEADER}version = {WORKSPACE_VERSION}\n");
+        Ok(vec![
+            (
+                self.shop_toml(),
+                format!("{SHOP_HEADER}{settings}").into_bytes(),
+            ),
+            (self.indexes_sql(), INDEXES_TEMPLATE.as_bytes().to_vec()),
+            (self.progress_path(), Progress::new().to_json()),
+            (self.readme(), README_TEMPLATE.as_bytes().to_vec()),
+            (self.marker(), marker.into_bytes()),
+        ])
+    }
+}
+
+/// Reads the marker's version; a newer one is refused.
+fn check_marker(path: &Path) -> Result<(), WorkspaceError> {
+    #[derive(Deserialize)]
+    struct Marker {
+        version: u32,
+    }
+    let bad = |reason: String| WorkspaceError::Marker {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let marker: Marker = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
+    match marker.version {
+        0 => Err(bad("version 0 does not exist".into())),
+        v if v > WORKSPACE_VERSION => Err(WorkspaceError::TooNew {
+            path: path.parent().unwrap_or(path).to_path_buf(),
+            found: v,
+            supported: WORKSPACE_VERSION,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// `dir` made absolute against the current directory (without resolving
+/// symlinks, so paths read back as the student typed them), so walking up
+/// parents works from a relative start and messages show full paths.
+fn absolute(dir: &Path) -> PathBuf {
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_starting_shop_toml_is_the_default_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::init(dir.path()).unwrap().workspace;
+        let text = std::fs::read_to_string(ws.shop_toml()).unwrap();
+        assert!(text.starts_with("# perflab"), "{text}");
+        let settings = ShopSettings::from_file(&ws.shop_toml()).unwrap();
+        assert_eq!(settings, ShopSettings::default());
+    }
+
+    #[test]
+    fn the_marker_carries_the_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::init(dir.path()).unwrap().workspace;
+        let text = std::fs::read_to_string(ws.marker()).unwrap();
+        assert!(text.ends_with("version = 1\n"), "{text}");
+    }
+
+    #[test]
+    fn a_corrupt_marker_is_reported_with_the_next_step() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(MARKER), "version = \"one\"").unwrap();
+        let err = Workspace::open(dir.path()).unwrap_err();
+        assert!(matches!(err, WorkspaceError::Marker { .. }), "{err}");
+        assert!(err.to_string().contains("perflab init"), "{err}");
+    }
+
+    #[test]
+    fn a_newer_marker_stops_init_before_it_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(MARKER), "version = 99\n").unwrap();
+        let err = Workspace::init(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, WorkspaceError::TooNew { found: 99, .. }),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn init_into_a_regular_file_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("taken");
+        std::fs::write(&file, "x").unwrap();
+        let err = Workspace::init(&file).unwrap_err();
+        assert!(err.to_string().contains("taken"), "{err}");
+    }
+}
