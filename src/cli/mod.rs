@@ -4,6 +4,7 @@
 
 mod bench;
 mod doctor;
+mod init;
 mod seed;
 mod serve;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Seed(seed::SeedArgs),
     /// Drive load at URLs (closed loop, or open loop with --rate) and report latency.
     Bench(bench::BenchArgs),
+    /// Create the student's workspace (shop.toml, indexes.sql, progress.json).
+    Init(init::InitArgs),
 }
 
 /// Exit code for usage or environment errors.
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
             Command::Doctor => doctor::run(&config).await,
             Command::Seed(args) => seed::run(config, args).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Init(args) => init::run(&args),
         }
     })
 }
