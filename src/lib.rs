@@ -7,6 +7,7 @@
 //! student's workspace and progress. The lab catalog, checks and the TUI come in
 //! later issues.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod fixtures;

@@ -296,3 +296,19 @@ impl ClosedPort {
         self.0.local_addr().expect("local addr").to_string()
     }
 }
+
+/// A check context on `shop`: its public URL, control API and database.
+pub fn check_context(
+    shop: &TestShop,
+    db: &str,
+    lang: perflab::check::Lang,
+) -> perflab::check::Context {
+    perflab::check::Context::new(&shop.shop.endpoint.url, lang)
+        .with_control(&shop.shop.endpoint.control_url, shop.control_token())
+        .with_database(database_url(db))
+}
+
+/// Parses one check of a lab's TOML (`kind = …` and its fields).
+pub fn check_spec(toml: &str) -> perflab::check::CheckSpec {
+    toml::from_str(toml).expect("a valid check spec")
+}

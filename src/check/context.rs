@@ -1,0 +1,186 @@
+//! What a check may reach: the shop's public URL, its control API (when the
+//! runner started the shop), its database, and the learner's language. A
+//! grader pointing `--target URL` at a student's own API has only the first;
+//! kinds that need more answer `NotApplicable` through [`CheckError::Unavailable`].
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// The learner's language for messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Es,
+    En,
+}
+
+impl Lang {
+    /// Picks the Spanish or the English text.
+    pub fn pick<T>(self, es: T, en: T) -> T {
+        match self {
+            Self::Es => es,
+            Self::En => en,
+        }
+    }
+}
+
+/// The shop's control API.
+#[derive(Debug, Clone)]
+pub struct Control {
+    pub url: String,
+    pub token: String,
+}
+
+/// Everything a check may measure through.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// `http://host:port` of the API under test.
+    pub shop_url: String,
+    pub control: Option<Control>,
+    pub database_url: Option<String>,
+    pub lang: Lang,
+    /// The one HTTP client of the checks (keep-alive across requests).
+    pub http: reqwest::Client,
+}
+
+/// A surface a check needs and the context may lack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    Control,
+    Database,
+}
+
+/// Why a check could not measure.
+#[derive(Debug, Error)]
+pub enum CheckError {
+    #[error("needs the {0:?} surface")]
+    Unavailable(Surface),
+    #[error("HTTP request to {url} failed: {source}")]
+    Http {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{url} answered {status}: {body}")]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error("unexpected answer from {url}: {what}")]
+    Unexpected { url: String, what: String },
+    #[error("load generator: {0}")]
+    Load(#[from] crate::load::LoadError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the check is misconfigured: {0}")]
+    Spec(String),
+}
+
+/// Per request: a check's own time limit bounds the whole, this bounds one call.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Context {
+    /// A context with only the public API (what `--target URL` has).
+    pub fn new(shop_url: impl Into<String>, lang: Lang) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .unwrap_or_default();
+        Self {
+            shop_url: shop_url.into().trim_end_matches('/').to_string(),
+            control: None,
+            database_url: None,
+            lang,
+            http,
+        }
+    }
+
+    pub fn with_control(mut self, url: impl Into<String>, token: impl Into<String>) -> Self {
+        let url = url.into().trim_end_matches('/').to_string();
+        self.control = Some(Control {
+            url,
+            token: token.into(),
+        });
+        self
+    }
+
+    pub fn with_database(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
+        self
+    }
+
+    pub fn control(&self) -> Result<&Control, CheckError> {
+        self.control
+            .as_ref()
+            .ok_or(CheckError::Unavailable(Surface::Control))
+    }
+
+    pub fn database_url(&self) -> Result<&str, CheckError> {
+        self.database_url
+            .as_deref()
+            .ok_or(CheckError::Unavailable(Surface::Database))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.shop_url)
+    }
+
+    /// Sends `request`, mapping transport errors to [`CheckError::Http`].
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<reqwest::Response, CheckError> {
+        request.send().await.map_err(|source| CheckError::Http {
+            url: url.to_string(),
+            source,
+        })
+    }
+
+    /// GET on the control API, as JSON.
+    pub async fn control_json(&self, path: &str) -> Result<serde_json::Value, CheckError> {
+        let control = self.control()?;
+        let url = format!("{}{path}", control.url);
+        let request = self.http.get(&url).bearer_auth(&control.token);
+        json(self.send(request, &url).await?, &url).await
+    }
+
+    /// Logs fixture user `user` in (1 is the admin) and returns the bearer token.
+    pub async fn login(&self, user: i64) -> Result<String, CheckError> {
+        let (email, password) = crate::fixtures::users::credentials(user);
+        let url = self.url("/auth/login");
+        let body = serde_json::json!({ "email": email, "password": password });
+        let answer = json(
+            self.send(self.http.post(&url).json(&body), &url).await?,
+            &url,
+        )
+        .await?;
+        answer["access_token"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| CheckError::Unexpected {
+                url,
+                what: "no access_token in the login answer".into(),
+            })
+    }
+}
+
+/// The body as JSON after a 2xx, else [`CheckError::Status`].
+pub async fn json(response: reqwest::Response, url: &str) -> Result<serde_json::Value, CheckError> {
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        return Err(CheckError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+            body: body.chars().take(200).collect(),
+        });
+    }
+    response.json().await.map_err(|source| CheckError::Http {
+        url: url.to_string(),
+        source,
+    })
+}

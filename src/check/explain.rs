@@ -1,0 +1,131 @@
+//! `explain`: asks the control API for `EXPLAIN (ANALYZE, FORMAT JSON)` of a
+//! lab query and passes when the plan uses an index (a named one, if the lab
+//! says) and has no Seq Scan on the table the lab names. Measured: the
+//! execution time PostgreSQL reported, in ms.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{CheckError, Context, Kind, Lang, Outcome};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainSpec {
+    pub id: Option<String>,
+    #[serde(default, with = "humantime_serde")]
+    pub timeout: Option<Duration>,
+    /// category_listing | search | order_items | top_products
+    pub query: String,
+    /// An index the plan must use; any index when absent.
+    pub index: Option<String>,
+    /// A table that must not be read by a Seq Scan.
+    pub no_seq_scan_on: Option<String>,
+}
+
+/// What the plan shows.
+#[derive(Debug, Default, PartialEq)]
+struct Plan {
+    indexes: Vec<String>,
+    seq_scans: Vec<String>,
+}
+
+fn walk(node: &Value, plan: &mut Plan) {
+    if let Some(index) = node["Index Name"].as_str() {
+        plan.indexes.push(index.to_string());
+    }
+    if node["Node Type"] == "Seq Scan" {
+        let table = node["Relation Name"].as_str().unwrap_or("?");
+        plan.seq_scans.push(table.to_string());
+    }
+    for child in node["Plans"].as_array().into_iter().flatten() {
+        walk(child, plan);
+    }
+}
+
+impl ExplainSpec {
+    fn judge(&self, plan: &Plan) -> bool {
+        let index_ok = match &self.index {
+            Some(name) => plan.indexes.iter().any(|i| i == name),
+            None => !plan.indexes.is_empty(),
+        };
+        let scan_ok = self
+            .no_seq_scan_on
+            .as_ref()
+            .is_none_or(|table| !plan.seq_scans.contains(table));
+        index_ok && scan_ok
+    }
+}
+
+impl Kind for ExplainSpec {
+    const NAME: &'static str = "explain";
+
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    fn target(&self) -> String {
+        let index = self.index.as_deref().unwrap_or("an index");
+        match &self.no_seq_scan_on {
+            Some(table) => format!("uses {index}, no Seq Scan on {table}"),
+            None => format!("uses {index}"),
+        }
+    }
+
+    fn limit(&self) -> Duration {
+        self.timeout.unwrap_or(Duration::from_secs(30))
+    }
+
+    async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
+        let path = format!("/explain/{}", self.query);
+        let body = ctx.control_json(&path).await?;
+        let root = &body[0];
+        let Some(time_ms) = root["Execution Time"].as_f64() else {
+            return Err(CheckError::Unexpected {
+                url: path,
+                what: "no Execution Time in the plan".into(),
+            });
+        };
+        let mut plan = Plan::default();
+        walk(&root["Plan"], &mut plan);
+        let message = message(ctx.lang, &self.query, &self.target(), &plan, time_ms);
+        Ok(Outcome::judged(self.judge(&plan), Some(time_ms), message))
+    }
+}
+
+fn message(lang: Lang, query: &str, target: &str, plan: &Plan, time_ms: f64) -> String {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let (indexes, scans) = (list(&plan.indexes), list(&plan.seq_scans));
+    lang.pick(
+        format!("El plan de {query} tardó {time_ms:.2} ms; índices usados: {indexes}; Seq Scan en: {scans} (objetivo: {target}). Escribe el índice en workspace/indexes.sql y aplícalo; `perflab explain` muestra el plan."),
+        format!("The {query} plan took {time_ms:.2} ms; indexes used: {indexes}; Seq Scan on: {scans} (target: {target}). Write the index in workspace/indexes.sql and apply it; `perflab explain` shows the plan."),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_indexes_and_seq_scans_in_nested_plans() {
+        let plan: Value = serde_json::json!({
+            "Node Type": "Limit",
+            "Plans": [{ "Node Type": "Seq Scan", "Relation Name": "products" },
+                      { "Node Type": "Index Scan", "Index Name": "idx_a", "Relation Name": "orders" }]
+        });
+        let mut found = Plan::default();
+        walk(&plan, &mut found);
+        assert_eq!(found.indexes, ["idx_a"]);
+        assert_eq!(found.seq_scans, ["products"]);
+        let spec: ExplainSpec =
+            toml::from_str("query = \"x\"\nno_seq_scan_on = \"products\"").expect("spec");
+        assert!(!spec.judge(&found));
+    }
+}

@@ -1,0 +1,123 @@
+//! `hit_ratio`: reads the shop's cache counters (`GET /cache/stats` on the
+//! control API) before and after Zipf-skewed traffic and judges the ratio of
+//! the difference, hits / (hits + misses), for one cached route — only this
+//! run's lookups count, not what earlier labs left in the counters.
+//!
+//! Without the control API (`--target URL`) this is `NotApplicable`: headers
+//! seen by a sampler would measure a different thing (a few hundred requests,
+//! not the load), and a student's API need not count lookups at all.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::latency::{default_duration, default_ids, default_zipf};
+use super::traffic::{MixEntry, Traffic};
+use super::{CheckError, Context, Kind, Lang, Outcome};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HitRatioSpec {
+    pub id: Option<String>,
+    #[serde(default, with = "humantime_serde")]
+    pub timeout: Option<Duration>,
+    /// The cached route whose counters count: product_detail, product_list, categories, search.
+    #[serde(default = "default_route")]
+    pub route: String,
+    #[serde(default = "default_path")]
+    pub path: String,
+    #[serde(default = "default_ids")]
+    pub ids: [u64; 2],
+    #[serde(default = "default_zipf")]
+    pub zipf: f64,
+    pub users: Option<usize>,
+    pub rate: Option<f64>,
+    #[serde(with = "humantime_serde", default = "default_duration")]
+    pub duration: Duration,
+    /// The lowest acceptable ratio, e.g. 0.8.
+    pub min: f64,
+}
+
+fn default_route() -> String {
+    "product_detail".into()
+}
+fn default_path() -> String {
+    "/products/{id}".into()
+}
+
+/// Hits and misses of one route.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Lookups {
+    hits: u64,
+    misses: u64,
+}
+
+impl HitRatioSpec {
+    async fn lookups(&self, ctx: &Context) -> Result<Lookups, CheckError> {
+        let stats = ctx.control_json("/cache/stats").await?;
+        let route = &stats[&self.route];
+        match (route["hits"].as_u64(), route["misses"].as_u64()) {
+            (Some(hits), Some(misses)) => Ok(Lookups { hits, misses }),
+            _ => Err(CheckError::Unexpected {
+                url: "/cache/stats".into(),
+                what: format!("no counters for route {:?}", self.route),
+            }),
+        }
+    }
+}
+
+impl Kind for HitRatioSpec {
+    const NAME: &'static str = "hit_ratio";
+
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    fn target(&self) -> String {
+        format!("hit ratio ≥ {:.0} %", self.min * 100.0)
+    }
+
+    fn limit(&self) -> Duration {
+        self.timeout
+            .unwrap_or(self.duration + Duration::from_secs(20))
+    }
+
+    async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
+        let before = self.lookups(ctx).await?;
+        let traffic = Traffic {
+            path: Some(&self.path),
+            mix: &[] as &[MixEntry],
+            ids: self.ids,
+            zipf: self.zipf,
+            users: self.users,
+            rate: self.rate,
+            duration: self.duration,
+            login: false,
+        };
+        traffic.drive(ctx).await?;
+        let after = self.lookups(ctx).await?;
+        let hits = after.hits.saturating_sub(before.hits);
+        let lookups = hits + after.misses.saturating_sub(before.misses);
+        let ratio = if lookups == 0 {
+            0.0
+        } else {
+            hits as f64 / lookups as f64
+        };
+        let message = message(ctx.lang, &self.path, &self.target(), ratio, lookups);
+        Ok(Outcome::judged(ratio >= self.min, Some(ratio), message))
+    }
+}
+
+fn message(lang: Lang, path: &str, target: &str, ratio: f64, lookups: u64) -> String {
+    let pct = ratio * 100.0;
+    if lookups == 0 {
+        return lang.pick(
+            format!("La caché no registró ninguna búsqueda en GET {path} (objetivo {target}): la ruta no se cachea. Revisa cache.backend y cache.endpoints."),
+            format!("The cache saw no lookup on GET {path} (target {target}): the route is not cached. Check cache.backend and cache.endpoints."),
+        );
+    }
+    lang.pick(
+        format!("La tasa de aciertos fue {pct:.1} % en {lookups} búsquedas de GET {path} (objetivo {target}). Si es baja: ¿TTL demasiado corto? ¿claves que cambian en cada petición?"),
+        format!("Hit ratio was {pct:.1} % over {lookups} lookups on GET {path} (target {target}). If low: a TTL too short? keys that change per request?"),
+    )
+}

@@ -1,0 +1,156 @@
+//! The check engine: each kind measures the shop through the surfaces a grader
+//! has (HTTP to the API, the control API, the database) and compares the
+//! result with a lab's target, returning a verdict and a learner message.
+//!
+//! A lab's TOML lists [`CheckSpec`]s; [`run`] dispatches each to its kind (one
+//! file per kind, one `match` here) under the kind's time limit, and
+//! [`run_all`] runs a lab's checks one after another, since concurrent checks
+//! would disturb each other's measurements. Depends on `load` (traffic),
+//! `fixtures::users` (credentials) and nothing else of perflab.
+
+mod context;
+mod explain;
+mod headers;
+mod hit_ratio;
+mod latency;
+mod pool;
+mod query_count;
+mod stale_reads;
+mod traffic;
+mod verdict;
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::time::Instant;
+
+pub use context::{CheckError, Context, Control, Lang, Surface};
+pub use explain::ExplainSpec;
+pub use headers::HeadersSpec;
+pub use hit_ratio::HitRatioSpec;
+pub use latency::LatencySpec;
+pub use pool::PoolSpec;
+pub use query_count::QueryCountSpec;
+pub use stale_reads::StaleReadsSpec;
+pub use traffic::MixEntry;
+pub use verdict::{CheckResult, Outcome, Verdict};
+
+/// One check of a lab, as its TOML says it: `kind = "latency"` and the kind's fields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CheckSpec {
+    Latency(LatencySpec),
+    HitRatio(HitRatioSpec),
+    Headers(HeadersSpec),
+    QueryCount(QueryCountSpec),
+    Explain(ExplainSpec),
+    StaleReads(StaleReadsSpec),
+    PoolConnections(PoolSpec),
+}
+
+/// What every kind provides to the runner.
+pub(crate) trait Kind {
+    /// The kind's name in TOML and reports.
+    const NAME: &'static str;
+    /// The lab's id for the check, if it gave one.
+    fn id(&self) -> Option<&str>;
+    /// The target in words, e.g. "p95 < 50 ms".
+    fn target(&self) -> String;
+    /// How long the whole check may take.
+    fn limit(&self) -> Duration;
+    /// Measures and judges.
+    async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError>;
+}
+
+/// Runs one check under its time limit.
+pub async fn run(spec: &CheckSpec, ctx: &Context) -> CheckResult {
+    match spec {
+        CheckSpec::Latency(s) => run_kind(s, ctx).await,
+        CheckSpec::HitRatio(s) => run_kind(s, ctx).await,
+        CheckSpec::Headers(s) => run_kind(s, ctx).await,
+        CheckSpec::QueryCount(s) => run_kind(s, ctx).await,
+        CheckSpec::Explain(s) => run_kind(s, ctx).await,
+        CheckSpec::StaleReads(s) => run_kind(s, ctx).await,
+        CheckSpec::PoolConnections(s) => run_kind(s, ctx).await,
+    }
+}
+
+/// Runs the checks one after another, in order.
+pub async fn run_all(specs: &[CheckSpec], ctx: &Context) -> Vec<CheckResult> {
+    let mut results = Vec::with_capacity(specs.len());
+    for spec in specs {
+        results.push(run(spec, ctx).await);
+    }
+    results
+}
+
+async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
+    let started = Instant::now();
+    let limit = spec.limit();
+    let target = spec.target();
+    let outcome = match tokio::time::timeout(limit, spec.measure(ctx)).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(error)) => failed(ctx.lang, K::NAME, &target, &error),
+        Err(_) => Outcome {
+            measured: None,
+            verdict: Verdict::Error,
+            message: timed_out(ctx.lang, K::NAME, limit),
+        },
+    };
+    CheckResult {
+        id: spec.id().unwrap_or(K::NAME).to_string(),
+        kind: K::NAME,
+        measured: outcome.measured,
+        target,
+        verdict: outcome.verdict,
+        message: outcome.message,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// A kind's error as an outcome: a missing surface is `NotApplicable`, the rest `Error`.
+fn failed(lang: Lang, kind: &str, target: &str, error: &CheckError) -> Outcome {
+    let (verdict, message) = match error {
+        CheckError::Unavailable(surface) => {
+            (Verdict::NotApplicable, unavailable(lang, kind, *surface))
+        }
+        other => (
+            Verdict::Error,
+            lang.pick(
+                format!("La comprobación {kind} ({target}) no pudo medir: {other}."),
+                format!("The {kind} check ({target}) could not measure: {other}."),
+            ),
+        ),
+    };
+    Outcome {
+        measured: None,
+        verdict,
+        message,
+    }
+}
+
+fn unavailable(lang: Lang, kind: &str, surface: Surface) -> String {
+    match surface {
+        Surface::Control => lang.pick(
+            format!("{kind} no aplica: necesita la API de control de la tienda, y contra --target URL no la hay."),
+            format!("{kind} does not apply: it needs the shop's control API, which --target URL does not have."),
+        ),
+        Surface::Database => lang.pick(
+            format!("{kind} no aplica: necesita la base de datos de la tienda (DATABASE_URL) para leer pg_stat_activity."),
+            format!("{kind} does not apply: it needs the shop's database (DATABASE_URL) to read pg_stat_activity."),
+        ),
+    }
+}
+
+fn timed_out(lang: Lang, kind: &str, limit: Duration) -> String {
+    let limit = humantime::format_duration(limit);
+    lang.pick(
+        format!("La comprobación {kind} superó su tiempo límite de {limit} sin terminar de medir. ¿Responde la tienda? Mira /health."),
+        format!("The {kind} check hit its time limit of {limit} before it finished measuring. Is the shop answering? Look at /health."),
+    )
+}
+
+/// Milliseconds from microseconds, for messages and `measured`.
+pub(crate) fn ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}

@@ -1,0 +1,105 @@
+//! `pool_connections`: drives traffic while sampling `pg_stat_activity` for
+//! the shop's server connections (application_name `perflab-shop`, the shop's
+//! database) and judges the maximum seen. Needs the database URL; without it
+//! (`--target URL`) the check is `NotApplicable`.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use sqlx::postgres::PgPoolOptions;
+use tokio_util::sync::CancellationToken;
+
+use super::latency::{default_duration, default_ids, default_zipf};
+use super::traffic::{MixEntry, Traffic};
+use super::{CheckError, Context, Kind, Lang, Outcome};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSpec {
+    pub id: Option<String>,
+    #[serde(default, with = "humantime_serde")]
+    pub timeout: Option<Duration>,
+    pub path: Option<String>,
+    #[serde(default)]
+    pub mix: Vec<MixEntry>,
+    #[serde(default = "default_ids")]
+    pub ids: [u64; 2],
+    #[serde(default = "default_zipf")]
+    pub zipf: f64,
+    pub users: Option<usize>,
+    #[serde(with = "humantime_serde", default = "default_duration")]
+    pub duration: Duration,
+    #[serde(default)]
+    pub login: bool,
+    /// Connections must stay below this.
+    pub below: u32,
+}
+
+const COUNT_SQL: &str = "SELECT count(*) FROM pg_stat_activity \
+     WHERE application_name = 'perflab-shop' AND datname = current_database()";
+
+/// How often connections are counted while the load runs.
+const SAMPLE_EVERY: Duration = Duration::from_millis(50);
+
+impl Kind for PoolSpec {
+    const NAME: &'static str = "pool_connections";
+
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    fn target(&self) -> String {
+        format!("< {} connections", self.below)
+    }
+
+    fn limit(&self) -> Duration {
+        self.timeout
+            .unwrap_or(self.duration + Duration::from_secs(20))
+    }
+
+    async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
+        let url = ctx.database_url()?;
+        // One connection of our own, named differently so it never counts itself.
+        let db = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        let traffic = Traffic {
+            path: self.path.as_deref(),
+            mix: &self.mix,
+            ids: self.ids,
+            zipf: self.zipf,
+            users: self.users,
+            rate: None,
+            duration: self.duration,
+            login: self.login,
+        };
+        let cancel = CancellationToken::new();
+        let _stop = cancel.clone().drop_guard();
+        let run = traffic.start(ctx, cancel).await?;
+        let finished = run.finish();
+        tokio::pin!(finished);
+        let mut max = 0i64;
+        let mut tick = tokio::time::interval(SAMPLE_EVERY);
+        loop {
+            tokio::select! {
+                done = &mut finished => break done.map(drop)?,
+                _ = tick.tick() => {
+                    let count: i64 = sqlx::query_scalar(COUNT_SQL).fetch_one(&db).await?;
+                    max = max.max(count);
+                }
+            }
+        }
+        db.close().await;
+        let message = message(ctx.lang, &traffic.describe(), &self.target(), max);
+        Ok(Outcome::judged(
+            max < i64::from(self.below),
+            Some(max as f64),
+            message,
+        ))
+    }
+}
+
+fn message(lang: Lang, what: &str, target: &str, max: i64) -> String {
+    lang.pick(
+        format!("La tienda abrió hasta {max} conexiones a PostgreSQL bajo carga en {what} (objetivo {target}). Ajusta database.pool_size: pocas conexiones bien usadas rinden más que muchas."),
+        format!("The shop opened up to {max} PostgreSQL connections under load on {what} (target {target}). Size database.pool_size: a few busy connections beat many."),
+    )
+}

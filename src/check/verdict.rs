@@ -1,0 +1,58 @@
+//! What a check hands back: a [`Verdict`] and a [`CheckResult`] carrying the
+//! measured value, the target and the learner message. Plain data, so the
+//! human, JSON and JUnit printers and the TUI render it without knowing kinds.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The measured value meets the target.
+    Pass,
+    /// It does not: the message says what to look at next.
+    Fail,
+    /// The check cannot run against this target (e.g. no control API with
+    /// `--target URL`); it neither passes nor fails.
+    NotApplicable,
+    /// Measuring went wrong (unreachable shop, time limit): not the student's
+    /// score, an environment problem.
+    Error,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    /// The lab's id for the check (its kind when the lab gives none).
+    pub id: String,
+    pub kind: &'static str,
+    /// In the unit the target names (ms, a ratio, a count), when measured.
+    pub measured: Option<f64>,
+    /// The target in words, e.g. "p95 < 50 ms".
+    pub target: String,
+    pub verdict: Verdict,
+    /// For the learner, in the context's language.
+    pub message: String,
+    pub elapsed: Duration,
+}
+
+/// What a kind measured, before the runner adds id, kind and time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub measured: Option<f64>,
+    pub verdict: Verdict,
+    pub message: String,
+}
+
+impl Outcome {
+    /// `Pass` when `ok`, else `Fail`.
+    pub fn judged(ok: bool, measured: Option<f64>, message: String) -> Self {
+        Self {
+            measured,
+            verdict: if ok { Verdict::Pass } else { Verdict::Fail },
+            message,
+        }
+    }
+}
