@@ -246,3 +246,27 @@ fn unknown_fields_and_kinds_are_refused() {
     let bad_kind = toml::from_str::<check::CheckSpec>("kind = \"vibes\"");
     assert!(bad_kind.is_err());
 }
+
+#[tokio::test]
+async fn memory_reads_the_shop_process_and_needs_its_pid() {
+    // The test shop runs in this process: its RSS is this test binary's.
+    let db = "check_memory";
+    let shop = TestShop::start(db, ShopSettings::default()).await;
+    let ctx = check_context(&shop, db, Lang::En).with_pid(std::process::id());
+    let spec = |mb: &str| check_spec(&format!("kind = \"memory\"\nrequests = 2\nbelow_mb = {mb}"));
+    let roomy = check::run(&spec("100000"), &ctx).await;
+    assert_verdict(&roomy, Verdict::Pass);
+    let rss = roomy.measured.expect("an RSS");
+    assert!(
+        roomy.message.contains(&format!("{rss:.1} MB")),
+        "{}",
+        roomy.message
+    );
+    assert_verdict(&check::run(&spec("1"), &ctx).await, Verdict::Fail);
+    let without_pid = check_context(&shop, db, Lang::En);
+    assert_verdict(
+        &check::run(&spec("512"), &without_pid).await,
+        Verdict::NotApplicable,
+    );
+    shop.stop().await;
+}

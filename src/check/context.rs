@@ -40,6 +40,8 @@ pub struct Context {
     pub shop_url: String,
     pub control: Option<Control>,
     pub database_url: Option<String>,
+    /// The shop's process id, when the runner started it.
+    pub shop_pid: Option<u32>,
     pub lang: Lang,
     /// The one HTTP client of the checks (keep-alive across requests).
     pub http: reqwest::Client,
@@ -50,6 +52,8 @@ pub struct Context {
 pub enum Surface {
     Control,
     Database,
+    /// The shop process (for its memory).
+    Process,
 }
 
 /// Why a check could not measure.
@@ -88,11 +92,14 @@ impl Context {
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .build()
+            // Without TLS the builder has nothing that can fail; should it,
+            // the default client still works, each check's limit bounding it.
             .unwrap_or_default();
         Self {
             shop_url: shop_url.into().trim_end_matches('/').to_string(),
             control: None,
             database_url: None,
+            shop_pid: None,
             lang,
             http,
         }
@@ -109,6 +116,11 @@ impl Context {
 
     pub fn with_database(mut self, url: impl Into<String>) -> Self {
         self.database_url = Some(url.into());
+        self
+    }
+
+    pub fn with_pid(mut self, pid: u32) -> Self {
+        self.shop_pid = Some(pid);
         self
     }
 

@@ -89,12 +89,19 @@ impl Kind for ExplainSpec {
         };
         let mut plan = Plan::default();
         walk(&root["Plan"], &mut plan);
-        let message = message(ctx.lang, &self.query, &self.target(), &plan, time_ms);
-        Ok(Outcome::judged(self.judge(&plan), Some(time_ms), message))
+        let ok = self.judge(&plan);
+        let message = message(ctx.lang, &self.query, &self.target(), &plan, (time_ms, ok));
+        Ok(Outcome::judged(ok, Some(time_ms), message))
     }
 }
 
-fn message(lang: Lang, query: &str, target: &str, plan: &Plan, time_ms: f64) -> String {
+fn message(
+    lang: Lang,
+    query: &str,
+    target: &str,
+    plan: &Plan,
+    (time_ms, ok): (f64, bool),
+) -> String {
     let list = |v: &[String]| {
         if v.is_empty() {
             "-".to_string()
@@ -103,10 +110,18 @@ fn message(lang: Lang, query: &str, target: &str, plan: &Plan, time_ms: f64) -> 
         }
     };
     let (indexes, scans) = (list(&plan.indexes), list(&plan.seq_scans));
-    lang.pick(
-        format!("El plan de {query} tardó {time_ms:.2} ms; índices usados: {indexes}; Seq Scan en: {scans} (objetivo: {target}). Escribe el índice en workspace/indexes.sql y aplícalo; `perflab explain` muestra el plan."),
-        format!("The {query} plan took {time_ms:.2} ms; indexes used: {indexes}; Seq Scan on: {scans} (target: {target}). Write the index in workspace/indexes.sql and apply it; `perflab explain` shows the plan."),
-    )
+    let head = lang.pick(
+        format!("El plan de {query} tardó {time_ms:.2} ms; índices usados: {indexes}; Seq Scan en: {scans} (objetivo: {target})."),
+        format!("The {query} plan took {time_ms:.2} ms; indexes used: {indexes}; Seq Scan on: {scans} (target: {target})."),
+    );
+    let next = match ok {
+        true => lang.pick("Cumple el objetivo.", "Target met."),
+        false => lang.pick(
+            "Escribe el índice en workspace/indexes.sql y aplícalo; `perflab explain` muestra el plan.",
+            "Write the index in workspace/indexes.sql and apply it; `perflab explain` shows the plan.",
+        ),
+    };
+    format!("{head} {next}")
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod explain;
 mod headers;
 mod hit_ratio;
 mod latency;
+mod memory;
 mod pool;
 mod query_count;
 mod stale_reads;
@@ -29,6 +30,7 @@ pub use explain::ExplainSpec;
 pub use headers::HeadersSpec;
 pub use hit_ratio::HitRatioSpec;
 pub use latency::LatencySpec;
+pub use memory::MemorySpec;
 pub use pool::PoolSpec;
 pub use query_count::QueryCountSpec;
 pub use stale_reads::StaleReadsSpec;
@@ -46,6 +48,7 @@ pub enum CheckSpec {
     Explain(ExplainSpec),
     StaleReads(StaleReadsSpec),
     PoolConnections(PoolSpec),
+    Memory(MemorySpec),
 }
 
 /// What every kind provides to the runner.
@@ -72,6 +75,7 @@ pub async fn run(spec: &CheckSpec, ctx: &Context) -> CheckResult {
         CheckSpec::Explain(s) => run_kind(s, ctx).await,
         CheckSpec::StaleReads(s) => run_kind(s, ctx).await,
         CheckSpec::PoolConnections(s) => run_kind(s, ctx).await,
+        CheckSpec::Memory(s) => run_kind(s, ctx).await,
     }
 }
 
@@ -138,6 +142,10 @@ fn unavailable(lang: Lang, kind: &str, surface: Surface) -> String {
         Surface::Database => lang.pick(
             format!("{kind} no aplica: necesita la base de datos de la tienda (DATABASE_URL) para leer pg_stat_activity."),
             format!("{kind} does not apply: it needs the shop's database (DATABASE_URL) to read pg_stat_activity."),
+        ),
+        Surface::Process => lang.pick(
+            format!("{kind} no aplica: necesita el proceso de la tienda (lo tiene el runner que la arrancó, en Linux) para leer su memoria."),
+            format!("{kind} does not apply: it needs the shop's process (the runner that started it has it, on Linux) to read its memory."),
         ),
     }
 }
