@@ -152,6 +152,8 @@ async fn stale_reads_fail_ttl_only_and_pass_on_write() {
     let db = "check_stale_reads";
     let toml = "kind = \"stale_reads\"\nproduct = 3\nduration = \"1s\"";
     let shop = TestShop::start(db, cached(CacheBackend::Memory, Invalidation::TtlOnly)).await;
+    let price = |body: serde_json::Value| body["price"].as_f64();
+    let original = price(shop.get("/products/3").await.json().await.expect("json"));
     let ttl_only = run(&shop, db, toml).await;
     assert_verdict(&ttl_only, Verdict::Fail);
     shop.put_settings(&cached(CacheBackend::Memory, Invalidation::OnWrite))
@@ -159,6 +161,9 @@ async fn stale_reads_fail_ttl_only_and_pass_on_write() {
     let on_write = run(&shop, db, toml).await;
     assert_verdict(&on_write, Verdict::Pass);
     assert_eq!(on_write.measured, Some(0.0));
+    // The check puts the price back (on-write: the next read sees it).
+    let now = price(shop.get("/products/3").await.json().await.expect("json"));
+    assert_eq!(now, original);
     shop.stop().await;
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::verdict::next_step;
 use super::{CheckError, Context, Kind, Lang, Outcome};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,13 +115,14 @@ fn message(
         format!("El plan de {query} tardó {time_ms:.2} ms; índices usados: {indexes}; Seq Scan en: {scans} (objetivo: {target})."),
         format!("The {query} plan took {time_ms:.2} ms; indexes used: {indexes}; Seq Scan on: {scans} (target: {target})."),
     );
-    let next = match ok {
-        true => lang.pick("Cumple el objetivo.", "Target met."),
-        false => lang.pick(
+    let next = next_step(
+        lang,
+        ok,
+        (
             "Escribe el índice en workspace/indexes.sql y aplícalo; `perflab explain` muestra el plan.",
             "Write the index in workspace/indexes.sql and apply it; `perflab explain` shows the plan.",
         ),
-    };
+    );
     format!("{head} {next}")
 }
 

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::latency::{default_duration, default_ids, default_zipf};
 use super::traffic::{MixEntry, Traffic};
+use super::verdict::next_step;
 use super::{CheckError, Context, Kind, Lang, Outcome};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,12 +104,13 @@ impl Kind for HitRatioSpec {
         } else {
             hits as f64 / lookups as f64
         };
-        let message = message(ctx.lang, &self.path, &self.target(), ratio, lookups);
-        Ok(Outcome::judged(ratio >= self.min, Some(ratio), message))
+        let ok = lookups > 0 && ratio >= self.min;
+        let message = message(ctx.lang, &self.path, &self.target(), (ratio, lookups, ok));
+        Ok(Outcome::judged(ok, Some(ratio), message))
     }
 }
 
-fn message(lang: Lang, path: &str, target: &str, ratio: f64, lookups: u64) -> String {
+fn message(lang: Lang, path: &str, target: &str, (ratio, lookups, ok): (f64, u64, bool)) -> String {
     let pct = ratio * 100.0;
     if lookups == 0 {
         return lang.pick(
@@ -116,8 +118,17 @@ fn message(lang: Lang, path: &str, target: &str, ratio: f64, lookups: u64) -> St
             format!("The cache saw no lookup on GET {path} (target {target}): the route is not cached. Check cache.backend and cache.endpoints."),
         );
     }
-    lang.pick(
-        format!("La tasa de aciertos fue {pct:.1} % en {lookups} búsquedas de GET {path} (objetivo {target}). Si es baja: ¿TTL demasiado corto? ¿claves que cambian en cada petición?"),
-        format!("Hit ratio was {pct:.1} % over {lookups} lookups on GET {path} (target {target}). If low: a TTL too short? keys that change per request?"),
-    )
+    let head = lang.pick(
+        format!("La tasa de aciertos fue {pct:.1} % en {lookups} búsquedas de GET {path} (objetivo {target})."),
+        format!("Hit ratio was {pct:.1} % over {lookups} lookups on GET {path} (target {target})."),
+    );
+    let next = next_step(
+        lang,
+        ok,
+        (
+            "¿TTL demasiado corto? ¿Claves que cambian en cada petición? Mira GET /cache/stats.",
+            "A TTL too short? Keys that change per request? Look at GET /cache/stats.",
+        ),
+    );
+    format!("{head} {next}")
 }

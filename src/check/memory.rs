@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::verdict::next_step;
 use super::{CheckError, Context, Kind, Lang, Outcome, Surface};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -99,16 +100,26 @@ impl Kind for MemorySpec {
             }
         }
         max = max.max(read_rss(pid).await?);
-        let message = message(ctx.lang, &self.path, &self.target(), max);
-        Ok(Outcome::judged(max < self.below_mb, Some(max), message))
+        let ok = max < self.below_mb;
+        let message = message(ctx.lang, &self.path, &self.target(), (max, ok));
+        Ok(Outcome::judged(ok, Some(max), message))
     }
 }
 
-fn message(lang: Lang, path: &str, target: &str, max: f64) -> String {
-    lang.pick(
-        format!("La memoria residente de la tienda llegó a {max:.1} MB durante GET {path} (objetivo {target}). Si es alta: ¿se arma la respuesta entera en memoria? Prueba export.mode = \"streamed\"."),
-        format!("The shop's resident memory reached {max:.1} MB during GET {path} (target {target}). If high: is the whole response built in memory? Try export.mode = \"streamed\"."),
-    )
+fn message(lang: Lang, path: &str, target: &str, (max, ok): (f64, bool)) -> String {
+    let head = lang.pick(
+        format!("La memoria residente de la tienda llegó a {max:.1} MB durante GET {path} (objetivo {target})."),
+        format!("The shop's resident memory reached {max:.1} MB during GET {path} (target {target})."),
+    );
+    let next = next_step(
+        lang,
+        ok,
+        (
+            "¿Se arma la respuesta entera en memoria? Prueba export.mode = \"streamed\".",
+            "Is the whole response built in memory? Try export.mode = \"streamed\".",
+        ),
+    );
+    format!("{head} {next}")
 }
 
 #[cfg(test)]

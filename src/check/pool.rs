@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::latency::{default_duration, default_ids, default_zipf};
 use super::traffic::{MixEntry, Traffic};
+use super::verdict::next_step;
 use super::{CheckError, Context, Kind, Lang, Outcome};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,18 +89,24 @@ impl Kind for PoolSpec {
             }
         }
         db.close().await;
-        let message = message(ctx.lang, &traffic.describe(), &self.target(), max);
-        Ok(Outcome::judged(
-            max < i64::from(self.below),
-            Some(max as f64),
-            message,
-        ))
+        let ok = max < i64::from(self.below);
+        let message = message(ctx.lang, &traffic.describe(), &self.target(), (max, ok));
+        Ok(Outcome::judged(ok, Some(max as f64), message))
     }
 }
 
-fn message(lang: Lang, what: &str, target: &str, max: i64) -> String {
-    lang.pick(
-        format!("La tienda abrió hasta {max} conexiones a PostgreSQL bajo carga en {what} (objetivo {target}). Ajusta database.pool_size: pocas conexiones bien usadas rinden más que muchas."),
-        format!("The shop opened up to {max} PostgreSQL connections under load on {what} (target {target}). Size database.pool_size: a few busy connections beat many."),
-    )
+fn message(lang: Lang, what: &str, target: &str, (max, ok): (i64, bool)) -> String {
+    let head = lang.pick(
+        format!("La tienda abrió hasta {max} conexiones a PostgreSQL bajo carga en {what} (objetivo {target})."),
+        format!("The shop opened up to {max} PostgreSQL connections under load on {what} (target {target})."),
+    );
+    let next = next_step(
+        lang,
+        ok,
+        (
+            "Ajusta database.pool_size: pocas conexiones ocupadas rinden más que muchas esperando.",
+            "Size database.pool_size: a few busy connections beat many waiting ones.",
+        ),
+    );
+    format!("{head} {next}")
 }

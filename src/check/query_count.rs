@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::verdict::next_step;
 use super::{CheckError, Context, Kind, Lang, Outcome};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,18 +57,24 @@ impl Kind for QueryCountSpec {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok())
             .ok_or_else(|| unexpected("no numeric X-Query-Count header".into()))?;
-        let message = message(ctx.lang, &self.path, &self.target(), count);
-        Ok(Outcome::judged(
-            count <= self.max,
-            Some(f64::from(count)),
-            message,
-        ))
+        let ok = count <= self.max;
+        let message = message(ctx.lang, &self.path, &self.target(), (count, ok));
+        Ok(Outcome::judged(ok, Some(f64::from(count)), message))
     }
 }
 
-fn message(lang: Lang, path: &str, target: &str, count: u32) -> String {
-    lang.pick(
-        format!("GET {path} hizo {count} consultas SQL (objetivo {target}). Si son muchas: ¿una consulta por elemento (N+1)? Prueba database.loading = \"eager\"."),
-        format!("GET {path} took {count} SQL queries (target {target}). If too many: one query per item (N+1)? Try database.loading = \"eager\"."),
-    )
+fn message(lang: Lang, path: &str, target: &str, (count, ok): (u32, bool)) -> String {
+    let head = lang.pick(
+        format!("GET {path} hizo {count} consultas SQL (objetivo {target})."),
+        format!("GET {path} took {count} SQL queries (target {target})."),
+    );
+    let next = next_step(
+        lang,
+        ok,
+        (
+            "¿Una consulta por elemento (N+1)? Prueba database.loading = \"eager\" y mira X-Query-Count.",
+            "One query per item (N+1)? Try database.loading = \"eager\" and watch X-Query-Count.",
+        ),
+    );
+    format!("{head} {next}")
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::verdict::next_step;
 use super::{CheckError, Context, Kind, Lang, Outcome};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,7 +57,20 @@ impl StaleReadsSpec {
         ctx.url(&format!("/products/{}", self.product))
     }
 
-    async fn write(&self, ctx: &Context, token: &str, price: i64) -> Result<(), CheckError> {
+    /// Writes increasing prices, one after another, until the duration is over;
+    /// returns how many.
+    async fn writes(&self, ctx: &Context, token: &str, board: &Board) -> Result<i64, CheckError> {
+        let deadline = Instant::now() + self.duration;
+        let mut price = FIRST_PRICE;
+        while Instant::now() < deadline {
+            price += 1;
+            self.write(ctx, token, price as f64).await?;
+            board.committed.store(price, Ordering::SeqCst);
+        }
+        Ok(price - FIRST_PRICE)
+    }
+
+    async fn write(&self, ctx: &Context, token: &str, price: f64) -> Result<(), CheckError> {
         let url = self.url(ctx);
         let request = ctx
             .http
@@ -69,18 +83,26 @@ impl StaleReadsSpec {
     }
 }
 
+/// The price of the first write; each next write adds one.
+const FIRST_PRICE: i64 = 1000;
+
+/// The product's price as a GET answers it.
+async fn price_of(ctx: &Context, url: &str) -> Result<f64, CheckError> {
+    let body = super::context::json(ctx.send(ctx.http.get(url), url).await?, url).await?;
+    body["price"]
+        .as_f64()
+        .ok_or_else(|| CheckError::Unexpected {
+            url: url.to_string(),
+            what: "no numeric price".into(),
+        })
+}
+
 /// Reads until the writer is done, plus one read after, so every write is read.
 async fn read(ctx: Context, url: String, board: Arc<Board>) -> Result<(), CheckError> {
     let mut last_round = false;
     loop {
         let floor = board.committed.load(Ordering::SeqCst);
-        let body = super::context::json(ctx.send(ctx.http.get(&url), &url).await?, &url).await?;
-        let price = body["price"]
-            .as_f64()
-            .ok_or_else(|| CheckError::Unexpected {
-                url: url.clone(),
-                what: "no numeric price".into(),
-            })?;
+        let price = price_of(&ctx, &url).await?;
         board.reads.fetch_add(1, Ordering::Relaxed);
         if (price as i64) < floor {
             board.stale.fetch_add(1, Ordering::SeqCst);
@@ -111,46 +133,34 @@ impl Kind for StaleReadsSpec {
     async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
         let token = ctx.login(1).await?;
         let url = self.url(ctx);
-        self.write(ctx, &token, 1000).await?;
+        let original = price_of(ctx, &url).await?;
+        self.write(ctx, &token, FIRST_PRICE as f64).await?;
         let board = Arc::new(Board {
-            committed: AtomicI64::new(1000),
+            committed: AtomicI64::new(FIRST_PRICE),
             ..Board::default()
         });
         // Cache the first price, so a cache that is never retired shows.
-        super::context::json(ctx.send(ctx.http.get(&url), &url).await?, &url).await?;
+        price_of(ctx, &url).await?;
         let mut readers = JoinSet::new();
         for _ in 0..self.readers.max(1) {
             readers.spawn(read(ctx.clone(), url.clone(), Arc::clone(&board)));
         }
-        let (deadline, mut price) = (Instant::now() + self.duration, 1000);
-        let written = async {
-            while Instant::now() < deadline {
-                price += 1;
-                self.write(ctx, &token, price).await?;
-                board.committed.store(price, Ordering::SeqCst);
-            }
-            Ok::<_, CheckError>(())
-        }
-        .await;
+        let written = self.writes(ctx, &token, &board).await;
         board.done.store(true, Ordering::SeqCst);
         while let Some(joined) = readers.join_next().await {
-            joined.map_err(|e| CheckError::Spec(format!("a reader panicked: {e}")))??;
+            joined.map_err(|e| CheckError::Unexpected {
+                url: url.clone(),
+                what: format!("a reader task failed: {e}"),
+            })??;
         }
-        written?;
+        let writes = written?;
+        // A grader leaves the catalog as it found it.
+        self.write(ctx, &token, original).await?;
         let stale = board.stale.load(Ordering::SeqCst);
-        let (writes, reads) = (price - 1000, board.reads.load(Ordering::Relaxed));
-        let message = message(
-            ctx.lang,
-            self.product,
-            &self.target(),
-            stale,
-            (writes, reads),
-        );
-        Ok(Outcome::judged(
-            stale <= self.max,
-            Some(stale as f64),
-            message,
-        ))
+        let ok = stale <= self.max;
+        let counts = (stale, writes, board.reads.load(Ordering::Relaxed));
+        let message = message(ctx.lang, self.product, &self.target(), counts, ok);
+        Ok(Outcome::judged(ok, Some(stale as f64), message))
     }
 }
 
@@ -158,11 +168,20 @@ fn message(
     lang: Lang,
     product: i64,
     target: &str,
-    stale: u64,
-    (writes, reads): (i64, u64),
+    (stale, writes, reads): (u64, i64, u64),
+    ok: bool,
 ) -> String {
-    lang.pick(
-        format!("{stale} lecturas obsoletas de {reads} en GET /products/{product} durante {writes} escrituras (objetivo {target}). Si hay alguna: la escritura debe borrar o reescribir la entrada antes de responder (cache.invalidation = \"on-write\" o write-through)."),
-        format!("{stale} stale reads out of {reads} on GET /products/{product} during {writes} writes (target {target}). If any: a write must delete or rewrite the entry before it returns (cache.invalidation = \"on-write\" or write-through)."),
-    )
+    let head = lang.pick(
+        format!("{stale} lecturas obsoletas de {reads} en GET /products/{product} durante {writes} escrituras (objetivo {target})."),
+        format!("{stale} stale reads out of {reads} on GET /products/{product} during {writes} writes (target {target})."),
+    );
+    let next = next_step(
+        lang,
+        ok,
+        (
+            "La escritura debe borrar o reescribir la entrada antes de responder: cache.invalidation = \"on-write\" o write-through.",
+            "A write must delete or rewrite the entry before it returns: cache.invalidation = \"on-write\" or write-through.",
+        ),
+    );
+    format!("{head} {next}")
 }

@@ -38,6 +38,18 @@ pub struct CheckResult {
     pub elapsed: Duration,
 }
 
+/// The last sentence of a message: "target met", or the kind's hint.
+pub(crate) fn next_step(
+    lang: super::Lang,
+    ok: bool,
+    hint: (&'static str, &'static str),
+) -> &'static str {
+    match ok {
+        true => lang.pick("Cumple el objetivo.", "Target met."),
+        false => lang.pick(hint.0, hint.1),
+    }
+}
+
 /// What a kind measured, before the runner adds id, kind and time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
