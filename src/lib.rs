@@ -3,9 +3,10 @@
 //! The pieces follow `DESIGN.md`: `cli` parses commands and calls the others;
 //! `config` loads `perflab.toml` and the environment; `services` finds or starts
 //! PostgreSQL and Redis; `fixtures` seeds the catalog; `shop` is the live API the
-//! labs optimise; `load` drives traffic at it and measures; `lab` keeps the
-//! student's workspace and progress. The lab catalog, checks and the TUI come in
-//! later issues.
+//! labs optimise; `load` drives traffic at it and measures; `check` compares
+//! what it measures with a lab's targets; `lab` keeps the student's workspace
+//! and progress. The lab catalog, the headless check commands and the TUI come
+//! in later issues.
 
 pub mod check;
 pub mod cli;
