@@ -163,30 +163,27 @@ impl TestShop {
         request.send().await.expect("request")
     }
 
-    /// The cache's counters per route, read through the control API.
-    pub async fn cache_stats(&self) -> Value {
+    /// GETs a control API path and parses its JSON.
+    pub async fn control_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
         self.http
-            .get(self.control("/cache/stats"))
+            .get(self.control(path))
             .bearer_auth(self.control_token())
             .send()
             .await
             .expect("control request")
             .json()
             .await
-            .expect("stats json")
+            .expect("control json")
+    }
+
+    /// The cache's counters per route, read through the control API.
+    pub async fn cache_stats(&self) -> Value {
+        self.control_json("/cache/stats").await
     }
 
     /// The shop's settings, read through the control API.
     pub async fn settings(&self) -> ShopSettings {
-        self.http
-            .get(self.control("/settings"))
-            .bearer_auth(self.control_token())
-            .send()
-            .await
-            .expect("control request")
-            .json()
-            .await
-            .expect("settings json")
+        self.control_json("/settings").await
     }
 
     /// Logs in and returns the bearer token.
