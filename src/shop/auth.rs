@@ -127,8 +127,7 @@ pub fn shared_secret(state_dir: &Path) -> std::io::Result<String> {
         return Ok(secret.trim().to_string());
     }
     std::fs::create_dir_all(state_dir)?;
-    let bytes: [u8; 32] = rand::random();
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = super::random_token();
     let mut file = tempfile::NamedTempFile::new_in(state_dir)?;
     file.as_file()
         .set_permissions(std::fs::Permissions::from_mode(0o600))?;

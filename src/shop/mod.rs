@@ -234,8 +234,8 @@ fn local_addr(listener: &TcpListener, host: &str, port: u16) -> Result<SocketAdd
     })
 }
 
-/// 256 random bits, hex-encoded.
-fn random_token() -> String {
+/// 256 random bits, hex-encoded (control tokens, the JWT secret).
+pub(crate) fn random_token() -> String {
     let bytes: [u8; 32] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

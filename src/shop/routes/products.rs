@@ -259,8 +259,7 @@ async fn export(State(state): State<Arc<AppState>>) -> Result<Response, Error> {
     let body = match state.settings().export.mode {
         ExportMode::Buffered => {
             let all = products::export_all(&pool).await?;
-            let bytes = serde_json::to_vec(&all).map_err(|e| Error::Internal(e.to_string()))?;
-            Body::from(bytes)
+            Body::from(cache::to_json(&all)?)
         }
         ExportMode::Streamed => {
             let conn = pool.acquire().await?;
