@@ -117,23 +117,14 @@ impl Keys {
 /// `<state_dir>/jwt.secret`, or created there (random, owner-only) by the first
 /// shop. A racing second shop keeps the first one's file.
 pub fn shared_secret(state_dir: &Path) -> std::io::Result<String> {
-    use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
-
     let path = state_dir.join("jwt.secret");
     if let Ok(secret) = std::fs::read_to_string(&path)
         && !secret.trim().is_empty()
     {
         return Ok(secret.trim().to_string());
     }
-    std::fs::create_dir_all(state_dir)?;
     let secret = super::random_token();
-    let mut file = tempfile::NamedTempFile::new_in(state_dir)?;
-    file.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    file.write_all(secret.as_bytes())?;
-    file.as_file().sync_all()?;
-    match file.persist_noclobber(&path) {
+    match super::owner_only_file(state_dir, secret.as_bytes())?.persist_noclobber(&path) {
         Ok(_) => Ok(secret),
         Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
             Ok(std::fs::read_to_string(&path)?.trim().to_string())

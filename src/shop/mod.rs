@@ -240,30 +240,42 @@ pub(crate) fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A synced, owner-only (0600) temp file in `dir` holding `bytes`, ready to be
+/// persisted under its final name: how the shop writes its secrets (control
+/// tokens, the JWT secret), which no other user may read, even half-written.
+pub(crate) fn owner_only_file(
+    dir: &Path,
+    bytes: &[u8],
+) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    Ok(file)
+}
+
 /// Writes `shops/<port>.json` atomically with owner-only permissions.
 fn write_endpoint(
     state_dir: &Path,
     port: u16,
     endpoint: &ShopEndpoint,
 ) -> Result<PathBuf, StartError> {
-    use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
-
     let dir = state_dir.join("shops");
     let path = dir.join(format!("{port}.json"));
     let io = |source| StartError::TokenFile {
         path: path.clone(),
         source,
     };
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let mut file = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
-    file.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o600))
-        .map_err(io)?;
     let json = serde_json::to_vec_pretty(endpoint).map_err(|e| io(e.into()))?;
-    file.write_all(&json).map_err(io)?;
-    file.as_file().sync_all().map_err(io)?;
-    file.persist(&path).map_err(|e| io(e.error))?;
+    owner_only_file(&dir, &json)
+        .map_err(io)?
+        .persist(&path)
+        .map_err(|e| io(e.error))?;
     Ok(path)
 }
 
