@@ -33,7 +33,7 @@ async fn latency_passes_a_generous_target_and_fails_an_impossible_one() {
     let shop = TestShop::start(db, ShopSettings::default()).await;
     let spec = |p95: &str| {
         format!(
-            "kind = \"latency\"\npath = \"/products/{{id}}\"\nusers = 4\nduration = \"1s\"\np95_ms = {p95}"
+            "kind = \"latency\"\np95_ms = {p95}\ntraffic = {{ path = \"/products/{{id}}\", users = 4, duration = \"1s\" }}"
         )
     };
     let pass = run(&shop, db, &spec("5000")).await;
@@ -58,7 +58,7 @@ async fn latency_passes_a_generous_target_and_fails_an_impossible_one() {
 async fn non_2xx_answers_fail_latency() {
     let db = "check_latency";
     let shop = TestShop::start(db, ShopSettings::default()).await;
-    let toml = "kind = \"latency\"\npath = \"/products/999999\"\nusers = 2\nduration = \"500ms\"\np95_ms = 5000";
+    let toml = "kind = \"latency\"\np95_ms = 5000\ntraffic = { path = \"/products/999999\", users = 2, duration = \"500ms\" }";
     let result = run(&shop, db, toml).await;
     assert_verdict(&result, Verdict::Fail);
     assert!(
@@ -72,7 +72,7 @@ async fn non_2xx_answers_fail_latency() {
 #[tokio::test]
 async fn hit_ratio_fails_with_the_cache_off_and_passes_with_memory() {
     let db = "check_hit_ratio";
-    let toml = "kind = \"hit_ratio\"\nmin = 0.8\nids = [1, 50]\nusers = 4\nduration = \"1s\"";
+    let toml = "kind = \"hit_ratio\"\nmin = 0.8\ntraffic = { path = \"/products/{id}\", ids = [1, 50], users = 4, duration = \"1s\" }";
     let shop = TestShop::start(db, cached(CacheBackend::Off, Invalidation::OnWrite)).await;
     let off = run(&shop, db, toml).await;
     assert_verdict(&off, Verdict::Fail);
@@ -170,8 +170,8 @@ async fn stale_reads_fail_ttl_only_and_pass_on_write() {
 #[tokio::test]
 async fn pool_connections_stay_under_the_pool_size() {
     let db = "check_pool";
-    let toml = "kind = \"pool_connections\"\npath = \"/products?category=3&sort=price\"\n\
-                users = 16\nduration = \"1s\"\nbelow = 4";
+    let toml = "kind = \"pool_connections\"\nbelow = 4\n\
+                traffic = { path = \"/products?category=3&sort=price\", users = 16, duration = \"1s\" }";
     // Small first: a resized pool's old connections close in the background,
     // and a few left over would blur the small pool's count, not the big one's.
     let mut small = ShopSettings::default();
@@ -193,9 +193,9 @@ async fn kinds_needing_the_control_api_or_database_do_not_apply_to_a_bare_target
     let shop = TestShop::start(db, ShopSettings::default()).await;
     let bare = check::Context::new(&shop.shop.endpoint.url, Lang::Es);
     let specs = [
-        "kind = \"hit_ratio\"\nmin = 0.8\nduration = \"200ms\"",
+        "kind = \"hit_ratio\"\nmin = 0.8\ntraffic = { path = \"/products/{id}\", duration = \"200ms\" }",
         "kind = \"explain\"\nquery = \"category_listing\"",
-        "kind = \"pool_connections\"\npath = \"/health\"\nbelow = 20\nduration = \"200ms\"",
+        "kind = \"pool_connections\"\nbelow = 20\ntraffic = { path = \"/health\", duration = \"200ms\" }",
     ]
     .map(check_spec);
     let results = check::run_all(&specs, &bare).await;
@@ -214,7 +214,7 @@ async fn kinds_needing_the_control_api_or_database_do_not_apply_to_a_bare_target
 async fn the_time_limit_gives_an_error_naming_it() {
     let db = "check_latency";
     let shop = TestShop::start(db, ShopSettings::default()).await;
-    let toml = "kind = \"latency\"\npath = \"/health\"\nusers = 1\nduration = \"5s\"\ntimeout = \"300ms\"\np95_ms = 5000";
+    let toml = "kind = \"latency\"\ntimeout = \"300ms\"\np95_ms = 5000\ntraffic = { path = \"/health\", users = 1, duration = \"5s\" }";
     let result = run(&shop, db, toml).await;
     assert_verdict(&result, Verdict::Error);
     assert!(
@@ -247,8 +247,7 @@ async fn messages_carry_measure_and_target_in_both_languages() {
 
 #[test]
 fn unknown_fields_and_kinds_are_refused() {
-    let bad_field =
-        toml::from_str::<check::CheckSpec>("kind = \"latency\"\npath = \"/\"\np95_ms = 1\np59 = 2");
+    let bad_field = toml::from_str::<check::CheckSpec>("kind = \"latency\"\np95_ms = 1\np59 = 2");
     assert!(bad_field.is_err());
     let bad_kind = toml::from_str::<check::CheckSpec>("kind = \"vibes\"");
     assert!(bad_kind.is_err());

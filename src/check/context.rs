@@ -1,11 +1,17 @@
 //! What a check may reach: the shop's public URL, its control API (when the
-//! runner started the shop), its database, and the learner's language. A
-//! grader pointing `--target URL` at a student's own API has only the first;
-//! kinds that need more answer `NotApplicable` through [`CheckError::Unavailable`].
+//! runner started the shop), its database, its process, other instances of
+//! it, a Redis server the check may stop, the lab's traffic profile and the
+//! student's baseline, and the learner's language. A grader pointing
+//! `--target URL` at a student's own API has only the first; kinds that need
+//! more answer `NotApplicable` through [`CheckError::Unavailable`].
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use thiserror::Error;
+
+use super::TrafficSpec;
 
 /// The learner's language for messages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
@@ -42,10 +48,22 @@ pub struct Context {
     pub database_url: Option<String>,
     /// The shop's process id, when the runner started it.
     pub shop_pid: Option<u32>,
+    /// Public URLs of other instances of the same shop (same database and
+    /// Redis), for the kinds that test what instances share.
+    pub peers: Vec<String>,
+    /// The shop's Redis, when the runner started a private one it may stop.
+    pub redis_server: Option<RedisServer>,
+    /// The lab's traffic profile, used by kinds that give none of their own.
+    pub traffic: Option<TrafficSpec>,
+    /// What lab 1.1 measured (`p95_ms`, `rps`, …), for "× better than the baseline" targets.
+    pub baseline: Option<BTreeMap<String, f64>>,
     pub lang: Lang,
     /// The one HTTP client of the checks (keep-alive across requests).
     pub http: reqwest::Client,
 }
+
+/// A Redis server a check may stop and start (shared by the runner and the check).
+pub type RedisServer = Arc<tokio::sync::Mutex<crate::services::redis::ScratchRedis>>;
 
 /// A surface a check needs and the context may lack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +72,12 @@ pub enum Surface {
     Database,
     /// The shop process (for its memory).
     Process,
+    /// A second instance of the shop.
+    Peer,
+    /// A Redis server of the shop's that the check may stop.
+    RedisServer,
+    /// Lab 1.1's measurement, which the target is relative to.
+    Baseline,
 }
 
 /// Why a check could not measure.
@@ -100,6 +124,10 @@ impl Context {
             control: None,
             database_url: None,
             shop_pid: None,
+            peers: Vec::new(),
+            redis_server: None,
+            traffic: None,
+            baseline: None,
             lang,
             http,
         }
@@ -122,6 +150,23 @@ impl Context {
     pub fn with_pid(mut self, pid: u32) -> Self {
         self.shop_pid = Some(pid);
         self
+    }
+
+    pub fn with_traffic(mut self, traffic: TrafficSpec) -> Self {
+        self.traffic = Some(traffic);
+        self
+    }
+
+    /// The check's own traffic, else the lab's.
+    pub fn traffic<'a>(
+        &'a self,
+        own: Option<&'a TrafficSpec>,
+    ) -> Result<&'a TrafficSpec, CheckError> {
+        own.or(self.traffic.as_ref()).ok_or_else(|| {
+            CheckError::Spec(
+                "no traffic: give the check `traffic = { … }` or the lab a [traffic] table".into(),
+            )
+        })
     }
 
     pub fn control(&self) -> Result<&Control, CheckError> {

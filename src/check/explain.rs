@@ -66,7 +66,7 @@ impl Kind for ExplainSpec {
         self.id.as_deref()
     }
 
-    fn target(&self) -> String {
+    fn target(&self, _: &Context) -> String {
         let index = self.index.as_deref().unwrap_or("an index");
         match &self.no_seq_scan_on {
             Some(table) => format!("uses {index}, no Seq Scan on {table}"),
@@ -74,7 +74,7 @@ impl Kind for ExplainSpec {
         }
     }
 
-    fn limit(&self) -> Duration {
+    fn limit(&self, _: &Context) -> Duration {
         self.timeout.unwrap_or(Duration::from_secs(30))
     }
 
@@ -91,7 +91,13 @@ impl Kind for ExplainSpec {
         let mut plan = Plan::default();
         walk(&root["Plan"], &mut plan);
         let ok = self.judge(&plan);
-        let message = message(ctx.lang, &self.query, &self.target(), &plan, (time_ms, ok));
+        let message = message(
+            ctx.lang,
+            &self.query,
+            &self.target(ctx),
+            &plan,
+            (time_ms, ok),
+        );
         Ok(Outcome::judged(ok, Some(time_ms), message))
     }
 }

@@ -84,7 +84,7 @@ impl Kind for HeadersSpec {
         self.id.as_deref()
     }
 
-    fn target(&self) -> String {
+    fn target(&self, _: &Context) -> String {
         let mut parts: Vec<String> = self.require.clone();
         for (k, expect) in self.expect.iter().enumerate() {
             for (name, wanted) in expect {
@@ -94,7 +94,7 @@ impl Kind for HeadersSpec {
         parts.join(", ")
     }
 
-    fn limit(&self) -> Duration {
+    fn limit(&self, _: &Context) -> Duration {
         self.timeout.unwrap_or(Duration::from_secs(15))
     }
 
@@ -105,7 +105,7 @@ impl Kind for HeadersSpec {
             let response = ctx.send(ctx.http.get(&url), &url).await?;
             problems.extend(self.problems(k, response.headers()));
         }
-        let message = message(ctx.lang, &self.path, &self.target(), problems.first());
+        let message = message(ctx.lang, &self.path, &self.target(ctx), problems.first());
         Ok(Outcome::judged(
             problems.is_empty(),
             Some(problems.len() as f64),

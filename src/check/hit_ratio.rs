@@ -11,10 +11,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::latency::{default_duration, default_ids, default_zipf};
-use super::traffic::{MixEntry, Traffic};
 use super::verdict::next_step;
-use super::{CheckError, Context, Kind, Lang, Outcome};
+use super::{CheckError, Context, Kind, Lang, Outcome, TrafficSpec};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,25 +23,14 @@ pub struct HitRatioSpec {
     /// The cached route whose counters count: product_detail, product_list, categories, search.
     #[serde(default = "default_route")]
     pub route: String,
-    #[serde(default = "default_path")]
-    pub path: String,
-    #[serde(default = "default_ids")]
-    pub ids: [u64; 2],
-    #[serde(default = "default_zipf")]
-    pub zipf: f64,
-    pub users: Option<usize>,
-    pub rate: Option<f64>,
-    #[serde(with = "humantime_serde", default = "default_duration")]
-    pub duration: Duration,
+    /// Overrides the lab's traffic profile.
+    pub traffic: Option<TrafficSpec>,
     /// The lowest acceptable ratio, e.g. 0.8.
     pub min: f64,
 }
 
 fn default_route() -> String {
     "product_detail".into()
-}
-fn default_path() -> String {
-    "/products/{id}".into()
 }
 
 /// Hits and misses of one route.
@@ -74,27 +61,18 @@ impl Kind for HitRatioSpec {
         self.id.as_deref()
     }
 
-    fn target(&self) -> String {
+    fn target(&self, _: &Context) -> String {
         format!("hit ratio ≥ {:.0} %", self.min * 100.0)
     }
 
-    fn limit(&self) -> Duration {
+    fn limit(&self, ctx: &Context) -> Duration {
         self.timeout
-            .unwrap_or(self.duration + Duration::from_secs(20))
+            .unwrap_or_else(|| super::traffic::limit(self.traffic.as_ref(), ctx))
     }
 
     async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
+        let traffic = ctx.traffic(self.traffic.as_ref())?;
         let before = self.lookups(ctx).await?;
-        let traffic = Traffic {
-            path: Some(&self.path),
-            mix: &[] as &[MixEntry],
-            ids: self.ids,
-            zipf: self.zipf,
-            users: self.users,
-            rate: self.rate,
-            duration: self.duration,
-            login: false,
-        };
         traffic.drive(ctx).await?;
         let after = self.lookups(ctx).await?;
         let hits = after.hits.saturating_sub(before.hits);
@@ -105,22 +83,23 @@ impl Kind for HitRatioSpec {
             hits as f64 / lookups as f64
         };
         let ok = lookups > 0 && ratio >= self.min;
-        let message = message(ctx.lang, &self.path, &self.target(), (ratio, lookups, ok));
+        let what = traffic.describe();
+        let message = message(ctx.lang, &what, &self.target(ctx), (ratio, lookups, ok));
         Ok(Outcome::judged(ok, Some(ratio), message))
     }
 }
 
-fn message(lang: Lang, path: &str, target: &str, (ratio, lookups, ok): (f64, u64, bool)) -> String {
+fn message(lang: Lang, what: &str, target: &str, (ratio, lookups, ok): (f64, u64, bool)) -> String {
     let pct = ratio * 100.0;
     if lookups == 0 {
         return lang.pick(
-            format!("La caché no registró ninguna búsqueda en GET {path} (objetivo {target}): la ruta no se cachea. Revisa cache.backend y cache.endpoints."),
-            format!("The cache saw no lookup on GET {path} (target {target}): the route is not cached. Check cache.backend and cache.endpoints."),
+            format!("La caché no registró ninguna búsqueda en {what} (objetivo {target}): la ruta no se cachea. Revisa cache.backend y cache.endpoints."),
+            format!("The cache saw no lookup on {what} (target {target}): the route is not cached. Check cache.backend and cache.endpoints."),
         );
     }
     let head = lang.pick(
-        format!("La tasa de aciertos fue {pct:.1} % en {lookups} búsquedas de GET {path} (objetivo {target})."),
-        format!("Hit ratio was {pct:.1} % over {lookups} lookups on GET {path} (target {target})."),
+        format!("La tasa de aciertos fue {pct:.1} % en {lookups} búsquedas de {what} (objetivo {target})."),
+        format!("Hit ratio was {pct:.1} % over {lookups} lookups on {what} (target {target})."),
     );
     let next = next_step(
         lang,

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::traffic::{MixEntry, Traffic};
-use super::{CheckError, Context, Kind, Lang, Outcome, ms};
+use super::{CheckError, Context, Kind, Lang, Outcome, Surface, TrafficSpec, ms};
 use crate::load::{Snapshot, StatusClass};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -17,57 +16,29 @@ pub struct LatencySpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
-    pub path: Option<String>,
-    #[serde(default)]
-    pub mix: Vec<MixEntry>,
-    #[serde(default = "default_ids")]
-    pub ids: [u64; 2],
-    #[serde(default = "default_zipf")]
-    pub zipf: f64,
-    pub users: Option<usize>,
-    pub rate: Option<f64>,
-    #[serde(with = "humantime_serde", default = "default_duration")]
-    pub duration: Duration,
-    #[serde(default)]
-    pub login: bool,
-    pub p95_ms: f64,
+    /// Overrides the lab's traffic profile.
+    pub traffic: Option<TrafficSpec>,
+    /// p95 must stay below this many milliseconds…
+    pub p95_ms: Option<f64>,
+    /// …or be this many times lower than the baseline's p95 of the check with
+    /// the same id in lab 1.1 (2.0: at least twice as fast).
+    pub vs_baseline: Option<f64>,
     pub p99_ms: Option<f64>,
     pub rps_min: Option<f64>,
+    /// At least this many requests must be answered (a baseline needs enough).
+    pub min_requests: Option<u64>,
     /// Largest share of requests without a 2xx answer (0.01 = 1 %).
     #[serde(default = "default_max_non_2xx")]
     pub max_non_2xx: f64,
 }
 
-pub(crate) fn default_ids() -> [u64; 2] {
-    [1, 1000]
-}
-pub(crate) fn default_zipf() -> f64 {
-    1.0
-}
-pub(crate) fn default_duration() -> Duration {
-    Duration::from_secs(5)
-}
 fn default_max_non_2xx() -> f64 {
     0.01
 }
 
-impl LatencySpec {
-    fn traffic(&self) -> Traffic<'_> {
-        Traffic {
-            path: self.path.as_deref(),
-            mix: &self.mix,
-            ids: self.ids,
-            zipf: self.zipf,
-            users: self.users,
-            rate: self.rate,
-            duration: self.duration,
-            login: self.login,
-        }
-    }
-}
-
 /// What was measured, in milliseconds and shares.
 struct Measured {
+    p50_ms: f64,
     p95_ms: f64,
     p99_ms: f64,
     rps: f64,
@@ -80,6 +51,7 @@ fn measured(snapshot: &Snapshot) -> Measured {
     let ok = total.class(StatusClass::Success);
     let served = ok.map_or(0, |c| c.count);
     Measured {
+        p50_ms: ok.map_or(0.0, |c| ms(c.latency.p50_us)),
         p95_ms: ok.map_or(0.0, |c| ms(c.latency.p95_us)),
         p99_ms: ok.map_or(0.0, |c| ms(c.latency.p99_us)),
         rps: total.rps,
@@ -99,39 +71,61 @@ impl Kind for LatencySpec {
         self.id.as_deref()
     }
 
-    fn target(&self) -> String {
-        let mut target = format!("p95 < {} ms", self.p95_ms);
+    fn target(&self, ctx: &Context) -> String {
+        let mut target = match (self.p95_ms, self.vs_baseline, self.baseline_p95(ctx)) {
+            (_, Some(factor), Some(base)) => format!(
+                "p95 < {:.2} ms ({factor}× better than the baseline's {base:.2} ms)",
+                base / factor
+            ),
+            (_, Some(factor), None) => format!("p95 {factor}× better than the baseline"),
+            (Some(p95), None, _) => format!("p95 < {p95} ms"),
+            (None, None, _) => "p95 measured".to_string(),
+        };
         if let Some(p99) = self.p99_ms {
             target.push_str(&format!(", p99 < {p99} ms"));
         }
         if let Some(rps) = self.rps_min {
             target.push_str(&format!(", ≥ {rps} req/s"));
         }
+        if let Some(n) = self.min_requests {
+            target.push_str(&format!(", ≥ {n} requests"));
+        }
         target
     }
 
-    fn limit(&self) -> Duration {
-        // The run itself, plus logins, connection set-up and the last answers.
+    fn limit(&self, ctx: &Context) -> Duration {
         self.timeout
-            .unwrap_or(self.duration + Duration::from_secs(20))
+            .unwrap_or_else(|| super::traffic::limit(self.traffic.as_ref(), ctx))
     }
 
     async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
-        let traffic = self.traffic();
+        let bound = self.p95_bound(ctx)?;
+        let traffic = ctx.traffic(self.traffic.as_ref())?;
         let m = measured(&traffic.drive(ctx).await?);
-        let failures = self.failures(&m);
-        let message = message(ctx.lang, &traffic.describe(), &self.target(), &m, &failures);
-        Ok(Outcome::judged(
-            failures.is_empty(),
-            Some(m.p95_ms),
-            message,
-        ))
+        let failures = self.failures(&m, bound);
+        let message = message(
+            ctx.lang,
+            &traffic.describe(),
+            &self.target(ctx),
+            &m,
+            &failures,
+        );
+        let details = [
+            ("p50_ms", m.p50_ms),
+            ("p95_ms", m.p95_ms),
+            ("p99_ms", m.p99_ms),
+            ("rps", m.rps),
+            ("requests", m.requests as f64),
+            ("non_2xx", m.non_2xx),
+        ];
+        Ok(Outcome::judged(failures.is_empty(), Some(m.p95_ms), message).with_details(details))
     }
 }
 
 /// Which parts of the target were missed.
 #[derive(Debug, PartialEq)]
 enum Miss {
+    Requests,
     P95,
     P99,
     Rps,
@@ -139,12 +133,39 @@ enum Miss {
 }
 
 impl LatencySpec {
-    fn failures(&self, m: &Measured) -> Vec<Miss> {
+    /// The baseline's p95 for this check's id (`{id}.p95_ms`).
+    fn baseline_p95(&self, ctx: &Context) -> Option<f64> {
+        let key = format!("{}.p95_ms", self.id.as_deref().unwrap_or(Self::NAME));
+        ctx.baseline.as_ref()?.get(&key).copied()
+    }
+
+    /// The p95 to stay under: the tighter of the absolute and relative targets.
+    fn p95_bound(&self, ctx: &Context) -> Result<Option<f64>, CheckError> {
+        let relative = match self.vs_baseline {
+            Some(factor) => {
+                let base = self
+                    .baseline_p95(ctx)
+                    .ok_or(CheckError::Unavailable(Surface::Baseline))?;
+                Some(base / factor)
+            }
+            None => None,
+        };
+        Ok(match (self.p95_ms, relative) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
+    fn failures(&self, m: &Measured, p95_bound: Option<f64>) -> Vec<Miss> {
         let mut misses = Vec::new();
+        let too_few = self.min_requests.is_some_and(|n| m.requests < n);
         if m.requests == 0 || m.non_2xx > self.max_non_2xx {
             misses.push(Miss::Errors);
         }
-        if m.p95_ms >= self.p95_ms {
+        if too_few {
+            misses.push(Miss::Requests);
+        }
+        if p95_bound.is_some_and(|bound| m.p95_ms >= bound) {
             misses.push(Miss::P95);
         }
         if self.p99_ms.is_some_and(|t| m.p99_ms >= t) {
@@ -180,6 +201,10 @@ fn message(lang: Lang, what: &str, target: &str, m: &Measured, misses: &[Miss]) 
             "Demasiadas respuestas sin 2xx: mira los códigos de estado (¿429, 503 por el pool?) antes que la latencia.",
             "Too many non-2xx answers: look at the status codes (429s? 503s from the pool?) before latency.",
         ),
+        Some(Miss::Requests) => lang.pick(
+            "Muy pocas peticiones para una medida fiable: ¿responde la tienda despacio o con errores? Mira /health.",
+            "Too few requests for a reliable measurement: is the shop slow to answer or failing? Look at /health.",
+        ),
         Some(Miss::Rps) => lang.pick(
             "El rendimiento es bajo: ¿espera la tienda por conexiones del pool o por la base de datos?",
             "Throughput is low: is the shop waiting on pool connections or the database?",
@@ -202,28 +227,37 @@ mod tests {
 
     #[test]
     fn fast_errors_fail_even_with_a_fast_p95() {
-        let s = spec("path = \"/x\"\np95_ms = 50");
+        let s = spec("p95_ms = 50");
         let m = Measured {
+            p50_ms: 0.5,
             p95_ms: 1.0,
             p99_ms: 2.0,
             rps: 100.0,
             non_2xx: 0.5,
             requests: 100,
         };
-        assert_eq!(s.failures(&m), [Miss::Errors]);
+        assert_eq!(s.failures(&m, s.p95_ms), [Miss::Errors]);
     }
 
     #[test]
     fn message_names_measured_value_and_target() {
-        let s = spec("path = \"/x\"\np95_ms = 50\np99_ms = 80");
+        let s = spec("p95_ms = 50\np99_ms = 80");
         let m = Measured {
+            p50_ms: 0.5,
             p95_ms: 182.0,
             p99_ms: 300.0,
             rps: 10.0,
             non_2xx: 0.0,
             requests: 10,
         };
-        let text = message(Lang::En, "GET /x", &s.target(), &m, &s.failures(&m));
+        let ctx = Context::new("http://127.0.0.1:1", Lang::En);
+        let text = message(
+            Lang::En,
+            "GET /x",
+            &s.target(&ctx),
+            &m,
+            &s.failures(&m, s.p95_ms),
+        );
         assert!(
             text.contains("182.0 ms") && text.contains("p95 < 50 ms, p99 < 80 ms"),
             "{text}"

@@ -77,11 +77,11 @@ impl Kind for MemorySpec {
         self.id.as_deref()
     }
 
-    fn target(&self) -> String {
+    fn target(&self, _: &Context) -> String {
         format!("RSS < {} MB", self.below_mb)
     }
 
-    fn limit(&self) -> Duration {
+    fn limit(&self, _: &Context) -> Duration {
         self.timeout.unwrap_or(Duration::from_secs(60))
     }
 
@@ -101,7 +101,7 @@ impl Kind for MemorySpec {
         }
         max = max.max(read_rss(pid).await?);
         let ok = max < self.below_mb;
-        let message = message(ctx.lang, &self.path, &self.target(), (max, ok));
+        let message = message(ctx.lang, &self.path, &self.target(ctx), (max, ok));
         Ok(Outcome::judged(ok, Some(max), message))
     }
 }

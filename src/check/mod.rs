@@ -25,7 +25,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
-pub use context::{CheckError, Context, Control, Lang, Surface};
+pub use context::{CheckError, Context, Control, Lang, RedisServer, Surface};
 pub use explain::ExplainSpec;
 pub use headers::HeadersSpec;
 pub use hit_ratio::HitRatioSpec;
@@ -34,7 +34,7 @@ pub use memory::MemorySpec;
 pub use pool::PoolSpec;
 pub use query_count::QueryCountSpec;
 pub use stale_reads::StaleReadsSpec;
-pub use traffic::MixEntry;
+pub use traffic::{MixEntry, TrafficSpec};
 pub use verdict::{CheckResult, Outcome, Verdict};
 
 /// One check of a lab, as its TOML says it: `kind = "latency"` and the kind's fields.
@@ -58,9 +58,9 @@ pub(crate) trait Kind {
     /// The lab's id for the check, if it gave one.
     fn id(&self) -> Option<&str>;
     /// The target in words, e.g. "p95 < 50 ms".
-    fn target(&self) -> String;
+    fn target(&self, ctx: &Context) -> String;
     /// How long the whole check may take.
-    fn limit(&self) -> Duration;
+    fn limit(&self, ctx: &Context) -> Duration;
     /// Measures and judges.
     async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError>;
 }
@@ -90,16 +90,12 @@ pub async fn run_all(specs: &[CheckSpec], ctx: &Context) -> Vec<CheckResult> {
 
 async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
     let started = Instant::now();
-    let limit = spec.limit();
-    let target = spec.target();
+    let limit = spec.limit(ctx);
+    let target = spec.target(ctx);
     let outcome = match tokio::time::timeout(limit, spec.measure(ctx)).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(error)) => failed(ctx.lang, K::NAME, &target, &error),
-        Err(_) => Outcome {
-            measured: None,
-            verdict: Verdict::Error,
-            message: timed_out(ctx.lang, K::NAME, limit),
-        },
+        Err(_) => Outcome::unjudged(Verdict::Error, timed_out(ctx.lang, K::NAME, limit)),
     };
     CheckResult {
         id: spec.id().unwrap_or(K::NAME).to_string(),
@@ -108,6 +104,7 @@ async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
         target,
         verdict: outcome.verdict,
         message: outcome.message,
+        details: outcome.details,
         elapsed: started.elapsed(),
     }
 }
@@ -126,11 +123,7 @@ fn failed(lang: Lang, kind: &str, target: &str, error: &CheckError) -> Outcome {
             ),
         ),
     };
-    Outcome {
-        measured: None,
-        verdict,
-        message,
-    }
+    Outcome::unjudged(verdict, message)
 }
 
 fn unavailable(lang: Lang, kind: &str, surface: Surface) -> String {
@@ -146,6 +139,18 @@ fn unavailable(lang: Lang, kind: &str, surface: Surface) -> String {
         Surface::Process => lang.pick(
             format!("{kind} no aplica: necesita el proceso de la tienda (lo tiene el runner que la arrancó, en Linux) para leer su memoria."),
             format!("{kind} does not apply: it needs the shop's process (the runner that started it has it, on Linux) to read its memory."),
+        ),
+        Surface::Peer => lang.pick(
+            format!("{kind} no aplica: necesita una segunda instancia de la tienda; el runner la arranca, o pásala con --peer URL."),
+            format!("{kind} does not apply: it needs a second instance of the shop; the runner starts one, or pass it with --peer URL."),
+        ),
+        Surface::RedisServer => lang.pick(
+            format!("{kind} no aplica: necesita parar y arrancar el Redis de la tienda, y solo puede hacerlo con el Redis privado que arranca el runner."),
+            format!("{kind} does not apply: it needs to stop and start the shop's Redis, which it can do only with the private Redis the runner starts."),
+        ),
+        Surface::Baseline => lang.pick(
+            format!("{kind} no aplica: el objetivo es relativo a tu línea base y aún no hay ninguna. Pasa primero el laboratorio 1.1-baseline."),
+            format!("{kind} does not apply: the target is relative to your baseline and there is none yet. Pass lab 1.1-baseline first."),
         ),
     }
 }

@@ -9,10 +9,8 @@ use serde::Deserialize;
 use sqlx::postgres::PgPoolOptions;
 use tokio_util::sync::CancellationToken;
 
-use super::latency::{default_duration, default_ids, default_zipf};
-use super::traffic::{MixEntry, Traffic};
 use super::verdict::next_step;
-use super::{CheckError, Context, Kind, Lang, Outcome};
+use super::{CheckError, Context, Kind, Lang, Outcome, TrafficSpec};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,18 +18,8 @@ pub struct PoolSpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
-    pub path: Option<String>,
-    #[serde(default)]
-    pub mix: Vec<MixEntry>,
-    #[serde(default = "default_ids")]
-    pub ids: [u64; 2],
-    #[serde(default = "default_zipf")]
-    pub zipf: f64,
-    pub users: Option<usize>,
-    #[serde(with = "humantime_serde", default = "default_duration")]
-    pub duration: Duration,
-    #[serde(default)]
-    pub login: bool,
+    /// Overrides the lab's traffic profile.
+    pub traffic: Option<TrafficSpec>,
     /// Connections must stay below this.
     pub below: u32,
 }
@@ -49,29 +37,20 @@ impl Kind for PoolSpec {
         self.id.as_deref()
     }
 
-    fn target(&self) -> String {
+    fn target(&self, _: &Context) -> String {
         format!("< {} connections", self.below)
     }
 
-    fn limit(&self) -> Duration {
+    fn limit(&self, ctx: &Context) -> Duration {
         self.timeout
-            .unwrap_or(self.duration + Duration::from_secs(20))
+            .unwrap_or_else(|| super::traffic::limit(self.traffic.as_ref(), ctx))
     }
 
     async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
         let url = ctx.database_url()?;
         // One connection of our own, named differently so it never counts itself.
         let db = PgPoolOptions::new().max_connections(1).connect(url).await?;
-        let traffic = Traffic {
-            path: self.path.as_deref(),
-            mix: &self.mix,
-            ids: self.ids,
-            zipf: self.zipf,
-            users: self.users,
-            rate: None,
-            duration: self.duration,
-            login: self.login,
-        };
+        let traffic = ctx.traffic(self.traffic.as_ref())?;
         let cancel = CancellationToken::new();
         let _stop = cancel.clone().drop_guard();
         let run = traffic.start(ctx, cancel).await?;
@@ -90,7 +69,7 @@ impl Kind for PoolSpec {
         }
         db.close().await;
         let ok = max < i64::from(self.below);
-        let message = message(ctx.lang, &traffic.describe(), &self.target(), (max, ok));
+        let message = message(ctx.lang, &traffic.describe(), &self.target(ctx), (max, ok));
         Ok(Outcome::judged(ok, Some(max as f64), message))
     }
 }

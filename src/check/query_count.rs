@@ -28,11 +28,11 @@ impl Kind for QueryCountSpec {
         self.id.as_deref()
     }
 
-    fn target(&self) -> String {
+    fn target(&self, _: &Context) -> String {
         format!("X-Query-Count ≤ {}", self.max)
     }
 
-    fn limit(&self) -> Duration {
+    fn limit(&self, _: &Context) -> Duration {
         self.timeout.unwrap_or(Duration::from_secs(15))
     }
 
@@ -58,7 +58,7 @@ impl Kind for QueryCountSpec {
             .and_then(|v| v.trim().parse().ok())
             .ok_or_else(|| unexpected("no numeric X-Query-Count header".into()))?;
         let ok = count <= self.max;
-        let message = message(ctx.lang, &self.path, &self.target(), (count, ok));
+        let message = message(ctx.lang, &self.path, &self.target(ctx), (count, ok));
         Ok(Outcome::judged(ok, Some(f64::from(count)), message))
     }
 }

@@ -121,11 +121,11 @@ impl Kind for StaleReadsSpec {
         self.id.as_deref()
     }
 
-    fn target(&self) -> String {
+    fn target(&self, _: &Context) -> String {
         format!("stale reads ≤ {}", self.max)
     }
 
-    fn limit(&self) -> Duration {
+    fn limit(&self, _: &Context) -> Duration {
         self.timeout
             .unwrap_or(self.duration + Duration::from_secs(20))
     }
@@ -159,7 +159,7 @@ impl Kind for StaleReadsSpec {
         let stale = board.stale.load(Ordering::SeqCst);
         let ok = stale <= self.max;
         let counts = (stale, writes, board.reads.load(Ordering::Relaxed));
-        let message = message(ctx.lang, self.product, &self.target(), counts, ok);
+        let message = message(ctx.lang, self.product, &self.target(ctx), counts, ok);
         Ok(Outcome::judged(ok, Some(stale as f64), message))
     }
 }

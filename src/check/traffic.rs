@@ -1,18 +1,22 @@
 //! The traffic a check drives through the load generator: one path or a small
-//! weighted mix, `{id}` drawn Zipf-skewed over a range, closed loop (`users`)
-//! or open loop (`rate`). Shared by the kinds that measure under load.
+//! weighted mix, `{id}` drawn Zipf-skewed over a range and `{category}`
+//! uniformly, closed loop (`users`) or open loop (`rate`).
+//!
+//! A lab names its traffic profile once (`[traffic]` in `lab.toml`); the
+//! runner puts it in the [`Context`] and every check that measures under load
+//! uses it unless the check gives its own `traffic = { … }`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::{CheckError, Context};
 use crate::load::{self, Endpoint, LoadConfig, LoadRun, Mix, Model, Param, Snapshot};
 
 /// One weighted path of a mix.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MixEntry {
     pub path: String,
@@ -25,24 +29,65 @@ fn one() -> u32 {
 }
 
 /// What to send, how hard and for how long.
-#[derive(Debug, Clone)]
-pub struct Traffic<'a> {
-    pub path: Option<&'a str>,
-    pub mix: &'a [MixEntry],
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficSpec {
+    /// One path (`/products/{id}`); or give `mix`.
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mix: Vec<MixEntry>,
     /// `{id}`'s range, inclusive.
+    #[serde(default = "default_ids")]
     pub ids: [u64; 2],
+    /// The Zipf exponent of `{id}` (1.0: the top 1 % of ids get about half the requests).
+    #[serde(default = "default_zipf")]
     pub zipf: f64,
+    /// `{category}`'s range, inclusive, drawn uniformly.
+    #[serde(default = "default_categories")]
+    pub categories: [u64; 2],
+    /// Closed loop: this many virtual users, each sending as fast as answered.
     pub users: Option<usize>,
+    /// Open loop: this many requests per second, whatever the answers.
     pub rate: Option<f64>,
+    #[serde(with = "humantime_serde", default = "default_duration")]
     pub duration: Duration,
-    /// Log each virtual user in as a fixture user.
+    /// Log each virtual user in as a fixture user and send its token.
+    #[serde(default)]
     pub login: bool,
 }
 
-impl Traffic<'_> {
+fn default_ids() -> [u64; 2] {
+    [1, 1000]
+}
+fn default_zipf() -> f64 {
+    1.0
+}
+fn default_categories() -> [u64; 2] {
+    [1, 20]
+}
+fn default_duration() -> Duration {
+    Duration::from_secs(5)
+}
+
+impl TrafficSpec {
+    /// One path with every other field at its default.
+    pub fn path(path: impl Into<String>) -> Self {
+        Self {
+            path: Some(path.into()),
+            mix: Vec::new(),
+            ids: default_ids(),
+            zipf: default_zipf(),
+            categories: default_categories(),
+            users: None,
+            rate: None,
+            duration: default_duration(),
+            login: false,
+        }
+    }
+
     /// The paths, for messages: "GET /a, GET /b".
     pub fn describe(&self) -> String {
-        let paths: Vec<&str> = match self.path {
+        let paths: Vec<&str> = match &self.path {
             Some(path) => vec![path],
             None => self.mix.iter().map(|m| m.path.as_str()).collect(),
         };
@@ -54,7 +99,7 @@ impl Traffic<'_> {
     }
 
     fn mix(&self) -> Result<Mix, CheckError> {
-        let endpoints: Vec<Endpoint> = match self.path {
+        let endpoints: Vec<Endpoint> = match &self.path {
             Some(path) => vec![Endpoint::get(path)],
             None => self
                 .mix
@@ -63,12 +108,19 @@ impl Traffic<'_> {
                 .collect(),
         };
         if endpoints.is_empty() {
-            return Err(CheckError::Spec("give a `path` or a `mix`".into()));
+            return Err(CheckError::Spec(
+                "the traffic needs a `path` or a `mix`".into(),
+            ));
         }
+        let uses = |name: &str| endpoints.iter().any(|e| e.path.contains(name));
         let mut params = BTreeMap::new();
-        if endpoints.iter().any(|e| e.path.contains("{id}")) {
+        if uses("{id}") {
             let [lo, hi] = self.ids;
             params.insert("id".to_string(), Param::zipf(lo, hi, self.zipf)?);
+        }
+        if uses("{category}") {
+            let [lo, hi] = self.categories;
+            params.insert("category".to_string(), Param::Uniform { lo, hi });
         }
         Ok(Mix::new(endpoints, params)?)
     }
@@ -105,5 +157,35 @@ impl Traffic<'_> {
         let cancel = CancellationToken::new();
         let _stop = cancel.clone().drop_guard();
         Ok(self.start(ctx, cancel).await?.finish().await?)
+    }
+}
+
+/// The time limit of a check driving `own` traffic or the lab's: the run
+/// itself, plus logins, connection set-up and the last answers.
+pub(crate) fn limit(own: Option<&TrafficSpec>, ctx: &Context) -> Duration {
+    let run = own
+        .or(ctx.traffic.as_ref())
+        .map_or(Duration::ZERO, |t| t.duration);
+    run + Duration::from_secs(20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_reads_from_toml_with_defaults() {
+        let t: TrafficSpec = toml::from_str("path = \"/products/{id}\"\nusers = 8").unwrap();
+        assert_eq!(t.ids, [1, 1000]);
+        assert_eq!(t.duration, Duration::from_secs(5));
+        assert!(t.mix().is_ok());
+        let bad = toml::from_str::<TrafficSpec>("path = \"/x\"\nuser = 8");
+        assert!(bad.is_err(), "unknown fields are refused");
+    }
+
+    #[test]
+    fn a_category_placeholder_is_filled() {
+        let t = TrafficSpec::path("/products?category={category}&sort=price");
+        assert!(t.mix().is_ok());
     }
 }

@@ -2,6 +2,7 @@
 //! measured value, the target and the learner message. Plain data, so the
 //! human, JSON and JUnit printers and the TUI render it without knowing kinds.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -35,6 +36,9 @@ pub struct CheckResult {
     pub verdict: Verdict,
     /// For the learner, in the context's language.
     pub message: String,
+    /// Everything else the kind measured (`p50_ms`, `rps`, `requests`…): what
+    /// progress keeps as best values and lab 1.1 keeps as the baseline.
+    pub details: BTreeMap<String, f64>,
     pub elapsed: Duration,
 }
 
@@ -56,6 +60,7 @@ pub struct Outcome {
     pub measured: Option<f64>,
     pub verdict: Verdict,
     pub message: String,
+    pub details: BTreeMap<String, f64>,
 }
 
 impl Outcome {
@@ -65,6 +70,24 @@ impl Outcome {
             measured,
             verdict: if ok { Verdict::Pass } else { Verdict::Fail },
             message,
+            details: BTreeMap::new(),
         }
+    }
+
+    /// An outcome that is not a judgement of the student's work.
+    pub fn unjudged(verdict: Verdict, message: String) -> Self {
+        Self {
+            measured: None,
+            verdict,
+            message,
+            details: BTreeMap::new(),
+        }
+    }
+
+    /// Adds the other values measured.
+    pub fn with_details<'a>(mut self, details: impl IntoIterator<Item = (&'a str, f64)>) -> Self {
+        self.details
+            .extend(details.into_iter().map(|(k, v)| (k.to_string(), v)));
+        self
     }
 }

@@ -153,11 +153,7 @@ pub fn find_redis_server() -> Option<std::path::PathBuf> {
 
 /// Starts a scratch `redis-server`; the error ends a sentence saying why not.
 async fn start_scratch() -> Result<RedisService, String> {
-    let binary = tokio::task::spawn_blocking(find_redis_server)
-        .await
-        .ok()
-        .flatten()
-        .ok_or("no redis-server was found in PATH to start a scratch one")?;
+    let binary = redis_server_binary().await?;
     for _ in 0..PORT_ATTEMPTS {
         let port =
             free_port().map_err(|e| format!("no free port for a scratch redis-server: {e}"))?;
@@ -179,6 +175,73 @@ async fn start_scratch() -> Result<RedisService, String> {
     Err(format!(
         "{PORT_ATTEMPTS} free ports were taken before a scratch redis-server could bind"
     ))
+}
+
+async fn redis_server_binary() -> Result<std::path::PathBuf, String> {
+    tokio::task::spawn_blocking(find_redis_server)
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| "no redis-server was found in PATH to start a scratch one".to_string())
+}
+
+/// A private `redis-server` that can be stopped and started again on the same
+/// port: what a check needs to take Redis away from a shop mid-load and give
+/// it back (lab 1.6). Nothing else uses this server, so stopping it disturbs
+/// no other shop or test. Stopped on drop.
+#[derive(Debug)]
+pub struct ScratchRedis {
+    binary: std::path::PathBuf,
+    port: u16,
+    url: String,
+    process: Option<ServerProcess>,
+}
+
+impl ScratchRedis {
+    /// Starts one on a free port.
+    pub async fn start() -> Result<Self, String> {
+        let binary = redis_server_binary().await?;
+        let service = start_scratch().await?;
+        let port = service
+            .url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| format!("unexpected scratch Redis URL {}", service.url))?;
+        let RedisService { url, scratch, .. } = service;
+        Ok(Self {
+            binary,
+            port,
+            url,
+            process: scratch,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.process.is_some()
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL) and waits for it to exit.
+    pub async fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.stop().await;
+        }
+    }
+
+    /// Starts it again on the same port and waits until it answers PING.
+    pub async fn restart(&mut self) -> Result<(), String> {
+        self.stop().await;
+        let (mut process, log) = spawn(&self.binary, self.port).await?;
+        wait_ready(&mut process, &self.url, &log)
+            .await
+            .map_err(|why| format!("the scratch redis-server did not start again: {why}"))?;
+        self.process = Some(process);
+        Ok(())
+    }
 }
 
 /// Spawns the server with its output in an anonymous temp file (nothing to
