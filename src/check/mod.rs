@@ -65,18 +65,53 @@ pub(crate) trait Kind {
     async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError>;
 }
 
+/// `$body` with `$s` bound to the kind's spec, whatever the kind.
+macro_rules! each_kind {
+    ($spec:expr, $s:ident => $body:expr) => {
+        match $spec {
+            CheckSpec::Latency($s) => $body,
+            CheckSpec::HitRatio($s) => $body,
+            CheckSpec::Headers($s) => $body,
+            CheckSpec::QueryCount($s) => $body,
+            CheckSpec::Explain($s) => $body,
+            CheckSpec::StaleReads($s) => $body,
+            CheckSpec::PoolConnections($s) => $body,
+            CheckSpec::Memory($s) => $body,
+        }
+    };
+}
+
+/// The name of a spec's kind, for its `Kind::NAME`.
+fn kind_name<K: Kind>(_: &K) -> &'static str {
+    K::NAME
+}
+
+impl CheckSpec {
+    /// The kind's name (`latency`).
+    pub fn kind(&self) -> &'static str {
+        each_kind!(self, s => kind_name(s))
+    }
+
+    /// The lab's id for the check, else its kind.
+    pub fn id(&self) -> &str {
+        each_kind!(self, s => s.id().unwrap_or(kind_name(s)))
+    }
+
+    /// The target in words, as far as it is known without a run.
+    pub fn target(&self, ctx: &Context) -> String {
+        each_kind!(self, s => s.target(ctx))
+    }
+
+    /// "id (kind): target", for listings.
+    pub fn describe(&self) -> String {
+        let ctx = Context::new("http://127.0.0.1", Lang::default());
+        format!("{} ({}): {}", self.id(), self.kind(), self.target(&ctx))
+    }
+}
+
 /// Runs one check under its time limit.
 pub async fn run(spec: &CheckSpec, ctx: &Context) -> CheckResult {
-    match spec {
-        CheckSpec::Latency(s) => run_kind(s, ctx).await,
-        CheckSpec::HitRatio(s) => run_kind(s, ctx).await,
-        CheckSpec::Headers(s) => run_kind(s, ctx).await,
-        CheckSpec::QueryCount(s) => run_kind(s, ctx).await,
-        CheckSpec::Explain(s) => run_kind(s, ctx).await,
-        CheckSpec::StaleReads(s) => run_kind(s, ctx).await,
-        CheckSpec::PoolConnections(s) => run_kind(s, ctx).await,
-        CheckSpec::Memory(s) => run_kind(s, ctx).await,
-    }
+    each_kind!(spec, s => run_kind(s, ctx).await)
 }
 
 /// Runs the checks one after another, in order.

@@ -3,10 +3,18 @@
 //! to one line and an exit code (0 ok, 1 a check failed, 2 usage or environment).
 
 mod bench;
+mod check;
+mod course;
 mod doctor;
+mod grade;
+mod hint;
 mod init;
+mod list;
+mod report;
+mod reset;
 mod seed;
 mod serve;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +30,8 @@ pub struct Cli {
     /// Configuration file (default: ./perflab.toml if present).
     #[arg(long, global = true, env = "PERFLAB_CONFIG")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub course: course::CourseArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -38,6 +48,23 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Create the student's workspace (shop.toml, indexes.sql, progress.json).
     Init(init::InitArgs),
+    /// The day's labs by block, with your progress.
+    List,
+    /// A lab's instructions, what to edit and its checks.
+    Show(list::ShowArgs),
+    /// Run a lab's checks (or every lab's) and print measured vs target.
+    Check(check::CheckArgs),
+    /// Grade every lab with the course's weights (performance 40 %, monitoring 30 %, code 30 %).
+    Grade(grade::GradeArgs),
+    /// The next hint of a lab.
+    Hint(hint::HintArgs),
+    /// A lab's reference solution (recorded in your progress); --apply writes it.
+    Solution(hint::SolutionArgs),
+    /// Put a lab's files back to its starting state (asks first unless --yes).
+    Reset(reset::ResetArgs),
+    /// Tools for lab authors.
+    #[command(subcommand)]
+    Labs(validate::LabsCommand),
 }
 
 /// Exit code for usage or environment errors.
@@ -68,6 +95,14 @@ pub fn main() -> ExitCode {
             Command::Seed(args) => seed::run(config, args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Init(args) => init::run(&args),
+            Command::List => list::list(&cli.course),
+            Command::Show(args) => list::show(&cli.course, &args),
+            Command::Check(args) => check::run(config, &cli.course, &args).await,
+            Command::Grade(args) => grade::run(config, &cli.course, &args).await,
+            Command::Hint(args) => hint::hint(&cli.course, &args),
+            Command::Solution(args) => hint::solution(&cli.course, &args),
+            Command::Reset(args) => reset::run(&cli.course, &args),
+            Command::Labs(command) => validate::run(config, &cli.course, &command).await,
         }
     })
 }

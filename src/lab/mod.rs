@@ -10,15 +10,23 @@
 //! - [`atomic_file`] is the one writer both use: temp file, fsync, rename,
 //!   fsync the directory.
 //!
-//! This module depends on `shop::settings` only (for the starting `shop.toml`);
-//! the CLI and the TUI depend on it. The lab catalog and the checks come later
-//! and will record their verdicts through [`progress::Progress`].
+//! - [`catalog`] reads the lab pack (`labs/` + `solutions/`), embedded in the
+//!   binary or from `--labs DIR`.
+//! - [`runner`] starts the shop as a child process in a lab's state and runs
+//!   the lab's checks against it.
+//!
+//! This module depends on `shop::settings`, `check` and `services`; the CLI
+//! and the TUI depend on it.
 
 pub mod atomic_file;
+pub mod catalog;
 pub mod progress;
+pub mod runner;
 pub mod workspace;
 
+pub use catalog::{Catalog, CatalogError, Category, Lab};
 pub use progress::{
     Baseline, Best, Better, LabProgress, LabStatus, Loaded, Measurement, Progress, ProgressError,
 };
+pub use runner::{RunEnv, RunError, Staged};
 pub use workspace::{Initialized, Workspace, WorkspaceError};

@@ -157,6 +157,68 @@ impl Workspace {
         self.root.join(MARKER)
     }
 
+    /// The settings the student's `shop.toml` holds; the error is one line
+    /// naming the file and the key.
+    pub fn settings(&self) -> Result<ShopSettings, String> {
+        ShopSettings::from_file(&self.shop_toml())
+    }
+
+    /// The student's `indexes.sql` (empty when there is none).
+    pub fn indexes(&self) -> io::Result<String> {
+        match std::fs::read_to_string(self.indexes_sql()) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(String::new()),
+            other => other,
+        }
+    }
+
+    /// Replaces `shop.toml` with `settings` (a lab's starting state), keeping
+    /// the previous file as `shop.toml.bak`; returns the backup's path.
+    pub fn write_settings(&self, settings: &ShopSettings) -> io::Result<PathBuf> {
+        let text = toml::to_string_pretty(settings).map_err(io::Error::other)?;
+        self.replace(&self.shop_toml(), format!("{SHOP_HEADER}{text}").as_bytes())
+    }
+
+    /// Merges a partial settings table (a lab's solution) into `shop.toml`,
+    /// keeping the student's comments and layout, and the previous file as
+    /// `shop.toml.bak`. The merged file must still be valid settings.
+    pub fn merge_settings(&self, patch: &toml::Table) -> Result<PathBuf, String> {
+        let path = self.shop_toml();
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut document: toml_edit::DocumentMut = text
+            .parse()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        merge_into(document.as_table_mut(), patch);
+        let merged = document.to_string();
+        let settings: ShopSettings = toml::from_str(&merged)
+            .map_err(|e| format!("the merged {}: {}", path.display(), e.message().trim()))?;
+        settings.validate()?;
+        self.replace(&path, merged.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
+    /// Replaces `indexes.sql`, keeping the previous file as `indexes.sql.bak`.
+    pub fn write_indexes(&self, sql: &str) -> io::Result<PathBuf> {
+        self.replace(&self.indexes_sql(), sql.as_bytes())
+    }
+
+    /// `indexes.sql` as `init` makes it.
+    pub fn starting_indexes() -> &'static str {
+        INDEXES_TEMPLATE
+    }
+
+    /// Copies `path` to `path.bak`, then writes `bytes` atomically.
+    fn replace(&self, path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+        let mut backup = path.as_os_str().to_owned();
+        backup.push(".bak");
+        let backup = PathBuf::from(backup);
+        if path.exists() {
+            super::atomic_file::atomic_write(&backup, &std::fs::read(path)?)?;
+        }
+        super::atomic_file::atomic_write(path, bytes)?;
+        Ok(backup)
+    }
+
     /// Every file `init` makes, marker last.
     fn starting_files(&self) -> Result<Vec<(PathBuf, Vec<u8>)>, WorkspaceError> {
         let settings = toml::to_string_pretty(&ShopSettings::default())?;
@@ -171,6 +233,28 @@ impl Workspace {
             (self.readme(), README_TEMPLATE.as_bytes().to_vec()),
             (self.marker(), marker.into_bytes()),
         ])
+    }
+}
+
+/// Sets every key of `patch` in `table`, recursing into tables, so the
+/// document keeps the keys, comments and order it had.
+fn merge_into(table: &mut toml_edit::Table, patch: &toml::Table) {
+    for (key, value) in patch {
+        if let toml::Value::Table(sub) = value {
+            let entry = table
+                .entry(key)
+                .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+            if let Some(inner) = entry.as_table_mut() {
+                merge_into(inner, sub);
+                continue;
+            }
+        }
+        let text = format!("v = {value}");
+        if let Ok(parsed) = text.parse::<toml_edit::DocumentMut>()
+            && let Some(item) = parsed.get("v")
+        {
+            table.insert(key, item.clone());
+        }
     }
 }
 

@@ -1,0 +1,204 @@
+//! The printers of check results: human (one line per check, the learner
+//! message under it), JSON (for scripts), and JUnit XML (for CI: a test suite
+//! per lab, a test case per check, via quick-junit). They render plain data
+//! and know no check kind.
+
+use std::collections::BTreeMap;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use serde::Serialize;
+
+use crate::check::{CheckResult, Lang, Verdict};
+
+/// One lab's run.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabReport {
+    pub id: String,
+    pub title: String,
+    pub passed: bool,
+    /// Why the lab could not run at all (the shop did not start, the SQL was refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub checks: Vec<CheckReport>,
+}
+
+/// One check, as printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub id: String,
+    pub kind: &'static str,
+    pub verdict: Verdict,
+    pub measured: Option<f64>,
+    pub target: String,
+    pub message: String,
+    pub details: BTreeMap<String, f64>,
+    pub elapsed_ms: u64,
+    /// "×2.4 better than the baseline", when lab 1.1 measured this check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vs_baseline: Option<f64>,
+}
+
+impl LabReport {
+    pub fn new(
+        id: &str,
+        title: &str,
+        results: Vec<CheckResult>,
+        baseline: Option<&BTreeMap<String, f64>>,
+    ) -> Self {
+        let checks: Vec<CheckReport> = results
+            .into_iter()
+            .map(|r| CheckReport::new(r, baseline))
+            .collect();
+        Self {
+            id: id.to_string(),
+            title: title.to_string(),
+            passed: passed(&checks),
+            error: None,
+            checks,
+        }
+    }
+
+    pub fn failed_to_run(id: &str, title: &str, error: String) -> Self {
+        Self {
+            id: id.to_string(),
+            title: title.to_string(),
+            passed: false,
+            error: Some(error),
+            checks: Vec::new(),
+        }
+    }
+}
+
+/// Passed when no check failed or errored and at least one passed.
+fn passed(checks: &[CheckReport]) -> bool {
+    checks.iter().any(|c| c.verdict == Verdict::Pass)
+        && checks
+            .iter()
+            .all(|c| matches!(c.verdict, Verdict::Pass | Verdict::NotApplicable))
+}
+
+impl CheckReport {
+    fn new(r: CheckResult, baseline: Option<&BTreeMap<String, f64>>) -> Self {
+        let vs_baseline = baseline
+            .and_then(|b| b.get(&format!("{}.p95_ms", r.id)))
+            .zip(r.details.get("p95_ms"))
+            .filter(|(_, now)| **now > 0.0)
+            .map(|(before, now)| before / now);
+        Self {
+            id: r.id,
+            kind: r.kind,
+            verdict: r.verdict,
+            measured: r.measured,
+            target: r.target,
+            message: r.message,
+            details: r.details,
+            elapsed_ms: r.elapsed.as_millis() as u64,
+            vs_baseline,
+        }
+    }
+}
+
+/// The exit code of a run: 1 when a check failed, 2 when one could not
+/// measure or a lab could not run for the environment's sake, else 0.
+pub fn exit_code(labs: &[LabReport], students_fault: bool) -> u8 {
+    let verdicts = || labs.iter().flat_map(|l| &l.checks).map(|c| c.verdict);
+    if verdicts().any(|v| v == Verdict::Fail) || students_fault {
+        1
+    } else if verdicts().any(|v| v == Verdict::Error) || labs.iter().any(|l| l.error.is_some()) {
+        2
+    } else {
+        0
+    }
+}
+
+pub fn human_lab(lab: &LabReport, lang: Lang) -> String {
+    let mut out = format!("{} — {}\n", lab.id, lab.title);
+    if let Some(error) = &lab.error {
+        out.push_str(&format!("  ! {error}\n"));
+    }
+    for check in &lab.checks {
+        let mark = match check.verdict {
+            Verdict::Pass => "✓",
+            Verdict::Fail => "✗",
+            Verdict::NotApplicable => "–",
+            Verdict::Error => "!",
+        };
+        let measured = check
+            .measured
+            .map(|m| format!("{m:.2}"))
+            .unwrap_or_else(|| "—".into());
+        out.push_str(&format!(
+            "  {mark} {:<24} {measured:>10}   {}\n",
+            check.id, check.target
+        ));
+        out.push_str(&format!("      {}\n", check.message));
+        if let Some(factor) = check.vs_baseline {
+            out.push_str(&format!(
+                "      {}\n",
+                lang.pick(
+                    format!("p95 {factor:.1}× mejor que tu línea base."),
+                    format!("p95 {factor:.1}× better than your baseline."),
+                )
+            ));
+        }
+    }
+    let verdict = match lab.passed {
+        true => lang.pick("superado", "passed"),
+        false => lang.pick("aún no", "not yet"),
+    };
+    out.push_str(&format!("  → {verdict}\n"));
+    out
+}
+
+pub fn json(labs: &[LabReport]) -> String {
+    #[derive(Serialize)]
+    struct Run<'a> {
+        passed: bool,
+        labs: &'a [LabReport],
+    }
+    let run = Run {
+        passed: labs.iter().all(|l| l.passed),
+        labs,
+    };
+    serde_json::to_string_pretty(&run).unwrap_or_default() + "\n"
+}
+
+/// JUnit XML: a suite per lab, a case per check; a lab that could not run is
+/// one errored case, so CI never reads "0 tests, all green" for it.
+pub fn junit(labs: &[LabReport]) -> Result<String, String> {
+    let mut report = Report::new("perflab");
+    for lab in labs {
+        let mut suite = TestSuite::new(lab.id.as_str());
+        if let Some(error) = &lab.error {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message(error.as_str());
+            suite.add_test_case(TestCase::new("setup", status));
+        }
+        for check in &lab.checks {
+            let mut status = match check.verdict {
+                Verdict::Pass => TestCaseStatus::success(),
+                Verdict::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+                Verdict::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+                Verdict::NotApplicable => TestCaseStatus::skipped(),
+            };
+            if let TestCaseStatus::NonSuccess { .. } | TestCaseStatus::Skipped { .. } = status {
+                status.set_message(check.message.as_str());
+            }
+            let mut case = TestCase::new(check.id.as_str(), status);
+            case.set_classname(format!("{}.{}", lab.id, check.kind));
+            case.set_time(std::time::Duration::from_millis(check.elapsed_ms));
+            case.set_system_out(format!(
+                "measured: {}\ntarget: {}\n{}",
+                check
+                    .measured
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                check.target,
+                check.message
+            ));
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().map_err(|e| e.to_string())
+}

@@ -1,0 +1,590 @@
+//! The lab catalog: the course's blocks and labs, read from a pack.
+//!
+//! A pack is two folders side by side: `labs/` holds `course.toml` (the
+//! blocks and the timetable) and one folder per lab — `lab.toml` (what the
+//! runner needs: starting settings, traffic, checks), `es.md` and `en.md`
+//! (instructions), `hints.toml` (progressive hints, both languages) — and
+//! `solutions/<id>/` holds the reference solution (`shop.toml`, a partial
+//! settings file merged over the starting state; `indexes.sql`).
+//!
+//! The pack in this repository is embedded in the binary ([`Catalog::embedded`]),
+//! so perflab works offline after `cargo install`; authors point `--labs DIR`
+//! at their own ([`Catalog::from_dir`]). Every error names the file and, for
+//! TOML, the line and column. Depends on `check` (the check specs) and
+//! `shop::settings` (the starting states).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+
+use crate::check::{CheckSpec, Lang, TrafficSpec};
+use crate::shop::settings::{Preset, ShopSettings};
+
+static EMBEDDED_LABS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/labs");
+static EMBEDDED_SOLUTIONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/solutions");
+
+/// A text in both of the course's languages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    pub es: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn get(&self, lang: Lang) -> &str {
+        lang.pick(&self.es, &self.en)
+    }
+}
+
+/// What a block's labs count towards in `perflab grade` (the course's weights).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// 40 %: caching, database, the final project's targets.
+    Performance,
+    /// 30 %: metrics, logs, profiling.
+    Monitoring,
+    /// 30 %: the middleware the student writes.
+    Code,
+}
+
+impl Category {
+    pub const ALL: [Category; 3] = [Self::Performance, Self::Monitoring, Self::Code];
+
+    /// The course's weight of the category in the grade.
+    pub fn weight(self) -> f64 {
+        match self {
+            Self::Performance => 0.4,
+            Self::Monitoring | Self::Code => 0.3,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Performance => "performance",
+            Self::Monitoring => "monitoring",
+            Self::Code => "code",
+        }
+    }
+}
+
+/// One block of the day (`course.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Block {
+    pub number: u32,
+    pub title: Text,
+    /// Minutes after the day's start (the course starts at 12:00).
+    pub starts_after: u32,
+    pub minutes: u32,
+    pub category: Category,
+}
+
+/// The day: blocks in order, and where the break goes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Course {
+    pub title: Text,
+    /// `HH:MM` of the first block.
+    pub start: String,
+    pub blocks: Vec<Block>,
+    #[serde(default)]
+    pub breaks: Vec<Break>,
+}
+
+/// A pause in the timetable (the course's mandatory 30 minutes).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Break {
+    pub title: Text,
+    pub starts_after: u32,
+    pub minutes: u32,
+}
+
+/// The state a lab starts from: a preset with some settings changed, and the
+/// indexes already there.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Start {
+    #[serde(default = "baseline")]
+    pub preset: Preset,
+    /// A partial settings table merged over the preset.
+    #[serde(default)]
+    pub settings: toml::Table,
+    /// SQL applied before the student's `indexes.sql`.
+    pub indexes: Option<String>,
+}
+
+fn baseline() -> Preset {
+    Preset::Baseline
+}
+
+impl Default for Start {
+    fn default() -> Self {
+        Self {
+            preset: Preset::Baseline,
+            settings: toml::Table::new(),
+            indexes: None,
+        }
+    }
+}
+
+/// What the runner must set up around the shop for the lab's checks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    /// Shop instances on the same database and Redis (2 for shared-key labs).
+    #[serde(default = "one")]
+    pub instances: usize,
+    /// Give the shop a Redis of its own that checks may stop (lab 1.6).
+    #[serde(default)]
+    pub private_redis: bool,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// `lab.toml` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabFile {
+    id: String,
+    block: u32,
+    title: Text,
+    /// Workspace files the student changes (`shop.toml`, `indexes.sql`).
+    edits: Vec<String>,
+    #[serde(default)]
+    start: Start,
+    #[serde(default)]
+    stage: Stage,
+    /// Passing this lab records its measurements as the student's baseline.
+    #[serde(default)]
+    records_baseline: bool,
+    traffic: Option<TrafficSpec>,
+    checks: Vec<CheckSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HintsFile {
+    hints: Vec<Text>,
+}
+
+/// A lab's reference solution.
+#[derive(Debug, Clone, Default)]
+pub struct Solution {
+    /// A partial settings table merged over the starting state.
+    pub settings: Option<toml::Table>,
+    /// The settings file as written (shown to the student).
+    pub settings_text: Option<String>,
+    pub indexes: Option<String>,
+}
+
+/// One lab, ready to show, run and check.
+#[derive(Debug, Clone)]
+pub struct Lab {
+    pub id: String,
+    pub block: u32,
+    pub title: Text,
+    pub edits: Vec<String>,
+    pub start: Start,
+    pub stage: Stage,
+    pub records_baseline: bool,
+    pub traffic: Option<TrafficSpec>,
+    pub checks: Vec<CheckSpec>,
+    pub instructions: Text,
+    pub hints: Vec<Text>,
+    pub solution: Solution,
+}
+
+impl Lab {
+    /// The settings the lab starts from.
+    pub fn start_settings(&self) -> Result<ShopSettings, String> {
+        merged(
+            ShopSettings::preset(self.start.preset),
+            &self.start.settings,
+        )
+        .map_err(|e| format!("lab {}: [start.settings]: {e}", self.id))
+    }
+
+    /// The starting settings with the solution applied.
+    pub fn solved_settings(&self) -> Result<ShopSettings, String> {
+        let start = self.start_settings()?;
+        match &self.solution.settings {
+            Some(patch) => {
+                merged(start, patch).map_err(|e| format!("solution of lab {}: {e}", self.id))
+            }
+            None => Ok(start),
+        }
+    }
+
+    /// The starting indexes followed by the solution's.
+    pub fn solved_indexes(&self) -> Option<String> {
+        let parts: Vec<&str> = [
+            self.start.indexes.as_deref(),
+            self.solution.indexes.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join("\n"))
+    }
+}
+
+/// `patch` merged key by key over `settings`, validated.
+pub fn merged(settings: ShopSettings, patch: &toml::Table) -> Result<ShopSettings, String> {
+    let mut value = toml::Value::try_from(settings).map_err(|e| e.to_string())?;
+    if let toml::Value::Table(table) = &mut value {
+        merge(table, patch);
+    }
+    let settings: ShopSettings = value
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().trim().replace('\n', " "))?;
+    settings.validate()?;
+    Ok(settings)
+}
+
+/// Deep merge: tables merge, everything else replaces.
+fn merge(into: &mut toml::Table, patch: &toml::Table) {
+    for (key, value) in patch {
+        match (into.get_mut(key), value) {
+            (Some(toml::Value::Table(inner)), toml::Value::Table(sub)) => merge(inner, sub),
+            _ => {
+                into.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// Why a pack could not be read: one line naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("lab {id}: {reason}")]
+    Lab { id: String, reason: String },
+}
+
+/// Where a pack's files come from.
+enum Source<'a> {
+    Embedded,
+    Dir { labs: &'a Path, solutions: PathBuf },
+}
+
+impl Source<'_> {
+    fn read(&self, rel: &str, solutions: bool) -> Result<Option<String>, CatalogError> {
+        match self {
+            Self::Embedded => {
+                let dir = if solutions {
+                    &EMBEDDED_SOLUTIONS
+                } else {
+                    &EMBEDDED_LABS
+                };
+                Ok(dir
+                    .get_file(rel)
+                    .and_then(|f| f.contents_utf8())
+                    .map(str::to_string))
+            }
+            Self::Dir {
+                labs,
+                solutions: sol,
+            } => {
+                let path = if solutions {
+                    sol.join(rel)
+                } else {
+                    labs.join(rel)
+                };
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => Ok(Some(text)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(CatalogError::File {
+                        path: path.display().to_string(),
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// The lab folders' names.
+    fn lab_dirs(&self) -> Result<Vec<String>, CatalogError> {
+        let mut names: Vec<String> = match self {
+            Self::Embedded => EMBEDDED_LABS
+                .dirs()
+                .filter_map(|d| d.path().file_name()?.to_str().map(str::to_string))
+                .collect(),
+            Self::Dir { labs, .. } => std::fs::read_dir(labs)
+                .map_err(|e| CatalogError::File {
+                    path: labs.display().to_string(),
+                    reason: e.to_string(),
+                })?
+                .filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .collect(),
+        };
+        names.sort_by_key(|name| lab_order(name));
+        Ok(names)
+    }
+
+    fn describe(&self, rel: &str, solutions: bool) -> String {
+        match self {
+            Self::Embedded if solutions => format!("solutions/{rel}"),
+            Self::Embedded => format!("labs/{rel}"),
+            Self::Dir {
+                labs,
+                solutions: sol,
+            } => {
+                let base = if solutions { sol.as_path() } else { labs };
+                base.join(rel).display().to_string()
+            }
+        }
+    }
+}
+
+/// `1.10-x` after `1.9-x`: order by the numbers before the first `-`.
+fn lab_order(name: &str) -> (Vec<u32>, String) {
+    let numbers = name
+        .split('-')
+        .next()
+        .unwrap_or("")
+        .split('.')
+        .map(|n| n.parse().unwrap_or(u32::MAX))
+        .collect();
+    (numbers, name.to_string())
+}
+
+/// The course and its labs, in order.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub course: Course,
+    pub labs: Vec<Lab>,
+}
+
+impl Catalog {
+    /// The pack built into this binary.
+    pub fn embedded() -> Result<Self, CatalogError> {
+        Self::load(&Source::Embedded)
+    }
+
+    /// A pack on disk: `labs` and, beside it, `solutions`.
+    pub fn from_dir(labs: &Path) -> Result<Self, CatalogError> {
+        let parent = labs.parent().unwrap_or(Path::new("."));
+        let solutions = parent.join("solutions");
+        Self::load(&Source::Dir { labs, solutions })
+    }
+
+    /// `--labs DIR` when given, else the embedded pack.
+    pub fn open(dir: Option<&Path>) -> Result<Self, CatalogError> {
+        match dir {
+            Some(dir) => Self::from_dir(dir),
+            None => Self::embedded(),
+        }
+    }
+
+    pub fn lab(&self, id: &str) -> Option<&Lab> {
+        self.labs.iter().find(|lab| lab.id == id)
+    }
+
+    /// A lab by id, or by its number alone (`1.3`).
+    pub fn find(&self, query: &str) -> Option<&Lab> {
+        self.lab(query).or_else(|| {
+            self.labs
+                .iter()
+                .find(|lab| lab.id.split('-').next() == Some(query))
+        })
+    }
+
+    pub fn block(&self, number: u32) -> Option<&Block> {
+        self.course.blocks.iter().find(|b| b.number == number)
+    }
+
+    fn load(source: &Source) -> Result<Self, CatalogError> {
+        let course: Course = parse(source, "course.toml", false)?
+            .ok_or_else(|| missing(source, "course.toml", false))?;
+        let mut labs = Vec::new();
+        for dir in source.lab_dirs()? {
+            labs.push(load_lab(source, &dir)?);
+        }
+        let catalog = Self { course, labs };
+        catalog.validate()?;
+        Ok(catalog)
+    }
+
+    /// What must hold in any pack: unique ids, known blocks, hints, both
+    /// languages, a solution, valid starting and solved settings.
+    fn validate(&self) -> Result<(), CatalogError> {
+        let mut seen = BTreeSet::new();
+        for lab in &self.labs {
+            let fail = |reason: String| CatalogError::Lab {
+                id: lab.id.clone(),
+                reason,
+            };
+            if !seen.insert(lab.id.as_str()) {
+                return Err(fail("the id is used by another lab".into()));
+            }
+            if self.block(lab.block).is_none() {
+                return Err(fail(format!("block {} is not in course.toml", lab.block)));
+            }
+            if lab.checks.is_empty() {
+                return Err(fail("it has no checks".into()));
+            }
+            if lab.hints.is_empty() {
+                return Err(fail("hints.toml has no hints".into()));
+            }
+            let texts = [&lab.title, &lab.instructions]
+                .into_iter()
+                .chain(&lab.hints);
+            if texts
+                .into_iter()
+                .any(|t| t.es.trim().is_empty() || t.en.trim().is_empty())
+            {
+                return Err(fail(
+                    "a title, instruction or hint is empty in es or en".into(),
+                ));
+            }
+            if lab.solution.settings.is_none()
+                && lab.solution.indexes.is_none()
+                && !lab.records_baseline
+            {
+                return Err(fail(
+                    "solutions/<id>/ has neither shop.toml nor indexes.sql".into(),
+                ));
+            }
+            lab.solved_settings().map_err(fail)?;
+        }
+        Ok(())
+    }
+}
+
+fn missing(source: &Source, rel: &str, solutions: bool) -> CatalogError {
+    CatalogError::File {
+        path: source.describe(rel, solutions),
+        reason: "missing".into(),
+    }
+}
+
+/// Reads and parses a TOML file of the pack, if it exists.
+fn parse<T: serde::de::DeserializeOwned>(
+    source: &Source,
+    rel: &str,
+    solutions: bool,
+) -> Result<Option<T>, CatalogError> {
+    let Some(text) = source.read(rel, solutions)? else {
+        return Ok(None);
+    };
+    toml::from_str(&text)
+        .map(Some)
+        .map_err(|e| CatalogError::File {
+            path: source.describe(rel, solutions),
+            reason: toml_error(&text, &e),
+        })
+}
+
+/// "line L, column C: message" for a TOML error.
+pub(crate) fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().replace('\n', " ");
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+fn load_lab(source: &Source, dir: &str) -> Result<Lab, CatalogError> {
+    let rel = |name: &str| format!("{dir}/{name}");
+    let file: LabFile = parse(source, &rel("lab.toml"), false)?
+        .ok_or_else(|| missing(source, &rel("lab.toml"), false))?;
+    if file.id != dir {
+        return Err(CatalogError::File {
+            path: source.describe(&rel("lab.toml"), false),
+            reason: format!("id `{}` differs from its folder `{dir}`", file.id),
+        });
+    }
+    let text = |name: &str| -> Result<String, CatalogError> {
+        source
+            .read(&rel(name), false)?
+            .ok_or_else(|| missing(source, &rel(name), false))
+    };
+    let instructions = Text {
+        es: text("es.md")?,
+        en: text("en.md")?,
+    };
+    let hints: HintsFile = parse(source, &rel("hints.toml"), false)?
+        .ok_or_else(|| missing(source, &rel("hints.toml"), false))?;
+    let settings_text = source.read(&rel("shop.toml"), true)?;
+    let settings = match &settings_text {
+        Some(text) => Some(toml::from_str(text).map_err(|e| CatalogError::File {
+            path: source.describe(&rel("shop.toml"), true),
+            reason: toml_error(text, &e),
+        })?),
+        None => None,
+    };
+    let solution = Solution {
+        settings,
+        settings_text,
+        indexes: source.read(&rel("indexes.sql"), true)?,
+    };
+    Ok(Lab {
+        id: file.id,
+        block: file.block,
+        title: file.title,
+        edits: file.edits,
+        start: file.start,
+        stage: file.stage,
+        records_baseline: file.records_baseline,
+        traffic: file.traffic,
+        checks: file.checks,
+        instructions,
+        hints: hints.hints,
+        solution,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labs_sort_by_number_not_text() {
+        let mut names = vec!["1.10-x", "1.2-y", "2.1-z", "1.9-w"];
+        names.sort_by_key(|name| lab_order(name));
+        assert_eq!(names, ["1.2-y", "1.9-w", "1.10-x", "2.1-z"]);
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_it_names() {
+        let patch: toml::Table = toml::from_str("[cache]\nbackend = \"memory\"").unwrap();
+        let settings = merged(ShopSettings::default(), &patch).unwrap();
+        assert_eq!(
+            settings.cache.backend,
+            crate::shop::settings::CacheBackend::Memory
+        );
+        assert_eq!(settings.database, ShopSettings::default().database);
+        let bad: toml::Table = toml::from_str("[cache]\nbakend = \"memory\"").unwrap();
+        assert!(
+            merged(ShopSettings::default(), &bad)
+                .unwrap_err()
+                .contains("bakend")
+        );
+    }
+
+    #[test]
+    fn toml_errors_carry_line_and_column() {
+        let text = "a = 1\nb = \n";
+        let error = toml::from_str::<toml::Table>(text).unwrap_err();
+        assert!(
+            toml_error(text, &error).starts_with("line 2, column"),
+            "{}",
+            toml_error(text, &error)
+        );
+    }
+}

@@ -1,0 +1,393 @@
+//! Runs a lab's checks against a real shop: starts the shop as a child
+//! process (`perflab serve`, so its memory and CPU are its own and a crash
+//! cannot take the runner down), with the settings under test, on the
+//! services perflab found; applies the index SQL through the control API;
+//! builds the check context (control API, database, pid, peers, a private
+//! Redis when the lab stops one) and runs the checks in order.
+//!
+//! Used by `perflab check`, `perflab labs validate` and the TUI. Depends on
+//! `check`, `shop` (the endpoint file and settings types only) and
+//! `services` (the private Redis); the shop never depends on it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::catalog::Lab;
+use crate::check::{self, CheckResult, Context, Lang, RedisServer};
+use crate::services::redis::ScratchRedis;
+use crate::shop::ShopEndpoint;
+use crate::shop::settings::ShopSettings;
+
+/// How long a shop child may take to print its address (it seeds nothing:
+/// the runner has seeded before).
+const START_DEADLINE: Duration = Duration::from_secs(60);
+/// How long a stopped child may take to finish its requests.
+const STOP_GRACE: Duration = Duration::from_secs(12);
+
+/// Where and how the shops of a run start.
+#[derive(Debug, Clone)]
+pub struct RunEnv {
+    /// The perflab binary (`std::env::current_exe()`; tests pass Cargo's).
+    pub program: PathBuf,
+    pub state_dir: PathBuf,
+    pub database_url: String,
+    /// `None`: no Redis; the shop runs without a cache.
+    pub redis_url: Option<String>,
+    /// The catalog the database holds (so the child does not reseed).
+    pub scale: crate::fixtures::Scale,
+    pub seed: u64,
+    pub lang: Lang,
+}
+
+/// Why a lab could not be run; one line, naming what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot write the shop's settings file: {0}")]
+    SettingsFile(std::io::Error),
+    #[error("cannot start the shop ({program}): {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("the shop did not start: {0}")]
+    ShopStart(String),
+    #[error("the shop did not answer its control API: {0}")]
+    Control(String),
+    /// The student's SQL was refused: PostgreSQL's message.
+    #[error("indexes.sql was refused by PostgreSQL: {0}")]
+    Indexes(String),
+    #[error("cannot start a private Redis for this lab: {0}")]
+    Redis(String),
+}
+
+impl RunError {
+    /// The student's own work is at fault (exit 1), not the environment (exit 2).
+    pub fn is_students(&self) -> bool {
+        matches!(self, Self::Indexes(_))
+    }
+}
+
+/// One `perflab serve` child.
+pub struct ShopChild {
+    child: Child,
+    pub endpoint: ShopEndpoint,
+    /// The settings file it read; removed when the child is dropped.
+    _settings: tempfile::NamedTempFile,
+}
+
+impl ShopChild {
+    /// Starts a shop with `settings` and waits until it serves.
+    pub async fn spawn(
+        env: &RunEnv,
+        settings: &ShopSettings,
+        redis_url: Option<&str>,
+    ) -> Result<Self, RunError> {
+        let file = settings_file(&env.state_dir, settings).map_err(RunError::SettingsFile)?;
+        let log = shop_log(&env.state_dir).map_err(RunError::SettingsFile)?;
+        let mut command = Command::new(&env.program);
+        command
+            .arg("serve")
+            .arg("--settings")
+            .arg(file.path())
+            .env("PERFLAB_STATE_DIR", &env.state_dir)
+            .env("DATABASE_URL", &env.database_url)
+            .env("PERFLAB_PORT", "0")
+            .env("PERFLAB_CONTROL_PORT", "0")
+            .env("PERFLAB_SCALE", env.scale.to_string())
+            .env("PERFLAB_SEED", env.seed.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().map_err(RunError::SettingsFile)?)
+            // A runner that dies must not leave shops behind.
+            .kill_on_drop(true);
+        match redis_url {
+            Some(url) => command.env("REDIS_URL", url),
+            // No Redis for the runner: none for the child either (it would
+            // otherwise look for one and start a scratch server).
+            None => command
+                .env_remove("REDIS_URL")
+                .env("PERFLAB_SCRATCH", "false"),
+        };
+        let mut child = command.spawn().map_err(|source| RunError::Spawn {
+            program: env.program.display().to_string(),
+            source,
+        })?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| RunError::ShopStart("the child's output could not be read".into()))?;
+        let url = match tokio::time::timeout(START_DEADLINE, shop_url(stdout)).await {
+            Ok(Some(url)) => url,
+            Ok(None) => return Err(RunError::ShopStart(last_line(log.path()))),
+            Err(_) => {
+                return Err(RunError::ShopStart(format!(
+                    "no address after {} s",
+                    START_DEADLINE.as_secs()
+                )));
+            }
+        };
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| RunError::ShopStart(format!("unexpected address {url}")))?;
+        let endpoint = crate::shop::read_endpoint(&env.state_dir, port)
+            .map_err(|e| RunError::ShopStart(format!("cannot read its endpoint file: {e}")))?;
+        Ok(Self {
+            child,
+            endpoint,
+            _settings: file,
+        })
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// SIGTERM, then SIGKILL after the grace period.
+    pub async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+            if tokio::time::timeout(STOP_GRACE, self.child.wait())
+                .await
+                .is_ok()
+            {
+                return;
+            }
+        }
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Reads the child's output until `shop <url>`; keeps draining it after, so
+/// the child never blocks on a full pipe.
+async fn shop_url(stdout: tokio::process::ChildStdout) -> Option<String> {
+    let mut lines = BufReader::new(stdout).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(url) = line.strip_prefix("shop ") {
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return Some(url.trim().to_string());
+        }
+    }
+    None
+}
+
+fn settings_file(
+    state_dir: &Path,
+    settings: &ShopSettings,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = state_dir.join("runs");
+    std::fs::create_dir_all(&dir)?;
+    let text = toml::to_string(settings).map_err(std::io::Error::other)?;
+    let mut file = tempfile::Builder::new()
+        .prefix("shop-")
+        .suffix(".toml")
+        .tempfile_in(&dir)?;
+    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    Ok(file)
+}
+
+/// The child's log (stderr), kept until the next run for a post-mortem.
+fn shop_log(state_dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = state_dir.join("runs");
+    std::fs::create_dir_all(&dir)?;
+    tempfile::Builder::new()
+        .prefix("shop-")
+        .suffix(".log")
+        .tempfile_in(&dir)
+}
+
+/// The last non-empty line of the child's log: why it stopped.
+fn last_line(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim_start_matches("perflab: ").to_string())
+        })
+        .unwrap_or_else(|| "it exited without saying why".into())
+}
+
+/// The shops and servers of one lab run.
+pub struct Staged {
+    pub shops: Vec<ShopChild>,
+    pub redis: Option<RedisServer>,
+}
+
+impl Staged {
+    /// Starts what the lab's `[stage]` asks for, with `settings` and `indexes`.
+    pub async fn start(
+        env: &RunEnv,
+        lab: &Lab,
+        settings: &ShopSettings,
+        indexes: Option<&str>,
+    ) -> Result<Self, RunError> {
+        let redis = match lab.stage.private_redis {
+            true => Some(Arc::new(tokio::sync::Mutex::new(
+                ScratchRedis::start().await.map_err(RunError::Redis)?,
+            ))),
+            false => None,
+        };
+        let redis_url = match &redis {
+            Some(server) => Some(server.lock().await.url().to_string()),
+            None => env.redis_url.clone(),
+        };
+        let mut staged = Self {
+            shops: Vec::new(),
+            redis,
+        };
+        for _ in 0..lab.stage.instances.max(1) {
+            match ShopChild::spawn(env, settings, redis_url.as_deref()).await {
+                Ok(shop) => staged.shops.push(shop),
+                Err(e) => {
+                    staged.stop().await;
+                    return Err(e);
+                }
+            }
+        }
+        if let Err(e) = staged.apply_indexes(indexes).await {
+            staged.stop().await;
+            return Err(e);
+        }
+        Ok(staged)
+    }
+
+    /// Drops the indexes a student made earlier, then applies `indexes`.
+    async fn apply_indexes(&self, indexes: Option<&str>) -> Result<(), RunError> {
+        let endpoint = &self.shops[0].endpoint;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap_or_default();
+        let post = |path: &str, body: String| {
+            http.post(format!("{}{path}", endpoint.control_url))
+                .bearer_auth(&endpoint.control_token)
+                .body(body)
+                .send()
+        };
+        let dropped = post("/indexes/drop", String::new())
+            .await
+            .map_err(|e| RunError::Control(e.to_string()))?;
+        if !dropped.status().is_success() {
+            return Err(RunError::Control(format!(
+                "/indexes/drop answered {}",
+                dropped.status()
+            )));
+        }
+        let Some(sql) = indexes.filter(|sql| has_statements(sql)) else {
+            return Ok(());
+        };
+        let applied = post("/indexes/apply", sql.to_string())
+            .await
+            .map_err(|e| RunError::Control(e.to_string()))?;
+        if applied.status().is_success() {
+            return Ok(());
+        }
+        let status = applied.status();
+        let body: serde_json::Value = applied.json().await.unwrap_or_default();
+        let detail = body["detail"].as_str().unwrap_or("no detail").to_string();
+        match status.as_u16() {
+            422 => Err(RunError::Indexes(detail)),
+            _ => Err(RunError::Control(format!(
+                "/indexes/apply answered {status}: {detail}"
+            ))),
+        }
+    }
+
+    /// The context the lab's checks measure through.
+    pub fn context(
+        &self,
+        env: &RunEnv,
+        lab: &Lab,
+        baseline: Option<BTreeMap<String, f64>>,
+    ) -> Context {
+        let first = &self.shops[0];
+        let mut ctx = Context::new(&first.endpoint.url, env.lang)
+            .with_control(&first.endpoint.control_url, &first.endpoint.control_token)
+            .with_database(&env.database_url);
+        if let Some(pid) = first.pid() {
+            ctx = ctx.with_pid(pid);
+        }
+        ctx.peers = self.shops[1..]
+            .iter()
+            .map(|shop| shop.endpoint.url.clone())
+            .collect();
+        ctx.redis_server = self.redis.clone();
+        ctx.traffic = lab.traffic.clone();
+        ctx.baseline = baseline;
+        ctx
+    }
+
+    /// Stops every shop, then the private Redis.
+    pub async fn stop(self) {
+        for shop in self.shops {
+            shop.stop().await;
+        }
+        if let Some(redis) = self.redis {
+            redis.lock().await.stop().await;
+        }
+    }
+}
+
+/// Whether SQL holds more than comments and blank lines.
+fn has_statements(sql: &str) -> bool {
+    sql.lines()
+        .map(|line| line.split("--").next().unwrap_or("").trim())
+        .any(|line| !line.is_empty())
+}
+
+/// Starts the lab's stage with `settings` and `indexes`, runs its checks, stops.
+pub async fn run_lab(
+    env: &RunEnv,
+    lab: &Lab,
+    settings: &ShopSettings,
+    indexes: Option<&str>,
+    baseline: Option<BTreeMap<String, f64>>,
+) -> Result<Vec<CheckResult>, RunError> {
+    let staged = Staged::start(env, lab, settings, indexes).await?;
+    let ctx = staged.context(env, lab, baseline);
+    let results = check::run_all(&lab.checks, &ctx).await;
+    staged.stop().await;
+    Ok(results)
+}
+
+/// The checks of `lab` against any API that follows the contract
+/// (`--target URL`): only public HTTP; the other kinds say why they do not apply.
+pub async fn run_against(url: &str, lab: &Lab, lang: Lang) -> Vec<CheckResult> {
+    let mut ctx = Context::new(url, lang);
+    ctx.traffic = lab.traffic.clone();
+    check::run_all(&lab.checks, &ctx).await
+}
+
+/// What a passed baseline lab records: `{check id}.{metric}` for every detail.
+pub fn baseline_of(results: &[CheckResult]) -> BTreeMap<String, f64> {
+    results
+        .iter()
+        .flat_map(|r| {
+            r.details
+                .iter()
+                .map(move |(metric, value)| (format!("{}.{metric}", r.id), *value))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_alone_are_no_sql() {
+        assert!(!has_statements("-- nothing\n\n   -- here\n"));
+        assert!(has_statements("-- an index\nCREATE INDEX i ON t (c);"));
+    }
+}
