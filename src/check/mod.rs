@@ -8,6 +8,7 @@
 //! would disturb each other's measurements. Depends on `load` (traffic),
 //! `fixtures::users` (credentials) and nothing else of perflab.
 
+mod baseline;
 mod context;
 mod explain;
 mod headers;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
+pub use baseline::BaselineSpec;
 pub use context::{CheckError, Context, Control, Lang, RedisServer, Surface};
 pub use explain::ExplainSpec;
 pub use headers::HeadersSpec;
@@ -41,6 +43,7 @@ pub use verdict::{CheckResult, Outcome, Verdict};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CheckSpec {
+    Baseline(BaselineSpec),
     Latency(LatencySpec),
     HitRatio(HitRatioSpec),
     Headers(HeadersSpec),
@@ -69,6 +72,7 @@ pub(crate) trait Kind {
 macro_rules! each_kind {
     ($spec:expr, $s:ident => $body:expr) => {
         match $spec {
+            CheckSpec::Baseline($s) => $body,
             CheckSpec::Latency($s) => $body,
             CheckSpec::HitRatio($s) => $body,
             CheckSpec::Headers($s) => $body,

@@ -369,15 +369,12 @@ pub async fn run_against(url: &str, lab: &Lab, lang: Lang) -> Vec<CheckResult> {
     check::run_all(&lab.checks, &ctx).await
 }
 
-/// What a passed baseline lab records: `{check id}.{metric}` for every detail.
+/// What a passed baseline lab records: its checks' details (the `baseline`
+/// kind names them `{profile}.{metric}`).
 pub fn baseline_of(results: &[CheckResult]) -> BTreeMap<String, f64> {
     results
         .iter()
-        .flat_map(|r| {
-            r.details
-                .iter()
-                .map(move |(metric, value)| (format!("{}.{metric}", r.id), *value))
-        })
+        .flat_map(|r| r.details.iter().map(|(k, v)| (k.clone(), *v)))
         .collect()
 }
 

@@ -1,0 +1,210 @@
+//! The headless lab commands as a student and an author use them: the real
+//! binary in a real workspace — list, show, hint, solution, reset, a broken
+//! pack, and `check --target` against a shop that only has its public API.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::TestShop;
+use perflab::lab::{Catalog, Progress};
+use perflab::shop::settings::{CacheBackend, CachedRoute, ShopSettings};
+
+fn perflab(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_perflab"))
+        .current_dir(dir)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env("PERFLAB_STATE_DIR", dir.join(".state"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("the perflab binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn workspace() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let init = perflab(dir.path(), &["init", "ws"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    let ws = dir.path().join("ws");
+    (dir, ws)
+}
+
+fn progress(ws: &Path) -> Progress {
+    match Progress::load(&ws.join("progress.json")).expect("progress loads") {
+        perflab::lab::Loaded::Found(p) => p,
+        other => panic!("unexpected progress state: {other:?}"),
+    }
+}
+
+#[test]
+fn the_embedded_pack_holds_block_1_in_order() {
+    let catalog = Catalog::embedded().expect("the embedded pack reads");
+    let ids: Vec<&str> = catalog.labs.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "1.1-baseline",
+            "1.2-redis",
+            "1.3-cache-aside",
+            "1.4-invalidation",
+            "1.5-list-keys",
+            "1.6-degradation"
+        ]
+    );
+    for lab in &catalog.labs {
+        assert!(lab.hints.len() >= 2, "{} has too few hints", lab.id);
+        assert!(lab.instructions.es.starts_with("# ") && lab.instructions.en.starts_with("# "));
+        assert!(lab.start_settings().is_ok() && lab.solved_settings().is_ok());
+    }
+}
+
+#[test]
+fn a_student_walks_a_lab_without_a_terminal() {
+    let (_dir, ws) = workspace();
+    let list = perflab(&ws, &["list"]);
+    assert!(
+        stdout(&list).contains("1.3-cache-aside"),
+        "{}",
+        stdout(&list)
+    );
+
+    let show = perflab(&ws, &["show", "1.3", "--lang", "en"]);
+    assert!(show.status.success());
+    assert!(
+        stdout(&show).contains("## What you do"),
+        "{}",
+        stdout(&show)
+    );
+
+    for n in 1..=2 {
+        let hint = perflab(&ws, &["hint", "1.3-cache-aside"]);
+        assert!(
+            stdout(&hint).starts_with(&format!("Pista {n}/")),
+            "{}",
+            stdout(&hint)
+        );
+    }
+    assert_eq!(
+        progress(&ws).lab("1.3-cache-aside").map(|l| l.hints_used),
+        Some(2)
+    );
+
+    let applied = perflab(&ws, &["solution", "1.3", "--apply"]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let settings = ShopSettings::from_file(&ws.join("shop.toml")).expect("valid settings");
+    assert_eq!(settings.cache.endpoints, [CachedRoute::ProductDetail]);
+    let kept = std::fs::read_to_string(ws.join("shop.toml")).expect("shop.toml");
+    assert!(kept.starts_with("# perflab"), "the student's comments stay");
+    assert!(ws.join("shop.toml.bak").exists());
+    assert!(
+        progress(&ws)
+            .lab("1.3-cache-aside")
+            .is_some_and(|l| l.solution_revealed())
+    );
+
+    let unconfirmed = perflab(&ws, &["reset", "1.3"]);
+    assert_eq!(unconfirmed.status.code(), Some(2));
+    assert!(
+        stderr(&unconfirmed).contains("--yes"),
+        "{}",
+        stderr(&unconfirmed)
+    );
+    let reset = perflab(&ws, &["reset", "1.3", "--yes"]);
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    let settings = ShopSettings::from_file(&ws.join("shop.toml")).expect("valid settings");
+    assert_eq!(settings.cache.backend, CacheBackend::Redis);
+    assert!(
+        settings.cache.endpoints.is_empty(),
+        "the lab's starting state"
+    );
+    assert!(progress(&ws).lab("1.3-cache-aside").is_none());
+}
+
+#[test]
+fn a_broken_pack_is_one_line_naming_file_and_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let labs = dir.path().join("labs");
+    let lab = labs.join("1.1-x");
+    std::fs::create_dir_all(&lab).expect("dirs");
+    let course = include_str!("../labs/course.toml");
+    std::fs::write(labs.join("course.toml"), course).expect("course");
+    std::fs::write(
+        lab.join("lab.toml"),
+        "id = \"1.1-x\"\nblock = 1\ntitle = {\n",
+    )
+    .expect("lab");
+    let labs_arg = labs.to_string_lossy().to_string();
+    let output = perflab(dir.path(), &["--labs", &labs_arg, "list"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+    assert!(
+        message.contains("lab.toml") && message.contains("line 3"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_outside_folder_is_told_to_init() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = perflab(dir.path(), &["hint", "1.1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("perflab init"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_against_a_target_uses_http_alone() {
+    let db = common::database_url("lab_target");
+    let mut settings = ShopSettings::default();
+    settings.cache.backend = CacheBackend::Memory;
+    let shop = TestShop::start(&db, settings).await;
+    let url = shop.url("");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = tokio::task::spawn_blocking(move || {
+        let path = dir.path().to_path_buf();
+        let out = perflab(
+            &path,
+            &[
+                "check", "1.3", "--target", &url, "--format", "json", "--lang", "en",
+            ],
+        );
+        (out, dir)
+    })
+    .await
+    .expect("joined")
+    .0;
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    let checks = &report["labs"][0]["checks"];
+    let verdict = |id: &str| {
+        checks
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["id"] == id))
+            .map(|c| c["verdict"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(
+        verdict("hit-ratio").as_deref(),
+        Some("not_applicable"),
+        "{report}"
+    );
+    assert_eq!(
+        verdict("detail").as_deref(),
+        Some("not_applicable"),
+        "{report}"
+    );
+    assert_eq!(verdict("x-cache").as_deref(), Some("pass"), "{report}");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    shop.stop().await;
+}

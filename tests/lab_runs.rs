@@ -1,0 +1,112 @@
+//! The Block 1 pack proven end to end on real PostgreSQL and Redis, with the
+//! real binary: `perflab labs validate labs/` (every start fails, every
+//! solution passes), and a student's day — every solution applied in order,
+//! then `check --all --format junit` passes and the JUnit file is read by a
+//! real consumer (Python's junitparser, Debian's python3-junitparser).
+//!
+//! Both run in one test, one after the other: they measure latency, and two
+//! measurements at once on 2 cores would disturb each other.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn perflab(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_perflab"))
+        .current_dir(dir)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env("PERFLAB_STATE_DIR", dir.join(".state"))
+        .env("PERFLAB_SCALE", "small")
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the perflab binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A Python that has junitparser: Debian's, else whatever `python3` is.
+fn python_with_junitparser() -> String {
+    for python in ["/usr/bin/python3", "python3"] {
+        let ok = Command::new(python)
+            .args(["-c", "import junitparser"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return python.to_string();
+        }
+    }
+    panic!("no Python with junitparser: apt-get install python3-junitparser (.ci/run does)");
+}
+
+#[test]
+fn block_1_proves_itself_and_a_solved_day_passes_in_junit() {
+    let labs = concat!(env!("CARGO_MANIFEST_DIR"), "/labs");
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let validate = perflab(dir.path(), &["labs", "validate", labs]);
+    assert!(
+        validate.status.success(),
+        "labs validate:\n{}",
+        text(&validate)
+    );
+
+    // A student's day, in a database of its own at the small scale.
+    let init = perflab(dir.path(), &["init", "ws"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let ws = dir.path().join("ws");
+    std::fs::write(
+        ws.join("perflab.toml"),
+        "[database]\nname = \"perflab_test_day\"\n[fixtures]\nscale = \"small\"\n",
+    )
+    .expect("config");
+    let apply = |lab: &str| {
+        let out = perflab(&ws, &["solution", lab, "--apply"]);
+        assert!(out.status.success(), "solution {lab}: {}", text(&out));
+    };
+    apply("1.1-baseline");
+    let baseline = perflab(&ws, &["check", "1.1"]);
+    assert!(baseline.status.success(), "check 1.1:\n{}", text(&baseline));
+    for lab in ["1.2", "1.3", "1.4", "1.5", "1.6"] {
+        apply(lab);
+    }
+    let report = ws.join("report.xml");
+    let all = perflab(
+        &ws,
+        &["check", "--all", "--format", "junit", "--out", "report.xml"],
+    );
+    let xml = std::fs::read_to_string(&report).unwrap_or_default();
+    assert_eq!(
+        all.status.code(),
+        Some(0),
+        "check --all:\n{}\n{xml}",
+        text(&all)
+    );
+
+    let python = python_with_junitparser();
+    let script = "import sys\nfrom junitparser import JUnitXml\nxml = JUnitXml.fromfile(sys.argv[1])\n\
+                  suites = list(xml)\ncases = [c for s in suites for c in s]\n\
+                  bad = [c.name for c in cases if not c.is_passed]\n\
+                  print(len(suites), len(cases), len(bad))\n";
+    let parsed = Command::new(python)
+        .args(["-c", script])
+        .arg(&report)
+        .output()
+        .expect("python runs");
+    assert!(parsed.status.success(), "junitparser: {}", text(&parsed));
+    let counts: Vec<usize> = String::from_utf8_lossy(&parsed.stdout)
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(counts.len(), 3, "{}", text(&parsed));
+    assert_eq!(counts[0], 6, "a suite per lab");
+    assert!(counts[1] >= 7, "a case per check");
+    assert_eq!(counts[2], 0, "every case passed:\n{xml}");
+}
