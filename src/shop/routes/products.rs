@@ -22,7 +22,9 @@ use crate::shop::error::Error;
 use crate::shop::error::extract::{Json, Path, Query};
 use crate::shop::settings::{CachedRoute, ExportMode};
 use crate::shop::state::AppState;
-use crate::shop::store::products::{self, Category, NewProduct, Product, ProductUpdate, Sort};
+use crate::shop::store::products::{
+    self, Category, NewProduct, Product, ProductDetail, ProductUpdate, Sort,
+};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -104,7 +106,7 @@ async fn detail(
 
 /// One product as the JSON the detail endpoint sends (and caches).
 async fn read_product(pool: &PgPool, id: i64) -> Result<Bytes, Error> {
-    let product = products::get(pool, id)
+    let product = products::detail(pool, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("product {id}")))?;
     cache::to_json(&product)
@@ -121,13 +123,14 @@ async fn create(
     validate_stock(new.stock)?;
     let pool = state.db.pool();
     let product = products::create(&pool, &new).await?;
+    let id = product.product.id;
     let settings = state.settings();
-    let fresh = read_product(&pool, product.id);
+    let fresh = read_product(&pool, id);
     state
         .cache
-        .product_written(&settings.cache, product.id, fresh)
+        .product_written(&settings.cache, id, fresh)
         .await;
-    let location = format!("/products/{}", product.id);
+    let location = format!("/products/{id}");
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -141,7 +144,7 @@ async fn update(
     _admin: Admin,
     Path(id): Path<i64>,
     Json(change): Json<ProductUpdate>,
-) -> Result<Json<Product>, Error> {
+) -> Result<Json<ProductDetail>, Error> {
     if let Some(name) = &change.name {
         validate_text("name", name, 200, true)?;
     }
