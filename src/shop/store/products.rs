@@ -112,8 +112,9 @@ macro_rules! select_products {
 
 /// A detail's columns, for `products p`. `sold` is a scalar subquery in the
 /// same statement, so a detail stays one query (`X-Query-Count: 1`) while
-/// still doing real work for a best-seller (thousands of order items), which
-/// is what makes caching the detail worth measuring in the caching labs.
+/// still doing real work for a best-seller (thousands of order items, read
+/// through the schema's `order_items (product_id)` index), which is what makes
+/// caching the detail worth measuring in the caching labs.
 macro_rules! detail_columns {
     () => {
         "p.id, p.category_id, p.name, p.description, p.price, p.stock, p.created_at, p.updated_at, \
