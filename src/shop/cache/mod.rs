@@ -9,7 +9,9 @@
 //! returns, so no reader that starts after the write returned can get an entry
 //! filled from older data. While Redis is unreachable the in-process cache
 //! answers (counted as fallbacks, shown in `/health`), and Redis is used
-//! again only in a new epoch, which retires everything it held.
+//! again only in a new epoch, which retires everything it held. Keys are
+//! named under `cache.key_scheme` ([`Key::under`]) before any store sees
+//! them, so both backends treat the two schemes alike.
 
 pub mod keys;
 pub mod memory;
@@ -24,7 +26,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use self::keys::{CATALOG_SCOPE, Key, product_scope};
+use self::keys::{CATALOG_SCOPE, Key, ProcessSeed, product_scope};
 use self::memory::MemoryCache;
 use self::redis::RedisCache;
 use self::stats::{CacheStats, Event};
@@ -55,6 +57,8 @@ pub struct Cache {
     memory: MemoryCache,
     redis: Option<RedisCache>,
     stats: CacheStats,
+    /// Drawn once per shop: what makes `process-hash` keys this process's own.
+    seed: ProcessSeed,
 }
 
 /// Where a lookup goes.
@@ -84,6 +88,7 @@ impl Cache {
             memory: MemoryCache::new(),
             redis: redis_url.map(|url| RedisCache::new(url, ns)).transpose()?,
             stats: CacheStats::default(),
+            seed: ProcessSeed::default(),
         })
     }
 
@@ -159,6 +164,7 @@ impl Cache {
             self.stats.count(route, Event::Bypass);
             return Ok((compute.await?, Outcome::Bypass));
         }
+        let key = key.under(settings.key_scheme, &self.seed);
         let store = self.store(settings, route);
         let (store, stored, cached) = self.get(store, &key).await;
         if let Some(body) = cached {
@@ -216,7 +222,8 @@ impl Cache {
             return;
         }
         let store = self.store(settings, route);
-        let (store, stored, _) = self.get(store, &Key::product(id)).await;
+        let key = Key::product(id).under(settings.key_scheme, &self.seed);
+        let (store, stored, _) = self.get(store, &key).await;
         match fresh.await {
             Ok(body) => self.set(&store, stored, body, settings.ttl).await,
             // The write is committed: answer it; the next reader fills.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -51,6 +51,7 @@ struct ListQuery {
 
 async fn list(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, Error> {
     let page = Page {
@@ -71,7 +72,8 @@ async fn list(
             ("page", page.page.to_string()),
             ("per_page", page.per_page.to_string()),
         ],
-    );
+    )
+    .with_raw_query(raw);
     let pool = state.db.pool();
     let read = async {
         let items = products::list(&pool, query.category, query.sort, limit, offset).await?;
@@ -90,16 +92,14 @@ async fn list(
 
 async fn detail(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     Path(id): Path<i64>,
 ) -> Result<Response, Error> {
     let pool = state.db.pool();
+    let key = Key::product(id).with_raw_query(raw);
     let (body, outcome) = state
         .cache
-        .serve(
-            &state.settings().cache,
-            Key::product(id),
-            read_product(&pool, id),
-        )
+        .serve(&state.settings().cache, key, read_product(&pool, id))
         .await?;
     Ok(cache::respond(body, outcome))
 }
@@ -215,6 +215,7 @@ fn default_search_limit() -> i64 {
 
 async fn search(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, Error> {
     let q = query.q.trim();
@@ -231,7 +232,8 @@ async fn search(
     let key = Key::catalog(
         CachedRoute::Search,
         &[("q", q.to_string()), ("limit", query.limit.to_string())],
-    );
+    )
+    .with_raw_query(raw);
     let pool = state.db.pool();
     let read = async { cache::to_json(&products::search(&pool, q, query.limit).await?) };
     let (body, outcome) = state
@@ -241,8 +243,11 @@ async fn search(
     Ok(cache::respond(body, outcome))
 }
 
-async fn categories(State(state): State<Arc<AppState>>) -> Result<Response, Error> {
-    let key = Key::catalog(CachedRoute::Categories, &[]);
+async fn categories(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Error> {
+    let key = Key::catalog(CachedRoute::Categories, &[]).with_raw_query(raw);
     let pool = state.db.pool();
     let read = async {
         let categories: Vec<Category> = products::categories(&pool).await?;
