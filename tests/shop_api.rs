@@ -128,6 +128,7 @@ async fn product_detail_and_unknown_ids() {
         "stock",
         "category_id",
         "created_at",
+        "sold",
     ] {
         assert!(!product[key].is_null(), "{key} missing in {product}");
     }
@@ -135,6 +136,64 @@ async fn product_detail_and_unknown_ids() {
     assert_eq!(body["detail"], "product 99999999 not found");
     problem(shop.get("/products/abc").await, StatusCode::BAD_REQUEST).await;
     problem(shop.get("/no/such/route").await, StatusCode::NOT_FOUND).await;
+    shop.stop().await;
+}
+
+/// `sold` is the sum of the product's order items, read in the detail's one
+/// query, for the best-seller and for the product sold least (perhaps never).
+/// A database of its own: other tests here place orders.
+#[tokio::test]
+async fn product_detail_counts_units_sold_in_its_one_query() {
+    const SOLD_DB: &str = "api_sold";
+    let shop = TestShop::start(SOLD_DB, ShopSettings::default()).await;
+    let pool = sqlx::PgPool::connect(&common::database_url(SOLD_DB))
+        .await
+        .unwrap();
+    let per_product = "SELECT p.id, coalesce(sum(oi.quantity), 0)::bigint AS sold \
+         FROM products p LEFT JOIN order_items oi ON oi.product_id = p.id GROUP BY p.id";
+    let hot: (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{per_product} ORDER BY sold DESC, p.id LIMIT 1"
+    )))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let cold: (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{per_product} ORDER BY sold, p.id LIMIT 1"
+    )))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert!(hot.1 > cold.1, "a skewed catalog: {hot:?} vs {cold:?}");
+
+    for (id, sold) in [hot, cold] {
+        let response = shop.get(&format!("/products/{id}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(query_count(&response), 1, "product {id}");
+        let product: Value = response.json().await.unwrap();
+        assert_eq!(product["sold"], sold, "product {id}");
+    }
+
+    // A write answers with the same detail.
+    let admin = shop.admin().await;
+    let updated: Value = shop
+        .send(
+            Method::PUT,
+            &format!("/products/{}", hot.0),
+            Some(&admin),
+            &json!({ "stock": 7 }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated["stock"].as_i64(), updated["sold"].as_i64()),
+        (Some(7), Some(hot.1))
+    );
+    // Listings keep their columns.
+    let listing: Value = shop.get("/products?per_page=1").await.json().await.unwrap();
+    assert!(listing["items"][0].get("sold").is_none(), "{listing}");
     shop.stop().await;
 }
 
@@ -329,6 +388,7 @@ async fn admins_create_and_update_products_customers_cannot() {
     let location = response.headers()["location"].to_str().unwrap().to_string();
     let created: Value = response.json().await.unwrap();
     assert_eq!(created["price"], 19.99);
+    assert_eq!(created["sold"], 0);
     assert_eq!(location, format!("/products/{}", created["id"]));
 
     let forbidden = shop

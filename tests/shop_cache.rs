@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{TestShop, wait_until};
 use perflab::shop::settings::{
-    CacheBackend, CacheStrategy, CachedRoute, Invalidation, ShopSettings,
+    CacheBackend, CacheStrategy, CachedRoute, Invalidation, KeyScheme, ShopSettings,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -316,5 +316,101 @@ async fn leaving_ttl_only_for_on_write_drops_the_stale_entries() {
         (outcome.as_str(), body["price"].as_f64()),
         ("MISS", Some(60.0))
     );
+    shop.stop().await;
+}
+
+/// `X-Cache` of a GET that must succeed.
+async fn outcome(shop: &TestShop, path: &str) -> String {
+    let (status, cache, _) = fetch(shop, path).await;
+    assert_eq!(status, StatusCode::OK, "{path}");
+    cache
+}
+
+#[tokio::test]
+async fn process_hash_keys_are_shared_by_nobody_but_identical_requests() {
+    for (db, scheme) in [
+        ("cache_scheme_canonical", KeyScheme::Canonical),
+        ("cache_scheme_process_hash", KeyScheme::ProcessHash),
+    ] {
+        let shared = scheme == KeyScheme::Canonical;
+        let expect = |shared: bool| if shared { "HIT" } else { "MISS" };
+        let mut settings = settings(CacheBackend::Redis, Invalidation::OnWrite);
+        settings.cache.key_scheme = scheme;
+        let a = redis_shop(db, settings.clone()).await;
+        let b = redis_shop(db, settings).await;
+        // Both have started their epoch: from now on only the scheme decides.
+        assert_eq!(outcome(&a, "/products/9").await, "MISS", "{scheme:?}");
+        assert_eq!(
+            outcome(&b, "/products/9").await,
+            expect(shared),
+            "{scheme:?}: another instance"
+        );
+        assert_eq!(
+            outcome(&a, "/products/9").await,
+            "HIT",
+            "{scheme:?}: the same request, the same process"
+        );
+
+        assert_eq!(outcome(&a, "/products/12?a=1&b=2").await, "MISS");
+        assert_eq!(
+            outcome(&a, "/products/12?b=2&a=1").await,
+            expect(shared),
+            "{scheme:?}: reordered parameters"
+        );
+        assert_eq!(outcome(&a, "/products?category=2&sort=price").await, "MISS");
+        assert_eq!(
+            outcome(&a, "/products?sort=price&category=2&page=1").await,
+            expect(shared),
+            "{scheme:?}: reordered parameters and a default spelled out"
+        );
+
+        // Generations still retire entries of either scheme, in every instance.
+        let admin = a.admin().await;
+        set_price(&a, &admin, 9, 3210).await;
+        let (_, after, body) = fetch(&b, "/products/9").await;
+        assert_eq!(
+            (after.as_str(), body["price"].as_f64()),
+            ("MISS", Some(3210.0)),
+            "{scheme:?}"
+        );
+        a.stop().await;
+        b.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn changing_key_scheme_never_serves_the_other_schemes_entries() {
+    let shop = redis_shop(
+        "cache_scheme_switch",
+        settings(CacheBackend::Redis, Invalidation::OnWrite),
+    )
+    .await;
+    let path = "/products?category=3&sort=name";
+    assert_eq!(outcome(&shop, path).await, "MISS");
+    assert_eq!(outcome(&shop, path).await, "HIT");
+
+    let patch = |scheme: &'static str| {
+        shop.http
+            .patch(shop.control("/settings"))
+            .bearer_auth(shop.control_token())
+            .json(&json!({ "cache": { "key_scheme": scheme } }))
+            .send()
+    };
+    assert_eq!(
+        patch("process-hash").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        outcome(&shop, path).await,
+        "MISS",
+        "not the canonical entry"
+    );
+    assert_eq!(outcome(&shop, path).await, "HIT");
+    // The canonical entry is still there and still right: no write happened,
+    // and a write would have retired it under either scheme.
+    assert_eq!(patch("canonical").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(outcome(&shop, path).await, "HIT");
+    let refused = patch("python-hash").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     shop.stop().await;
 }

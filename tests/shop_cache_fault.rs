@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{TestShop, wait_until};
-use perflab::shop::settings::{CacheBackend, CachedRoute, Invalidation, ShopSettings};
+use perflab::shop::settings::{
+    CacheBackend, CacheFallback, CachedRoute, Invalidation, ShopSettings,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -75,6 +77,16 @@ async fn cache_status(shop: &TestShop) -> String {
         .to_string()
 }
 
+/// Waits (10 s at most) until `/health` reports the cache `status`.
+async fn wait_for_cache(shop: &TestShop, status: &str) {
+    wait_until(
+        Duration::from_secs(10),
+        &format!("cache {status}"),
+        || async { cache_status(shop).await == status },
+    )
+    .await;
+}
+
 async fn x_cache(shop: &TestShop, path: &str) -> String {
     let response = shop.get(path).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -94,10 +106,7 @@ async fn redis_dying_under_load_costs_no_error_and_hits_resume() {
     let port = perflab::services::net::free_port().unwrap();
     let mut redis = ScratchRedis::start(port).await;
     let shop = TestShop::start_with_redis(DB, redis_settings(), Some(redis.url())).await;
-    wait_until(Duration::from_secs(10), "cache up", || async {
-        cache_status(&shop).await == "up"
-    })
-    .await;
+    wait_for_cache(&shop, "up").await;
 
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
@@ -137,10 +146,7 @@ async fn redis_dying_under_load_costs_no_error_and_hits_resume() {
     .await;
 
     redis.kill();
-    wait_until(Duration::from_secs(10), "the shop to notice", || async {
-        cache_status(&shop).await == "down"
-    })
-    .await;
+    wait_for_cache(&shop, "down").await;
     let health: Value = shop.get("/health").await.json().await.unwrap();
     assert_eq!(health["status"], "degraded");
     assert_eq!(health["cache"]["fallback"], "memory");
@@ -185,10 +191,7 @@ async fn a_write_redis_missed_is_never_undone_by_an_old_entry() {
     let port = perflab::services::net::free_port().unwrap();
     let redis = ScratchRedis::start(port).await;
     let shop = TestShop::start_with_redis(DB, redis_settings(), Some(redis.url())).await;
-    wait_until(Duration::from_secs(10), "cache up", || async {
-        cache_status(&shop).await == "up"
-    })
-    .await;
+    wait_for_cache(&shop, "up").await;
     let admin = shop.admin().await;
     let path = "/products/88";
     x_cache(&shop, path).await;
@@ -205,10 +208,7 @@ async fn a_write_redis_missed_is_never_undone_by_an_old_entry() {
         .exec_async(&mut conn)
         .await
         .unwrap();
-    wait_until(Duration::from_secs(10), "the shop to notice", || async {
-        cache_status(&shop).await == "down"
-    })
-    .await;
+    wait_for_cache(&shop, "down").await;
     let response = shop
         .send(Method::PUT, path, Some(&admin), &json!({ "price": 777 }))
         .await;
@@ -216,10 +216,7 @@ async fn a_write_redis_missed_is_never_undone_by_an_old_entry() {
     // Still frozen: the write really happened while Redis could not hear it.
     assert_eq!(cache_status(&shop).await, "down");
 
-    wait_until(Duration::from_secs(10), "Redis back", || async {
-        cache_status(&shop).await == "up"
-    })
-    .await;
+    wait_for_cache(&shop, "up").await;
     let product: Value = shop.get(path).await.json().await.unwrap();
     assert_eq!(
         product["price"], 777.0,
@@ -227,4 +224,79 @@ async fn a_write_redis_missed_is_never_undone_by_an_old_entry() {
     );
     shop.stop().await;
     drop(redis);
+}
+
+/// A shop on `db` caching the product detail in a scratch Redis, with
+/// `fallback`, once its cache is up; with the Redis it uses.
+async fn shop_with_fallback(db: &str, fallback: CacheFallback) -> (TestShop, ScratchRedis) {
+    let port = perflab::services::net::free_port().unwrap();
+    let redis = ScratchRedis::start(port).await;
+    let mut settings = redis_settings();
+    settings.cache.endpoints = vec![CachedRoute::ProductDetail];
+    settings.cache.fallback = fallback;
+    let shop = TestShop::start_with_redis(db, settings, Some(redis.url())).await;
+    wait_for_cache(&shop, "up").await;
+    assert_eq!(x_cache(&shop, "/products/5").await, "MISS");
+    assert_eq!(x_cache(&shop, "/products/5").await, "HIT");
+    (shop, redis)
+}
+
+#[tokio::test]
+async fn fallback_none_answers_503_while_redis_is_down() {
+    let (shop, mut redis) = shop_with_fallback("fault_fallback_none", CacheFallback::None).await;
+    redis.kill();
+    // Whether the lookup fails or the watcher has already marked Redis down,
+    // the cached route refuses.
+    let refused = common::problem(
+        shop.get("/products/5").await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert_eq!(refused["title"], "cache unavailable");
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Redis") && detail.contains("cache.fallback"),
+        "{detail}"
+    );
+    wait_for_cache(&shop, "down").await;
+    let health: Value = shop.get("/health").await.json().await.unwrap();
+    assert_eq!(health["cache"]["fallback"], "none");
+    common::problem(
+        shop.get("/products/6").await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    // Routes the cache does not hold still answer.
+    assert_eq!(x_cache(&shop, "/categories").await, "BYPASS");
+
+    let _redis = ScratchRedis::start(redis.port).await;
+    wait_for_cache(&shop, "up").await;
+    assert_eq!(x_cache(&shop, "/products/5").await, "MISS", "a new epoch");
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn fallback_database_reads_the_database_while_redis_is_down() {
+    let (shop, mut redis) =
+        shop_with_fallback("fault_fallback_database", CacheFallback::Database).await;
+    redis.kill();
+    for id in [5, 6] {
+        let response = shop.get(&format!("/products/{id}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["x-cache"], "BYPASS");
+        assert_eq!(common::query_count(&response), 1, "read from the database");
+    }
+    wait_for_cache(&shop, "down").await;
+    let health: Value = shop.get("/health").await.json().await.unwrap();
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["cache"]["fallback"], "database");
+    // Not the in-process cache: every read goes to the database.
+    assert_eq!(x_cache(&shop, "/products/5").await, "BYPASS");
+    assert_eq!(x_cache(&shop, "/products/5").await, "BYPASS");
+    let stats: Value = shop.cache_stats().await;
+    assert!(
+        stats["product_detail"]["fallbacks"].as_u64().unwrap() >= 4,
+        "{stats}"
+    );
+    shop.stop().await;
 }

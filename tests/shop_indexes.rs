@@ -40,6 +40,20 @@ async fn index_names(shop: &TestShop) -> Vec<String> {
         .collect()
 }
 
+/// How many of the schema's own indexes exist in the database.
+async fn schema_index_count(db: &str) -> i64 {
+    let pool = sqlx::PgPool::connect(&common::database_url(db))
+        .await
+        .unwrap();
+    let count = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE indexname = ANY($1)")
+        .bind(perflab::shop::store::indexes::SCHEMA_INDEXES.as_slice())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    count
+}
+
 /// Every node type in a plan, depth first.
 fn node_types(plan: &Value, out: &mut Vec<String>) {
     if let Some(kind) = plan["Node Type"].as_str() {
@@ -69,7 +83,7 @@ async fn index_sql_is_applied_refused_and_dropped() {
     let shop = TestShop::start(DB, ShopSettings::default()).await;
     assert!(
         index_names(&shop).await.is_empty(),
-        "the catalog starts with no secondary index"
+        "the catalog starts with no student index"
     );
 
     // Bad SQL: PostgreSQL's own message, and the good statement before it is rolled back too.
@@ -128,6 +142,11 @@ async fn index_sql_is_applied_refused_and_dropped() {
         .unwrap();
     assert_eq!(dropped["dropped"].as_array().unwrap().len(), 2);
     assert!(index_names(&shop).await.is_empty());
+    assert_eq!(
+        schema_index_count(DB).await,
+        1,
+        "the schema's own index is not the student's to drop"
+    );
     let plan = explain(&shop, "category_listing").await;
     assert!(plan.iter().any(|n| n.starts_with("Seq Scan")), "{plan:?}");
     problem(

@@ -37,6 +37,13 @@ pub enum Error {
     /// 503: every pooled database connection stayed busy past the acquire timeout.
     #[error("database pool exhausted")]
     PoolTimeout,
+    /// 503: a cached route while Redis does not answer and `cache.fallback`
+    /// is `none` (the course's naive starting code).
+    #[error(
+        "Redis does not answer and cache.fallback = \"none\" serves nothing without it; \
+         set cache.fallback to \"memory\" or \"database\" to keep answering while Redis is down"
+    )]
+    CacheUnavailable,
     /// 500: a database failure the client cannot fix. Logged, never shown.
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -65,8 +72,17 @@ impl Error {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::PoolTimeout => StatusCode::SERVICE_UNAVAILABLE,
+            Self::PoolTimeout | Self::CacheUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem's title: the status's own words, unless the problem has a
+    /// name of its own.
+    fn title(&self) -> &'static str {
+        match self {
+            Self::CacheUnavailable => "cache unavailable",
+            other => other.status().canonical_reason().unwrap_or("Error"),
         }
     }
 
@@ -90,7 +106,7 @@ impl IntoResponse for Error {
         }
         let problem = Problem {
             kind: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error"),
+            title: self.title(),
             status: status.as_u16(),
             detail: self.public_detail(),
         };
@@ -105,7 +121,7 @@ impl IntoResponse for Error {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::PoolTimeout => {
+            Self::PoolTimeout | Self::CacheUnavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
@@ -216,6 +232,22 @@ mod tests {
         };
         assert_eq!(status("{not json"), Some(StatusCode::BAD_REQUEST));
         assert_eq!(status("{}"), None);
+    }
+
+    #[tokio::test]
+    async fn cache_unavailable_is_a_503_naming_redis_and_the_setting() {
+        let response = Error::CacheUnavailable.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["title"], "cache unavailable");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("Redis") && detail.contains("cache.fallback"),
+            "{detail}"
+        );
     }
 
     #[tokio::test]

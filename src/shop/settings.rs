@@ -7,6 +7,12 @@
 //! where the labs start) and [`Preset::Optimized`] (every optimisation on — the
 //! final project's reference). Later issues add their sections (middleware,
 //! monitoring) here and to both presets.
+//!
+//! A few switches reproduce a bug of the course's starting code rather than
+//! skip an optimisation (`cache.invalidation = "ttl-only"`, `cache.key_scheme
+//! = "process-hash"`, `cache.fallback = "none"`): both presets hold the
+//! correct value, and a lab that teaches the bug starts from it in its own
+//! settings.
 
 use std::path::Path;
 use std::time::Duration;
@@ -34,6 +40,11 @@ pub struct CacheSettings {
     /// Which endpoints are cached.
     pub endpoints: Vec<CachedRoute>,
     pub invalidation: Invalidation,
+    /// How a request becomes a cache key.
+    pub key_scheme: KeyScheme,
+    /// What answers a cached route while Redis is unreachable (backend
+    /// `redis` only).
+    pub fallback: CacheFallback,
 }
 
 /// Where cached responses live.
@@ -44,9 +55,54 @@ pub enum CacheBackend {
     Off,
     /// This process's memory: fast, but every shop instance has its own.
     Memory,
-    /// Redis, shared by every instance; the in-process cache stands in while
-    /// Redis is unreachable.
+    /// Redis, shared by every instance; while it is unreachable,
+    /// `cache.fallback` decides what answers.
     Redis,
+}
+
+/// How a request becomes a cache key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyScheme {
+    /// A pure function of the route and its normalised parameters (sorted,
+    /// defaults filled): `?b=2&a=1` and `?a=1&b=2` are one entry, and every
+    /// shop instance computes the same key, so they share Redis hits.
+    Canonical,
+    /// The course's bug, reproduced: its Python code keys the cache with
+    /// `hash()` of the query string, which Python salts per process. Here the
+    /// key is the route plus a hash of the raw query string as received
+    /// (unsorted, no defaults), seeded with a secret drawn when the shop
+    /// starts. Two instances never share an entry, and one instance shares
+    /// only byte-identical query strings. Scopes, generations and epochs stay
+    /// as in `canonical`, so invalidation still works; the two schemes' keys
+    /// never coincide, so switching never serves the other's entries.
+    ProcessHash,
+}
+
+/// What a cached route does while Redis (backend `redis`) is unreachable: a
+/// lookup that failed or timed out, or the watcher's PING saying it is down.
+/// `/health` reports the cache `down` either way, with this as `fallback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheFallback {
+    /// The in-process cache stands in: fast, but hits are no longer shared.
+    Memory,
+    /// No cache: the database answers every request (`X-Cache: BYPASS`).
+    Database,
+    /// The naive code the course starts from: the route answers 503 "cache
+    /// unavailable" until Redis is back.
+    None,
+}
+
+impl CacheFallback {
+    /// The name `/health` and the settings use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Database => "database",
+            Self::None => "none",
+        }
+    }
 }
 
 /// How a cache is filled.
@@ -195,6 +251,10 @@ impl ShopSettings {
                     // Not an optimisation but correctness: only lab 1.4 starts
                     // from `ttl-only`, and says so in its own settings.
                     invalidation: Invalidation::OnWrite,
+                    // Like `invalidation`: the labs that teach these bugs
+                    // start from them in their own settings.
+                    key_scheme: KeyScheme::Canonical,
+                    fallback: CacheFallback::Memory,
                 },
                 database: DatabaseSettings {
                     pool_size: 5,
@@ -212,6 +272,8 @@ impl ShopSettings {
                     ttl: Duration::from_secs(300),
                     endpoints: CachedRoute::ALL.to_vec(),
                     invalidation: Invalidation::OnWrite,
+                    key_scheme: KeyScheme::Canonical,
+                    fallback: CacheFallback::Memory,
                 },
                 database: DatabaseSettings {
                     pool_size: 10,
@@ -309,6 +371,25 @@ mod tests {
         assert_eq!(settings.export, ExportSettings::default());
         let text = toml::to_string(&settings).unwrap();
         assert_eq!(toml::from_str::<ShopSettings>(&text).unwrap(), settings);
+    }
+
+    #[test]
+    fn key_scheme_and_fallback_are_kebab_case_and_default_to_today() {
+        let settings: ShopSettings =
+            toml::from_str("[cache]\nkey_scheme = \"process-hash\"\nfallback = \"none\"\n")
+                .unwrap();
+        assert_eq!(settings.cache.key_scheme, KeyScheme::ProcessHash);
+        assert_eq!(settings.cache.fallback, CacheFallback::None);
+        for preset in [Preset::Baseline, Preset::Optimized] {
+            let cache = ShopSettings::preset(preset).cache;
+            assert_eq!(
+                (cache.key_scheme, cache.fallback),
+                (KeyScheme::Canonical, CacheFallback::Memory)
+            );
+        }
+        let json = serde_json::to_value(ShopSettings::default()).unwrap();
+        assert_eq!(json["cache"]["key_scheme"], "canonical");
+        assert!(toml::from_str::<ShopSettings>("[cache]\nfallback = \"redis\"\n").is_err());
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! Cache keys: built only from the route and its normalised parameters, never
-//! from a per-process hash — the course's resources page keys its cache with
-//! Python's `hash()`, which is salted per process, so two workers never share a
-//! hit. Here the same request gives the same key in every process.
+//! Cache keys. Under `cache.key_scheme = "canonical"` a key is built only from
+//! the route and its normalised parameters: the same request gives the same
+//! key in every process. The course's resources page keys its cache with
+//! Python's `hash()`, which is salted per process, so two workers never share
+//! a hit; `"process-hash"` reproduces that on purpose ([`Key::under`],
+//! [`ProcessSeed`]) for the lab that teaches it.
 //!
 //! A key also names its *scope*, the thing whose writes make it stale: one
 //! product (`product:42`) for its detail, the whole catalog (`catalog`) for
@@ -11,8 +13,9 @@
 //! data read before the write can only land under the old generation.
 
 use std::collections::BTreeMap;
+use std::hash::{BuildHasher, RandomState};
 
-use crate::shop::settings::CachedRoute;
+use crate::shop::settings::{CachedRoute, KeyScheme};
 
 /// A cacheable request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +25,20 @@ pub struct Key {
     pub scope: String,
     /// The normalised parameters (`a=1&b=2`, sorted, defaults filled).
     pub params: String,
+    /// The query string as the client sent it (after `?`; empty without
+    /// one). Only `process-hash` keys read it.
+    pub raw_query: String,
+}
+
+/// The secret `process-hash` keys are seeded with: std's [`RandomState`],
+/// drawn once when the shop starts and never shared — exactly what Python's
+/// per-process `hash()` salt does to the course's keys.
+pub struct ProcessSeed(RandomState);
+
+impl Default for ProcessSeed {
+    fn default() -> Self {
+        Self(RandomState::new())
+    }
 }
 
 /// The scope every listing-like route shares: any product write can change a
@@ -40,6 +57,7 @@ impl Key {
             route: CachedRoute::ProductDetail,
             scope: product_scope(id),
             params: String::new(),
+            raw_query: String::new(),
         }
     }
 
@@ -51,6 +69,28 @@ impl Key {
             route,
             scope: CATALOG_SCOPE.to_string(),
             params: serde_urlencoded::to_string(sorted).unwrap_or_default(),
+            raw_query: String::new(),
+        }
+    }
+
+    /// The request's query string as received (axum's `RawQuery`).
+    pub fn with_raw_query(mut self, raw: Option<String>) -> Self {
+        self.raw_query = raw.unwrap_or_default();
+        self
+    }
+
+    /// This key as `scheme` names it. `process-hash` replaces the parameters
+    /// with `#` and a hash of the raw query seeded by `seed`; route and scope
+    /// stay, so generations and epochs retire these entries as any other.
+    /// Canonical parameters are URL-encoded and never contain `#`, so the two
+    /// schemes never name the same entry.
+    pub fn under(self, scheme: KeyScheme, seed: &ProcessSeed) -> Self {
+        match scheme {
+            KeyScheme::Canonical => self,
+            KeyScheme::ProcessHash => Self {
+                params: format!("#{:016x}", seed.0.hash_one(&self.raw_query)),
+                ..self
+            },
         }
     }
 
@@ -120,6 +160,39 @@ mod tests {
             search.stored("shop", 1, 0),
             "perflab:shop:cache:1:search:catalog@0:q=mesa+roja"
         );
+    }
+
+    #[test]
+    fn process_hash_keys_follow_the_raw_query_and_the_process() {
+        let seed = ProcessSeed::default();
+        let request = |raw: &str| {
+            Key::catalog(
+                CachedRoute::ProductList,
+                &[("a", "1".into()), ("b", "2".into())],
+            )
+            .with_raw_query(Some(raw.into()))
+        };
+        let canonical = |raw| {
+            request(raw)
+                .under(KeyScheme::Canonical, &seed)
+                .stored("shop", 0, 0)
+        };
+        assert_eq!(canonical("a=1&b=2"), canonical("b=2&a=1"));
+        let hashed = |raw, seed| {
+            request(raw)
+                .under(KeyScheme::ProcessHash, seed)
+                .stored("shop", 0, 0)
+        };
+        let key = hashed("a=1&b=2", &seed);
+        assert_eq!(key, hashed("a=1&b=2", &seed), "stable in one process");
+        assert_ne!(key, hashed("b=2&a=1", &seed), "the raw bytes count");
+        assert_ne!(
+            key,
+            hashed("a=1&b=2", &ProcessSeed::default()),
+            "another process, another key"
+        );
+        assert!(key.starts_with("perflab:shop:cache:0:product_list:catalog@0:#"));
+        assert!(!canonical("a=1&b=2").contains('#'));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The in-process backend: moka, with each entry's TTL from the settings, and
 //! scope generations in a plain map. Used when the settings ask for `memory`,
-//! and as the stand-in while Redis is unreachable ("the app works without
-//! Redis"). Every shop instance has its own: memory hits are never shared.
+//! and as the stand-in while Redis is unreachable with `cache.fallback =
+//! "memory"` ("the app works without Redis"). Every shop instance has its
+//! own: memory hits are never shared.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -7,9 +7,13 @@
 //! rests on scope generations (see [`keys`]): a write bumps the generation of
 //! the product and of the catalog *after* it committed and *before* it
 //! returns, so no reader that starts after the write returned can get an entry
-//! filled from older data. While Redis is unreachable the in-process cache
-//! answers (counted as fallbacks, shown in `/health`), and Redis is used
-//! again only in a new epoch, which retires everything it held.
+//! filled from older data. While Redis is unreachable, `cache.fallback`
+//! decides what answers a cached route — the in-process cache, the database,
+//! or nothing (a 503, the course's naive starting point) — counted as
+//! fallbacks and shown in `/health`; Redis is used again only in a new epoch,
+//! which retires everything it held. Keys are named under `cache.key_scheme`
+//! ([`Key::under`]) before any store sees them, so both backends and every
+//! fallback treat the two schemes alike.
 
 pub mod keys;
 pub mod memory;
@@ -24,12 +28,14 @@ use bytes::Bytes;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use self::keys::{CATALOG_SCOPE, Key, product_scope};
+use self::keys::{CATALOG_SCOPE, Key, ProcessSeed, product_scope};
 use self::memory::MemoryCache;
 use self::redis::RedisCache;
 use self::stats::{CacheStats, Event};
 use super::error::Error;
-use super::settings::{CacheBackend, CacheSettings, CacheStrategy, CachedRoute, Invalidation};
+use super::settings::{
+    CacheBackend, CacheFallback, CacheSettings, CacheStrategy, CachedRoute, Invalidation,
+};
 
 /// How a response was answered, sent as `X-Cache`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,22 +61,33 @@ pub struct Cache {
     memory: MemoryCache,
     redis: Option<RedisCache>,
     stats: CacheStats,
+    /// Drawn once per shop: what makes `process-hash` keys this process's own.
+    seed: ProcessSeed,
 }
 
-/// Where a lookup goes.
+/// Where a lookup went, so the fill goes to the same place.
 enum Store<'a> {
     Memory,
     Redis(&'a RedisCache),
 }
 
+/// The result of a lookup.
+enum Lookup<'a> {
+    /// Looked up in a store under the stored key, with the body if cached.
+    Done(Store<'a>, String, Option<Bytes>),
+    /// Redis is unreachable and `fallback = database`: no cache this time.
+    Skipped,
+}
+
 /// What `/health` says about the cache.
 #[derive(Debug, Clone, Serialize)]
 pub struct CacheHealth {
-    /// `up`, `down` (Redis wanted but unreachable: the in-process cache
-    /// answers), or `disabled` (backend off).
+    /// `up`, `down` (Redis wanted but unreachable), or `disabled` (backend
+    /// off).
     pub status: &'static str,
     pub backend: CacheBackend,
-    /// Set while the in-process cache stands in for Redis.
+    /// While Redis is down, what stands in for it (`cache.fallback`):
+    /// `memory`, `database`, or `none` (cached routes answer 503).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<&'static str>,
 }
@@ -84,6 +101,7 @@ impl Cache {
             memory: MemoryCache::new(),
             redis: redis_url.map(|url| RedisCache::new(url, ns)).transpose()?,
             stats: CacheStats::default(),
+            seed: ProcessSeed::default(),
         })
     }
 
@@ -121,25 +139,12 @@ impl Cache {
             CacheBackend::Off => ("disabled", None),
             CacheBackend::Memory => ("up", None),
             CacheBackend::Redis if self.redis_up() => ("up", None),
-            CacheBackend::Redis => ("down", Some("memory")),
+            CacheBackend::Redis => ("down", Some(settings.fallback.name())),
         };
         CacheHealth {
             status,
             backend: settings.backend,
             fallback,
-        }
-    }
-
-    /// The store a lookup uses now, counting a fallback when Redis is wanted
-    /// but down.
-    fn store(&self, settings: &CacheSettings, route: CachedRoute) -> Store<'_> {
-        match (settings.backend, &self.redis) {
-            (CacheBackend::Redis, Some(redis)) if redis.is_up() => Store::Redis(redis),
-            (CacheBackend::Redis, _) => {
-                self.stats.count(route, Event::Fallback);
-                Store::Memory
-            }
-            _ => Store::Memory,
         }
     }
 
@@ -159,33 +164,56 @@ impl Cache {
             self.stats.count(route, Event::Bypass);
             return Ok((compute.await?, Outcome::Bypass));
         }
-        let store = self.store(settings, route);
-        let (store, stored, cached) = self.get(store, &key).await;
-        if let Some(body) = cached {
-            self.stats.count(route, Event::Hit);
-            return Ok((body, Outcome::Hit));
-        }
+        let key = key.under(settings.key_scheme, &self.seed);
+        let (store, stored) = match self.lookup(settings, &key).await? {
+            Lookup::Done(_, _, Some(body)) => {
+                self.stats.count(route, Event::Hit);
+                return Ok((body, Outcome::Hit));
+            }
+            Lookup::Done(store, stored, None) => (store, stored),
+            Lookup::Skipped => return Ok((compute.await?, Outcome::Bypass)),
+        };
         self.stats.count(route, Event::Miss);
         let body = compute.await?;
         self.set(&store, stored, body.clone(), settings.ttl).await;
         Ok((body, Outcome::Miss))
     }
 
-    /// Looks `key` up in `store`; if Redis fails, in memory. Returns the store
-    /// that answered, so the fill goes to the same place under the same key.
-    async fn get<'a>(&self, store: Store<'a>, key: &Key) -> (Store<'a>, String, Option<Bytes>) {
-        if let Store::Redis(redis) = store {
+    /// Looks `key` up where the settings say: Redis while it answers, else
+    /// whatever `cache.fallback` puts in its place (a failed Redis lookup
+    /// counts as an error too).
+    async fn lookup(&self, settings: &CacheSettings, key: &Key) -> Result<Lookup<'_>, Error> {
+        if settings.backend != CacheBackend::Redis {
+            let (stored, body) = self.memory_get(key).await;
+            return Ok(Lookup::Done(Store::Memory, stored, body));
+        }
+        if let Some(redis) = self.redis.as_ref().filter(|redis| redis.is_up()) {
             match redis.get(key).await {
-                Ok((stored, body)) => return (store, stored, body),
+                Ok((stored, body)) => return Ok(Lookup::Done(Store::Redis(redis), stored, body)),
                 Err(e) => {
-                    tracing::debug!(error = %e, "cache lookup fell back to memory");
+                    tracing::debug!(error = %e, "cache lookup failed; cache.fallback answers");
                     self.stats.count(key.route, Event::Error);
-                    self.stats.count(key.route, Event::Fallback);
                 }
             }
         }
-        let (stored, body) = self.memory_get(key).await;
-        (Store::Memory, stored, body)
+        self.stand_in(settings.fallback, key).await
+    }
+
+    /// Redis is wanted but unreachable: the in-process cache, no cache, or a
+    /// 503, as `fallback` says.
+    async fn stand_in(&self, fallback: CacheFallback, key: &Key) -> Result<Lookup<'_>, Error> {
+        match fallback {
+            CacheFallback::Memory => {
+                self.stats.count(key.route, Event::Fallback);
+                let (stored, body) = self.memory_get(key).await;
+                Ok(Lookup::Done(Store::Memory, stored, body))
+            }
+            CacheFallback::Database => {
+                self.stats.count(key.route, Event::Fallback);
+                Ok(Lookup::Skipped)
+            }
+            CacheFallback::None => Err(Error::CacheUnavailable),
+        }
     }
 
     async fn set(&self, store: &Store<'_>, stored: String, body: Bytes, ttl: Duration) {
@@ -215,8 +243,12 @@ impl Cache {
         if settings.strategy != CacheStrategy::WriteThrough || !settings.caches(route) {
             return;
         }
-        let store = self.store(settings, route);
-        let (store, stored, _) = self.get(store, &Key::product(id)).await;
+        let key = Key::product(id).under(settings.key_scheme, &self.seed);
+        // Redis down with no stand-in: nothing to fill; the next reader reads
+        // the database.
+        let Ok(Lookup::Done(store, stored, _)) = self.lookup(settings, &key).await else {
+            return;
+        };
         match fresh.await {
             Ok(body) => self.set(&store, stored, body, settings.ttl).await,
             // The write is committed: answer it; the next reader fills.

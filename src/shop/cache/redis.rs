@@ -1,7 +1,8 @@
 //! The Redis backend: one connection manager that reconnects by itself, short
 //! timeouts so a dead Redis costs milliseconds, and a health flag kept by a
 //! background PING ([`RedisCache::watch`]) so that while Redis is down the
-//! shop does not even try it and serves from the in-process cache.
+//! shop does not even try it, and `cache.fallback` decides what answers (the
+//! in-process cache, the database, or a 503) — see [`super::Cache`].
 //!
 //! Every time Redis becomes usable — at start, and after any failure — the
 //! watcher first starts a new epoch: writes made meanwhile could not retire
@@ -92,7 +93,7 @@ impl RedisCache {
         *failures += 1;
         if self.up.swap(false, Ordering::SeqCst) {
             self.transitions.fetch_add(1, Ordering::SeqCst);
-            tracing::warn!("Redis stopped answering; serving from the in-process cache");
+            tracing::warn!("Redis stopped answering; cache.fallback answers until it is back");
         }
     }
 

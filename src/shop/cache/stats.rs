@@ -20,7 +20,9 @@ pub enum Event {
     Invalidation,
     /// Redis gave no answer (timeout or error).
     Error,
-    /// Redis was wanted but unreachable: the in-process cache answered.
+    /// Redis was wanted but unreachable and `cache.fallback` answered: the
+    /// in-process cache (`memory`) or the database (`database`). A `none`
+    /// refusal is not counted here: nothing answered in Redis's place.
     Fallback,
 }
 

@@ -1,7 +1,7 @@
 //! `GET /health`: whether the database answers (and how fast) and what the
-//! cache is doing. 200 when the shop can serve — `degraded` while the
-//! in-process cache stands in for Redis — and 503 when the database does not
-//! answer.
+//! cache is doing. 200 when the shop can serve — `degraded` while Redis is
+//! down, whatever `cache.fallback` does meanwhile (named in `cache.fallback`)
+//! — and 503 when the database does not answer.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

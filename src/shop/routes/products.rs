@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,7 +22,9 @@ use crate::shop::error::Error;
 use crate::shop::error::extract::{Json, Path, Query};
 use crate::shop::settings::{CachedRoute, ExportMode};
 use crate::shop::state::AppState;
-use crate::shop::store::products::{self, Category, NewProduct, Product, ProductUpdate, Sort};
+use crate::shop::store::products::{
+    self, Category, NewProduct, Product, ProductDetail, ProductUpdate, Sort,
+};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -49,6 +51,7 @@ struct ListQuery {
 
 async fn list(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, Error> {
     let page = Page {
@@ -69,7 +72,8 @@ async fn list(
             ("page", page.page.to_string()),
             ("per_page", page.per_page.to_string()),
         ],
-    );
+    )
+    .with_raw_query(raw);
     let pool = state.db.pool();
     let read = async {
         let items = products::list(&pool, query.category, query.sort, limit, offset).await?;
@@ -88,23 +92,21 @@ async fn list(
 
 async fn detail(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     Path(id): Path<i64>,
 ) -> Result<Response, Error> {
     let pool = state.db.pool();
+    let key = Key::product(id).with_raw_query(raw);
     let (body, outcome) = state
         .cache
-        .serve(
-            &state.settings().cache,
-            Key::product(id),
-            read_product(&pool, id),
-        )
+        .serve(&state.settings().cache, key, read_product(&pool, id))
         .await?;
     Ok(cache::respond(body, outcome))
 }
 
 /// One product as the JSON the detail endpoint sends (and caches).
 async fn read_product(pool: &PgPool, id: i64) -> Result<Bytes, Error> {
-    let product = products::get(pool, id)
+    let product = products::detail(pool, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("product {id}")))?;
     cache::to_json(&product)
@@ -121,13 +123,14 @@ async fn create(
     validate_stock(new.stock)?;
     let pool = state.db.pool();
     let product = products::create(&pool, &new).await?;
+    let id = product.product.id;
     let settings = state.settings();
-    let fresh = read_product(&pool, product.id);
+    let fresh = read_product(&pool, id);
     state
         .cache
-        .product_written(&settings.cache, product.id, fresh)
+        .product_written(&settings.cache, id, fresh)
         .await;
-    let location = format!("/products/{}", product.id);
+    let location = format!("/products/{id}");
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -141,7 +144,7 @@ async fn update(
     _admin: Admin,
     Path(id): Path<i64>,
     Json(change): Json<ProductUpdate>,
-) -> Result<Json<Product>, Error> {
+) -> Result<Json<ProductDetail>, Error> {
     if let Some(name) = &change.name {
         validate_text("name", name, 200, true)?;
     }
@@ -212,6 +215,7 @@ fn default_search_limit() -> i64 {
 
 async fn search(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, Error> {
     let q = query.q.trim();
@@ -228,7 +232,8 @@ async fn search(
     let key = Key::catalog(
         CachedRoute::Search,
         &[("q", q.to_string()), ("limit", query.limit.to_string())],
-    );
+    )
+    .with_raw_query(raw);
     let pool = state.db.pool();
     let read = async { cache::to_json(&products::search(&pool, q, query.limit).await?) };
     let (body, outcome) = state
@@ -238,8 +243,11 @@ async fn search(
     Ok(cache::respond(body, outcome))
 }
 
-async fn categories(State(state): State<Arc<AppState>>) -> Result<Response, Error> {
-    let key = Key::catalog(CachedRoute::Categories, &[]);
+async fn categories(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Error> {
+    let key = Key::catalog(CachedRoute::Categories, &[]).with_raw_query(raw);
     let pool = state.db.pool();
     let read = async {
         let categories: Vec<Category> = products::categories(&pool).await?;
