@@ -6,16 +6,20 @@
 //! file per kind, one `match` here) under the kind's time limit, and
 //! [`run_all`] runs a lab's checks one after another, since concurrent checks
 //! would disturb each other's measurements. Depends on `load` (traffic),
-//! `fixtures::users` (credentials) and nothing else of perflab.
+//! `fixtures::users` (credentials), `services::redis::ScratchRedis` (the
+//! Redis `redis_outage` stops) and nothing else of perflab.
 
 mod context;
 mod explain;
 mod headers;
+mod health;
 mod hit_ratio;
 mod latency;
 mod memory;
 mod pool;
 mod query_count;
+mod redis_outage;
+mod shared_keys;
 mod stale_reads;
 mod traffic;
 mod verdict;
@@ -28,11 +32,14 @@ use tokio::time::Instant;
 pub use context::{CheckError, Context, Control, Lang, RedisServer, Surface};
 pub use explain::ExplainSpec;
 pub use headers::HeadersSpec;
+pub use health::HealthSpec;
 pub use hit_ratio::HitRatioSpec;
 pub use latency::LatencySpec;
 pub use memory::MemorySpec;
 pub use pool::PoolSpec;
 pub use query_count::QueryCountSpec;
+pub use redis_outage::RedisOutageSpec;
+pub use shared_keys::SharedKeysSpec;
 pub use stale_reads::StaleReadsSpec;
 pub use traffic::{MixEntry, TrafficSpec};
 pub use verdict::{CheckResult, Outcome, Verdict};
@@ -49,6 +56,9 @@ pub enum CheckSpec {
     StaleReads(StaleReadsSpec),
     PoolConnections(PoolSpec),
     Memory(MemorySpec),
+    Health(HealthSpec),
+    RedisOutage(RedisOutageSpec),
+    SharedKeys(SharedKeysSpec),
 }
 
 /// What every kind provides to the runner.
@@ -76,6 +86,9 @@ pub async fn run(spec: &CheckSpec, ctx: &Context) -> CheckResult {
         CheckSpec::StaleReads(s) => run_kind(s, ctx).await,
         CheckSpec::PoolConnections(s) => run_kind(s, ctx).await,
         CheckSpec::Memory(s) => run_kind(s, ctx).await,
+        CheckSpec::Health(s) => run_kind(s, ctx).await,
+        CheckSpec::RedisOutage(s) => run_kind(s, ctx).await,
+        CheckSpec::SharedKeys(s) => run_kind(s, ctx).await,
     }
 }
 

@@ -98,7 +98,7 @@ impl TrafficSpec {
             .join(", ")
     }
 
-    fn mix(&self) -> Result<Mix, CheckError> {
+    pub(super) fn mix(&self) -> Result<Mix, CheckError> {
         let endpoints: Vec<Endpoint> = match &self.path {
             Some(path) => vec![Endpoint::get(path)],
             None => self
