@@ -1,6 +1,6 @@
 //! Block 1's check kinds against real shops: `health` (lab 1.2),
-//! `shared_keys` across two instances (1.5) and `redis_outage` with a private
-//! redis-server it stops and starts (1.6). Each fails in the lab's starting state (or a state
+//! `hit_ratio` with writes (1.4), `shared_keys` across two instances (1.5),
+//! `redis_outage` with a private redis-server it stops and starts (1.6). Each fails in the lab's starting state (or a state
 //! that breaks what it measures) and passes once the change is made; kinds
 //! without their surface say they do not apply.
 
@@ -70,6 +70,36 @@ async fn health_fails_without_redis_and_passes_once_connected() {
         result.message
     );
     on.stop().await;
+}
+
+#[tokio::test]
+async fn hit_ratio_with_writes_writes_at_the_share_and_puts_prices_back() {
+    let db = "checks_b1_hit_writes";
+    let before = product_prices(db).await;
+    let shop = TestShop::start(db, cached(CacheBackend::Memory)).await;
+    let toml = "kind = \"hit_ratio\"\nmin = 0.5\nwrite_share = 0.05\n\
+                traffic = { path = \"/products/{id}\", ids = [1, 50], users = 4, duration = \"2s\" }";
+    let result = check::run(&check_spec(toml), &check_context(&shop, db, Lang::En)).await;
+    assert_verdict(&result, Verdict::Pass);
+    let writes = result.details["writes"];
+    let share = result.details["write_share"];
+    assert!(writes > 0.0, "{result:#?}");
+    // Paced on the reads with a 1 s snapshot lag: close to, not exactly, 5 %.
+    assert!((0.03..=0.07).contains(&share), "{result:#?}");
+    assert!(
+        result.message.contains("price writes"),
+        "{}",
+        result.message
+    );
+    assert_eq!(product_prices(db).await, before, "every price is put back");
+    // Writes need the original prices from the database.
+    let no_db = Context::new(&shop.shop.endpoint.url, Lang::En)
+        .with_control(&shop.shop.endpoint.control_url, shop.control_token());
+    assert_verdict(
+        &check::run(&check_spec(toml), &no_db).await,
+        Verdict::NotApplicable,
+    );
+    shop.stop().await;
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ mod hit_ratio;
 mod latency;
 mod memory;
 mod pool;
+mod price_writes;
 mod query_count;
 mod redis_outage;
 mod shared_keys;
@@ -146,8 +147,8 @@ fn unavailable(lang: Lang, kind: &str, surface: Surface) -> String {
             format!("{kind} does not apply: it needs the shop's control API, which --target URL does not have."),
         ),
         Surface::Database => lang.pick(
-            format!("{kind} no aplica: necesita la base de datos de la tienda (DATABASE_URL) para leer pg_stat_activity."),
-            format!("{kind} does not apply: it needs the shop's database (DATABASE_URL) to read pg_stat_activity."),
+            format!("{kind} no aplica: necesita acceso directo a la base de datos de la tienda (DATABASE_URL), y contra --target URL no lo hay."),
+            format!("{kind} does not apply: it needs direct access to the shop's database (DATABASE_URL), which --target URL does not have."),
         ),
         Surface::Process => lang.pick(
             format!("{kind} no aplica: necesita el proceso de la tienda (lo tiene el runner que la arrancó, en Linux) para leer su memoria."),

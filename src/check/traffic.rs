@@ -143,12 +143,17 @@ impl TrafficSpec {
         ctx: &Context,
         cancel: CancellationToken,
     ) -> Result<LoadRun, CheckError> {
+        Ok(load::start(self.config(ctx)?, cancel).await?)
+    }
+
+    /// The load generator's configuration for this traffic against the shop.
+    pub(super) fn config(&self, ctx: &Context) -> Result<LoadConfig, CheckError> {
         let mut config = LoadConfig::new(&ctx.shop_url, self.mix()?, self.model(), self.duration);
         config.timeout = Duration::from_secs(5);
         if self.login {
             config.login = Some(load::Login::default());
         }
-        Ok(load::start(config, cancel).await?)
+        Ok(config)
     }
 
     /// Drives the traffic to its end and returns the final snapshot.
