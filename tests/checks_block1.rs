@@ -1,6 +1,7 @@
 //! Block 1's check kinds against real shops: `health` (lab 1.2),
 //! `hit_ratio` with writes (1.4), `shared_keys` across two instances (1.5),
-//! `redis_outage` with a private redis-server it stops and starts (1.6). Each fails in the lab's starting state (or a state
+//! `redis_outage` with a private redis-server it stops and starts (1.6), and
+//! `memory` growth (4.3). Each fails in the lab's starting state (or a state
 //! that breaks what it measures) and passes once the change is made; kinds
 //! without their surface say they do not apply.
 
@@ -238,6 +239,37 @@ async fn redis_outage_needs_a_redis_it_may_stop() {
         result.message.contains("private Redis"),
         "{}",
         result.message
+    );
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn memory_growth_is_judged_across_runs() {
+    // The test shop runs in this process: its RSS is this test binary's.
+    let db = "checks_b1_memory";
+    let shop = TestShop::start(db, ShopSettings::default()).await;
+    let ctx = check_context(&shop, db, Lang::En).with_pid(std::process::id());
+    let spec = |growth: &str| {
+        check_spec(&format!(
+            "kind = \"memory\"\nbelow_mb = 100000\nmax_growth_mb = {growth}"
+        ))
+    };
+    let roomy = check::run(&spec("100000"), &ctx).await;
+    assert_verdict(&roomy, Verdict::Pass);
+    let growth = roomy.details["growth_mb"];
+    assert!(
+        roomy.message.contains(&format!("grew {growth:.1} MB")),
+        "{}",
+        roomy.message
+    );
+    assert!(roomy.target.contains("growth ≤ 100000 MB across 3 runs"));
+    // A bound no measurement can meet: the growth part alone fails the check.
+    let none = check::run(&spec("-100000"), &ctx).await;
+    assert_verdict(&none, Verdict::Fail);
+    assert!(
+        none.message.contains("kept between requests"),
+        "{}",
+        none.message
     );
     shop.stop().await;
 }

@@ -164,6 +164,11 @@ impl Context {
         self
     }
 
+    pub fn with_baseline(mut self, baseline: BTreeMap<String, f64>) -> Self {
+        self.baseline = Some(baseline);
+        self
+    }
+
     pub fn with_traffic(mut self, traffic: TrafficSpec) -> Self {
         self.traffic = Some(traffic);
         self
