@@ -152,6 +152,23 @@ impl Context {
         self
     }
 
+    /// Adds another instance of the same shop (same database and Redis).
+    pub fn with_peer(mut self, url: impl Into<String>) -> Self {
+        self.peers
+            .push(url.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    pub fn with_redis_server(mut self, server: RedisServer) -> Self {
+        self.redis_server = Some(server);
+        self
+    }
+
+    pub fn with_baseline(mut self, baseline: BTreeMap<String, f64>) -> Self {
+        self.baseline = Some(baseline);
+        self
+    }
+
     pub fn with_traffic(mut self, traffic: TrafficSpec) -> Self {
         self.traffic = Some(traffic);
         self
@@ -203,6 +220,19 @@ impl Context {
         let url = format!("{}{path}", control.url);
         let request = self.http.get(&url).bearer_auth(&control.token);
         json(self.send(request, &url).await?, &url).await
+    }
+
+    /// Sets a product's price as the admin (`token`) through `PUT /products/{id}`.
+    pub async fn set_price(
+        &self,
+        token: &str,
+        product: i64,
+        price: rust_decimal::Decimal,
+    ) -> Result<(), CheckError> {
+        let url = self.url(&format!("/products/{product}"));
+        let body = serde_json::json!({ "price": price });
+        let request = self.http.put(&url).bearer_auth(token).json(&body);
+        json(self.send(request, &url).await?, &url).await.map(drop)
     }
 
     /// Logs fixture user `user` in (1 is the admin) and returns the bearer token.

@@ -240,6 +240,46 @@ mod tests {
     }
 
     #[test]
+    fn vs_baseline_takes_the_tighter_bound_and_needs_a_baseline() {
+        let ctx = Context::new("http://127.0.0.1:1", Lang::En);
+        let relative = spec("id = \"detail\"\nvs_baseline = 2.0");
+        assert!(matches!(
+            relative.p95_bound(&ctx),
+            Err(CheckError::Unavailable(Surface::Baseline))
+        ));
+        assert_eq!(relative.target(&ctx), "p95 2× better than the baseline");
+        // Another check's baseline is not this one's.
+        let other = ctx
+            .clone()
+            .with_baseline([("latency.p95_ms".to_string(), 80.0)].into());
+        assert!(relative.p95_bound(&other).is_err());
+
+        let ctx = ctx.with_baseline([("detail.p95_ms".to_string(), 80.0)].into());
+        assert_eq!(relative.p95_bound(&ctx).unwrap(), Some(40.0));
+        assert_eq!(
+            relative.target(&ctx),
+            "p95 < 40.00 ms (2× better than the baseline's 80.00 ms)"
+        );
+        let looser = spec("id = \"detail\"\nvs_baseline = 2.0\np95_ms = 50");
+        assert_eq!(looser.p95_bound(&ctx).unwrap(), Some(40.0));
+        let tighter = spec("id = \"detail\"\nvs_baseline = 2.0\np95_ms = 30");
+        assert_eq!(tighter.p95_bound(&ctx).unwrap(), Some(30.0));
+        let absolute = spec("p95_ms = 30");
+        assert_eq!(absolute.p95_bound(&ctx).unwrap(), Some(30.0));
+
+        let m = Measured {
+            p50_ms: 10.0,
+            p95_ms: 45.0,
+            p99_ms: 60.0,
+            rps: 100.0,
+            non_2xx: 0.0,
+            requests: 100,
+        };
+        let bound = relative.p95_bound(&ctx).unwrap();
+        assert_eq!(relative.failures(&m, bound), [Miss::P95]);
+    }
+
+    #[test]
     fn message_names_measured_value_and_target() {
         let s = spec("p95_ms = 50\np99_ms = 80");
         let m = Measured {

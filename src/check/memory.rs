@@ -3,6 +3,11 @@
 //! `/proc/<pid>/status`), and judges the maximum. Needs the shop's pid, which
 //! the runner knows for the child it started; without it (`--target URL`, or
 //! not Linux) the check is `NotApplicable`.
+//!
+//! With `max_growth_mb` it also judges growth (lab 4.3, "no growth across
+//! three runs"): the RSS read right after the last request's body has been
+//! read, minus the RSS read right after the first's. A buffered response
+//! raises the peak; memory kept from one request to the next raises this.
 
 use std::time::Duration;
 
@@ -24,6 +29,8 @@ pub struct MemorySpec {
     pub requests: u32,
     /// RSS must stay below this many MiB.
     pub below_mb: f64,
+    /// RSS after the last request minus RSS after the first must stay ≤ this (MiB).
+    pub max_growth_mb: Option<f64>,
 }
 
 fn default_path() -> String {
@@ -56,17 +63,28 @@ async fn read_rss(pid: u32) -> Result<f64, CheckError> {
 }
 
 impl MemorySpec {
-    /// Sends the requests one after another, reading each body to its end.
-    async fn requests(&self, ctx: &Context) -> Result<(), CheckError> {
+    /// Sends the requests one after another, reading each body to its end,
+    /// and returns the RSS right after each.
+    async fn requests(&self, ctx: &Context, pid: u32) -> Result<Vec<f64>, CheckError> {
         let url = ctx.url(&self.path);
+        let mut after = Vec::new();
         for _ in 0..self.requests.max(1) {
             let response = ctx.send(ctx.http.get(&url), &url).await?;
             response.bytes().await.map_err(|source| CheckError::Http {
                 url: url.clone(),
                 source,
             })?;
+            after.push(read_rss(pid).await?);
         }
-        Ok(())
+        Ok(after)
+    }
+}
+
+/// RSS after the last request minus RSS after the first.
+fn growth(after: &[f64]) -> f64 {
+    match (after.first(), after.last()) {
+        (Some(first), Some(last)) => last - first,
+        _ => 0.0,
     }
 }
 
@@ -78,7 +96,14 @@ impl Kind for MemorySpec {
     }
 
     fn target(&self, _: &Context) -> String {
-        format!("RSS < {} MB", self.below_mb)
+        let target = format!("RSS < {} MB", self.below_mb);
+        match self.max_growth_mb {
+            Some(growth) => format!(
+                "{target}, growth ≤ {growth} MB across {} runs",
+                self.requests.max(1)
+            ),
+            None => target,
+        }
     }
 
     fn limit(&self, _: &Context) -> Duration {
@@ -90,36 +115,62 @@ impl Kind for MemorySpec {
             .shop_pid
             .ok_or(CheckError::Unavailable(Surface::Process))?;
         let mut max = read_rss(pid).await?;
-        let requests = self.requests(ctx);
+        let requests = self.requests(ctx, pid);
         tokio::pin!(requests);
         let mut tick = tokio::time::interval(SAMPLE_EVERY);
-        loop {
+        let after = loop {
             tokio::select! {
                 done = &mut requests => break done?,
                 _ = tick.tick() => max = max.max(read_rss(pid).await?),
             }
-        }
-        max = max.max(read_rss(pid).await?);
-        let ok = max < self.below_mb;
-        let message = message(ctx.lang, &self.path, &self.target(ctx), (max, ok));
-        Ok(Outcome::judged(ok, Some(max), message))
+        };
+        max = after.iter().copied().fold(max, f64::max);
+        let growth = growth(&after);
+        let peak_ok = max < self.below_mb;
+        let growth_ok = self.max_growth_mb.is_none_or(|bound| growth <= bound);
+        let ok = peak_ok && growth_ok;
+        let measured = Measured {
+            max,
+            growth: self.max_growth_mb.map(|_| growth),
+            peak_ok,
+        };
+        let message = message(ctx.lang, &self.path, &self.target(ctx), &measured, ok);
+        Ok(Outcome::judged(ok, Some(max), message).with_details([("growth_mb", growth)]))
     }
 }
 
-fn message(lang: Lang, path: &str, target: &str, (max, ok): (f64, bool)) -> String {
+/// What a run measured, for the message.
+struct Measured {
+    max: f64,
+    /// Judged growth, when the lab asks for it.
+    growth: Option<f64>,
+    peak_ok: bool,
+}
+
+fn message(lang: Lang, path: &str, target: &str, m: &Measured, ok: bool) -> String {
+    let max = m.max;
+    let growth = match m.growth {
+        Some(g) => lang.pick(
+            format!(" y creció {g:.1} MB de la primera petición a la última"),
+            format!(" and grew {g:.1} MB from the first request to the last"),
+        ),
+        None => String::new(),
+    };
     let head = lang.pick(
-        format!("La memoria residente de la tienda llegó a {max:.1} MB durante GET {path} (objetivo {target})."),
-        format!("The shop's resident memory reached {max:.1} MB during GET {path} (target {target})."),
+        format!("La memoria residente de la tienda llegó a {max:.1} MB durante GET {path}{growth} (objetivo {target})."),
+        format!("The shop's resident memory reached {max:.1} MB during GET {path}{growth} (target {target})."),
     );
-    let next = next_step(
-        lang,
-        ok,
-        (
+    let hint = match m.peak_ok {
+        true => (
+            "La memoria crece de una petición a otra: ¿queda algo guardado entre peticiones (un búfer, una caché sin límite)?",
+            "Memory grows from one request to the next: is something kept between requests (a buffer, an unbounded cache)?",
+        ),
+        false => (
             "¿Se arma la respuesta entera en memoria? Prueba export.mode = \"streamed\".",
             "Is the whole response built in memory? Try export.mode = \"streamed\".",
         ),
-    );
-    format!("{head} {next}")
+    };
+    format!("{head} {}", next_step(lang, ok, hint))
 }
 
 #[cfg(test)]
@@ -131,5 +182,30 @@ mod tests {
         let status = "Name:\tperflab\nVmPeak:\t  9000 kB\nVmRSS:\t  20480 kB\nThreads:\t4\n";
         assert_eq!(rss_mb(status), Some(20.0));
         assert_eq!(rss_mb("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn growth_is_last_minus_first() {
+        assert_eq!(growth(&[100.0, 130.0, 160.0]), 60.0);
+        assert_eq!(growth(&[100.0]), 0.0);
+        assert_eq!(growth(&[]), 0.0);
+    }
+
+    #[test]
+    fn growth_shows_in_target_and_message() {
+        let spec: MemorySpec = toml::from_str("below_mb = 512\nmax_growth_mb = 5").unwrap();
+        let ctx = Context::new("http://x", Lang::En);
+        let target = spec.target(&ctx);
+        assert_eq!(target, "RSS < 512 MB, growth ≤ 5 MB across 3 runs");
+        let m = Measured {
+            max: 200.0,
+            growth: Some(60.0),
+            peak_ok: true,
+        };
+        let text = message(Lang::En, "/products/export", &target, &m, false);
+        assert!(
+            text.contains("grew 60.0 MB") && text.contains("kept between requests"),
+            "{text}"
+        );
     }
 }

@@ -6,17 +6,22 @@
 //! file per kind, one `match` here) under the kind's time limit, and
 //! [`run_all`] runs a lab's checks one after another, since concurrent checks
 //! would disturb each other's measurements. Depends on `load` (traffic),
-//! `fixtures::users` (credentials) and nothing else of perflab.
+//! `fixtures::users` (credentials), `services::redis::ScratchRedis` (the
+//! Redis `redis_outage` stops) and nothing else of perflab.
 
 mod baseline;
 mod context;
 mod explain;
 mod headers;
+mod health;
 mod hit_ratio;
 mod latency;
 mod memory;
 mod pool;
+mod price_writes;
 mod query_count;
+mod redis_outage;
+mod shared_keys;
 mod stale_reads;
 mod traffic;
 mod verdict;
@@ -30,11 +35,14 @@ pub use baseline::BaselineSpec;
 pub use context::{CheckError, Context, Control, Lang, RedisServer, Surface};
 pub use explain::ExplainSpec;
 pub use headers::HeadersSpec;
+pub use health::HealthSpec;
 pub use hit_ratio::HitRatioSpec;
 pub use latency::LatencySpec;
 pub use memory::MemorySpec;
 pub use pool::PoolSpec;
 pub use query_count::QueryCountSpec;
+pub use redis_outage::RedisOutageSpec;
+pub use shared_keys::SharedKeysSpec;
 pub use stale_reads::StaleReadsSpec;
 pub use traffic::{MixEntry, TrafficSpec};
 pub use verdict::{CheckResult, Outcome, Verdict};
@@ -52,6 +60,9 @@ pub enum CheckSpec {
     StaleReads(StaleReadsSpec),
     PoolConnections(PoolSpec),
     Memory(MemorySpec),
+    Health(HealthSpec),
+    RedisOutage(RedisOutageSpec),
+    SharedKeys(SharedKeysSpec),
 }
 
 /// What every kind provides to the runner.
@@ -81,6 +92,9 @@ macro_rules! each_kind {
             CheckSpec::StaleReads($s) => $body,
             CheckSpec::PoolConnections($s) => $body,
             CheckSpec::Memory($s) => $body,
+            CheckSpec::Health($s) => $body,
+            CheckSpec::RedisOutage($s) => $body,
+            CheckSpec::SharedKeys($s) => $body,
         }
     };
 }
@@ -172,8 +186,8 @@ fn unavailable(lang: Lang, kind: &str, surface: Surface) -> String {
             format!("{kind} does not apply: it needs the shop's control API, which --target URL does not have."),
         ),
         Surface::Database => lang.pick(
-            format!("{kind} no aplica: necesita la base de datos de la tienda (DATABASE_URL) para leer pg_stat_activity."),
-            format!("{kind} does not apply: it needs the shop's database (DATABASE_URL) to read pg_stat_activity."),
+            format!("{kind} no aplica: necesita acceso directo a la base de datos de la tienda (DATABASE_URL), y contra --target URL no lo hay."),
+            format!("{kind} does not apply: it needs direct access to the shop's database (DATABASE_URL), which --target URL does not have."),
         ),
         Surface::Process => lang.pick(
             format!("{kind} no aplica: necesita el proceso de la tienda (lo tiene el runner que la arrancó, en Linux) para leer su memoria."),

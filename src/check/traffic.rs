@@ -98,7 +98,7 @@ impl TrafficSpec {
             .join(", ")
     }
 
-    fn mix(&self) -> Result<Mix, CheckError> {
+    pub(super) fn mix(&self) -> Result<Mix, CheckError> {
         let endpoints: Vec<Endpoint> = match &self.path {
             Some(path) => vec![Endpoint::get(path)],
             None => self
@@ -143,12 +143,17 @@ impl TrafficSpec {
         ctx: &Context,
         cancel: CancellationToken,
     ) -> Result<LoadRun, CheckError> {
+        Ok(load::start(self.config(ctx)?, cancel).await?)
+    }
+
+    /// The load generator's configuration for this traffic against the shop.
+    pub(super) fn config(&self, ctx: &Context) -> Result<LoadConfig, CheckError> {
         let mut config = LoadConfig::new(&ctx.shop_url, self.mix()?, self.model(), self.duration);
         config.timeout = Duration::from_secs(5);
         if self.login {
             config.login = Some(load::Login::default());
         }
-        Ok(load::start(config, cancel).await?)
+        Ok(config)
     }
 
     /// Drives the traffic to its end and returns the final snapshot.

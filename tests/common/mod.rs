@@ -309,3 +309,29 @@ pub fn check_context(
 pub fn check_spec(toml: &str) -> perflab::check::CheckSpec {
     toml::from_str(toml).expect("a valid check spec")
 }
+
+/// Waits until the shop's `/health` reports `cache.status` = `status`.
+pub async fn wait_for_cache_status(shop: &TestShop, status: &str) {
+    wait_until(
+        Duration::from_secs(10),
+        &format!("cache {status}"),
+        || async {
+            let health: Value = shop.get("/health").await.json().await.unwrap_or_default();
+            health["cache"]["status"] == status
+        },
+    )
+    .await;
+}
+
+/// Every product's price in database `perflab_test_<db>`, as exact text.
+pub async fn product_prices(db: &str) -> std::collections::BTreeMap<i64, String> {
+    let pool = sqlx::PgPool::connect(&database_url(db))
+        .await
+        .expect("connect");
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, price::text FROM products")
+        .fetch_all(&pool)
+        .await
+        .expect("prices");
+    pool.close().await;
+    rows.into_iter().collect()
+}
