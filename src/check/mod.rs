@@ -147,7 +147,7 @@ async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
     let target = spec.target(ctx);
     let outcome = match tokio::time::timeout(limit, spec.measure(ctx)).await {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(error)) => failed(ctx.lang, K::NAME, &target, &error),
+        Ok(Err(error)) => failed(ctx, K::NAME, &target, &error),
         Err(_) => Outcome::unjudged(Verdict::Error, timed_out(ctx.lang, K::NAME, limit)),
     };
     CheckResult {
@@ -163,8 +163,14 @@ async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
 }
 
 /// A kind's error as an outcome: a missing surface is `NotApplicable`, the rest `Error`.
-fn failed(lang: Lang, kind: &str, target: &str, error: &CheckError) -> Outcome {
+fn failed(ctx: &Context, kind: &str, target: &str, error: &CheckError) -> Outcome {
+    let lang = ctx.lang;
     let (verdict, message) = match error {
+        // On the runner's own shop a missing baseline is the student's next
+        // step (lab 1.1), not a surface the target lacks.
+        CheckError::Unavailable(Surface::Baseline) if ctx.control.is_some() => {
+            (Verdict::Fail, unavailable(lang, kind, Surface::Baseline))
+        }
         CheckError::Unavailable(surface) => {
             (Verdict::NotApplicable, unavailable(lang, kind, *surface))
         }
@@ -202,8 +208,8 @@ fn unavailable(lang: Lang, kind: &str, surface: Surface) -> String {
             format!("{kind} does not apply: it needs to stop and start the shop's Redis, which it can do only with the private Redis the runner starts."),
         ),
         Surface::Baseline => lang.pick(
-            format!("{kind} no aplica: el objetivo es relativo a tu línea base y aún no hay ninguna. Pasa primero el laboratorio 1.1-baseline."),
-            format!("{kind} does not apply: the target is relative to your baseline and there is none yet. Pass lab 1.1-baseline first."),
+            format!("{kind}: el objetivo es relativo a tu línea base y aún no hay ninguna. Pasa primero el laboratorio 1.1-baseline."),
+            format!("{kind}: the target is relative to your baseline and there is none yet. Pass lab 1.1-baseline first."),
         ),
     }
 }

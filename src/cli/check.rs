@@ -155,16 +155,14 @@ fn record(progress: &mut Progress, lab: &Lab, report: &LabReport) {
         .filter_map(|c| Some(Measurement::new(&c.id, c.measured?, better(c.kind))))
         .collect();
     progress.record_attempt(&lab.id, report.passed, &measurements, now);
-    if lab.records_baseline && report.passed {
-        let values = report
-            .checks
-            .iter()
-            .flat_map(|c| {
-                c.details
-                    .iter()
-                    .map(move |(k, v)| (format!("{}.{k}", c.id), *v))
-            })
-            .collect::<BTreeMap<_, _>>();
+    // A kept baseline (cache on later in the day) reports no details: only a
+    // real measurement replaces it.
+    let values: BTreeMap<String, f64> = report
+        .checks
+        .iter()
+        .flat_map(|c| c.details.iter().map(|(k, v)| (k.clone(), *v)))
+        .collect();
+    if lab.records_baseline && report.passed && !values.is_empty() {
         progress.set_baseline(values, now);
     }
 }
