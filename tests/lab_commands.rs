@@ -104,7 +104,7 @@ fn a_student_walks_a_lab_without_a_terminal() {
     assert_eq!(settings.cache.endpoints, [CachedRoute::ProductDetail]);
     let kept = std::fs::read_to_string(ws.join("shop.toml")).expect("shop.toml");
     assert!(kept.starts_with("# perflab"), "the student's comments stay");
-    assert!(ws.join("shop.toml.bak").exists());
+    assert_eq!(backups(&ws).len(), 1, "the previous shop.toml is kept");
     assert!(
         progress(&ws)
             .lab("1.3-cache-aside")
@@ -127,6 +127,21 @@ fn a_student_walks_a_lab_without_a_terminal() {
         "the lab's starting state"
     );
     assert!(progress(&ws).lab("1.3-cache-aside").is_none());
+    let again = perflab(&ws, &["reset", "1.4", "--yes"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        backups(&ws).len(),
+        3,
+        "every generation is kept, none overwritten"
+    );
+}
+
+fn backups(ws: &Path) -> Vec<String> {
+    std::fs::read_dir(ws)
+        .expect("workspace")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("shop.toml.") && name.ends_with(".bak"))
+        .collect()
 }
 
 #[test]

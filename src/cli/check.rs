@@ -13,6 +13,7 @@ use clap::{Args, ValueEnum};
 
 use super::course::{CourseArgs, Failure, find_lab, load_progress, save_progress, workspace};
 use super::report::{self, LabReport};
+use super::stop::StopSignal;
 use crate::check::Verdict;
 use crate::config::Config;
 use crate::fixtures::SeedOptions;
@@ -69,7 +70,12 @@ async fn check(config: Config, course: &CourseArgs, args: &CheckArgs) -> Result<
         Some(url) => (against(url, &labs, course, print).await, false),
         None => {
             let workspace = workspace()?;
-            in_workspace(&config, &workspace, &labs, course, print).await?
+            // Only a run of lab 1.1 by name may replace the baseline: a later
+            // `--all` with the cache off (Block 2) must not move the reference.
+            let record = Record::Attempts {
+                baseline: args.lab.is_some(),
+            };
+            in_workspace(&config, &workspace, &labs, course, record, print).await?
         }
     };
     write_report(args, &reports, course)?;
@@ -92,6 +98,18 @@ pub(super) async fn against(
     reports
 }
 
+const INTERRUPTED: &str =
+    "interrupted; the shops and servers perflab started are stopped, progress so far is saved";
+
+/// What a workspace run writes into progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Record {
+    /// Nothing (grading reads, it does not count attempts).
+    Nothing,
+    /// Attempts and best values; the baseline too when `baseline`.
+    Attempts { baseline: bool },
+}
+
 /// Runs `labs` on the student's workspace; returns the reports and whether
 /// a lab could not run because of the student's own files.
 pub(super) async fn in_workspace(
@@ -99,36 +117,53 @@ pub(super) async fn in_workspace(
     workspace: &Workspace,
     labs: &[&Lab],
     course: &CourseArgs,
+    record_as: Record,
     print: impl Fn(&LabReport),
 ) -> Result<(Vec<LabReport>, bool), Failure> {
-    let settings = workspace.settings().map_err(Failure::environment)?;
+    // The student's own file is at fault: a failed check's exit code.
+    let settings = workspace.settings().map_err(|e| Failure {
+        message: format!("{e}; fix shop.toml (or `perflab reset LAB` to start the lab again)"),
+        code: 1,
+    })?;
     let indexes = workspace
         .indexes()
         .map_err(|e| Failure::environment(format!("cannot read indexes.sql: {e}")))?;
     let mut progress = load_progress(workspace)?;
+    let mut stop = StopSignal::new().map_err(Failure::environment)?;
     let services = start_services(config).await?;
     let env = run_env(config, &services, course)?;
     let mut reports = Vec::new();
     let mut students_fault = false;
     for lab in labs {
         let baseline = progress.baseline().map(|b| b.measurements.clone());
-        let sql = joined(lab.start.indexes.as_deref(), &indexes);
-        let report = match runner::run_lab(&env, lab, &settings, Some(&sql), baseline.clone()).await
-        {
+        let run = runner::run_lab(&env, lab, &settings, Some(&indexes), baseline.clone());
+        let run = tokio::select! {
+            run = run => run,
+            // Dropping the run stops its shops (kill on drop) and its Redis.
+            () = stop.recv() => {
+                services.shutdown().await;
+                return Err(Failure::environment(INTERRUPTED));
+            }
+        };
+        let report = match run {
             Ok(results) => {
                 let report =
                     LabReport::new(&lab.id, lab.title.get(env.lang), results, baseline.as_ref());
-                record(&mut progress, lab, &report);
+                if let Record::Attempts { baseline } = record_as {
+                    record(&mut progress, lab, &report, baseline);
+                }
                 report
             }
             Err(e) => {
                 students_fault |= e.is_students();
-                LabReport::failed_to_run(&lab.id, lab.title.get(env.lang), e.to_string())
+                LabReport::failed_to_run(lab, env.lang, e.to_string(), e.is_students())
             }
         };
-        progress.set_current(&lab.id);
-        // Saved after every lab: an interrupted --all keeps what it measured.
-        save_progress(workspace, &progress)?;
+        if record_as != Record::Nothing {
+            progress.set_current(&lab.id);
+            // Saved after every lab: an interrupted --all keeps what it measured.
+            save_progress(workspace, &progress)?;
+        }
         print(&report);
         reports.push(report);
     }
@@ -136,22 +171,16 @@ pub(super) async fn in_workspace(
     Ok((reports, students_fault))
 }
 
-/// The lab's own starting indexes, then the student's.
-fn joined(start: Option<&str>, student: &str) -> String {
-    match start {
-        Some(start) => format!("{start}\n{student}"),
-        None => student.to_string(),
-    }
-}
-
 /// Counts the attempt, keeps the best values, and — for lab 1.1 passed —
 /// the baseline.
-fn record(progress: &mut Progress, lab: &Lab, report: &LabReport) {
+fn record(progress: &mut Progress, lab: &Lab, report: &LabReport, baseline: bool) {
     let now = chrono::Utc::now();
     let measurements: Vec<Measurement> = report
         .checks
         .iter()
-        .filter(|c| c.verdict != Verdict::Error)
+        // A refused baseline (cache on) measured nothing worth keeping.
+        .filter(|c| matches!(c.verdict, Verdict::Pass | Verdict::Fail))
+        .filter(|c| c.kind != "baseline" || c.verdict == Verdict::Pass)
         .filter_map(|c| Some(Measurement::new(&c.id, c.measured?, better(c.kind))))
         .collect();
     progress.record_attempt(&lab.id, report.passed, &measurements, now);
@@ -162,7 +191,7 @@ fn record(progress: &mut Progress, lab: &Lab, report: &LabReport) {
         .iter()
         .flat_map(|c| c.details.iter().map(|(k, v)| (k.clone(), *v)))
         .collect();
-    if lab.records_baseline && report.passed && !values.is_empty() {
+    if baseline && lab.records_baseline && report.passed && !values.is_empty() {
         progress.set_baseline(values, now);
     }
 }
@@ -170,7 +199,7 @@ fn record(progress: &mut Progress, lab: &Lab, report: &LabReport) {
 /// Which way a kind's measured value improves.
 fn better(kind: &str) -> Better {
     match kind {
-        "hit_ratio" | "health" => Better::Higher,
+        "hit_ratio" | "health" | "baseline" => Better::Higher,
         _ => Better::Lower,
     }
 }

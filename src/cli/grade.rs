@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::check::{against, in_workspace};
+use super::check::{Record, against, in_workspace};
 use super::course::{CourseArgs, Failure, workspace};
 use super::report::LabReport;
 use crate::check::{Lang, Verdict};
@@ -68,12 +68,11 @@ async fn grade(config: Config, course: &CourseArgs, args: &GradeArgs) -> Result<
     let catalog = course.catalog()?;
     let labs: Vec<&Lab> = catalog.labs.iter().collect();
     let quiet = |_: &LabReport| {};
-    let reports = match &args.target {
-        Some(url) => against(url, &labs, course, quiet).await,
+    let (reports, students_fault) = match &args.target {
+        Some(url) => (against(url, &labs, course, quiet).await, false),
         None => {
-            in_workspace(&config, &workspace()?, &labs, course, quiet)
-                .await?
-                .0
+            let ws = workspace()?;
+            in_workspace(&config, &ws, &labs, course, Record::Nothing, quiet).await?
         }
     };
     let grade = score(&catalog, &reports);
@@ -83,7 +82,7 @@ async fn grade(config: Config, course: &CourseArgs, args: &GradeArgs) -> Result<
         GradeFormat::Classroom => classroom(&grade),
     };
     print!("{text}");
-    Ok(super::report::exit_code(&reports, false))
+    Ok(super::report::exit_code(&reports, students_fault))
 }
 
 /// Weighs the reports by their labs' block categories.
@@ -106,8 +105,9 @@ pub fn score(catalog: &Catalog, reports: &[LabReport]) -> Grade {
             entry.1 += 1;
             entry.0 += usize::from(check.verdict == Verdict::Pass);
         }
+        // A lab that could not run fails every check it has.
         if report.error.is_some() {
-            entry.1 += 1;
+            entry.1 += report.planned_checks;
         }
     }
     let present: f64 = tally
@@ -215,4 +215,55 @@ pub fn classroom(grade: &Grade) -> String {
         "tests": tests,
     });
     serde_json::to_string_pretty(&result).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::CheckResult;
+
+    fn result(id: &str, verdict: Verdict) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            kind: "health",
+            measured: Some(1.0),
+            target: "t".into(),
+            verdict,
+            message: "m".into(),
+            details: BTreeMap::new(),
+            elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn block_1_alone_carries_the_whole_grade_and_says_what_is_missing() {
+        let catalog = Catalog::embedded().expect("embedded pack");
+        let reports = vec![
+            LabReport::new("1.2-redis", "t", vec![result("a", Verdict::Pass)], None),
+            LabReport::new(
+                "1.3-cache-aside",
+                "t",
+                vec![
+                    result("b", Verdict::Pass),
+                    result("c", Verdict::Fail),
+                    result("d", Verdict::NotApplicable),
+                ],
+                None,
+            ),
+        ];
+        let grade = score(&catalog, &reports);
+        assert_eq!(grade.categories.len(), 1);
+        let performance = &grade.categories[0];
+        assert_eq!(
+            (performance.passed, performance.checks),
+            (2, 3),
+            "N/A is not counted"
+        );
+        assert!((performance.max_points - 100.0).abs() < 1e-9);
+        assert!((grade.score - 200.0 / 3.0).abs() < 1e-9);
+        assert_eq!(grade.missing, [Category::Monitoring, Category::Code]);
+        let classroom: serde_json::Value = serde_json::from_str(&classroom(&grade)).unwrap();
+        assert_eq!(classroom["max_score"], 100);
+        assert_eq!(classroom["tests"][0]["status"], "fail");
+    }
 }

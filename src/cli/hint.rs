@@ -109,7 +109,7 @@ fn reveal(course: &CourseArgs, args: &SolutionArgs) -> Result<String, Failure> {
         ));
         return Ok(out);
     }
-    if let Some(patch) = &lab.solution.settings {
+    if let Some(patch) = &lab.solution_patch() {
         let backup = workspace
             .merge_settings(patch)
             .map_err(Failure::environment)?;

@@ -14,6 +14,7 @@ mod report;
 mod reset;
 mod seed;
 mod serve;
+mod stop;
 mod validate;
 
 use std::path::PathBuf;

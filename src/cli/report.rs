@@ -19,6 +19,12 @@ pub struct LabReport {
     /// Why the lab could not run at all (the shop did not start, the SQL was refused).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The error was the student's own file (bad SQL), not the environment.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub students_fault: bool,
+    /// How many checks the lab has (those that ran, or would have).
+    #[serde(skip)]
+    pub planned_checks: usize,
     pub checks: Vec<CheckReport>,
 }
 
@@ -54,16 +60,22 @@ impl LabReport {
             title: title.to_string(),
             passed: passed(&checks),
             error: None,
+            students_fault: false,
+            planned_checks: checks.len(),
             checks,
         }
     }
 
-    pub fn failed_to_run(id: &str, title: &str, error: String) -> Self {
+    /// A lab that could not run: `students` when the student's own files were
+    /// refused (a failure), else the environment (an error).
+    pub fn failed_to_run(lab: &crate::lab::Lab, lang: Lang, error: String, students: bool) -> Self {
         Self {
-            id: id.to_string(),
-            title: title.to_string(),
+            id: lab.id.clone(),
+            title: lab.title.get(lang).to_string(),
             passed: false,
             error: Some(error),
+            students_fault: students,
+            planned_checks: lab.checks.len(),
             checks: Vec::new(),
         }
     }
@@ -170,7 +182,11 @@ pub fn junit(labs: &[LabReport]) -> Result<String, String> {
     for lab in labs {
         let mut suite = TestSuite::new(lab.id.as_str());
         if let Some(error) = &lab.error {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            let kind = match lab.students_fault {
+                true => NonSuccessKind::Failure,
+                false => NonSuccessKind::Error,
+            };
+            let mut status = TestCaseStatus::non_success(kind);
             status.set_message(error.as_str());
             suite.add_test_case(TestCase::new("setup", status));
         }

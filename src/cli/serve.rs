@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::EXIT_ENVIRONMENT;
+use super::stop::StopSignal;
 use crate::config::Config;
 use crate::fixtures::SeedOptions;
 use crate::services::net::mask_password;
@@ -136,29 +136,5 @@ fn describe(origin: Origin, url: &str, scratch_dir: Option<&std::path::Path>) ->
             format!("{url} (scratch, in {}; removed on exit)", dir.display())
         }
         (Origin::Scratch, None) => format!("{url} (scratch; stopped on exit)"),
-    }
-}
-
-/// Ctrl-C (SIGINT) or SIGTERM (how the TUI stops its shop child). Both are
-/// registered when this is created, so none is missed while starting up.
-struct StopSignal {
-    interrupt: Signal,
-    terminate: Signal,
-}
-
-impl StopSignal {
-    fn new() -> Result<Self, String> {
-        let listen = |kind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
-        Ok(Self {
-            interrupt: listen(SignalKind::interrupt())?,
-            terminate: listen(SignalKind::terminate())?,
-        })
-    }
-
-    async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
     }
 }

@@ -15,6 +15,7 @@ use clap::{Args, Subcommand};
 use super::check::{run_env, start_services};
 use super::course::{CourseArgs, Failure};
 use super::report::{self, LabReport};
+use super::stop::StopSignal;
 use crate::check::{CheckResult, Verdict};
 use crate::config::Config;
 use crate::fixtures::Scale;
@@ -42,6 +43,14 @@ pub struct ValidateArgs {
 
 pub async fn run(mut config: Config, course: &CourseArgs, command: &LabsCommand) -> ExitCode {
     let LabsCommand::Validate(args) = command;
+    if config.database.url.is_some() {
+        // Validation reseeds and drops indexes: never on a database a user named.
+        return Failure::environment(
+            "labs validate runs on a database of its own (perflab_validate) on the local \
+             server; unset DATABASE_URL (and database.url) to run it",
+        )
+        .exit();
+    }
     config.fixtures.scale = args.scale;
     // Its own database: validating must not reseed the student's catalog.
     config.database.name = "perflab_validate".into();
@@ -60,17 +69,31 @@ async fn validate(
         message: format!("the pack is invalid: {e}"),
         code: 1,
     })?;
+    if let Some(unknown) = args.only.iter().find(|id| catalog.lab(id).is_none()) {
+        return Err(Failure::environment(format!(
+            "--only {unknown}: no such lab in {}",
+            args.dir.display()
+        )));
+    }
     println!("{}: {} labs read", args.dir.display(), catalog.labs.len());
+    let mut stop = StopSignal::new().map_err(Failure::environment)?;
     let services = start_services(config).await?;
     let env = run_env(config, &services, course)?;
     let mut baseline: Option<BTreeMap<String, f64>> = None;
     let mut problems = 0;
+    let mut environment = false;
     for lab in &catalog.labs {
         let wanted = args.only.is_empty() || args.only.contains(&lab.id);
         if !wanted && !lab.records_baseline {
             continue;
         }
-        let verdict = prove(&env, lab, &mut baseline).await;
+        let verdict = tokio::select! {
+            verdict = prove(&env, lab, &mut baseline) => verdict,
+            () = stop.recv() => {
+                services.shutdown().await;
+                return Err(Failure::environment("interrupted; every server perflab started is stopped"));
+            }
+        };
         if wanted {
             println!("{}", verdict.line(lab));
             for detail in &verdict.details {
@@ -78,6 +101,7 @@ async fn validate(
             }
             problems += usize::from(!verdict.ok());
         }
+        environment |= verdict.environment;
     }
     services.shutdown().await;
     println!(
@@ -87,13 +111,19 @@ async fn validate(
             n => format!("{n} lab(s) do not prove themselves"),
         }
     );
-    Ok(u8::from(problems > 0))
+    Ok(match (environment, problems) {
+        (true, _) => super::EXIT_ENVIRONMENT,
+        (false, 0) => 0,
+        (false, _) => 1,
+    })
 }
 
 /// What one lab showed.
 struct Proof {
     start_failed: bool,
     solution_passed: bool,
+    /// A run failed for the machine's sake (no shop, no Redis), not the pack's.
+    environment: bool,
     details: Vec<String>,
 }
 
@@ -116,6 +146,15 @@ impl Proof {
 
 async fn prove(env: &RunEnv, lab: &Lab, baseline: &mut Option<BTreeMap<String, f64>>) -> Proof {
     let mut details = Vec::new();
+    let mut environment = false;
+    let mut blame = |e: &runner::RunError| {
+        environment |= !matches!(
+            e,
+            runner::RunError::StartIndexes(_)
+                | runner::RunError::Indexes(_)
+                | runner::RunError::Settings(_)
+        );
+    };
     let start = match lab.start_settings() {
         Ok(settings) => {
             runner::run_lab(
@@ -127,7 +166,7 @@ async fn prove(env: &RunEnv, lab: &Lab, baseline: &mut Option<BTreeMap<String, f
             )
             .await
         }
-        Err(e) => Err(runner::RunError::ShopStart(e)),
+        Err(e) => Err(runner::RunError::Settings(e)),
     };
     let start_failed = match &start {
         Ok(results) => {
@@ -140,16 +179,17 @@ async fn prove(env: &RunEnv, lab: &Lab, baseline: &mut Option<BTreeMap<String, f
             failed
         }
         Err(e) => {
+            blame(e);
             details.push(format!("start: {e}"));
             false
         }
     };
     let solved = match lab.solved_settings() {
         Ok(settings) => {
-            let indexes = lab.solved_indexes();
-            runner::run_lab(env, lab, &settings, indexes.as_deref(), baseline.clone()).await
+            let indexes = lab.solution.indexes.as_deref();
+            runner::run_lab(env, lab, &settings, indexes, baseline.clone()).await
         }
-        Err(e) => Err(runner::RunError::ShopStart(e)),
+        Err(e) => Err(runner::RunError::Settings(e)),
     };
     let solution_passed = match &solved {
         Ok(results) => {
@@ -164,6 +204,7 @@ async fn prove(env: &RunEnv, lab: &Lab, baseline: &mut Option<BTreeMap<String, f
             report.passed && report::exit_code(std::slice::from_ref(&report), false) == 0
         }
         Err(e) => {
+            blame(e);
             details.push(format!("solution: {e}"));
             false
         }
@@ -171,6 +212,7 @@ async fn prove(env: &RunEnv, lab: &Lab, baseline: &mut Option<BTreeMap<String, f
     Proof {
         start_failed,
         solution_passed,
+        environment,
         details,
     }
 }

@@ -245,7 +245,7 @@ fn parse_env<T: std::str::FromStr>(
 
 /// `toml`'s errors span several lines with a source excerpt; perflab's promise is
 /// one line: where (line, column) and the message, which names the key.
-fn one_line_toml_error(text: &str, error: &toml::de::Error, key: &str) -> String {
+pub fn one_line_toml_error(text: &str, error: &toml::de::Error, key: &str) -> String {
     let mut message = error.message().trim().replace('\n', " ");
     if !key.is_empty() && key != "." {
         message = format!("key `{key}`: {message}");

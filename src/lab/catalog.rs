@@ -211,6 +211,16 @@ impl Lab {
         .map_err(|e| format!("lab {}: [start.settings]: {e}", self.id))
     }
 
+    /// What `solution --apply` merges into a student's `shop.toml`: the
+    /// lab's starting changes, then the solution's, so the result is the
+    /// solved state whatever the file held before.
+    pub fn solution_patch(&self) -> Option<toml::Table> {
+        let solution = self.solution.settings.as_ref()?;
+        let mut patch = self.start.settings.clone();
+        merge(&mut patch, solution);
+        Some(patch)
+    }
+
     /// The starting settings with the solution applied.
     pub fn solved_settings(&self) -> Result<ShopSettings, String> {
         let start = self.start_settings()?;
@@ -220,18 +230,6 @@ impl Lab {
             }
             None => Ok(start),
         }
-    }
-
-    /// The starting indexes followed by the solution's.
-    pub fn solved_indexes(&self) -> Option<String> {
-        let parts: Vec<&str> = [
-            self.start.indexes.as_deref(),
-            self.solution.indexes.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        (!parts.is_empty()).then(|| parts.join("\n"))
     }
 }
 
@@ -487,16 +485,7 @@ fn parse<T: serde::de::DeserializeOwned>(
 
 /// "line L, column C: message" for a TOML error.
 pub(crate) fn toml_error(text: &str, error: &toml::de::Error) -> String {
-    let message = error.message().trim().replace('\n', " ");
-    match error.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("line {line}, column {column}: {message}")
-        }
-        None => message,
-    }
+    crate::config::one_line_toml_error(text, error, "")
 }
 
 fn load_lab(source: &Source, dir: &str) -> Result<Lab, CatalogError> {

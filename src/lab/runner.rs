@@ -50,20 +50,26 @@ pub struct RunEnv {
 /// Why a lab could not be run; one line, naming what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The settings under test are invalid (a lab's start or solution).
+    #[error("invalid settings: {0}")]
+    Settings(String),
     #[error("cannot write the shop's settings file: {0}")]
     SettingsFile(std::io::Error),
-    #[error("cannot start the shop ({program}): {source}")]
+    #[error("cannot start the shop ({program}): {source}; is the perflab binary still there?")]
     Spawn {
         program: String,
         source: std::io::Error,
     },
-    #[error("the shop did not start: {0}")]
+    #[error("the shop did not start: {0}; `perflab doctor` says what is missing")]
     ShopStart(String),
-    #[error("the shop did not answer its control API: {0}")]
+    #[error("the shop did not answer its control API: {0}; run the check again")]
     Control(String),
     /// The student's SQL was refused: PostgreSQL's message.
-    #[error("indexes.sql was refused by PostgreSQL: {0}")]
+    #[error("indexes.sql was refused by PostgreSQL: {0}; fix indexes.sql and check again")]
     Indexes(String),
+    /// The lab's own starting SQL was refused: the pack is broken.
+    #[error("the lab's starting indexes were refused by PostgreSQL: {0}")]
+    StartIndexes(String),
     #[error("cannot start a private Redis for this lab: {0}")]
     Redis(String),
 }
@@ -81,6 +87,8 @@ pub struct ShopChild {
     pub endpoint: ShopEndpoint,
     /// The settings file it read; removed when the child is dropped.
     _settings: tempfile::NamedTempFile,
+    /// Its stderr, readable under `<state_dir>/runs/` while it runs.
+    _log: tempfile::NamedTempFile,
 }
 
 impl ShopChild {
@@ -145,6 +153,7 @@ impl ShopChild {
             child,
             endpoint,
             _settings: file,
+            _log: log,
         })
     }
 
@@ -167,17 +176,26 @@ impl ShopChild {
     }
 }
 
-/// Reads the child's output until `shop <url>`; keeps draining it after, so
-/// the child never blocks on a full pipe.
+/// Reads the child's output until `shop <url>`; keeps draining it after (as
+/// bytes, whatever they are), so the child never blocks on a full pipe.
 async fn shop_url(stdout: tokio::process::ChildStdout) -> Option<String> {
-    let mut lines = BufReader::new(stdout).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(url) = line.strip_prefix("shop ") {
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return Some(url.trim().to_string());
+    let mut reader = BufReader::new(stdout);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        if let Some(url) = text.strip_prefix("shop ") {
+            let url = url.trim().to_string();
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut reader, &mut tokio::io::sink()).await;
+            });
+            return Some(url);
         }
     }
-    None
 }
 
 fn settings_file(
@@ -225,7 +243,8 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Starts what the lab's `[stage]` asks for, with `settings` and `indexes`.
+    /// Starts what the lab's `[stage]` asks for, with `settings`, the lab's
+    /// starting indexes, then `indexes` (the student's or the solution's).
     pub async fn start(
         env: &RunEnv,
         lab: &Lab,
@@ -255,15 +274,24 @@ impl Staged {
                 }
             }
         }
-        if let Err(e) = staged.apply_indexes(indexes).await {
+        if let Err(e) = staged
+            .apply_indexes(lab.start.indexes.as_deref(), indexes)
+            .await
+        {
             staged.stop().await;
             return Err(e);
         }
         Ok(staged)
     }
 
-    /// Drops the indexes a student made earlier, then applies `indexes`.
-    async fn apply_indexes(&self, indexes: Option<&str>) -> Result<(), RunError> {
+    /// Drops the indexes a student made earlier, then applies the lab's
+    /// starting ones and `indexes`, each on its own so PostgreSQL's line
+    /// numbers point into the file that has the mistake.
+    async fn apply_indexes(
+        &self,
+        start: Option<&str>,
+        indexes: Option<&str>,
+    ) -> Result<(), RunError> {
         let endpoint = &self.shops[0].endpoint;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
@@ -284,24 +312,28 @@ impl Staged {
                 dropped.status()
             )));
         }
-        let Some(sql) = indexes.filter(|sql| has_statements(sql)) else {
-            return Ok(());
-        };
-        let applied = post("/indexes/apply", sql.to_string())
-            .await
-            .map_err(|e| RunError::Control(e.to_string()))?;
-        if applied.status().is_success() {
-            return Ok(());
+        for (sql, refused) in [
+            (start, RunError::StartIndexes as fn(String) -> RunError),
+            (indexes, RunError::Indexes),
+        ] {
+            let Some(sql) = sql.filter(|sql| has_statements(sql)) else {
+                continue;
+            };
+            let applied = post("/indexes/apply", sql.to_string())
+                .await
+                .map_err(|e| RunError::Control(e.to_string()))?;
+            let status = applied.status();
+            if status.is_success() {
+                continue;
+            }
+            let body: serde_json::Value = applied.json().await.unwrap_or_default();
+            let detail = body["detail"].as_str().unwrap_or("no detail").to_string();
+            return Err(match status.as_u16() {
+                422 => refused(detail),
+                _ => RunError::Control(format!("/indexes/apply answered {status}: {detail}")),
+            });
         }
-        let status = applied.status();
-        let body: serde_json::Value = applied.json().await.unwrap_or_default();
-        let detail = body["detail"].as_str().unwrap_or("no detail").to_string();
-        match status.as_u16() {
-            422 => Err(RunError::Indexes(detail)),
-            _ => Err(RunError::Control(format!(
-                "/indexes/apply answered {status}: {detail}"
-            ))),
-        }
+        Ok(())
     }
 
     /// The context the lab's checks measure through.

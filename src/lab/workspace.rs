@@ -185,9 +185,14 @@ impl Workspace {
         let path = self.shop_toml();
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let mut document: toml_edit::DocumentMut = text
-            .parse()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut document: toml_edit::DocumentMut =
+            text.parse().map_err(|e: toml_edit::TomlError| {
+                format!(
+                    "{}: {}",
+                    path.display(),
+                    e.to_string().lines().next().unwrap_or("not TOML")
+                )
+            })?;
         merge_into(document.as_table_mut(), patch);
         let merged = document.to_string();
         let settings: ShopSettings = toml::from_str(&merged)
@@ -207,13 +212,26 @@ impl Workspace {
         INDEXES_TEMPLATE
     }
 
-    /// Copies `path` to `path.bak`, then writes `bytes` atomically.
+    /// Keeps the current `path` as `path.<timestamp>.bak` (every generation:
+    /// a second reset must not overwrite the first backup), then writes
+    /// `bytes` atomically. Returns the backup, or `path` itself when nothing
+    /// changed.
     fn replace(&self, path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+        let current = match std::fs::read(path) {
+            Ok(current) => Some(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        if current.as_deref() == Some(bytes) {
+            return Ok(path.to_path_buf());
+        }
         let mut backup = path.as_os_str().to_owned();
-        backup.push(".bak");
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f");
+        backup.push(format!(".{stamp}.bak"));
         let backup = PathBuf::from(backup);
-        if path.exists() {
-            super::atomic_file::atomic_write(&backup, &std::fs::read(path)?)?;
+        if let Some(current) = current {
+            // A backup of the same millisecond already holds these bytes.
+            super::atomic_file::atomic_create(&backup, &current)?;
         }
         super::atomic_file::atomic_write(path, bytes)?;
         Ok(backup)
@@ -236,15 +254,15 @@ impl Workspace {
     }
 }
 
-/// Sets every key of `patch` in `table`, recursing into tables, so the
-/// document keeps the keys, comments and order it had.
-fn merge_into(table: &mut toml_edit::Table, patch: &toml::Table) {
+/// Sets every key of `patch` in `table`, recursing into tables (inline or
+/// not), so the document keeps the keys, comments and order it had.
+fn merge_into(table: &mut dyn toml_edit::TableLike, patch: &toml::Table) {
     for (key, value) in patch {
         if let toml::Value::Table(sub) = value {
-            let entry = table
-                .entry(key)
-                .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
-            if let Some(inner) = entry.as_table_mut() {
+            if table.get(key).is_none() {
+                table.insert(key, toml_edit::Item::Table(toml_edit::Table::new()));
+            }
+            if let Some(inner) = table.get_mut(key).and_then(|i| i.as_table_like_mut()) {
                 merge_into(inner, sub);
                 continue;
             }
@@ -290,6 +308,26 @@ fn absolute(dir: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_patch_merges_into_inline_tables_and_keeps_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::init(dir.path()).unwrap().workspace;
+        let text = "# mine\ncache = { backend = \"redis\", ttl = \"5m\" }\n";
+        std::fs::write(ws.shop_toml(), text).unwrap();
+        let patch: toml::Table = toml::from_str("[cache]\nendpoints = [\"categories\"]").unwrap();
+        ws.merge_settings(&patch).unwrap();
+        let merged = std::fs::read_to_string(ws.shop_toml()).unwrap();
+        assert!(merged.starts_with("# mine"), "{merged}");
+        let settings = ws.settings().unwrap();
+        assert_eq!(
+            settings.cache.backend,
+            crate::shop::settings::CacheBackend::Redis
+        );
+        assert_eq!(settings.cache.ttl, std::time::Duration::from_secs(300));
+        assert_eq!(settings.cache.endpoints.len(), 1);
+    }
+
     use super::*;
 
     #[test]
