@@ -4,9 +4,9 @@
 //! `config` loads `perflab.toml` and the environment; `services` finds or starts
 //! PostgreSQL and Redis; `fixtures` seeds the catalog; `shop` is the live API the
 //! labs optimise; `load` drives traffic at it and measures; `check` compares
-//! what it measures with a lab's targets; `lab` keeps the student's workspace
-//! and progress. The lab catalog, the headless check commands and the TUI come
-//! in later issues.
+//! what it measures with a lab's targets; `lab` holds the lab pack, runs labs
+//! and keeps the student's workspace and progress; `tui` is the course day in
+//! a terminal.
 
 pub mod check;
 pub mod cli;
@@ -16,3 +16,4 @@ pub mod lab;
 pub mod load;
 pub mod services;
 pub mod shop;
+pub mod tui;

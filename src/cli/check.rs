@@ -5,7 +5,6 @@
 //! any API that follows the contract through HTTP alone, records nothing,
 //! and marks the checks that need more as not applicable.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,12 +13,10 @@ use clap::{Args, ValueEnum};
 use super::course::{CourseArgs, Failure, find_lab, load_progress, save_progress, workspace};
 use super::report::{self, LabReport};
 use super::stop::StopSignal;
-use crate::check::Verdict;
 use crate::config::Config;
 use crate::fixtures::SeedOptions;
-use crate::lab::progress::{Better, Measurement};
 use crate::lab::runner::{self, RunEnv};
-use crate::lab::{Lab, Progress, Workspace};
+use crate::lab::{Lab, Workspace};
 use crate::services::{self, Services, redis::RedisAvailability};
 
 #[derive(Debug, Args)]
@@ -130,7 +127,7 @@ pub(super) async fn in_workspace(
         .map_err(|e| Failure::environment(format!("cannot read indexes.sql: {e}")))?;
     let mut progress = load_progress(workspace)?;
     let mut stop = StopSignal::new().map_err(Failure::environment)?;
-    let services = start_services(config).await?;
+    let services = start_services(config, true).await?;
     let env = run_env(config, &services, course)?;
     let mut reports = Vec::new();
     let mut students_fault = false;
@@ -147,12 +144,10 @@ pub(super) async fn in_workspace(
         };
         let report = match run {
             Ok(results) => {
-                let report =
-                    LabReport::new(&lab.id, lab.title.get(env.lang), results, baseline.as_ref());
                 if let Record::Attempts { baseline } = record_as {
-                    record(&mut progress, lab, &report, baseline);
+                    runner::record(&mut progress, lab, &results, baseline);
                 }
-                report
+                LabReport::new(&lab.id, lab.title.get(env.lang), results, baseline.as_ref())
             }
             Err(e) => {
                 students_fault |= e.is_students();
@@ -171,41 +166,8 @@ pub(super) async fn in_workspace(
     Ok((reports, students_fault))
 }
 
-/// Counts the attempt, keeps the best values, and — for lab 1.1 passed —
-/// the baseline.
-fn record(progress: &mut Progress, lab: &Lab, report: &LabReport, baseline: bool) {
-    let now = chrono::Utc::now();
-    let measurements: Vec<Measurement> = report
-        .checks
-        .iter()
-        // A refused baseline (cache on) measured nothing worth keeping.
-        .filter(|c| matches!(c.verdict, Verdict::Pass | Verdict::Fail))
-        .filter(|c| c.kind != "baseline" || c.verdict == Verdict::Pass)
-        .filter_map(|c| Some(Measurement::new(&c.id, c.measured?, better(c.kind))))
-        .collect();
-    progress.record_attempt(&lab.id, report.passed, &measurements, now);
-    // A kept baseline (cache on later in the day) reports no details: only a
-    // real measurement replaces it.
-    let values: BTreeMap<String, f64> = report
-        .checks
-        .iter()
-        .flat_map(|c| c.details.iter().map(|(k, v)| (k.clone(), *v)))
-        .collect();
-    if baseline && lab.records_baseline && report.passed && !values.is_empty() {
-        progress.set_baseline(values, now);
-    }
-}
-
-/// Which way a kind's measured value improves.
-fn better(kind: &str) -> Better {
-    match kind {
-        "hit_ratio" | "health" | "baseline" => Better::Higher,
-        _ => Better::Lower,
-    }
-}
-
 /// PostgreSQL and Redis as `perflab serve` finds them, with the catalog loaded.
-pub async fn start_services(config: &Config) -> Result<Services, Failure> {
+pub async fn start_services(config: &Config, announce: bool) -> Result<Services, Failure> {
     let services = services::start(config)
         .await
         .map_err(|e| Failure::environment(e.to_string()))?;
@@ -215,7 +177,7 @@ pub async fn start_services(config: &Config) -> Result<Services, Failure> {
         force: false,
         progress: false,
     };
-    if let Err(e) = super::seed::ensure_seeded(&services.postgres.url, &seed).await {
+    if let Err(e) = super::seed::ensure_seeded(&services.postgres.url, &seed, announce).await {
         services.shutdown().await;
         return Err(Failure::environment(e));
     }

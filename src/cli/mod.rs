@@ -15,6 +15,7 @@ mod reset;
 mod seed;
 mod serve;
 mod stop;
+mod tui;
 mod validate;
 
 use std::path::PathBuf;
@@ -33,8 +34,11 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub course: course::CourseArgs,
+    /// Without a command: the TUI (the course day).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub tui: tui::TuiArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,7 +78,6 @@ pub const EXIT_ENVIRONMENT: u8 = 2;
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
@@ -82,6 +85,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_ENVIRONMENT);
         }
     };
+    // The TUI owns the terminal: its logs go to a file, never over the screen.
+    match &cli.command {
+        None => init_tracing_to_file(&config.state_dir().join("perflab.log")),
+        Some(_) => init_tracing(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -90,7 +98,10 @@ pub fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        match cli.command {
+        let Some(command) = cli.command else {
+            return tui::run(config, &cli.course, &cli.tui).await;
+        };
+        match command {
             Command::Serve(args) => serve::run(config, args).await,
             Command::Doctor => doctor::run(&config).await,
             Command::Seed(args) => seed::run(config, args).await,
@@ -106,6 +117,27 @@ pub fn main() -> ExitCode {
             Command::Labs(command) => validate::run(config, &cli.course, &command).await,
         }
     })
+}
+
+fn init_tracing_to_file(path: &std::path::Path) {
+    use tracing_subscriber::EnvFilter;
+    let file = path.parent().map(std::fs::create_dir_all).and_then(|_| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+    });
+    let Some(file) = file else {
+        return;
+    };
+    let filter =
+        EnvFilter::try_from_env("PERFLAB_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
 }
 
 fn init_tracing() {

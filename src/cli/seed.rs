@@ -38,7 +38,7 @@ pub async fn run(config: Config, args: SeedArgs) -> ExitCode {
         force: args.force,
         progress: true,
     };
-    let result = ensure_seeded(&services.postgres.url, &options).await;
+    let result = ensure_seeded(&services.postgres.url, &options, true).await;
     services.shutdown().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -50,8 +50,13 @@ pub async fn run(config: Config, args: SeedArgs) -> ExitCode {
 }
 
 /// Connects to the perflab database and makes sure the catalog is there,
-/// saying on stderr whether it was loaded or reused and how long it took.
-pub async fn ensure_seeded(database_url: &str, options: &SeedOptions) -> Result<(), String> {
+/// saying on stderr (when `announce`) whether it was loaded or reused and how
+/// long it took. The TUI does not announce: stderr is its screen.
+pub async fn ensure_seeded(
+    database_url: &str,
+    options: &SeedOptions,
+    announce: bool,
+) -> Result<(), String> {
     let pool = PgPool::connect(database_url)
         .await
         .map_err(|e| format!("cannot connect to PostgreSQL to seed the catalog: {e}"))?;
@@ -59,7 +64,11 @@ pub async fn ensure_seeded(database_url: &str, options: &SeedOptions) -> Result<
     let outcome = fixtures::seed(&pool, options).await;
     pool.close().await;
     let elapsed = started.elapsed();
-    match outcome.map_err(|e| e.to_string())? {
+    let outcome = outcome.map_err(|e| e.to_string())?;
+    if !announce {
+        return Ok(());
+    }
+    match outcome {
         SeedOutcome::Reused => eprintln!(
             "catalog `{}` (seed {}) already loaded: reused in {elapsed:.2?}",
             options.scale, options.seed

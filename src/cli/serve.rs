@@ -84,7 +84,7 @@ async fn serve_on(
         }
     };
     tokio::select! {
-        seeded = super::seed::ensure_seeded(&services.postgres.url, &seed) => seeded?,
+        seeded = super::seed::ensure_seeded(&services.postgres.url, &seed, true) => seeded?,
         () = stop.recv() => return Err(INTERRUPTED.into()),
     }
     let jwt_secret = match &config.shop.jwt_secret {

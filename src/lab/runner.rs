@@ -401,6 +401,41 @@ pub async fn run_against(url: &str, lab: &Lab, lang: Lang) -> Vec<CheckResult> {
     check::run_all(&lab.checks, &ctx).await
 }
 
+/// Records a lab's run in progress: the attempt, the best values (a refused
+/// baseline measured nothing worth keeping), and — when `baseline` is
+/// allowed and the lab passed with fresh measurements — the baseline.
+pub fn record(
+    progress: &mut crate::lab::Progress,
+    lab: &Lab,
+    results: &[CheckResult],
+    baseline: bool,
+) {
+    use crate::check::Verdict;
+    use crate::lab::progress::{Better, Measurement};
+    let now = chrono::Utc::now();
+    let better = |kind: &str| match kind {
+        "hit_ratio" | "health" | "baseline" => Better::Higher,
+        _ => Better::Lower,
+    };
+    let measurements: Vec<Measurement> = results
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Pass | Verdict::Fail))
+        .filter(|r| r.kind != "baseline" || r.verdict == Verdict::Pass)
+        .filter_map(|r| Some(Measurement::new(&r.id, r.measured?, better(r.kind))))
+        .collect();
+    let passed = results.iter().any(|r| r.verdict == Verdict::Pass)
+        && results
+            .iter()
+            .all(|r| matches!(r.verdict, Verdict::Pass | Verdict::NotApplicable));
+    progress.record_attempt(&lab.id, passed, &measurements, now);
+    // A kept baseline (cache on later in the day) reports no details: only a
+    // real measurement replaces it.
+    let values = baseline_of(results);
+    if baseline && lab.records_baseline && passed && !values.is_empty() {
+        progress.set_baseline(values, now);
+    }
+}
+
 /// What a passed baseline lab records: its checks' details (the `baseline`
 /// kind names them `{profile}.{metric}`).
 pub fn baseline_of(results: &[CheckResult]) -> BTreeMap<String, f64> {

@@ -1,0 +1,376 @@
+//! The TUI's state and what keys do to it. Plain data and pure transitions:
+//! no terminal, no I/O. A key returns an [`Action`] the event loop carries
+//! out (run checks in a task, save progress, quit); results come back as
+//! events that update the state. Rendering (`ui`) only reads it.
+
+use chrono::NaiveTime;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::timetable::Timetable;
+use crate::check::{CheckResult, Lang};
+use crate::lab::progress::LabStatus;
+use crate::lab::{Catalog, Lab, Progress};
+
+/// The screens, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Today,
+    Labs,
+    Lab,
+}
+
+/// A question waiting for y/n.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    Solution,
+    Reset,
+}
+
+/// What the event loop must do after a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    None,
+    Quit,
+    /// Run the lab's checks on the workspace (in a task).
+    RunChecks(String),
+    /// Count a hint in progress.
+    UseHint(String),
+    /// Record the solution as revealed.
+    RevealSolution(String),
+    /// Put the lab's starting state in the workspace.
+    Reset(String),
+    /// Change one setting in the workspace's shop.toml (a TOML patch).
+    Switch(toml::Table),
+}
+
+/// Where the checks of the open lab stand.
+#[derive(Debug, Clone, Default)]
+pub enum Checks {
+    #[default]
+    NotRun,
+    Running,
+    Done(Vec<CheckResult>),
+    /// The lab could not run (services, shop, the student's files).
+    Failed(String),
+}
+
+/// Everything the screens show.
+pub struct App {
+    pub catalog: Catalog,
+    pub progress: Progress,
+    pub timetable: Timetable,
+    /// Self-learners: no clock, no timetable pressure.
+    pub free_mode: bool,
+    pub lang: Lang,
+    pub now: NaiveTime,
+    pub screen: Screen,
+    /// Index into the filtered lab list.
+    pub selected: usize,
+    pub search: String,
+    pub searching: bool,
+    /// The lab open on the Lab screen.
+    pub open: usize,
+    pub scroll: u16,
+    pub hints_shown: usize,
+    pub show_solution: bool,
+    pub confirm: Option<Confirm>,
+    pub checks: Checks,
+    /// The workspace's settings, as last read (shown and switched on the Lab screen).
+    pub settings: Option<crate::shop::settings::ShopSettings>,
+    /// One line at the bottom: services, errors, what just happened.
+    pub status: String,
+}
+
+impl App {
+    pub fn new(catalog: Catalog, progress: Progress, timetable: Timetable, lang: Lang) -> Self {
+        let open = progress
+            .current()
+            .and_then(|id| catalog.labs.iter().position(|l| l.id == id))
+            .unwrap_or(0);
+        Self {
+            catalog,
+            progress,
+            timetable,
+            free_mode: false,
+            lang,
+            now: NaiveTime::MIN,
+            screen: Screen::Today,
+            selected: open,
+            search: String::new(),
+            searching: false,
+            open,
+            scroll: 0,
+            hints_shown: 0,
+            show_solution: false,
+            confirm: None,
+            checks: Checks::NotRun,
+            settings: None,
+            status: String::new(),
+        }
+    }
+
+    pub fn lab(&self) -> Option<&Lab> {
+        self.catalog.labs.get(self.open)
+    }
+
+    /// The labs matching the search, with their index in the catalog.
+    pub fn visible(&self) -> Vec<(usize, &Lab)> {
+        let query = self.search.to_lowercase();
+        self.catalog
+            .labs
+            .iter()
+            .enumerate()
+            .filter(|(_, lab)| {
+                query.is_empty()
+                    || lab.id.to_lowercase().contains(&query)
+                    || lab.title.get(self.lang).to_lowercase().contains(&query)
+            })
+            .collect()
+    }
+
+    pub fn status_of(&self, lab: &str) -> LabStatus {
+        self.progress
+            .lab(lab)
+            .map_or(LabStatus::NotStarted, |l| l.status)
+    }
+
+    /// Labs passed and total, per block number.
+    pub fn block_progress(&self, block: u32) -> (usize, usize) {
+        let labs = self.catalog.labs.iter().filter(|l| l.block == block);
+        let (mut passed, mut total) = (0, 0);
+        for lab in labs {
+            total += 1;
+            passed += usize::from(self.status_of(&lab.id) == LabStatus::Passed);
+        }
+        (passed, total)
+    }
+
+    /// Opens lab `index` on the Lab screen.
+    pub fn open_lab(&mut self, index: usize) {
+        if index != self.open {
+            self.checks = Checks::NotRun;
+        }
+        self.open = index;
+        self.scroll = 0;
+        self.show_solution = false;
+        self.hints_shown = self
+            .lab()
+            .and_then(|lab| self.progress.lab(&lab.id))
+            .map_or(0, |l| l.hints_used as usize);
+        self.screen = Screen::Lab;
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> Action {
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return Action::Quit;
+        }
+        if let Some(question) = self.confirm.take() {
+            return self.on_confirm(question, key.code);
+        }
+        if self.searching {
+            self.on_search_key(key.code);
+            return Action::None;
+        }
+        match key.code {
+            KeyCode::Char('q') => return Action::Quit,
+            KeyCode::Char('1') => self.screen = Screen::Today,
+            KeyCode::Char('2') => self.screen = Screen::Labs,
+            KeyCode::Char('3') => self.screen = Screen::Lab,
+            KeyCode::Tab => self.screen = next_screen(self.screen),
+            KeyCode::Char('L') => self.lang = self.lang.pick(Lang::En, Lang::Es),
+            _ => {
+                return match self.screen {
+                    Screen::Today => self.on_today_key(key.code),
+                    Screen::Labs => self.on_labs_key(key.code),
+                    Screen::Lab => self.on_lab_key(key.code),
+                };
+            }
+        }
+        Action::None
+    }
+
+    fn on_today_key(&mut self, code: KeyCode) -> Action {
+        if code == KeyCode::Enter {
+            self.open_lab(self.open);
+        }
+        Action::None
+    }
+
+    fn on_labs_key(&mut self, code: KeyCode) -> Action {
+        let count = self.visible().len();
+        match code {
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected = (self.selected + 1).min(count.saturating_sub(1));
+            }
+            KeyCode::Char('/') => {
+                self.searching = true;
+                self.selected = 0;
+            }
+            KeyCode::Esc => self.search.clear(),
+            KeyCode::Enter => {
+                if let Some(&(index, _)) = self.visible().get(self.selected) {
+                    self.open_lab(index);
+                }
+            }
+            _ => {}
+        }
+        Action::None
+    }
+
+    fn on_search_key(&mut self, code: KeyCode) {
+        match code {
+            KeyCode::Char(c) => self.search.push(c),
+            KeyCode::Backspace => {
+                self.search.pop();
+            }
+            KeyCode::Esc => {
+                self.search.clear();
+                self.searching = false;
+            }
+            KeyCode::Enter => self.searching = false,
+            _ => {}
+        }
+        self.selected = 0;
+    }
+
+    fn on_lab_key(&mut self, code: KeyCode) -> Action {
+        let Some(lab) = self.lab() else {
+            return Action::None;
+        };
+        let id = lab.id.clone();
+        let hints = lab.hints.len();
+        match code {
+            KeyCode::Down | KeyCode::Char('j') => self.scroll = self.scroll.saturating_add(1),
+            KeyCode::Up | KeyCode::Char('k') => self.scroll = self.scroll.saturating_sub(1),
+            KeyCode::PageDown => self.scroll = self.scroll.saturating_add(10),
+            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(10),
+            KeyCode::Char('h') if self.hints_shown < hints => {
+                self.hints_shown += 1;
+                return Action::UseHint(id);
+            }
+            KeyCode::Char('c') if !matches!(self.checks, Checks::Running) => {
+                self.checks = Checks::Running;
+                return Action::RunChecks(id);
+            }
+            KeyCode::Char('b') => return self.cycle_backend(),
+            KeyCode::Char('s') => self.confirm = Some(Confirm::Solution),
+            KeyCode::Char('r') => self.confirm = Some(Confirm::Reset),
+            // The next lab only on request, never by itself.
+            KeyCode::Char('n') if self.status_of(&id) == LabStatus::Passed => {
+                let next = (self.open + 1).min(self.catalog.labs.len().saturating_sub(1));
+                self.open_lab(next);
+                self.selected = next;
+            }
+            _ => {}
+        }
+        Action::None
+    }
+
+    /// `b`: the cache backend's next value (off → memory → redis → off).
+    fn cycle_backend(&mut self) -> Action {
+        use crate::shop::settings::CacheBackend;
+        let Some(settings) = &self.settings else {
+            return Action::None;
+        };
+        let next = match settings.cache.backend {
+            CacheBackend::Off => "memory",
+            CacheBackend::Memory => "redis",
+            CacheBackend::Redis => "off",
+        };
+        let mut cache = toml::Table::new();
+        cache.insert("backend".into(), toml::Value::String(next.into()));
+        let mut patch = toml::Table::new();
+        patch.insert("cache".into(), toml::Value::Table(cache));
+        Action::Switch(patch)
+    }
+
+    fn on_confirm(&mut self, question: Confirm, code: KeyCode) -> Action {
+        let yes = matches!(code, KeyCode::Char('y' | 's' | 'Y' | 'S'));
+        let Some(id) = self.lab().map(|l| l.id.clone()) else {
+            return Action::None;
+        };
+        match (question, yes) {
+            (Confirm::Solution, true) => {
+                self.show_solution = true;
+                Action::RevealSolution(id)
+            }
+            (Confirm::Reset, true) => {
+                self.checks = Checks::NotRun;
+                Action::Reset(id)
+            }
+            (_, false) => Action::None,
+        }
+    }
+}
+
+fn next_screen(screen: Screen) -> Screen {
+    match screen {
+        Screen::Today => Screen::Labs,
+        Screen::Labs => Screen::Lab,
+        Screen::Lab => Screen::Today,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> App {
+        let catalog = Catalog::embedded().expect("embedded pack");
+        let timetable = Timetable::new(&catalog.course, NaiveTime::from_hms_opt(12, 0, 0).unwrap());
+        App::new(catalog, Progress::new(), timetable, Lang::En)
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn search_filters_and_enter_opens_the_lab() {
+        let mut app = app();
+        app.on_key(key(KeyCode::Char('2')));
+        app.on_key(key(KeyCode::Char('/')));
+        for c in "redis".chars() {
+            app.on_key(key(KeyCode::Char(c)));
+        }
+        app.on_key(key(KeyCode::Enter));
+        assert_eq!(
+            app.visible().len(),
+            2,
+            "1.2-redis and 1.6 (Redis goes down)"
+        );
+        app.on_key(key(KeyCode::Enter));
+        assert_eq!(app.screen, Screen::Lab);
+        assert_eq!(app.lab().map(|l| l.id.as_str()), Some("1.2-redis"));
+    }
+
+    #[test]
+    fn the_solution_needs_a_yes_and_checks_run_once_at_a_time() {
+        let mut app = app();
+        app.open_lab(2);
+        assert_eq!(app.on_key(key(KeyCode::Char('s'))), Action::None);
+        assert_eq!(app.on_key(key(KeyCode::Char('x'))), Action::None);
+        assert!(!app.show_solution);
+        app.on_key(key(KeyCode::Char('s')));
+        let revealed = app.on_key(key(KeyCode::Char('y')));
+        assert_eq!(revealed, Action::RevealSolution("1.3-cache-aside".into()));
+        assert!(matches!(
+            app.on_key(key(KeyCode::Char('c'))),
+            Action::RunChecks(_)
+        ));
+        assert_eq!(app.on_key(key(KeyCode::Char('c'))), Action::None);
+    }
+
+    #[test]
+    fn next_lab_only_after_a_pass() {
+        let mut app = app();
+        app.open_lab(0);
+        app.on_key(key(KeyCode::Char('n')));
+        assert_eq!(app.open, 0);
+        app.progress
+            .record_attempt("1.1-baseline", true, &[], chrono::Utc::now());
+        app.on_key(key(KeyCode::Char('n')));
+        assert_eq!(app.open, 1);
+    }
+}

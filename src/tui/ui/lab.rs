@@ -1,0 +1,168 @@
+//! Lab: the instructions rendered from Markdown in the chosen language, the
+//! hints revealed so far, the solution once confirmed, and the checks with
+//! measured vs target and their messages.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::{Theme, mark};
+use crate::check::Verdict;
+use crate::tui::app::{App, Checks};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let Some(lab) = app.lab() else {
+        return;
+    };
+    let lang = app.lang;
+    let wide = area.width >= 110;
+    let (text_area, side_area) = if wide {
+        let [a, b] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+            .areas(area);
+        (a, b)
+    } else {
+        let [a, b] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+        (a, b)
+    };
+    let mut text: Text = tui_markdown::from_str(lab.instructions.get(lang));
+    theme.strip(&mut text);
+    for (n, hint) in lab.hints.iter().take(app.hints_shown).enumerate() {
+        text.lines.push(Line::default());
+        text.lines.push(Line::styled(
+            format!(
+                "{} {}/{}",
+                lang.pick("Pista", "Hint"),
+                n + 1,
+                lab.hints.len()
+            ),
+            theme.accent(),
+        ));
+        for line in hint.get(lang).trim().lines() {
+            text.lines.push(Line::raw(line.to_string()));
+        }
+    }
+    if app.show_solution {
+        text.lines.push(Line::default());
+        text.lines.push(Line::styled(
+            lang.pick("Solución", "Solution"),
+            theme.accent(),
+        ));
+        for line in lab
+            .solution
+            .settings_text
+            .iter()
+            .chain(&lab.solution.indexes)
+        {
+            for l in line.lines() {
+                text.lines.push(Line::raw(l.to_string()));
+            }
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll, 0))
+            .block(Block::default().borders(Borders::ALL).title(format!(
+                " {} — {} ",
+                lab.id,
+                lab.title.get(lang)
+            ))),
+        text_area,
+    );
+    frame.render_widget(
+        Paragraph::new(checks(app, theme))
+            .wrap(Wrap { trim: true })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(lang.pick(" Comprobaciones ", " Checks ")),
+            ),
+        side_area,
+    );
+}
+
+fn checks(app: &App, theme: Theme) -> Text<'static> {
+    let lang = app.lang;
+    let Some(lab) = app.lab() else {
+        return Text::default();
+    };
+    let mut lines = Vec::new();
+    if let Some(settings) = &app.settings {
+        let cache = &settings.cache;
+        lines.push(Line::from(vec![
+            Span::styled("shop.toml ", theme.accent()),
+            Span::raw(
+                format!(
+                    "backend {:?} · {:?} · ttl {} · {} · pool {} · {:?}",
+                    cache.backend,
+                    cache.invalidation,
+                    humantime::format_duration(cache.ttl),
+                    cache.endpoints.len(),
+                    settings.database.pool_size,
+                    settings.database.loading,
+                )
+                .to_lowercase(),
+            ),
+        ]));
+        lines.push(Line::styled(
+            lang.pick("b: cambia cache.backend", "b: switch cache.backend"),
+            theme.dim(),
+        ));
+    }
+    match &app.checks {
+        Checks::NotRun => {
+            for spec in &lab.checks {
+                lines.push(Line::raw(format!("· {}", spec.describe())));
+            }
+            lines.push(Line::default());
+            lines.push(Line::styled(
+                lang.pick(
+                    "c: arranca la tienda con tu shop.toml y mide.",
+                    "c: starts the shop with your shop.toml and measures.",
+                ),
+                theme.dim(),
+            ));
+        }
+        Checks::Running => lines.push(Line::styled(
+            lang.pick(
+                "Midiendo… (la tienda corre en segundo plano)",
+                "Measuring… (the shop runs in the background)",
+            ),
+            theme.accent(),
+        )),
+        Checks::Failed(why) => lines.push(Line::styled(why.clone(), theme.verdict(Verdict::Error))),
+        Checks::Done(results) => {
+            for r in results {
+                let measured = r
+                    .measured
+                    .map(|m| format!("{m:.2}"))
+                    .unwrap_or_else(|| "—".into());
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("{} {}", mark(r.verdict), r.id),
+                        theme.verdict(r.verdict),
+                    ),
+                    Span::raw(format!("  {measured}  ({})", r.target)),
+                ]));
+                lines.push(Line::raw(format!("  {}", r.message)));
+            }
+            let passed = results
+                .iter()
+                .all(|r| matches!(r.verdict, Verdict::Pass | Verdict::NotApplicable))
+                && results.iter().any(|r| r.verdict == Verdict::Pass);
+            if passed {
+                lines.push(Line::default());
+                lines.push(Line::styled(
+                    lang.pick(
+                        "¡Superado! n: siguiente laboratorio.",
+                        "Passed! n: next lab.",
+                    ),
+                    theme.verdict(Verdict::Pass),
+                ));
+            }
+        }
+    }
+    Text::from(lines)
+}

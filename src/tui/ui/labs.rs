@@ -1,0 +1,74 @@
+//! Labs: the list by block with each lab's progress (done, current,
+//! attempts, hints, solution seen) and a search line.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
+
+use super::Theme;
+use crate::lab::progress::LabStatus;
+use crate::tui::app::App;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let lang = app.lang;
+    let [search_area, list_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let search = match (app.searching, app.search.is_empty()) {
+        (false, true) => lang.pick("/ para buscar", "/ to search").to_string(),
+        _ => format!("/{}{}", app.search, if app.searching { "▏" } else { "" }),
+    };
+    frame.render_widget(Paragraph::new(search).style(theme.dim()), search_area);
+    let current = app.progress.current();
+    let items: Vec<ListItem> = app
+        .visible()
+        .into_iter()
+        .map(|(_, lab)| {
+            let record = app.progress.lab(&lab.id);
+            let mark = match app.status_of(&lab.id) {
+                LabStatus::Passed => "✓",
+                LabStatus::InProgress => "…",
+                LabStatus::NotStarted => " ",
+            };
+            let mut flags = String::new();
+            if let Some(r) = record {
+                if r.attempts > 0 {
+                    flags.push_str(&format!(" {}×", r.attempts));
+                }
+                if r.hints_used > 0 {
+                    flags.push_str(&format!(
+                        " {}{}",
+                        lang.pick("pistas ", "hints "),
+                        r.hints_used
+                    ));
+                }
+                if r.solution_revealed() {
+                    flags.push_str(lang.pick(" solución vista", " solution seen"));
+                }
+            }
+            let here = if current == Some(lab.id.as_str()) {
+                "▶"
+            } else {
+                " "
+            };
+            ListItem::new(Line::from(vec![
+                Span::raw(format!("{here}[{mark}] ")),
+                Span::styled(format!("{:<18}", lab.id), theme.accent()),
+                Span::raw(lab.title.get(lang).to_string()),
+                Span::styled(flags, theme.dim()),
+            ]))
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(app.selected));
+    frame.render_stateful_widget(
+        List::new(items)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(lang.pick(" Laboratorios ", " Labs ")),
+            )
+            .highlight_symbol("» "),
+        list_area,
+        &mut state,
+    );
+}

@@ -1,0 +1,125 @@
+//! Every TUI screen rendered with ratatui's `TestBackend` at 80×24 and
+//! 120×40 and compared with its snapshot (`tests/snapshots/`, reviewed and
+//! committed: with `CI=true` insta writes no new ones). The clock is fixed,
+//! so the timetable's "now" is part of the snapshot. Styles are asserted
+//! through the buffer where colour carries meaning.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::NaiveTime;
+use perflab::check::{CheckResult, Lang, Verdict};
+use perflab::lab::{Catalog, Progress};
+use perflab::tui::app::{App, Checks, Screen};
+use perflab::tui::timetable::Timetable;
+use perflab::tui::ui::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn app(lang: Lang) -> App {
+    let catalog = Catalog::embedded().expect("embedded pack");
+    let timetable = Timetable::new(&catalog.course, NaiveTime::from_hms_opt(12, 0, 0).unwrap());
+    let mut progress = Progress::new();
+    let at = chrono::DateTime::from_timestamp(1_764_000_000, 0).expect("a time");
+    progress.record_attempt("1.1-baseline", true, &[], at);
+    progress.record_attempt("1.2-redis", true, &[], at);
+    progress.use_hint("1.3-cache-aside");
+    progress.record_attempt("1.3-cache-aside", false, &[], at);
+    progress.set_current("1.3-cache-aside");
+    let mut app = App::new(catalog, progress, timetable, lang);
+    app.now = NaiveTime::from_hms_opt(12, 40, 0).unwrap();
+    app.status = "PostgreSQL y Redis listos.".into();
+    app
+}
+
+fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal
+        .draw(|frame| ui::draw(frame, app, Theme::new(true)))
+        .expect("draw");
+    terminal
+}
+
+fn result(id: &str, verdict: Verdict, measured: f64, target: &str, message: &str) -> CheckResult {
+    CheckResult {
+        id: id.into(),
+        kind: "hit_ratio",
+        measured: Some(measured),
+        target: target.into(),
+        verdict,
+        message: message.into(),
+        details: BTreeMap::new(),
+        elapsed: Duration::from_secs(4),
+    }
+}
+
+#[test]
+fn today() {
+    let app = app(Lang::Es);
+    insta::assert_snapshot!("today_80x24", render(&app, 80, 24).backend());
+    insta::assert_snapshot!("today_120x40", render(&app, 120, 40).backend());
+}
+
+#[test]
+fn labs() {
+    let mut app = app(Lang::En);
+    app.screen = Screen::Labs;
+    insta::assert_snapshot!("labs_80x24", render(&app, 80, 24).backend());
+    insta::assert_snapshot!("labs_120x40", render(&app, 120, 40).backend());
+}
+
+#[test]
+fn lab_with_checks() {
+    let mut app = app(Lang::Es);
+    app.open_lab(2);
+    app.checks = Checks::Done(vec![
+        result(
+            "hit-ratio",
+            Verdict::Pass,
+            0.91,
+            "hit ratio ≥ 80 %",
+            "La tasa de aciertos fue 91.0 %. Cumple el objetivo.",
+        ),
+        result(
+            "detail",
+            Verdict::Fail,
+            9.8,
+            "p95 < 6.97 ms",
+            "El p95 fue 9.8 ms. Mira la caché (X-Cache).",
+        ),
+    ]);
+    insta::assert_snapshot!("lab_80x24", render(&app, 80, 24).backend());
+    let wide = render(&app, 120, 40);
+    insta::assert_snapshot!("lab_120x40", wide.backend());
+    // The failed check is red: colour carries the verdict.
+    let buffer = wide.backend().buffer();
+    let red = buffer
+        .content()
+        .iter()
+        .any(|cell| cell.symbol() == "✗" && cell.fg == ratatui::style::Color::Red);
+    assert!(red, "the ✗ of a failed check is drawn in red");
+}
+
+#[test]
+fn no_color_draws_the_same_text_without_colour() {
+    let mut app = app(Lang::Es);
+    app.open_lab(2);
+    app.checks = Checks::Done(vec![result(
+        "detail",
+        Verdict::Fail,
+        9.8,
+        "p95 < 7 ms",
+        "m",
+    )]);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    terminal
+        .draw(|frame| ui::draw(frame, &app, Theme::new(false)))
+        .expect("draw");
+    let coloured = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .any(|cell| cell.fg != ratatui::style::Color::Reset);
+    assert!(!coloured, "NO_COLOR: no foreground colour anywhere");
+}
