@@ -101,6 +101,37 @@ fn lab_with_checks() {
 }
 
 #[test]
+fn dashboard_while_load_runs() {
+    use perflab::tui::dashboard::{Dashboard, Point};
+    let mut app = app(Lang::En);
+    app.screen = Screen::Dashboard;
+    let mut dash = Dashboard::new(
+        "1.3-cache-aside",
+        "GET /products/{id}, 8 users".into(),
+        50.0,
+    );
+    for t in 1..=30 {
+        let t = f64::from(t);
+        // Cache warming up: latency falls, throughput rises.
+        let p95 = 40.0 / t.sqrt();
+        dash.points.push_back(Point {
+            t,
+            p50_ms: p95 / 3.0,
+            p95_ms: p95,
+            p99_ms: p95 * 1.6,
+            rps: 1000.0 * t.sqrt(),
+        });
+    }
+    dash.status_codes = vec![(200, 98_000), (503, 12)];
+    dash.requests = 98_012;
+    dash.hit_ratio = Some(0.93);
+    dash.rss_mb = Some(41.0);
+    app.dashboard = Some(dash);
+    insta::assert_snapshot!("dashboard_80x24", render(&app, 80, 24).backend());
+    insta::assert_snapshot!("dashboard_120x40", render(&app, 120, 40).backend());
+}
+
+#[test]
 fn no_color_draws_the_same_text_without_colour() {
     let mut app = app(Lang::Es);
     app.open_lab(2);

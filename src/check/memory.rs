@@ -50,7 +50,8 @@ fn rss_mb(status: &str) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-async fn read_rss(pid: u32) -> Result<f64, CheckError> {
+/// The resident memory of process `pid` in MiB (Linux `/proc`).
+pub async fn read_rss(pid: u32) -> Result<f64, CheckError> {
     let path = format!("/proc/{pid}/status");
     let unavailable = |_| CheckError::Unavailable(Surface::Process);
     let status = tokio::fs::read_to_string(&path)

@@ -38,7 +38,7 @@ pub use headers::HeadersSpec;
 pub use health::HealthSpec;
 pub use hit_ratio::HitRatioSpec;
 pub use latency::LatencySpec;
-pub use memory::MemorySpec;
+pub use memory::{MemorySpec, read_rss};
 pub use pool::PoolSpec;
 pub use query_count::QueryCountSpec;
 pub use redis_outage::RedisOutageSpec;

@@ -17,6 +17,7 @@ pub enum Screen {
     Today,
     Labs,
     Lab,
+    Dashboard,
 }
 
 /// A question waiting for y/n.
@@ -41,6 +42,9 @@ pub enum Action {
     Reset(String),
     /// Change one setting in the workspace's shop.toml (a TOML patch).
     Switch(toml::Table),
+    /// Start the lab's traffic against a shop with the workspace's files.
+    StartLoad(String),
+    StopLoad,
 }
 
 /// Where the checks of the open lab stand.
@@ -75,6 +79,8 @@ pub struct App {
     pub show_solution: bool,
     pub confirm: Option<Confirm>,
     pub checks: Checks,
+    /// The live dashboard of the load that runs (or ran last).
+    pub dashboard: Option<super::dashboard::Dashboard>,
     /// The workspace's settings, as last read (shown and switched on the Lab screen).
     pub settings: Option<crate::shop::settings::ShopSettings>,
     /// One line at the bottom: services, errors, what just happened.
@@ -105,6 +111,7 @@ impl App {
             confirm: None,
             checks: Checks::NotRun,
             settings: None,
+            dashboard: None,
             status: String::new(),
         }
     }
@@ -176,6 +183,8 @@ impl App {
             KeyCode::Char('1') => self.screen = Screen::Today,
             KeyCode::Char('2') => self.screen = Screen::Labs,
             KeyCode::Char('3') => self.screen = Screen::Lab,
+            KeyCode::Char('4') => self.screen = Screen::Dashboard,
+            KeyCode::Char('d') if self.load_running() => return Action::StopLoad,
             KeyCode::Tab => self.screen = next_screen(self.screen),
             KeyCode::Char('L') => self.lang = self.lang.pick(Lang::En, Lang::Es),
             _ => {
@@ -183,6 +192,7 @@ impl App {
                     Screen::Today => self.on_today_key(key.code),
                     Screen::Labs => self.on_labs_key(key.code),
                     Screen::Lab => self.on_lab_key(key.code),
+                    Screen::Dashboard => Action::None,
                 };
             }
         }
@@ -254,6 +264,10 @@ impl App {
                 return Action::RunChecks(id);
             }
             KeyCode::Char('b') => return self.cycle_backend(),
+            KeyCode::Char('d') => {
+                self.screen = Screen::Dashboard;
+                return Action::StartLoad(id);
+            }
             KeyCode::Char('s') => self.confirm = Some(Confirm::Solution),
             KeyCode::Char('r') => self.confirm = Some(Confirm::Reset),
             // The next lab only on request, never by itself.
@@ -265,6 +279,10 @@ impl App {
             _ => {}
         }
         Action::None
+    }
+
+    pub fn load_running(&self) -> bool {
+        self.dashboard.as_ref().is_some_and(|d| d.running)
     }
 
     /// `b`: the cache backend's next value (off → memory → redis → off).
@@ -308,7 +326,8 @@ fn next_screen(screen: Screen) -> Screen {
     match screen {
         Screen::Today => Screen::Labs,
         Screen::Labs => Screen::Lab,
-        Screen::Lab => Screen::Today,
+        Screen::Lab => Screen::Dashboard,
+        Screen::Dashboard => Screen::Today,
     }
 }
 

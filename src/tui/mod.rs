@@ -12,6 +12,8 @@
 //! nothing depends on it but the CLI.
 
 pub mod app;
+pub mod dashboard;
+mod live;
 pub mod timetable;
 pub mod ui;
 
@@ -63,6 +65,15 @@ enum Event {
         lab: String,
         result: Result<Vec<CheckResult>, String>,
     },
+    /// A window of the running load.
+    Snapshot(Box<crate::load::Snapshot>),
+    /// The shop's own numbers, sampled once a second during the load.
+    Sample {
+        hit_ratio: Option<f64>,
+        rss_mb: Option<f64>,
+    },
+    /// The load ended (finished, stopped, or could not start: the reason).
+    LoadDone(Option<String>),
 }
 
 /// Runs the TUI until the student quits.
@@ -95,9 +106,11 @@ pub async fn run(options: Options, prepare: Prepare) -> Result<(), String> {
         workspace: options.workspace,
         ready: None,
         tx,
+        load: None,
     };
     let result = session.event_loop(&mut terminal, rx).await;
     ratatui::restore();
+    session.stop_load();
     if let Some(ready) = session.ready.take() {
         ready.services.shutdown().await;
     }
@@ -109,6 +122,8 @@ struct Session {
     workspace: Workspace,
     ready: Option<Ready>,
     tx: mpsc::UnboundedSender<Event>,
+    /// Stops the running load (and its shop) when cancelled.
+    load: Option<tokio_util::sync::CancellationToken>,
 }
 
 impl Session {
@@ -173,6 +188,29 @@ impl Session {
                     self.checks_done(&lab, result);
                     dirty = true;
                 }
+                Event::Snapshot(snapshot) => {
+                    if let Some(dash) = &mut self.app.dashboard {
+                        dash.push(&snapshot);
+                    }
+                    dirty = true;
+                }
+                Event::Sample { hit_ratio, rss_mb } => {
+                    if let Some(dash) = &mut self.app.dashboard {
+                        dash.hit_ratio = hit_ratio.or(dash.hit_ratio);
+                        dash.rss_mb = rss_mb.or(dash.rss_mb);
+                    }
+                    dirty = true;
+                }
+                Event::LoadDone(why) => {
+                    if let Some(dash) = &mut self.app.dashboard {
+                        dash.running = false;
+                    }
+                    self.load = None;
+                    if let Some(why) = why {
+                        self.app.status = why;
+                    }
+                    dirty = true;
+                }
             }
         }
     }
@@ -195,6 +233,11 @@ impl Session {
             }
             Action::Reset(lab) => self.reset(&lab),
             Action::Switch(patch) => self.switch(&patch),
+            Action::StartLoad(lab) => self.start_load(&lab).map(|()| None),
+            Action::StopLoad => {
+                self.stop_load();
+                Ok(None)
+            }
         };
         self.app.settings = self.workspace.settings().ok();
         match outcome {
@@ -275,6 +318,53 @@ impl Session {
                 result,
             });
         });
+    }
+
+    fn stop_load(&mut self) {
+        if let Some(cancel) = self.load.take() {
+            cancel.cancel();
+        }
+    }
+
+    /// Starts the lab's traffic for up to ten minutes against a shop with
+    /// the workspace's files; windows and samples come back as events.
+    fn start_load(&mut self, lab_id: &str) -> Result<(), String> {
+        self.stop_load();
+        let ready = self.ready.as_ref().ok_or_else(|| {
+            self.app
+                .lang
+                .pick(
+                    "PostgreSQL y Redis aún no están listos.",
+                    "PostgreSQL and Redis are not ready yet.",
+                )
+                .to_string()
+        })?;
+        let lab = self.app.catalog.lab(lab_id).cloned().ok_or("no such lab")?;
+        let settings = self.workspace.settings()?;
+        let indexes = self
+            .workspace
+            .indexes()
+            .map_err(|e| format!("cannot read indexes.sql: {e}"))?;
+        let mut traffic = live::traffic_of(&lab);
+        traffic.duration = live::MAX_LOAD;
+        let target = live::p95_target_of(&lab);
+        let users = traffic
+            .users
+            .map_or_else(String::new, |u| format!(", {u} users"));
+        self.app.dashboard = Some(dashboard::Dashboard::new(
+            lab_id,
+            format!("{}{users}", traffic.describe()),
+            target,
+        ));
+        let cancel = tokio_util::sync::CancellationToken::new();
+        self.load = Some(cancel.clone());
+        let env = ready.env.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let why = live::drive(&env, &lab, &settings, &indexes, &traffic, cancel, &tx).await;
+            let _ = tx.send(Event::LoadDone(why.err()));
+        });
+        Ok(())
     }
 
     fn checks_done(&mut self, lab_id: &str, result: Result<Vec<CheckResult>, String>) {

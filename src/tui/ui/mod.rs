@@ -3,6 +3,7 @@
 //! with ratatui's `TestBackend` at 80×24 and 120×40. Colours follow the
 //! verdict and disappear under `NO_COLOR`.
 
+mod dashboard;
 mod lab;
 mod labs;
 mod today;
@@ -69,6 +70,12 @@ impl Theme {
         }
     }
 
+    /// A chart line's colour (lines without colour stay distinguishable by
+    /// their legend).
+    pub fn line(self, color: Color) -> Style {
+        self.fg(color)
+    }
+
     pub fn accent(self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
@@ -102,11 +109,13 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
         lang.pick("1 Hoy", "1 Today"),
         lang.pick("2 Laboratorios", "2 Labs"),
         lang.pick("3 Laboratorio", "3 Lab"),
+        lang.pick("4 Panel", "4 Dashboard"),
     ];
     let selected = match app.screen {
         Screen::Today => 0,
         Screen::Labs => 1,
         Screen::Lab => 2,
+        Screen::Dashboard => 3,
     };
     let clock = match app.free_mode {
         true => lang.pick("modo libre", "free mode").to_string(),
@@ -129,6 +138,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
         Screen::Today => today::draw(frame, body, app, theme),
         Screen::Labs => labs::draw(frame, body, app, theme),
         Screen::Lab => lab::draw(frame, body, app, theme),
+        Screen::Dashboard => dashboard::draw(frame, body, app, theme),
     }
     frame.render_widget(Paragraph::new(keys_line(app)).style(theme.dim()), keys);
     frame.render_widget(Paragraph::new(app.status.as_str()), status);
@@ -158,9 +168,13 @@ fn keys_line(app: &App) -> Line<'static> {
             "↑↓ elegir · Enter abrir · / buscar · L idioma · q salir",
             "↑↓ choose · Enter open · / search · L language · q quit",
         ),
+        Screen::Dashboard => lang.pick(
+            "d detiene la carga · 3 vuelve al laboratorio · q salir",
+            "d stops the load · 3 back to the lab · q quit",
+        ),
         Screen::Lab => lang.pick(
-            "c medir · h pista · s solución · r reinicio · b backend · n sig. · ↑↓ · q salir",
-            "c check · h hint · s solution · r reset · b backend · n next · ↑↓ · q quit",
+            "c medir · d carga · h pista · s solución · r reinicio · b caché · q salir",
+            "c check · d load · h hint · s solution · r reset · b cache · q quit",
         ),
     };
     Line::from(Span::raw(text))

@@ -1,0 +1,84 @@
+//! The live dashboard's data: what the load generator's 1-second windows and
+//! the shop's own surfaces (cache counters, process memory) said, kept as a
+//! short history — a fixed number of points, never a record per request —
+//! so drawing a frame costs the same after an hour as after a second.
+
+use std::collections::VecDeque;
+
+use crate::load::{Snapshot, StatusClass};
+
+/// How many windows the charts keep (two minutes of 1-second windows).
+pub const HISTORY: usize = 120;
+
+/// One window, as charted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// Seconds since the load started.
+    pub t: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub rps: f64,
+}
+
+/// What the dashboard shows.
+#[derive(Debug, Clone, Default)]
+pub struct Dashboard {
+    /// The lab whose traffic runs.
+    pub lab: String,
+    /// What runs: "GET /products/{id}, 8 users".
+    pub traffic: String,
+    pub points: VecDeque<Point>,
+    /// The p95 line to beat (the lab's latency target, else the course's 200 ms).
+    pub target_p95_ms: f64,
+    /// Status codes over the whole run.
+    pub status_codes: Vec<(u16, u64)>,
+    pub errors: u64,
+    pub requests: u64,
+    /// Hits / lookups of the shop's cache since the load started.
+    pub hit_ratio: Option<f64>,
+    /// The shop process's resident memory.
+    pub rss_mb: Option<f64>,
+    pub running: bool,
+}
+
+impl Dashboard {
+    pub fn new(lab: &str, traffic: String, target_p95_ms: f64) -> Self {
+        Self {
+            lab: lab.to_string(),
+            traffic,
+            target_p95_ms,
+            running: true,
+            ..Self::default()
+        }
+    }
+
+    /// Takes one snapshot: a point from its window (2xx latencies, so fast
+    /// errors do not flatter the chart), the run's totals.
+    pub fn push(&mut self, snapshot: &Snapshot) {
+        let ms = |us: u64| us as f64 / 1000.0;
+        let ok = snapshot.window.class(StatusClass::Success);
+        let latency = |f: fn(&crate::load::Latency) -> u64| ok.map_or(0.0, |c| ms(f(&c.latency)));
+        self.points.push_back(Point {
+            t: snapshot.elapsed_secs,
+            p50_ms: latency(|l| l.p50_us),
+            p95_ms: latency(|l| l.p95_us),
+            p99_ms: latency(|l| l.p99_us),
+            rps: snapshot.window.rps,
+        });
+        while self.points.len() > HISTORY {
+            self.points.pop_front();
+        }
+        let total = &snapshot.total;
+        self.status_codes = total.status_codes.iter().map(|(&c, &n)| (c, n)).collect();
+        self.errors = total.errors.connect + total.errors.timeout + total.errors.other;
+        self.requests = total.requests;
+        if snapshot.done {
+            self.running = false;
+        }
+    }
+
+    pub fn last(&self) -> Option<&Point> {
+        self.points.back()
+    }
+}

@@ -1,0 +1,113 @@
+//! The dashboard's load: a shop with the student's files, the lab's traffic
+//! through the load generator (the same one the checks use), and once a
+//! second the shop's own numbers — the cache's hit ratio from its counters
+//! and its process's resident memory. Runs in a task; everything reaches the
+//! event loop as events, and the run stops with its cancellation token.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::Event;
+use crate::check::{CheckSpec, TrafficSpec};
+use crate::lab::Lab;
+use crate::lab::runner::{RunEnv, Staged};
+use crate::shop::settings::ShopSettings;
+
+/// A dashboard load never runs longer than this.
+pub const MAX_LOAD: Duration = Duration::from_secs(600);
+
+/// The course's p95 target when a lab names none.
+const COURSE_P95_MS: f64 = 200.0;
+
+/// The lab's traffic profile, else its first check's, else product detail.
+pub fn traffic_of(lab: &Lab) -> TrafficSpec {
+    let from_checks = lab.checks.iter().find_map(|spec| match spec {
+        CheckSpec::Latency(s) => s.traffic.clone(),
+        CheckSpec::Baseline(s) => s.profiles.values().next().cloned(),
+        _ => None,
+    });
+    lab.traffic
+        .clone()
+        .or(from_checks)
+        .unwrap_or_else(|| TrafficSpec::path("/products/{id}"))
+}
+
+/// The p95 line the chart draws: the lab's absolute latency target, else 200 ms.
+pub fn p95_target_of(lab: &Lab) -> f64 {
+    lab.checks
+        .iter()
+        .find_map(|spec| match spec {
+            CheckSpec::Latency(s) => s.p95_ms,
+            _ => None,
+        })
+        .unwrap_or(COURSE_P95_MS)
+}
+
+/// Runs until the traffic ends or `cancel`; the error is one line for the status bar.
+pub async fn drive(
+    env: &RunEnv,
+    lab: &Lab,
+    settings: &ShopSettings,
+    indexes: &str,
+    traffic: &TrafficSpec,
+    cancel: CancellationToken,
+    tx: &mpsc::UnboundedSender<Event>,
+) -> Result<(), String> {
+    let staged = Staged::start(env, lab, settings, Some(indexes))
+        .await
+        .map_err(|e| e.to_string())?;
+    let ctx = staged.context(env, lab, None);
+    let result = async {
+        let before = lookups(&ctx).await;
+        let mut run = traffic
+            .start(&ctx, cancel.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                snapshot = run.snapshots.recv() => match snapshot {
+                    Some(snapshot) => {
+                        let done = snapshot.done;
+                        let _ = tx.send(Event::Snapshot(Box::new(snapshot)));
+                        if done {
+                            return Ok(());
+                        }
+                    }
+                    None => return Ok(()),
+                },
+                _ = tick.tick() => {
+                    let hit_ratio = match (before, lookups(&ctx).await) {
+                        (Some((h0, m0)), Some((h1, m1))) if h1 + m1 > h0 + m0 => {
+                            Some((h1 - h0) as f64 / ((h1 + m1) - (h0 + m0)) as f64)
+                        }
+                        _ => None,
+                    };
+                    let rss_mb = match ctx.shop_pid {
+                        Some(pid) => crate::check::read_rss(pid).await.ok(),
+                        None => None,
+                    };
+                    let _ = tx.send(Event::Sample { hit_ratio, rss_mb });
+                }
+            }
+        }
+    }
+    .await;
+    staged.stop().await;
+    result
+}
+
+/// Hits and misses over every cached route, from the control API.
+async fn lookups(ctx: &crate::check::Context) -> Option<(u64, u64)> {
+    let stats = ctx.control_json("/cache/stats").await.ok()?;
+    let routes = stats.as_object()?;
+    let sum = |field: &str| {
+        routes
+            .values()
+            .filter_map(|r| r.get(field).and_then(serde_json::Value::as_u64))
+            .sum::<u64>()
+    };
+    Some((sum("hits"), sum("misses")))
+}

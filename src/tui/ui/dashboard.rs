@@ -1,0 +1,254 @@
+//! The live dashboard: p50/p95/p99 over time against the lab's p95 target,
+//! requests per second, status codes, the cache's hit ratio against the
+//! course's 80 % and the shop's memory against 512 MB. Each panel is a
+//! function of the [`Dashboard`], so later panels (rate-limit budget, log
+//! tail, spans) are one more function.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Color;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Block, Borders, Chart, Dataset, Gauge, GraphType, Paragraph, Sparkline,
+};
+
+use super::Theme;
+use crate::check::{Lang, Verdict};
+use crate::tui::app::App;
+use crate::tui::dashboard::Dashboard;
+
+/// The course's targets the gauges compare with.
+const HIT_RATIO_TARGET: f64 = 0.8;
+const RSS_TARGET_MB: f64 = 512.0;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let lang = app.lang;
+    let Some(dash) = &app.dashboard else {
+        let text = lang.pick(
+            "Sin carga. En un laboratorio, d arranca su tráfico contra tu tienda y lo muestra aquí.",
+            "No load. In a lab, d starts its traffic against your shop and shows it here.",
+        );
+        frame.render_widget(
+            Paragraph::new(text).block(Block::default().borders(Borders::ALL)),
+            area,
+        );
+        return;
+    };
+    let [top, bottom] = Layout::vertical([Constraint::Min(8), Constraint::Length(6)]).areas(area);
+    let [chart_area, rate_area] =
+        Layout::horizontal([Constraint::Percentage(70), Constraint::Percentage(30)]).areas(top);
+    latency_chart(frame, chart_area, dash, lang, theme);
+    throughput(frame, rate_area, dash, lang, theme);
+    let [hits_area, rss_area, codes_area] = Layout::horizontal([
+        Constraint::Percentage(33),
+        Constraint::Percentage(33),
+        Constraint::Percentage(34),
+    ])
+    .areas(bottom);
+    gauge(
+        frame,
+        hits_area,
+        theme,
+        GaugeSpec {
+            title: lang.pick(" Aciertos de caché ", " Cache hit ratio "),
+            value: dash.hit_ratio,
+            target: HIT_RATIO_TARGET,
+            higher_is_better: true,
+            label: |v| format!("{:.1} % (≥ 80 %)", v * 100.0),
+            scale: 1.0,
+        },
+    );
+    gauge(
+        frame,
+        rss_area,
+        theme,
+        GaugeSpec {
+            title: lang.pick(" Memoria de la tienda ", " Shop memory "),
+            value: dash.rss_mb,
+            target: RSS_TARGET_MB,
+            higher_is_better: false,
+            label: |v| format!("{v:.0} MB (< 512 MB)"),
+            scale: RSS_TARGET_MB * 1.25,
+        },
+    );
+    status_codes(frame, codes_area, dash, lang, theme);
+}
+
+fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
+    let series = |f: fn(&crate::tui::dashboard::Point) -> f64| -> Vec<(f64, f64)> {
+        dash.points.iter().map(|p| (p.t, f(p))).collect()
+    };
+    let (p50, p95, p99) = (
+        series(|p| p.p50_ms),
+        series(|p| p.p95_ms),
+        series(|p| p.p99_ms),
+    );
+    let t0 = dash.points.front().map_or(0.0, |p| p.t);
+    let t1 = dash.points.back().map_or(1.0, |p| p.t.max(t0 + 1.0));
+    let target = vec![(t0, dash.target_p95_ms), (t1, dash.target_p95_ms)];
+    // The scale follows the measurements; the target line shows when it is
+    // near enough to compare with (the title always names it).
+    let highest = p99.iter().map(|&(_, v)| v).fold(1.0, f64::max);
+    let top = match dash.target_p95_ms < highest * 3.0 {
+        true => highest.max(dash.target_p95_ms) * 1.2,
+        false => highest * 1.3,
+    };
+    let colour = |c: Color| theme.line(c);
+    let datasets = vec![
+        Dataset::default()
+            .name("p50")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(colour(Color::Green))
+            .data(&p50),
+        Dataset::default()
+            .name("p95")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(colour(Color::Yellow))
+            .data(&p95),
+        Dataset::default()
+            .name("p99")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(colour(Color::Magenta))
+            .data(&p99),
+        Dataset::default()
+            .name(lang.pick("objetivo p95", "p95 target"))
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Line)
+            .style(colour(Color::Red))
+            .data(&target),
+    ];
+    let state = match dash.running {
+        true => lang.pick("en marcha", "running"),
+        false => lang.pick("terminada", "finished"),
+    };
+    let title = format!(
+        " {} · {} · p95 < {:.0} ms · {state} ",
+        dash.lab, dash.traffic, dash.target_p95_ms
+    );
+    frame.render_widget(
+        Chart::new(datasets)
+            .block(Block::default().borders(Borders::ALL).title(title))
+            .x_axis(
+                Axis::default()
+                    .bounds([t0, t1])
+                    .labels([format!("{t0:.0}s"), format!("{t1:.0}s")]),
+            )
+            .y_axis(
+                Axis::default()
+                    .bounds([0.0, top])
+                    .labels(["0".to_string(), format!("{top:.0} ms")]),
+            ),
+        area,
+    );
+}
+
+fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
+    let [numbers, spark] =
+        Layout::vertical([Constraint::Length(5), Constraint::Min(1)]).areas(area);
+    let last = dash.last();
+    let p95 = last.map_or(0.0, |p| p.p95_ms);
+    let verdict = match p95 < dash.target_p95_ms {
+        true => Verdict::Pass,
+        false => Verdict::Fail,
+    };
+    let lines = vec![
+        Line::from(format!("{:.0} req/s", last.map_or(0.0, |p| p.rps))),
+        Line::from(vec![
+            Span::raw("p95 "),
+            Span::styled(format!("{p95:.1} ms"), theme.verdict(verdict)),
+            Span::raw(format!(" (< {:.0})", dash.target_p95_ms)),
+        ]),
+        Line::from(format!(
+            "p50 {:.1} · p99 {:.1} ms",
+            last.map_or(0.0, |p| p.p50_ms),
+            last.map_or(0.0, |p| p.p99_ms)
+        )),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(lang.pick(" Ahora ", " Now ")),
+        ),
+        numbers,
+    );
+    let rates: Vec<u64> = dash.points.iter().map(|p| p.rps as u64).collect();
+    frame.render_widget(
+        Sparkline::default()
+            .block(Block::default().borders(Borders::ALL).title(" req/s "))
+            .style(theme.accent())
+            .data(&rates),
+        spark,
+    );
+}
+
+struct GaugeSpec {
+    title: &'static str,
+    value: Option<f64>,
+    target: f64,
+    higher_is_better: bool,
+    label: fn(f64) -> String,
+    /// The value the full bar stands for.
+    scale: f64,
+}
+
+fn gauge(frame: &mut Frame, area: Rect, theme: Theme, spec: GaugeSpec) {
+    let block = Block::default().borders(Borders::ALL).title(spec.title);
+    let Some(value) = spec.value else {
+        frame.render_widget(Paragraph::new("—").block(block), area);
+        return;
+    };
+    let ok = match spec.higher_is_better {
+        true => value >= spec.target,
+        false => value < spec.target,
+    };
+    let verdict = if ok { Verdict::Pass } else { Verdict::Fail };
+    frame.render_widget(
+        Gauge::default()
+            .block(block)
+            .gauge_style(theme.verdict(verdict))
+            .ratio((value / spec.scale).clamp(0.0, 1.0))
+            .label((spec.label)(value)),
+        area,
+    );
+}
+
+fn status_codes(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
+    let mut lines: Vec<Line> = dash
+        .status_codes
+        .iter()
+        .map(|&(code, n)| {
+            let verdict = if code < 400 {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            };
+            Line::from(vec![
+                Span::styled(format!("{code}"), theme.verdict(verdict)),
+                Span::raw(format!(" {n}")),
+            ])
+        })
+        .collect();
+    if dash.errors > 0 {
+        lines.push(Line::styled(
+            lang.pick(
+                format!("sin respuesta {}", dash.errors),
+                format!("no answer {}", dash.errors),
+            ),
+            theme.verdict(Verdict::Fail),
+        ));
+    }
+    let title = format!(
+        " {} ({}) ",
+        lang.pick("Códigos", "Status codes"),
+        dash.requests
+    );
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+    );
+}
