@@ -126,6 +126,7 @@ fn dashboard_while_load_runs() {
     dash.requests = 98_012;
     dash.hit_ratio = Some(0.93);
     dash.rss_mb = Some(41.0);
+    dash.connections = Some(5);
     app.dashboard = Some(dash);
     insta::assert_snapshot!("dashboard_80x24", render(&app, 80, 24).backend());
     insta::assert_snapshot!("dashboard_120x40", render(&app, 120, 40).backend());

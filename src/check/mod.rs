@@ -39,7 +39,7 @@ pub use health::HealthSpec;
 pub use hit_ratio::HitRatioSpec;
 pub use latency::LatencySpec;
 pub use memory::{MemorySpec, read_rss};
-pub use pool::PoolSpec;
+pub use pool::{COUNT_SQL as POOL_COUNT_SQL, PoolSpec};
 pub use query_count::QueryCountSpec;
 pub use redis_outage::RedisOutageSpec;
 pub use shared_keys::SharedKeysSpec;

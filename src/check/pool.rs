@@ -24,7 +24,9 @@ pub struct PoolSpec {
     pub below: u32,
 }
 
-const COUNT_SQL: &str = "SELECT count(*) FROM pg_stat_activity \
+/// The shop's server connections, counted from `pg_stat_activity` (also the
+/// TUI's connections panel).
+pub const COUNT_SQL: &str = "SELECT count(*) FROM pg_stat_activity \
      WHERE application_name = 'perflab-shop' AND datname = current_database()";
 
 /// How often connections are counted while the load runs.

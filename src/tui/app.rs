@@ -45,6 +45,15 @@ pub enum Action {
     /// Start the lab's traffic against a shop with the workspace's files.
     StartLoad(String),
     StopLoad,
+    /// Open a workspace file in `$EDITOR` (the TUI steps aside meanwhile).
+    Edit(WorkspaceFile),
+}
+
+/// The files of the workspace a student edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkspaceFile {
+    ShopToml,
+    IndexesSql,
 }
 
 /// Where the checks of the open lab stand.
@@ -264,6 +273,8 @@ impl App {
                 return Action::RunChecks(id);
             }
             KeyCode::Char('b') => return self.cycle_backend(),
+            KeyCode::Char('e') => return Action::Edit(WorkspaceFile::ShopToml),
+            KeyCode::Char('i') => return Action::Edit(WorkspaceFile::IndexesSql),
             KeyCode::Char('d') => {
                 self.screen = Screen::Dashboard;
                 return Action::StartLoad(id);

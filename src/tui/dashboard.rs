@@ -39,6 +39,8 @@ pub struct Dashboard {
     pub hit_ratio: Option<f64>,
     /// The shop process's resident memory.
     pub rss_mb: Option<f64>,
+    /// The shop's PostgreSQL connections (`pg_stat_activity`).
+    pub connections: Option<i64>,
     pub running: bool,
 }
 

@@ -59,6 +59,13 @@ pub async fn drive(
         .await
         .map_err(|e| e.to_string())?;
     let ctx = staged.context(env, lab, None);
+    // One connection of our own to count the shop's (named differently, it
+    // never counts itself).
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&env.database_url)
+        .await
+        .ok();
     let result = async {
         let before = lookups(&ctx).await;
         let mut run = traffic
@@ -89,12 +96,19 @@ pub async fn drive(
                         Some(pid) => crate::check::read_rss(pid).await.ok(),
                         None => None,
                     };
-                    let _ = tx.send(Event::Sample { hit_ratio, rss_mb });
+                    let connections = match &db {
+                        Some(db) => sqlx::query_scalar(crate::check::POOL_COUNT_SQL).fetch_one(db).await.ok(),
+                        None => None,
+                    };
+                    let _ = tx.send(Event::Sample { hit_ratio, rss_mb, connections });
                 }
             }
         }
     }
     .await;
+    if let Some(db) = db {
+        db.close().await;
+    }
     staged.stop().await;
     result
 }

@@ -71,6 +71,7 @@ enum Event {
     Sample {
         hit_ratio: Option<f64>,
         rss_mb: Option<f64>,
+        connections: Option<i64>,
     },
     /// The load ended (finished, stopped, or could not start: the reason).
     LoadDone(Option<String>),
@@ -133,6 +134,12 @@ impl Session {
         mut rx: mpsc::UnboundedReceiver<Event>,
     ) -> Result<(), String> {
         let theme = ui::Theme::from_env();
+        // SIGTERM or a closed terminal (SIGHUP) end the TUI like q: the
+        // terminal is restored and the load's shop stopped on the way out.
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
+        let mut terminate = listen(SignalKind::terminate())?;
+        let mut hangup = listen(SignalKind::hangup())?;
         let mut keys = EventStream::new();
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         let mut dirty = true;
@@ -151,14 +158,24 @@ impl Session {
                 },
                 _ = tick.tick() => Event::Tick,
                 Some(event) = rx.recv() => event,
+                _ = terminate.recv() => return Ok(()),
+                _ = hangup.recv() => return Ok(()),
             };
             match event {
                 Event::Term(TermEvent::Key(key)) if key.kind == KeyEventKind::Press => {
                     let action = self.app.on_key(key);
-                    if action == Action::Quit {
-                        return Ok(());
+                    match action {
+                        Action::Quit => return Ok(()),
+                        Action::Edit(file) => {
+                            // The editor gets the terminal; the TUI comes back after.
+                            ratatui::restore();
+                            let outcome = self.edit(file);
+                            *terminal = ratatui::init();
+                            self.app.status = outcome;
+                            self.app.settings = self.workspace.settings().ok();
+                        }
+                        action => self.act(action),
                     }
-                    self.act(action);
                     dirty = true;
                 }
                 Event::Term(TermEvent::Resize(..)) => dirty = true,
@@ -194,10 +211,15 @@ impl Session {
                     }
                     dirty = true;
                 }
-                Event::Sample { hit_ratio, rss_mb } => {
+                Event::Sample {
+                    hit_ratio,
+                    rss_mb,
+                    connections,
+                } => {
                     if let Some(dash) = &mut self.app.dashboard {
                         dash.hit_ratio = hit_ratio.or(dash.hit_ratio);
                         dash.rss_mb = rss_mb.or(dash.rss_mb);
+                        dash.connections = connections.or(dash.connections);
                     }
                     dirty = true;
                 }
@@ -218,7 +240,7 @@ impl Session {
     /// Carries out what a key asked for.
     fn act(&mut self, action: Action) {
         let outcome = match action {
-            Action::None | Action::Quit => Ok(None),
+            Action::None | Action::Quit | Action::Edit(_) => Ok(None),
             Action::RunChecks(lab) => {
                 self.run_checks(lab);
                 Ok(None)
@@ -252,6 +274,43 @@ impl Session {
             .progress
             .save(&self.workspace.progress_path())
             .map_err(|e| e.to_string())
+    }
+
+    /// Runs `$VISUAL`/`$EDITOR` (else `vi`) on a workspace file and says how
+    /// it went; the settings are read again after (a broken file is named).
+    fn edit(&self, file: app::WorkspaceFile) -> String {
+        let path = match file {
+            app::WorkspaceFile::ShopToml => self.workspace.shop_toml(),
+            app::WorkspaceFile::IndexesSql => self.workspace.indexes_sql(),
+        };
+        let editor = std::env::var("VISUAL")
+            .or_else(|_| std::env::var("EDITOR"))
+            .unwrap_or_else(|_| "vi".into());
+        let mut words = editor.split_whitespace();
+        let program = words.next().unwrap_or("vi");
+        let status = std::process::Command::new(program)
+            .args(words)
+            .arg(&path)
+            .status();
+        let lang = self.app.lang;
+        match (status, file) {
+            (Err(e), _) => format!("{editor}: {e}; set EDITOR to your editor"),
+            (Ok(_), app::WorkspaceFile::ShopToml) => match self.workspace.settings() {
+                Ok(_) => lang
+                    .pick(
+                        "shop.toml guardado: c mide con él.",
+                        "shop.toml saved: c measures with it.",
+                    )
+                    .to_string(),
+                Err(e) => e,
+            },
+            (Ok(_), app::WorkspaceFile::IndexesSql) => lang
+                .pick(
+                    "indexes.sql guardado: c lo aplica y mide.",
+                    "indexes.sql saved: c applies it and measures.",
+                )
+                .to_string(),
+        }
     }
 
     /// Writes one setting into shop.toml (comments kept, a .bak copy made);

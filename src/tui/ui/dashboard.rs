@@ -21,6 +21,7 @@ use crate::tui::dashboard::Dashboard;
 /// The course's targets the gauges compare with.
 const HIT_RATIO_TARGET: f64 = 0.8;
 const RSS_TARGET_MB: f64 = 512.0;
+const CONNECTIONS_TARGET: f64 = 20.0;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let lang = app.lang;
@@ -40,10 +41,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Layout::horizontal([Constraint::Percentage(70), Constraint::Percentage(30)]).areas(top);
     latency_chart(frame, chart_area, dash, lang, theme);
     throughput(frame, rate_area, dash, lang, theme);
-    let [hits_area, rss_area, codes_area] = Layout::horizontal([
-        Constraint::Percentage(33),
-        Constraint::Percentage(33),
-        Constraint::Percentage(34),
+    let [hits_area, rss_area, pool_area, codes_area] = Layout::horizontal([
+        Constraint::Percentage(25),
+        Constraint::Percentage(25),
+        Constraint::Percentage(25),
+        Constraint::Percentage(25),
     ])
     .areas(bottom);
     gauge(
@@ -51,11 +53,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         hits_area,
         theme,
         GaugeSpec {
-            title: lang.pick(" Aciertos de caché ", " Cache hit ratio "),
+            title: lang.pick(" Caché ≥ 80 % ", " Cache ≥ 80 % "),
             value: dash.hit_ratio,
             target: HIT_RATIO_TARGET,
             higher_is_better: true,
-            label: |v| format!("{:.1} % (≥ 80 %)", v * 100.0),
+            label: |v| format!("{:.1} %", v * 100.0),
             scale: 1.0,
         },
     );
@@ -64,12 +66,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         rss_area,
         theme,
         GaugeSpec {
-            title: lang.pick(" Memoria de la tienda ", " Shop memory "),
+            title: lang.pick(" Memoria ", " Memory "),
             value: dash.rss_mb,
             target: RSS_TARGET_MB,
             higher_is_better: false,
-            label: |v| format!("{v:.0} MB (< 512 MB)"),
+            label: |v| format!("{v:.0}/512 MB"),
             scale: RSS_TARGET_MB * 1.25,
+        },
+    );
+    gauge(
+        frame,
+        pool_area,
+        theme,
+        GaugeSpec {
+            title: lang.pick(" Conexiones ", " Connections "),
+            value: dash.connections.map(|c| c as f64),
+            target: CONNECTIONS_TARGET,
+            higher_is_better: false,
+            label: |v| format!("{v:.0} (< 20)"),
+            scale: CONNECTIONS_TARGET * 1.25,
         },
     );
     status_codes(frame, codes_area, dash, lang, theme);

@@ -107,7 +107,10 @@ fn checks(app: &App, theme: Theme) -> Text<'static> {
             ),
         ]));
         lines.push(Line::styled(
-            lang.pick("b: cambia cache.backend", "b: switch cache.backend"),
+            lang.pick(
+                "b: cambia cache.backend · e: edita shop.toml · i: edita indexes.sql",
+                "b: switch cache.backend · e: edit shop.toml · i: edit indexes.sql",
+            ),
             theme.dim(),
         ));
     }
