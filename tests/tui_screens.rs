@@ -133,6 +133,17 @@ fn dashboard_while_load_runs() {
 }
 
 #[test]
+fn settings_from_the_schema() {
+    let mut app = app(Lang::En);
+    app.open_lab(3);
+    app.screen = Screen::Settings;
+    app.settings = Some(perflab::shop::settings::ShopSettings::default());
+    app.switch_selected = 1;
+    insta::assert_snapshot!("settings_80x24", render(&app, 80, 24).backend());
+    insta::assert_snapshot!("settings_120x40", render(&app, 120, 40).backend());
+}
+
+#[test]
 fn no_color_draws_the_same_text_without_colour() {
     let mut app = app(Lang::Es);
     app.open_lab(2);

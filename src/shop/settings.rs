@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// Every runtime switch of the shop.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ShopSettings {
     pub cache: CacheSettings,
@@ -29,13 +29,14 @@ pub struct ShopSettings {
 }
 
 /// Block 1: what is cached, where, and how writes reach the cache.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheSettings {
     pub backend: CacheBackend,
     pub strategy: CacheStrategy,
     /// How long an entry lives.
     #[serde(with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub ttl: Duration,
     /// Which endpoints are cached.
     pub endpoints: Vec<CachedRoute>,
@@ -48,7 +49,7 @@ pub struct CacheSettings {
 }
 
 /// Where cached responses live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CacheBackend {
     /// No cache: every request reads the database.
@@ -61,7 +62,7 @@ pub enum CacheBackend {
 }
 
 /// How a request becomes a cache key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyScheme {
     /// A pure function of the route and its normalised parameters (sorted,
@@ -82,7 +83,7 @@ pub enum KeyScheme {
 /// What a cached route does while Redis (backend `redis`) is unreachable: a
 /// lookup that failed or timed out, or the watcher's PING saying it is down.
 /// `/health` reports the cache `down` either way, with this as `fallback`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CacheFallback {
     /// The in-process cache stands in: fast, but hits are no longer shared.
@@ -106,7 +107,7 @@ impl CacheFallback {
 }
 
 /// How a cache is filled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CacheStrategy {
     /// Readers fill the cache on a miss.
@@ -116,7 +117,7 @@ pub enum CacheStrategy {
 }
 
 /// What a write does to the entries it makes stale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Invalidation {
     /// The write retires them before it returns: no reader sees the old value.
@@ -126,7 +127,19 @@ pub enum Invalidation {
 }
 
 /// The endpoints the cache can hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CachedRoute {
     /// `GET /products/{id}`
@@ -172,20 +185,21 @@ impl Default for CacheSettings {
 }
 
 /// Connection pool and query shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// Maximum connections the shop opens (the course's target: fewer than 20).
     pub pool_size: u32,
     /// How long a request waits for a free connection before answering 503.
     #[serde(with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub acquire_timeout: Duration,
     /// How `GET /orders/{id}` loads its items' products.
     pub loading: Loading,
 }
 
 /// Lazy loading is the N+1 pattern the lab teaches: one query per order item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Loading {
     /// Order, items, then one product query per item (2 + N queries).
@@ -195,7 +209,7 @@ pub enum Loading {
 }
 
 /// `GET /products/export`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExportSettings {
     pub mode: ExportMode,
@@ -203,7 +217,7 @@ pub struct ExportSettings {
 
 /// Buffered builds the whole catalog in memory (the memory lab's problem);
 /// streamed sends rows as the database yields them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportMode {
     Buffered,

@@ -18,6 +18,7 @@ pub enum Screen {
     Labs,
     Lab,
     Dashboard,
+    Settings,
 }
 
 /// A question waiting for y/n.
@@ -90,6 +91,9 @@ pub struct App {
     pub checks: Checks,
     /// The live dashboard of the load that runs (or ran last).
     pub dashboard: Option<super::dashboard::Dashboard>,
+    /// The shop's switches (from its settings schema) and the one selected.
+    pub switches: Vec<super::switches::Switch>,
+    pub switch_selected: usize,
     /// The workspace's settings, as last read (shown and switched on the Lab screen).
     pub settings: Option<crate::shop::settings::ShopSettings>,
     /// One line at the bottom: services, errors, what just happened.
@@ -121,6 +125,8 @@ impl App {
             checks: Checks::NotRun,
             settings: None,
             dashboard: None,
+            switches: super::switches::all(),
+            switch_selected: 0,
             status: String::new(),
         }
     }
@@ -193,6 +199,7 @@ impl App {
             KeyCode::Char('2') => self.screen = Screen::Labs,
             KeyCode::Char('3') => self.screen = Screen::Lab,
             KeyCode::Char('4') => self.screen = Screen::Dashboard,
+            KeyCode::Char('5') => self.screen = Screen::Settings,
             KeyCode::Char('d') if self.load_running() => return Action::StopLoad,
             KeyCode::Tab => self.screen = next_screen(self.screen),
             KeyCode::Char('L') => self.lang = self.lang.pick(Lang::En, Lang::Es),
@@ -202,6 +209,7 @@ impl App {
                     Screen::Labs => self.on_labs_key(key.code),
                     Screen::Lab => self.on_lab_key(key.code),
                     Screen::Dashboard => Action::None,
+                    Screen::Settings => self.on_settings_key(key.code),
                 };
             }
         }
@@ -292,6 +300,32 @@ impl App {
         Action::None
     }
 
+    fn on_settings_key(&mut self, code: KeyCode) -> Action {
+        let last = self.switches.len().saturating_sub(1);
+        let forward = match code {
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.switch_selected = self.switch_selected.saturating_sub(1);
+                return Action::None;
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.switch_selected = (self.switch_selected + 1).min(last);
+                return Action::None;
+            }
+            KeyCode::Right | KeyCode::Enter | KeyCode::Char(' ') => true,
+            KeyCode::Left => false,
+            _ => return Action::None,
+        };
+        let (Some(switch), Some(settings)) =
+            (self.switches.get(self.switch_selected), &self.settings)
+        else {
+            return Action::None;
+        };
+        match super::switches::step(switch, settings, forward) {
+            Some(patch) => Action::Switch(patch),
+            None => Action::None,
+        }
+    }
+
     pub fn load_running(&self) -> bool {
         self.dashboard.as_ref().is_some_and(|d| d.running)
     }
@@ -338,7 +372,8 @@ fn next_screen(screen: Screen) -> Screen {
         Screen::Today => Screen::Labs,
         Screen::Labs => Screen::Lab,
         Screen::Lab => Screen::Dashboard,
-        Screen::Dashboard => Screen::Today,
+        Screen::Dashboard => Screen::Settings,
+        Screen::Settings => Screen::Today,
     }
 }
 
@@ -390,6 +425,26 @@ mod tests {
             Action::RunChecks(_)
         ));
         assert_eq!(app.on_key(key(KeyCode::Char('c'))), Action::None);
+    }
+
+    #[test]
+    fn a_settings_key_becomes_a_patch_of_the_selected_switch() {
+        let mut app = app();
+        app.settings = Some(crate::shop::settings::ShopSettings::default());
+        app.on_key(key(KeyCode::Char('5')));
+        assert_eq!(app.screen, Screen::Settings);
+        let backend = app
+            .switches
+            .iter()
+            .position(|s| s.key == "cache.backend")
+            .unwrap();
+        while app.switch_selected < backend {
+            app.on_key(key(KeyCode::Down));
+        }
+        let Action::Switch(patch) = app.on_key(key(KeyCode::Right)) else {
+            panic!("a switch");
+        };
+        assert_eq!(patch.to_string().trim(), "[cache]\nbackend = \"memory\"");
     }
 
     #[test]

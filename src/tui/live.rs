@@ -59,6 +59,9 @@ pub async fn drive(
         .await
         .map_err(|e| e.to_string())?;
     let ctx = staged.context(env, lab, None);
+    if let Some(control) = &ctx.control {
+        let _ = tx.send(Event::LoadControl(control.clone()));
+    }
     // One connection of our own to count the shop's (named differently, it
     // never counts itself).
     let db = sqlx::postgres::PgPoolOptions::new()
@@ -124,4 +127,21 @@ async fn lookups(ctx: &crate::check::Context) -> Option<(u64, u64)> {
             .sum::<u64>()
     };
     Some((sum("hits"), sum("misses")))
+}
+
+/// Applies a switch to the running shop at once (a JSON merge patch on its
+/// control API); the line says how it went.
+pub async fn patch_running(control: &crate::check::Control, patch: &serde_json::Value) -> String {
+    let sent = reqwest::Client::new()
+        .patch(format!("{}/settings", control.url))
+        .bearer_auth(&control.token)
+        .timeout(Duration::from_secs(5))
+        .json(patch)
+        .send()
+        .await;
+    match sent {
+        Ok(answer) if answer.status().is_success() => format!("running shop: {patch}"),
+        Ok(answer) => format!("the running shop refused {patch}: {}", answer.status()),
+        Err(e) => format!("the running shop did not answer: {e}"),
+    }
 }

@@ -14,6 +14,7 @@
 pub mod app;
 pub mod dashboard;
 mod live;
+pub mod switches;
 pub mod timetable;
 pub mod ui;
 
@@ -75,6 +76,10 @@ enum Event {
     },
     /// The load ended (finished, stopped, or could not start: the reason).
     LoadDone(Option<String>),
+    /// The control API of the shop the load runs against (switches reach it at once).
+    LoadControl(crate::check::Control),
+    /// A line for the status bar.
+    Status(String),
 }
 
 /// Runs the TUI until the student quits.
@@ -108,6 +113,7 @@ pub async fn run(options: Options, prepare: Prepare) -> Result<(), String> {
         ready: None,
         tx,
         load: None,
+        load_control: None,
     };
     let result = session.event_loop(&mut terminal, rx).await;
     ratatui::restore();
@@ -125,6 +131,8 @@ struct Session {
     tx: mpsc::UnboundedSender<Event>,
     /// Stops the running load (and its shop) when cancelled.
     load: Option<tokio_util::sync::CancellationToken>,
+    /// The running load's shop, for switches applied at once.
+    load_control: Option<crate::check::Control>,
 }
 
 impl Session {
@@ -223,7 +231,13 @@ impl Session {
                     }
                     dirty = true;
                 }
+                Event::LoadControl(control) => self.load_control = Some(control),
+                Event::Status(line) => {
+                    self.app.status = line;
+                    dirty = true;
+                }
                 Event::LoadDone(why) => {
+                    self.load_control = None;
                     if let Some(dash) = &mut self.app.dashboard {
                         dash.running = false;
                     }
@@ -317,6 +331,14 @@ impl Session {
     /// the next check runs the shop with it.
     fn switch(&mut self, patch: &toml::Table) -> Result<Option<String>, String> {
         self.workspace.merge_settings(patch)?;
+        if let Some(control) = self.load_control.clone() {
+            let body = serde_json::to_value(patch).map_err(|e| e.to_string())?;
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let line = live::patch_running(&control, &body).await;
+                let _ = tx.send(Event::Status(line));
+            });
+        }
         Ok(Some(self.app.lang.pick(
             format!("shop.toml: {patch}").replace('\n', " "),
             format!("shop.toml: {patch}").replace('\n', " "),

@@ -6,6 +6,7 @@
 mod dashboard;
 mod lab;
 mod labs;
+mod settings;
 mod today;
 
 use ratatui::Frame;
@@ -110,12 +111,14 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
         lang.pick("2 Laboratorios", "2 Labs"),
         lang.pick("3 Laboratorio", "3 Lab"),
         lang.pick("4 Panel", "4 Dashboard"),
+        lang.pick("5 Ajustes", "5 Settings"),
     ];
     let selected = match app.screen {
         Screen::Today => 0,
         Screen::Labs => 1,
         Screen::Lab => 2,
         Screen::Dashboard => 3,
+        Screen::Settings => 4,
     };
     let clock = match app.free_mode {
         true => lang.pick("modo libre", "free mode").to_string(),
@@ -139,6 +142,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
         Screen::Labs => labs::draw(frame, body, app, theme),
         Screen::Lab => lab::draw(frame, body, app, theme),
         Screen::Dashboard => dashboard::draw(frame, body, app, theme),
+        Screen::Settings => settings::draw(frame, body, app, theme),
     }
     frame.render_widget(Paragraph::new(keys_line(app)).style(theme.dim()), keys);
     frame.render_widget(Paragraph::new(app.status.as_str()), status);
@@ -167,6 +171,10 @@ fn keys_line(app: &App) -> Line<'static> {
         Screen::Labs => lang.pick(
             "↑↓ elegir · Enter abrir · / buscar · L idioma · q salir",
             "↑↓ choose · Enter open · / search · L language · q quit",
+        ),
+        Screen::Settings => lang.pick(
+            "↑↓ elegir · ←→ cambiar (se escribe en shop.toml y en la tienda en marcha) · q salir",
+            "↑↓ choose · ←→ change (written to shop.toml and the running shop) · q quit",
         ),
         Screen::Dashboard => lang.pick(
             "d detiene la carga · 3 vuelve al laboratorio · q salir",
