@@ -127,6 +127,7 @@ fn dashboard_while_load_runs() {
     dash.hit_ratio = Some(0.93);
     dash.rss_mb = Some(41.0);
     dash.connections = Some(5);
+    dash.query_count = Some(1);
     app.dashboard = Some(dash);
     insta::assert_snapshot!("dashboard_80x24", render(&app, 80, 24).backend());
     insta::assert_snapshot!("dashboard_120x40", render(&app, 120, 40).backend());

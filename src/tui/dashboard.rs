@@ -41,6 +41,8 @@ pub struct Dashboard {
     pub rss_mb: Option<f64>,
     /// The shop's PostgreSQL connections (`pg_stat_activity`).
     pub connections: Option<i64>,
+    /// `X-Query-Count` of one probe request on the traffic's first path.
+    pub query_count: Option<u64>,
     pub running: bool,
 }
 

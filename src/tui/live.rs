@@ -103,7 +103,8 @@ pub async fn drive(
                         Some(db) => sqlx::query_scalar(crate::check::POOL_COUNT_SQL).fetch_one(db).await.ok(),
                         None => None,
                     };
-                    let _ = tx.send(Event::Sample { hit_ratio, rss_mb, connections });
+                    let query_count = query_count(&ctx, traffic).await;
+                    let _ = tx.send(Event::Sample { hit_ratio, rss_mb, connections, query_count });
                 }
             }
         }
@@ -114,6 +115,25 @@ pub async fn drive(
     }
     staged.stop().await;
     result
+}
+
+/// `X-Query-Count` of one request on the traffic's first path (`{id}` and
+/// `{category}` as 1): the SQL statements a request of this lab costs.
+async fn query_count(ctx: &crate::check::Context, traffic: &TrafficSpec) -> Option<u64> {
+    let path = traffic
+        .path
+        .clone()
+        .or_else(|| traffic.mix.first().map(|m| m.path.clone()))?
+        .replace("{id}", "1")
+        .replace("{category}", "1");
+    let answer = ctx.http.get(ctx.url(&path)).send().await.ok()?;
+    answer
+        .headers()
+        .get("x-query-count")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// Hits and misses over every cached route, from the control API.

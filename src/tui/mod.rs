@@ -73,6 +73,7 @@ enum Event {
         hit_ratio: Option<f64>,
         rss_mb: Option<f64>,
         connections: Option<i64>,
+        query_count: Option<u64>,
     },
     /// The load ended (finished, stopped, or could not start: the reason).
     LoadDone(Option<String>),
@@ -223,11 +224,13 @@ impl Session {
                     hit_ratio,
                     rss_mb,
                     connections,
+                    query_count,
                 } => {
                     if let Some(dash) = &mut self.app.dashboard {
                         dash.hit_ratio = hit_ratio.or(dash.hit_ratio);
                         dash.rss_mb = rss_mb.or(dash.rss_mb);
                         dash.connections = connections.or(dash.connections);
+                        dash.query_count = query_count.or(dash.query_count);
                     }
                     dirty = true;
                 }

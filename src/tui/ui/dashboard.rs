@@ -163,7 +163,7 @@ fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, th
 
 fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
     let [numbers, spark] =
-        Layout::vertical([Constraint::Length(5), Constraint::Min(1)]).areas(area);
+        Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(area);
     let last = dash.last();
     let p95 = last.map_or(0.0, |p| p.p95_ms);
     let verdict = match p95 < dash.target_p95_ms {
@@ -182,6 +182,10 @@ fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme
             last.map_or(0.0, |p| p.p50_ms),
             last.map_or(0.0, |p| p.p99_ms)
         )),
+        Line::from(match dash.query_count {
+            Some(n) => format!("X-Query-Count {n}"),
+            None => "X-Query-Count —".to_string(),
+        }),
     ];
     frame.render_widget(
         Paragraph::new(lines).block(
