@@ -134,6 +134,35 @@ fn dashboard_while_load_runs() {
 }
 
 #[test]
+fn dashboard_of_a_database_lab_shows_its_plan() {
+    use perflab::lab::catalog::Panel;
+    use perflab::tui::dashboard::Dashboard;
+    let mut app = app(Lang::En);
+    app.screen = Screen::Dashboard;
+    let mut dash = Dashboard::new(
+        "2.1-explain",
+        "GET /products?category={category}&sort=price".into(),
+        50.0,
+    );
+    dash.panels = vec![
+        Panel::Latency,
+        Panel::Throughput,
+        Panel::Connections,
+        Panel::Explain,
+    ];
+    dash.plan = Some(vec![
+        "Limit  61.2 ms".into(),
+        "  Sort  61.1 ms".into(),
+        "    Seq Scan on products  58.0 ms".into(),
+        "Execution Time 61.4 ms".into(),
+    ]);
+    dash.connections = Some(5);
+    app.dashboard = Some(dash);
+    insta::assert_snapshot!("dashboard_explain_80x24", render(&app, 80, 24).backend());
+    insta::assert_snapshot!("dashboard_explain_120x40", render(&app, 120, 40).backend());
+}
+
+#[test]
 fn settings_from_the_schema() {
     let mut app = app(Lang::En);
     app.open_lab(3);

@@ -148,6 +148,44 @@ fn one() -> usize {
     1
 }
 
+/// A panel of the TUI's live dashboard. A lab lists the ones it is about;
+/// the middleware and monitoring labs add theirs here (rate-limit budget,
+/// request-log tail, spans) without touching the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Panel {
+    /// p50/p95/p99 over time against the p95 target.
+    Latency,
+    /// req/s now, the last window's percentiles and `X-Query-Count`.
+    Throughput,
+    /// The cache's hit ratio against 80 %.
+    HitRatio,
+    /// The shop's resident memory against 512 MB.
+    Memory,
+    /// The shop's database connections against 20.
+    Connections,
+    /// Status codes over the run.
+    Status,
+    /// The plan of the lab's query (its `explain` check).
+    Explain,
+}
+
+impl Panel {
+    /// What a lab that names none shows.
+    pub const DEFAULT: [Panel; 6] = [
+        Self::Latency,
+        Self::Throughput,
+        Self::HitRatio,
+        Self::Memory,
+        Self::Connections,
+        Self::Status,
+    ];
+}
+
+fn default_panels() -> Vec<Panel> {
+    Panel::DEFAULT.to_vec()
+}
+
 /// `lab.toml` as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +203,9 @@ struct LabFile {
     #[serde(default)]
     records_baseline: bool,
     traffic: Option<TrafficSpec>,
+    /// The dashboard's panels for this lab.
+    #[serde(default = "default_panels")]
+    panels: Vec<Panel>,
     checks: Vec<CheckSpec>,
 }
 
@@ -195,6 +236,7 @@ pub struct Lab {
     pub stage: Stage,
     pub records_baseline: bool,
     pub traffic: Option<TrafficSpec>,
+    pub panels: Vec<Panel>,
     pub checks: Vec<CheckSpec>,
     pub instructions: Text,
     pub hints: Vec<Text>,
@@ -531,6 +573,7 @@ fn load_lab(source: &Source, dir: &str) -> Result<Lab, CatalogError> {
         stage: file.stage,
         records_baseline: file.records_baseline,
         traffic: file.traffic,
+        panels: file.panels,
         checks: file.checks,
         instructions,
         hints: hints.hints,
@@ -564,6 +607,21 @@ mod tests {
                 .unwrap_err()
                 .contains("bakend")
         );
+    }
+
+    #[test]
+    fn a_lab_names_its_dashboard_panels_and_unknown_ones_are_refused() {
+        let head = "id = \"x\"\nblock = 1\ntitle = { es = \"a\", en = \"b\" }\nedits = []\n";
+        let checks = "[[checks]]\nkind = \"health\"\nexpect = { status = \"ok\" }\n";
+        let named: LabFile = toml::from_str(&format!(
+            "{head}panels = [\"explain\", \"latency\"]\n{checks}"
+        ))
+        .unwrap();
+        assert_eq!(named.panels, [Panel::Explain, Panel::Latency]);
+        let default: LabFile = toml::from_str(&format!("{head}{checks}")).unwrap();
+        assert_eq!(default.panels, Panel::DEFAULT);
+        let unknown = toml::from_str::<LabFile>(&format!("{head}panels = [\"vibes\"]\n{checks}"));
+        assert!(unknown.is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 
+use crate::lab::catalog::Panel;
 use crate::load::{Snapshot, StatusClass};
 
 /// How many windows the charts keep (two minutes of 1-second windows).
@@ -43,6 +44,10 @@ pub struct Dashboard {
     pub connections: Option<i64>,
     /// `X-Query-Count` of one probe request on the traffic's first path.
     pub query_count: Option<u64>,
+    /// The plan of the lab's query, a line per node.
+    pub plan: Option<Vec<String>>,
+    /// What the lab shows.
+    pub panels: Vec<Panel>,
     pub running: bool,
 }
 
@@ -53,8 +58,13 @@ impl Dashboard {
             traffic,
             target_p95_ms,
             running: true,
+            panels: Panel::DEFAULT.to_vec(),
             ..Self::default()
         }
+    }
+
+    pub fn shows(&self, panel: Panel) -> bool {
+        self.panels.contains(&panel)
     }
 
     /// Takes one snapshot: a point from its window (2xx latencies, so fast
@@ -84,5 +94,64 @@ impl Dashboard {
 
     pub fn last(&self) -> Option<&Point> {
         self.points.back()
+    }
+}
+
+/// An `EXPLAIN (FORMAT JSON)` answer as indented lines: node, relation,
+/// index, and the execution time.
+pub fn plan_lines(explain: &serde_json::Value) -> Vec<String> {
+    fn walk(node: &serde_json::Value, depth: usize, out: &mut Vec<String>) {
+        let mut line = format!(
+            "{}{}",
+            "  ".repeat(depth),
+            node["Node Type"].as_str().unwrap_or("?")
+        );
+        if let Some(table) = node["Relation Name"].as_str() {
+            line.push_str(&format!(" on {table}"));
+        }
+        if let Some(index) = node["Index Name"].as_str() {
+            line.push_str(&format!(" using {index}"));
+        }
+        if let Some(ms) = node["Actual Total Time"].as_f64() {
+            line.push_str(&format!("  {ms:.1} ms"));
+        }
+        out.push(line);
+        for child in node["Plans"].as_array().into_iter().flatten() {
+            walk(child, depth + 1, out);
+        }
+    }
+    let root = explain.get(0).unwrap_or(explain);
+    let mut lines = Vec::new();
+    walk(&root["Plan"], 0, &mut lines);
+    if let Some(ms) = root["Execution Time"].as_f64() {
+        lines.push(format!("Execution Time {ms:.1} ms"));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_reads_as_indented_nodes() {
+        let explain = serde_json::json!([{
+            "Plan": {
+                "Node Type": "Limit", "Actual Total Time": 7.2,
+                "Plans": [{
+                    "Node Type": "Index Scan", "Relation Name": "products",
+                    "Index Name": "products_category_price", "Actual Total Time": 0.4
+                }]
+            },
+            "Execution Time": 7.5
+        }]);
+        assert_eq!(
+            plan_lines(&explain),
+            [
+                "Limit  7.2 ms",
+                "  Index Scan on products using products_category_price  0.4 ms",
+                "Execution Time 7.5 ms"
+            ]
+        );
     }
 }

@@ -62,6 +62,11 @@ pub async fn drive(
     if let Some(control) = &ctx.control {
         let _ = tx.send(Event::LoadControl(control.clone()));
     }
+    if let Some(query) = explain_query(lab)
+        && let Ok(explain) = ctx.control_json(&format!("/explain/{query}")).await
+    {
+        let _ = tx.send(Event::Plan(super::dashboard::plan_lines(&explain)));
+    }
     // One connection of our own to count the shop's (named differently, it
     // never counts itself).
     let db = sqlx::postgres::PgPoolOptions::new()
@@ -115,6 +120,14 @@ pub async fn drive(
     }
     staged.stop().await;
     result
+}
+
+/// The query of the lab's `explain` check, if it has one.
+fn explain_query(lab: &Lab) -> Option<String> {
+    lab.checks.iter().find_map(|spec| match spec {
+        CheckSpec::Explain(s) => Some(s.query.clone()),
+        _ => None,
+    })
 }
 
 /// `X-Query-Count` of one request on the traffic's first path (`{id}` and

@@ -81,6 +81,8 @@ enum Event {
     LoadControl(crate::check::Control),
     /// A line for the status bar.
     Status(String),
+    /// The plan of the lab's query, for the explain panel.
+    Plan(Vec<String>),
 }
 
 /// Runs the TUI until the student quits.
@@ -235,6 +237,12 @@ impl Session {
                     dirty = true;
                 }
                 Event::LoadControl(control) => self.load_control = Some(control),
+                Event::Plan(lines) => {
+                    if let Some(dash) = &mut self.app.dashboard {
+                        dash.plan = Some(lines);
+                    }
+                    dirty = true;
+                }
                 Event::Status(line) => {
                     self.app.status = line;
                     dirty = true;
@@ -435,11 +443,10 @@ impl Session {
         let users = traffic
             .users
             .map_or_else(String::new, |u| format!(", {u} users"));
-        self.app.dashboard = Some(dashboard::Dashboard::new(
-            lab_id,
-            format!("{}{users}", traffic.describe()),
-            target,
-        ));
+        let mut dash =
+            dashboard::Dashboard::new(lab_id, format!("{}{users}", traffic.describe()), target);
+        dash.panels = lab.panels.clone();
+        self.app.dashboard = Some(dash);
         let cancel = tokio_util::sync::CancellationToken::new();
         self.load = Some(cancel.clone());
         let env = ready.env.clone();

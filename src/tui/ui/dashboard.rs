@@ -15,6 +15,7 @@ use ratatui::widgets::{
 
 use super::Theme;
 use crate::check::{Lang, Verdict};
+use crate::lab::catalog::Panel;
 use crate::tui::app::App;
 use crate::tui::dashboard::Dashboard;
 
@@ -36,58 +37,124 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         );
         return;
     };
-    let [top, bottom] = Layout::vertical([Constraint::Min(8), Constraint::Length(6)]).areas(area);
-    let [chart_area, rate_area] =
-        Layout::horizontal([Constraint::Percentage(70), Constraint::Percentage(30)]).areas(top);
-    latency_chart(frame, chart_area, dash, lang, theme);
-    throughput(frame, rate_area, dash, lang, theme);
-    let [hits_area, rss_area, pool_area, codes_area] = Layout::horizontal([
-        Constraint::Percentage(25),
-        Constraint::Percentage(25),
-        Constraint::Percentage(25),
-        Constraint::Percentage(25),
-    ])
-    .areas(bottom);
-    gauge(
-        frame,
-        hits_area,
-        theme,
-        GaugeSpec {
-            title: lang.pick(" Caché ≥ 80 % ", " Cache ≥ 80 % "),
-            value: dash.hit_ratio,
-            target: HIT_RATIO_TARGET,
-            higher_is_better: true,
-            label: |v| format!("{:.1} %", v * 100.0),
-            scale: 1.0,
-        },
+    let bottom_panels: Vec<Panel> = [
+        Panel::HitRatio,
+        Panel::Memory,
+        Panel::Connections,
+        Panel::Status,
+        Panel::Explain,
+    ]
+    .into_iter()
+    .filter(|p| dash.shows(*p))
+    .collect();
+    let bottom_height = match (bottom_panels.is_empty(), dash.shows(Panel::Explain)) {
+        (true, _) => 0,
+        (false, true) => 10,
+        (false, false) => 6,
+    };
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(8), Constraint::Length(bottom_height)]).areas(area);
+    match (dash.shows(Panel::Latency), dash.shows(Panel::Throughput)) {
+        (true, true) => {
+            let [chart_area, rate_area] =
+                Layout::horizontal([Constraint::Percentage(70), Constraint::Percentage(30)])
+                    .areas(top);
+            latency_chart(frame, chart_area, dash, lang, theme);
+            throughput(frame, rate_area, dash, lang, theme);
+        }
+        (true, false) => latency_chart(frame, top, dash, lang, theme),
+        (false, true) => throughput(frame, top, dash, lang, theme),
+        (false, false) => {}
+    }
+    let areas = Layout::horizontal(
+        bottom_panels
+            .iter()
+            .map(|p| match p {
+                Panel::Explain => Constraint::Fill(2),
+                _ => Constraint::Fill(1),
+            })
+            .collect::<Vec<_>>(),
+    )
+    .split(bottom);
+    for (panel, area) in bottom_panels.iter().zip(areas.iter()) {
+        small_panel(frame, *area, *panel, dash, lang, theme);
+    }
+}
+
+/// One of the dashboard's lower panels.
+fn small_panel(
+    frame: &mut Frame,
+    area: Rect,
+    panel: Panel,
+    dash: &Dashboard,
+    lang: Lang,
+    theme: Theme,
+) {
+    match panel {
+        Panel::HitRatio => gauge(
+            frame,
+            area,
+            theme,
+            GaugeSpec {
+                title: lang.pick(" Caché ≥ 80 % ", " Cache ≥ 80 % "),
+                value: dash.hit_ratio,
+                target: HIT_RATIO_TARGET,
+                higher_is_better: true,
+                label: |v| format!("{:.1} %", v * 100.0),
+                scale: 1.0,
+            },
+        ),
+        Panel::Memory => gauge(
+            frame,
+            area,
+            theme,
+            GaugeSpec {
+                title: lang.pick(" Memoria ", " Memory "),
+                value: dash.rss_mb,
+                target: RSS_TARGET_MB,
+                higher_is_better: false,
+                label: |v| format!("{v:.0}/512 MB"),
+                scale: RSS_TARGET_MB * 1.25,
+            },
+        ),
+        Panel::Connections => gauge(
+            frame,
+            area,
+            theme,
+            GaugeSpec {
+                title: lang.pick(" Conexiones ", " Connections "),
+                value: dash.connections.map(|c| c as f64),
+                target: CONNECTIONS_TARGET,
+                higher_is_better: false,
+                label: |v| format!("{v:.0} (< 20)"),
+                scale: CONNECTIONS_TARGET * 1.25,
+            },
+        ),
+        Panel::Status => status_codes(frame, area, dash, lang, theme),
+        Panel::Explain => plan(frame, area, dash, lang, theme),
+        Panel::Latency | Panel::Throughput => {}
+    }
+}
+
+fn plan(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
+    let lines: Vec<Line> = match &dash.plan {
+        Some(lines) => lines
+            .iter()
+            .map(|l| match l.contains("Seq Scan") {
+                true => Line::styled(l.clone(), theme.verdict(Verdict::Fail)),
+                false => Line::raw(l.clone()),
+            })
+            .collect(),
+        None => vec![Line::raw("—")],
+    };
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(lang.pick(" Plan (EXPLAIN ANALYZE) ", " Plan (EXPLAIN ANALYZE) ")),
+        ),
+        area,
     );
-    gauge(
-        frame,
-        rss_area,
-        theme,
-        GaugeSpec {
-            title: lang.pick(" Memoria ", " Memory "),
-            value: dash.rss_mb,
-            target: RSS_TARGET_MB,
-            higher_is_better: false,
-            label: |v| format!("{v:.0}/512 MB"),
-            scale: RSS_TARGET_MB * 1.25,
-        },
-    );
-    gauge(
-        frame,
-        pool_area,
-        theme,
-        GaugeSpec {
-            title: lang.pick(" Conexiones ", " Connections "),
-            value: dash.connections.map(|c| c as f64),
-            target: CONNECTIONS_TARGET,
-            higher_is_better: false,
-            label: |v| format!("{v:.0} (< 20)"),
-            scale: CONNECTIONS_TARGET * 1.25,
-        },
-    );
-    status_codes(frame, codes_area, dash, lang, theme);
 }
 
 fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
