@@ -31,7 +31,7 @@ tmux -L $sock send-keys -t t Down Down Enter; sleep 0.3
 tmux -L $sock send-keys -t t d
 sleep "$((secs + 2))"
 screen=$(tmux -L $sock capture-pane -p -t t)
-requests=$(echo "$screen" | sed -n 's/.*Status (\([0-9]*\)).*/\1/p' | head -1)
+requests=$(echo "$screen" | sed -n 's/.*Status codes (\([0-9]*\)).*/\1/p' | head -1)
 elapsed=$(echo "$screen" | grep -o '[0-9]*s│' | tail -1 | tr -d 's│')
 tmux -L $sock send-keys -t t d
 tui=$(( requests / elapsed ))

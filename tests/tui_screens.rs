@@ -163,6 +163,37 @@ fn dashboard_of_a_database_lab_shows_its_plan() {
 }
 
 #[test]
+fn dashboard_of_a_rate_limit_lab_shows_429s_per_user() {
+    use perflab::lab::catalog::Panel;
+    use perflab::tui::dashboard::Dashboard;
+    let mut app = app(Lang::En);
+    app.screen = Screen::Dashboard;
+    let mut dash = Dashboard::new(
+        "3.2-rate-limit",
+        "GET /products/{id}, 3 users".into(),
+        200.0,
+    );
+    dash.panels = vec![
+        Panel::Latency,
+        Panel::Throughput,
+        Panel::Status,
+        Panel::RateLimits,
+    ];
+    dash.status_codes = vec![(200, 200), (429, 100)];
+    dash.requests = 300;
+    dash.users = vec![
+        ("user2@perflab.test".into(), 150, 50),
+        ("user3@perflab.test".into(), 150, 50),
+        ("user4@perflab.test".into(), 0, 0),
+    ];
+    app.dashboard = Some(dash);
+    insta::assert_snapshot!(
+        "dashboard_rate_limits_80x24",
+        render(&app, 80, 24).backend()
+    );
+}
+
+#[test]
 fn settings_from_the_schema() {
     let mut app = app(Lang::En);
     app.open_lab(3);

@@ -168,6 +168,8 @@ pub enum Panel {
     Status,
     /// The plan of the lab's query (its `explain` check).
     Explain,
+    /// 429s per virtual user (the rate-limiting labs; users log in).
+    RateLimits,
 }
 
 impl Panel {

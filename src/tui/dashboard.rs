@@ -44,6 +44,8 @@ pub struct Dashboard {
     pub connections: Option<i64>,
     /// `X-Query-Count` of one probe request on the traffic's first path.
     pub query_count: Option<u64>,
+    /// Per virtual user: (user, requests, 429s), over the run.
+    pub users: Vec<(String, u64, u64)>,
     /// The plan of the lab's query, a line per node.
     pub plan: Option<Vec<String>>,
     /// What the lab shows.
@@ -87,6 +89,11 @@ impl Dashboard {
         self.status_codes = total.status_codes.iter().map(|(&c, &n)| (c, n)).collect();
         self.errors = total.errors.connect + total.errors.timeout + total.errors.other;
         self.requests = total.requests;
+        self.users = total
+            .users
+            .iter()
+            .map(|u| (u.user.clone(), u.requests, u.rate_limited))
+            .collect();
         if snapshot.done {
             self.running = false;
         }

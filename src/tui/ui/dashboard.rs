@@ -42,12 +42,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Panel::Memory,
         Panel::Connections,
         Panel::Status,
+        Panel::RateLimits,
         Panel::Explain,
     ]
     .into_iter()
     .filter(|p| dash.shows(*p))
     .collect();
-    let bottom_height = match (bottom_panels.is_empty(), dash.shows(Panel::Explain)) {
+    let tall = dash.shows(Panel::Explain) || dash.shows(Panel::RateLimits);
+    let bottom_height = match (bottom_panels.is_empty(), tall) {
         (true, _) => 0,
         (false, true) => 10,
         (false, false) => 6,
@@ -132,8 +134,41 @@ fn small_panel(
         ),
         Panel::Status => status_codes(frame, area, dash, lang, theme),
         Panel::Explain => plan(frame, area, dash, lang, theme),
+        Panel::RateLimits => rate_limits(frame, area, dash, lang, theme),
         Panel::Latency | Panel::Throughput => {}
     }
+}
+
+/// 429s per virtual user: who hit the limit, and how hard.
+fn rate_limits(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
+    let lines: Vec<Line> = match dash.users.is_empty() {
+        true => vec![Line::raw(
+            lang.pick("sin usuarios con sesión", "no logged-in users"),
+        )],
+        false => dash
+            .users
+            .iter()
+            .map(|(user, requests, limited)| {
+                let name = user.split('@').next().unwrap_or(user);
+                let style = match *limited > 0 {
+                    true => theme.verdict(Verdict::Fail),
+                    false => theme.verdict(Verdict::Pass),
+                };
+                Line::from(vec![
+                    Span::raw(format!("{name:<8} {requests:>6} ")),
+                    Span::styled(format!("429 × {limited}"), style),
+                ])
+            })
+            .collect(),
+    };
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(lang.pick(" 429 por usuario ", " 429s per user ")),
+        ),
+        area,
+    );
 }
 
 fn plan(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
