@@ -45,7 +45,7 @@ pub use redis_outage::RedisOutageSpec;
 pub use shared_keys::SharedKeysSpec;
 pub use stale_reads::StaleReadsSpec;
 pub use traffic::{MixEntry, TrafficSpec};
-pub use verdict::{CheckResult, Outcome, Verdict};
+pub use verdict::{CheckResult, Outcome, Verdict, lab_passed};
 
 /// One check of a lab, as its TOML says it: `kind = "latency"` and the kind's fields.
 #[derive(Debug, Clone, Deserialize)]

@@ -23,6 +23,21 @@ pub enum Verdict {
     Error,
 }
 
+/// Whether a lab with these verdicts passed: at least one check passed and
+/// none failed or could not measure (not-applicable ones neither help nor
+/// hurt). The one rule the reports, progress and the TUI share.
+pub fn lab_passed(verdicts: impl IntoIterator<Item = Verdict>) -> bool {
+    let mut any_pass = false;
+    for verdict in verdicts {
+        match verdict {
+            Verdict::Pass => any_pass = true,
+            Verdict::NotApplicable => {}
+            Verdict::Fail | Verdict::Error => return false,
+        }
+    }
+    any_pass
+}
+
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
@@ -89,5 +104,23 @@ impl Outcome {
         self.details
             .extend(details.into_iter().map(|(k, v)| (k.to_string(), v)));
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lab_passes_on_a_pass_and_nothing_worse() {
+        use Verdict::*;
+        assert!(lab_passed([Pass, NotApplicable]));
+        assert!(
+            !lab_passed([NotApplicable]),
+            "nothing measured is not a pass"
+        );
+        assert!(!lab_passed([Pass, Fail]));
+        assert!(!lab_passed([Pass, Error]));
+        assert!(!lab_passed([]));
     }
 }

@@ -81,12 +81,8 @@ impl LabReport {
     }
 }
 
-/// Passed when no check failed or errored and at least one passed.
 fn passed(checks: &[CheckReport]) -> bool {
-    checks.iter().any(|c| c.verdict == Verdict::Pass)
-        && checks
-            .iter()
-            .all(|c| matches!(c.verdict, Verdict::Pass | Verdict::NotApplicable))
+    crate::check::lab_passed(checks.iter().map(|c| c.verdict))
 }
 
 impl CheckReport {

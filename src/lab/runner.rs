@@ -423,10 +423,7 @@ pub fn record(
         .filter(|r| r.kind != "baseline" || r.verdict == Verdict::Pass)
         .filter_map(|r| Some(Measurement::new(&r.id, r.measured?, better(r.kind))))
         .collect();
-    let passed = results.iter().any(|r| r.verdict == Verdict::Pass)
-        && results
-            .iter()
-            .all(|r| matches!(r.verdict, Verdict::Pass | Verdict::NotApplicable));
+    let passed = crate::check::lab_passed(results.iter().map(|r| r.verdict));
     progress.record_attempt(&lab.id, passed, &measurements, now);
     // A kept baseline (cache on later in the day) reports no details: only a
     // real measurement replaces it.

@@ -151,10 +151,7 @@ fn checks(app: &App, theme: Theme) -> Text<'static> {
                 ]));
                 lines.push(Line::raw(format!("  {}", r.message)));
             }
-            let passed = results
-                .iter()
-                .all(|r| matches!(r.verdict, Verdict::Pass | Verdict::NotApplicable))
-                && results.iter().any(|r| r.verdict == Verdict::Pass);
+            let passed = crate::check::lab_passed(results.iter().map(|r| r.verdict));
             if passed {
                 lines.push(Line::default());
                 lines.push(Line::styled(
