@@ -22,6 +22,7 @@ use serde_json::Value;
 /// The URL of database `perflab_test_<name>`, created and seeded once per run
 /// of this test binary. Tests that must not see other tests' writes (a
 /// product write retires every cached listing) take a name of their own.
+/// `PERFLAB_TEST_DB_PREFIX` keeps two checkouts testing on one server apart.
 pub fn database_url(name: &str) -> String {
     static URLS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
     let mut urls = URLS
@@ -31,7 +32,8 @@ pub fn database_url(name: &str) -> String {
     if let Some(url) = urls.get(name) {
         return url.clone();
     }
-    let database = format!("perflab_test_{name}");
+    let prefix = std::env::var("PERFLAB_TEST_DB_PREFIX").unwrap_or_default();
+    let database = format!("perflab_test_{prefix}{name}");
     // Seeding runs on a runtime of its own: each #[tokio::test] has its own
     // runtime, and a pool must not outlive the runtime that made it.
     let url = std::thread::spawn(move || {
