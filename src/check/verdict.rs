@@ -58,14 +58,10 @@ pub struct CheckResult {
 }
 
 /// The last sentence of a message: "target met", or the kind's hint.
-pub(crate) fn next_step(
-    lang: super::Lang,
-    ok: bool,
-    hint: (&'static str, &'static str),
-) -> &'static str {
+pub(crate) fn next_step(lang: super::Lang, ok: bool, hint: (&'static str, &'static str)) -> String {
     match ok {
-        true => lang.pick("Cumple el objetivo.", "Target met."),
-        false => lang.pick(hint.0, hint.1),
+        true => crate::msg!(crate::messages::Text::from(lang), "check-target-met"),
+        false => lang.pick(hint.0, hint.1).to_string(),
     }
 }
 
