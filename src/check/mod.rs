@@ -48,7 +48,7 @@ pub use redis_outage::RedisOutageSpec;
 pub use shared_keys::SharedKeysSpec;
 pub use stale_reads::StaleReadsSpec;
 pub use traffic::{MixEntry, TrafficSpec};
-pub use verdict::{CheckResult, Outcome, Verdict, lab_passed};
+pub use verdict::{CheckResult, Outcome, Unit, Verdict, lab_passed};
 
 /// One check of a lab, as its TOML says it: `kind = "latency"` and the kind's fields.
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +157,7 @@ async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
         id: spec.id().unwrap_or(K::NAME).to_string(),
         kind: K::NAME,
         measured: outcome.measured,
+        unit: outcome.unit,
         target,
         verdict: outcome.verdict,
         message: outcome.message,
