@@ -4,14 +4,128 @@
 //!
 //! Exit 0 when the shop can run (PostgreSQL reachable, or a scratch cluster can
 //! be started), else [`EXIT_ENVIRONMENT`].
+//!
+//! `--fix` installs what is missing with the system's package manager
+//! ([`services::install`]): it shows the exact commands, then runs them with
+//! `--yes`, or after a y/N on a terminal; without either it refuses in one
+//! line. Then it looks again and reports as above.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
+
+use clap::Args;
 
 use super::EXIT_ENVIRONMENT;
 use crate::config::Config;
+use crate::services::install::{self, Consent, Machine, Plan, StepOutcome};
 use crate::services::{self, Origin, PostgresReport, RedisReport};
 
-pub async fn run(config: &Config) -> ExitCode {
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Install what is missing (PostgreSQL, pg_trgm, Redis) with the system's
+    /// package manager, after showing the commands and asking.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: install without asking (needed without a terminal).
+    #[arg(long, requires = "fix")]
+    pub yes: bool,
+}
+
+pub async fn run(config: &Config, args: &DoctorArgs) -> ExitCode {
+    if args.fix
+        && let Err(problem) = fix(config, args.yes).await
+    {
+        eprintln!("perflab: {problem}");
+        return ExitCode::from(EXIT_ENVIRONMENT);
+    }
+    report(config).await
+}
+
+/// Installs what is missing, with consent. `Err` is one line for stderr.
+async fn fix(config: &Config, yes: bool) -> Result<(), String> {
+    let missing = install::missing(config).await;
+    let machine = tokio::task::spawn_blocking(Machine::detect)
+        .await
+        .map_err(|e| format!("cannot look at this machine: {e}"))?;
+    let Some(plan) = machine.plan(&missing).map_err(|e| e.to_string())? else {
+        println!("Nothing to install: PostgreSQL, pg_trgm and Redis are here.\n");
+        return Ok(());
+    };
+    let terminal = std::io::stdin().is_terminal();
+    match install::consent(yes, terminal) {
+        Consent::Refused => return Err(refusal(&plan)),
+        Consent::Given => print_plan(&plan),
+        Consent::Ask => {
+            print_plan(&plan);
+            if !ask("Run these commands? [y/N] ").await {
+                return Err("nothing was installed (you said no)".into());
+            }
+        }
+    }
+    install::run(
+        &plan,
+        |step| println!("\n→ {}", step.command_line()),
+        |step, outcome| {
+            if let StepOutcome::FailedHarmlessly(status) = outcome {
+                println!(
+                    "  ({status}: `{}` was already done; going on)",
+                    step.argv.first().map(String::as_str).unwrap_or("")
+                );
+            }
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!("\nInstalled. Looking again:\n");
+    Ok(())
+}
+
+fn missing_names(plan: &Plan) -> String {
+    let names: Vec<&str> = plan.missing.iter().map(|m| m.name()).collect();
+    names.join(", ")
+}
+
+/// The one line without consent: what would run, and how to allow it.
+fn refusal(plan: &Plan) -> String {
+    format!(
+        "doctor --fix would install {} with {} but has no terminal to ask; \
+         run it again with --yes to install without asking",
+        missing_names(plan),
+        plan.manager
+    )
+}
+
+fn print_plan(plan: &Plan) {
+    println!(
+        "Missing: {}. perflab will run, with {}:",
+        missing_names(plan),
+        plan.manager
+    );
+    for step in &plan.steps {
+        println!("  {}", step.command_line());
+    }
+}
+
+/// Asks a y/N question on the terminal; anything but y/yes is no.
+async fn ask(question: &str) -> bool {
+    use std::io::Write;
+    print!("{question}");
+    let _ = std::io::stdout().flush();
+    tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        Some(matches!(
+            answer.trim().to_ascii_lowercase().as_str(),
+            "y" | "yes"
+        ))
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or(false)
+}
+
+async fn report(config: &Config) -> ExitCode {
     let report = services::probe(config).await;
     let mut lines = vec!["PostgreSQL".to_string()];
     lines.extend(postgres_lines(&report.postgres, &config.database.name));
@@ -100,9 +214,7 @@ fn pg_trgm_line(available: Option<bool>) -> String {
         "pg_trgm",
         match available {
             Some(true) => "available",
-            Some(false) => {
-                "MISSING: the database labs need it; `apt-get install postgresql-contrib`"
-            }
+            Some(false) => "MISSING: the database labs need it; `perflab doctor --fix` installs it",
             None => "unknown until the server starts",
         },
     )
