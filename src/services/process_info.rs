@@ -75,6 +75,8 @@ pub fn descendants(root: u32) -> Vec<u32> {
     system
         .processes()
         .iter()
+        // Threads show up as tasks of their process on Linux: not processes.
+        .filter(|(_, p)| p.thread_kind().is_none())
         .filter(|(_, p)| !matches!(p.status(), ProcessStatus::Zombie | ProcessStatus::Dead))
         .map(|(pid, _)| *pid)
         .filter(|pid| {

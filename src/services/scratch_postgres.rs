@@ -393,6 +393,10 @@ async fn spawn_server(
         .arg("-k")
         .arg(dir.socket_dir())
         .args(["-c", "listen_addresses=127.0.0.1"])
+        // Thrown away on exit: nothing to make durable, and without fsync the
+        // seeding is quicker and a stop (even at perflab's death) takes no
+        // checkpoint flush.
+        .args(["-c", "fsync=off"])
         .current_dir(&dir.path)
         .stdin(Stdio::null())
         // Its own process group: a Ctrl-C in the terminal goes to perflab,
