@@ -854,7 +854,7 @@ fn doctor_fix_without_a_terminal_or_yes_refuses_in_one_line() {
     let closed = ClosedPort::new();
     let env = without_redis(fake_package_manager(dir.path(), &log), &closed);
 
-    let output = perflab_in(dir.path(), &["doctor", "--fix"], &env);
+    let output = perflab_in(dir.path(), &["doctor", "--fix", "--lang", "en"], &env);
 
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
@@ -880,7 +880,11 @@ fn doctor_fix_yes_runs_the_plans_commands_then_looks_again() {
     let closed = ClosedPort::new();
     let env = without_redis(fake_package_manager(dir.path(), &log), &closed);
 
-    let output = perflab_in(dir.path(), &["doctor", "--fix", "--yes"], &env);
+    let output = perflab_in(
+        dir.path(),
+        &["doctor", "--fix", "--yes", "--lang", "en"],
+        &env,
+    );
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(

@@ -104,7 +104,7 @@ pub fn main() -> ExitCode {
         };
         match command {
             Command::Serve(args) => serve::run(config, args).await,
-            Command::Doctor(args) => doctor::run(&config, &args).await,
+            Command::Doctor(args) => doctor::run(&config, &args, cli.course.lang()).await,
             Command::Seed(args) => seed::run(config, args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Init(args) => init::run(&args),
