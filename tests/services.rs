@@ -911,3 +911,112 @@ fn doctor_fix_yes_runs_the_plans_commands_then_looks_again() {
     );
     assert!(stdout.contains("The shop can run."), "{stdout}");
 }
+
+// ---- a distribution's server: TCP refused, the unix socket lets the OS user in ----
+
+/// A PostgreSQL server configured as Debian's and Fedora's are once
+/// `doctor --fix` made the user's role: TCP connections refused, the socket
+/// (in /tmp, where perflab looks) open to the OS user. Stopped on drop.
+struct DistroLikeServer {
+    process: std::process::Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl DistroLikeServer {
+    fn start() -> Self {
+        use std::os::unix::process::CommandExt;
+        let binaries = scratch_postgres::find_binaries().expect("PostgreSQL server binaries");
+        let user = postgres::os_user().expect("an OS user");
+        // initdb refuses root: as root the server runs as `postgres`.
+        let run_as = nix::unistd::geteuid().is_root().then(|| {
+            nix::unistd::User::from_name("postgres")
+                .ok()
+                .flatten()
+                .expect("a postgres user")
+        });
+        let dir = tempfile::Builder::new()
+            .prefix("perflab-test-distro-")
+            .tempdir()
+            .unwrap();
+        let as_server = |command: &mut std::process::Command| {
+            if let Some(u) = &run_as {
+                command.uid(u.uid.as_raw()).gid(u.gid.as_raw());
+            }
+        };
+        if let Some(u) = &run_as {
+            nix::unistd::chown(dir.path(), Some(u.uid), Some(u.gid)).unwrap();
+        }
+        let data = dir.path().join("data");
+        let mut initdb = std::process::Command::new(binaries.bin_dir.join("initdb"));
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", &user, "-A", "trust", "--no-locale", "--no-sync"])
+            .stdout(Stdio::null());
+        as_server(&mut initdb);
+        assert!(initdb.status().expect("initdb runs").success());
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhost all all 127.0.0.1/32 reject\nhost all all ::1/128 reject\n",
+        )
+        .unwrap();
+        let port = services::net::free_port().unwrap();
+        let mut server = std::process::Command::new(binaries.bin_dir.join("postgres"));
+        server
+            .arg("-D")
+            .arg(&data)
+            .args(["-p", &port.to_string(), "-k", "/tmp"])
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        as_server(&mut server);
+        let process = server.spawn().expect("postgres runs");
+        Self {
+            process,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for DistroLikeServer {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.process.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        let _ = self.process.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_local_server_refusing_tcp_is_reached_over_its_socket_as_the_os_user() {
+    let server = DistroLikeServer::start();
+    let socket = PathBuf::from(format!("/tmp/.s.PGSQL.{}", server.port));
+    common::wait_until(Duration::from_secs(30), "the server's socket", || async {
+        socket.exists() && accepts_connections(server.port)
+    })
+    .await;
+    let (state, pg, redis) = (
+        TempDir::new().unwrap(),
+        ClosedPort::new(),
+        ClosedPort::new(),
+    );
+    let mut config = isolated_config(&state, &pg, &redis);
+    config.database.local = format!("127.0.0.1:{}", server.port);
+    config.database.name = unique_db_name();
+    config.database.scratch = false;
+
+    let service = postgres::resolve(&config.database, state.path())
+        .await
+        .expect("in through the socket");
+
+    assert_eq!(service.origin, Origin::LocalDefault);
+    assert!(service.url.ends_with("?host=/tmp"), "{}", service.url);
+    assert_eq!(select_one(&service.url).await, 1, "the URL reaches it too");
+    match services::probe(&config).await.postgres {
+        PostgresReport::Reachable { location, .. } => {
+            assert!(location.contains("unix socket in /tmp"), "{location}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
