@@ -238,3 +238,36 @@ fn a_dead_shops_endpoint_file_is_removed_on_the_next_run() {
         "the dead shop's endpoint file is still there"
     );
 }
+
+/// The portable path (macOS has no parent-death signal): a shop child told
+/// its runner's pid stops by itself once its parent is not that process.
+#[test]
+fn a_shop_child_whose_runner_is_gone_stops_by_itself() {
+    let dir = TempDir::new().expect("temp dir");
+    let mut exited = Command::new("true").spawn().expect("true");
+    exited.wait().expect("reaped");
+    let mut serve = perflab(dir.path())
+        .args(["serve", "--port", "0"])
+        .env("DATABASE_URL", common::database_url("orphans"))
+        .env("PERFLAB_REDIS", "off")
+        .env("PERFLAB_PARENT_PID", exited.id().to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("perflab serve runs");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = serve.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = serve.kill();
+            panic!("perflab serve kept running without its runner");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = serve.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("runner"), "{status}: {stderr}");
+}
