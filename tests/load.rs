@@ -407,3 +407,178 @@ async fn open_loop_deals_each_user_an_equal_share() {
     assert_eq!(sent + last.unsent, 200);
     assert!(last.unsent > 0);
 }
+
+/// What the byte-counting server answers to every request: a head written
+/// the way hyper and axum write theirs, and a 1000-byte body.
+fn fixed_response() -> Vec<u8> {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 1000\r\n\r\n";
+    [head.as_bytes(), &[b'x'; 1000]].concat()
+}
+
+/// A raw TCP server answering every request with [`fixed_response`]: the
+/// bytes on the wire are known exactly, which no HTTP framework would let a
+/// test say of its own responses.
+async fn fixed_bytes_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let response: Arc<[u8]> = fixed_response().into();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let response = Arc::clone(&response);
+            tokio::spawn(async move {
+                let mut pending = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // One request at a time: a GET ends at its blank line.
+                    let end = loop {
+                        if let Some(at) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break at + 4;
+                        }
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => pending.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    pending.drain(..end);
+                    if socket.write_all(&response).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Runs the real `perflab bench` with `args`; returns (exit code, stdout, stderr).
+async fn bench(args: &[&str]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_perflab"))
+        .arg("bench")
+        .args(args)
+        .current_dir(dir.path())
+        .env("LANG", "C.UTF-8")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("perflab runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_says_what_it_runs_then_mean_stdev_percentiles_and_bytes() {
+    let _turn = TIMING.lock().await;
+    let base = fixed_bytes_server().await;
+    let url = format!("{base}/fixed");
+    let (code, out, err) = bench(&["--users", "2", "--duration", "1s", &url]).await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("closed loop: 2 users, one connection each, for 1s: GET {url}"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains(" requests in ") && lines[1].contains("/s received ("),
+        "{out}"
+    );
+    let columns: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!(
+        columns,
+        [
+            "latency", "mean", "stdev", "p50", "p90", "p95", "p99", "max"
+        ]
+    );
+    // Closed loop: one latency line (scheduled and sent are the same time).
+    let all = lines[3].strip_prefix("all responses").expect(&out);
+    let values: Vec<&str> = all.split_whitespace().collect();
+    assert_eq!(values.len(), 7, "{out}");
+    assert!(values.iter().all(|v| v.ends_with("ms")), "{out}");
+    assert!(!out.contains("corrected"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_json_puts_the_summary_first_and_echoes_its_configuration() {
+    let _turn = TIMING.lock().await;
+    let base = fixed_bytes_server().await;
+    let url = format!("{base}/fixed/{{id}}");
+    let args = [
+        "--rate",
+        "100",
+        "--connections",
+        "2",
+        "--duration",
+        "1s",
+        "--ids",
+        "50",
+        "--zipf",
+        "0",
+        "--json",
+        &url,
+    ];
+    let (code, out, err) = bench(&args).await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    // Nothing but the JSON on stdout (no header line), summary first.
+    assert!(out.starts_with("{\n  \"summary\": {"), "{out}");
+    let json: Value = serde_json::from_str(&out).expect("stdout is one JSON document");
+    let summary = &json["summary"];
+    let responses = summary["responses"].as_u64().expect("responses");
+    assert!(responses > 0, "{out}");
+    assert_eq!(summary["status_codes"]["200"], responses);
+    // Every byte of every response, head and body, as the server wrote it.
+    assert_eq!(
+        summary["bytes"].as_u64(),
+        Some(responses * fixed_response().len() as u64)
+    );
+    let (bytes, secs) = (summary["bytes"].as_f64(), summary["secs"].as_f64());
+    let per_sec = summary["bytes_per_sec"].as_f64().expect("bytes_per_sec");
+    let expected = bytes.unwrap_or_default() / secs.unwrap_or(1.0);
+    assert!((per_sec - expected).abs() < 1e-6 * expected, "{out}");
+    for key in [
+        "mean_us", "stdev_us", "p50_us", "p95_us", "p99_us", "max_us",
+    ] {
+        assert!(summary["latency"][key].is_number(), "{key}: {out}");
+    }
+    assert!(summary["unsent"].is_number(), "{out}");
+    assert_eq!(
+        json["config"],
+        json!({
+            "mode": "open",
+            "rate": 100.0,
+            "users": null,
+            "connections": 2,
+            "duration_secs": 1.0,
+            "timeout_secs": 10.0,
+            "target": base,
+            "endpoints": [{ "method": "GET", "path": "/fixed/{id}", "weight": 1 }],
+            "params": { "id": { "distribution": "zipf", "lo": 1, "hi": 50, "exponent": 0.0 } },
+            "login": null,
+            "seed": 0,
+        })
+    );
+}
+
+#[tokio::test]
+async fn bench_help_gives_each_option_one_line() {
+    let (code, out, err) = bench(&["--help"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let login = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("--login"))
+        .expect(&out);
+    assert!(lines[login].contains("user2@perflab.test"), "{out}");
+    // Every line of the options list starts an option: none is wrapped.
+    let options = lines.iter().position(|l| *l == "Options:").expect(&out);
+    for line in &lines[options + 1..] {
+        assert!(
+            line.trim_start().starts_with('-'),
+            "a wrapped line: {line:?}"
+        );
+    }
+}

@@ -1,7 +1,9 @@
 //! `perflab bench URL…`: the load generator as a standalone tool, wrk-like.
-//! Closed loop (`--users`) or open loop (`--rate`), a plain summary or
-//! `--json` (the final snapshot), a progress line a second on stderr.
-//! `{name}` placeholders in URLs are Zipf-skewed ids over `1..=--ids`.
+//! Closed loop (`--users`) or open loop (`--rate`); a header line saying
+//! which, a progress line a second on stderr, then a plain summary or
+//! `--json` (the summary, then the configuration it ran with). `{name}`
+//! placeholders in URLs are Zipf-skewed ids over `1..=--ids`. The wording
+//! lives in `load::report`; this file only reads the arguments.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -11,40 +13,47 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::EXIT_ENVIRONMENT;
-use crate::load::{self, Endpoint, LoadConfig, LoadError, Login, Mix, Model, Param, Snapshot};
+use crate::load::{
+    self, Endpoint, LoadConfig, LoadError, Login, Mix, Model, Param, RunInfo, Snapshot,
+};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    // Help texts: one line each in `--help`. Never write `{n}` in them:
+    // clap reads it as a line break.
     /// URLs to load, e.g. http://127.0.0.1:8000/products/{id}; several are
     /// drawn at random, `URL@WEIGHT` to weight them (default 1).
     #[arg(required = true)]
     pub urls: Vec<String>,
-    /// Open loop: a fixed rate of requests per second (latency corrected for
-    /// coordinated omission).
-    #[arg(long, conflicts_with = "users")]
+    /// Open loop: send N requests per second whatever the server does
+    /// (latency counted from each request's scheduled time).
+    #[arg(long, value_name = "N", conflicts_with = "users")]
     pub rate: Option<f64>,
-    /// Closed loop: N virtual users, one connection each (the default: 32).
-    #[arg(long)]
+    /// Closed loop (the default): N virtual users, one connection each, each
+    /// sending its next request when the last one is answered [default: 32].
+    #[arg(long, value_name = "N")]
     pub users: Option<usize>,
-    /// Connections of the open loop.
-    #[arg(long, default_value_t = 32, conflicts_with = "users")]
+    /// Open loop: the connections the requests are spread over.
+    #[arg(long, value_name = "N", default_value_t = 32, conflicts_with = "users")]
     pub connections: usize,
-    /// How long to run.
+    /// How long to run, e.g. 30s or 2m.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub duration: Duration,
-    /// Per-request timeout.
+    /// How long one request may take before it counts as a timeout.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// Each virtual user logs in first (POST /auth/login as user{n}@perflab.test).
+    /// Each virtual user first logs in as a fixture user of its own
+    /// (user2@perflab.test, user3@perflab.test, …) and sends its token.
     #[arg(long)]
     pub login: bool,
-    /// `{placeholders}` draw from 1..=IDS …
-    #[arg(long, default_value_t = 100_000)]
+    /// Placeholders such as {id} in a URL take ids from 1 to N.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub ids: u64,
-    /// … with this Zipf exponent (0: uniform).
-    #[arg(long, default_value_t = 1.0)]
+    /// How skewed those ids are: the Zipf exponent (0 uniform, 1 a few hot ids).
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
     pub zipf: f64,
-    /// Print the final snapshot as JSON on stdout instead of the summary.
+    /// Print JSON on stdout instead of text: the summary, then the
+    /// configuration.
     #[arg(long)]
     pub json: bool,
 }
@@ -54,6 +63,10 @@ pub async fn run(args: BenchArgs) -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(&e),
     };
+    let info = RunInfo::of(&config);
+    if !args.json {
+        println!("{}", load::header(&info));
+    }
     let cancel = CancellationToken::new();
     let run = match load::start(config, cancel.clone()).await {
         Ok(run) => run,
@@ -68,7 +81,7 @@ pub async fn run(args: BenchArgs) -> ExitCode {
     let last = follow(run, args.json).await;
     cancel.cancel();
     match last {
-        Ok(snapshot) if args.json => match serde_json::to_string_pretty(&snapshot) {
+        Ok(snapshot) if args.json => match load::json(&info, &snapshot) {
             Ok(json) => {
                 println!("{json}");
                 ExitCode::SUCCESS
@@ -76,7 +89,7 @@ pub async fn run(args: BenchArgs) -> ExitCode {
             Err(e) => fail(&e),
         },
         Ok(snapshot) => {
-            print!("{}", load::summary(&snapshot));
+            print!("{}", load::summary(&info, &snapshot));
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

@@ -105,6 +105,8 @@ pub struct Mix {
     /// Running sums of the weights, for a binary-search draw.
     cumulative: Vec<u64>,
     params: Vec<Param>,
+    /// The parameters' names, in the order of `params`.
+    names: Vec<String>,
 }
 
 impl Mix {
@@ -113,7 +115,7 @@ impl Mix {
         endpoints: Vec<Endpoint>,
         params: BTreeMap<String, Param>,
     ) -> Result<Self, LoadError> {
-        let names: Vec<&String> = params.keys().collect();
+        let names: Vec<String> = params.keys().cloned().collect();
         let mut compiled = Vec::with_capacity(endpoints.len());
         let mut cumulative = Vec::with_capacity(endpoints.len());
         let mut sum = 0u64;
@@ -133,7 +135,18 @@ impl Mix {
             endpoints: compiled,
             cumulative,
             params: params.into_values().collect(),
+            names,
         })
+    }
+
+    /// The endpoints, as given.
+    pub fn endpoints(&self) -> impl Iterator<Item = &Endpoint> {
+        self.endpoints.iter().map(|c| &c.endpoint)
+    }
+
+    /// Each placeholder's name and how it is filled.
+    pub fn params(&self) -> impl Iterator<Item = (&str, &Param)> {
+        self.names.iter().map(String::as_str).zip(&self.params)
     }
 
     /// One `GET path`, no placeholders.
@@ -183,7 +196,7 @@ impl Mix {
 
 /// Splits a template into pieces, checking that it is a valid path once the
 /// placeholders are filled and that every placeholder has a parameter.
-fn compile(template: &str, names: &[&String]) -> Result<Vec<Piece>, LoadError> {
+fn compile(template: &str, names: &[String]) -> Result<Vec<Piece>, LoadError> {
     let invalid = |reason: String| LoadError::Invalid(format!("path {template:?}: {reason}"));
     let mut pieces = Vec::new();
     let mut rest = template;

@@ -42,7 +42,7 @@ use tokio_util::sync::CancellationToken;
 pub use error::LoadError;
 pub use identity::Login;
 pub use mix::{Endpoint, Mix, Param};
-pub use report::{summary, window_line};
+pub use report::{EndpointInfo, LoginInfo, ParamInfo, RunInfo, header, json, summary, window_line};
 pub use snapshot::{ClassStats, ErrorCounts, Latency, Snapshot, Stats, StatusClass, UserStats};
 pub use tally::{HIGHEST_US, LOWEST_US, SIGNIFICANT_DIGITS};
 pub use target::{Target, split_url, split_urls};

@@ -27,17 +27,22 @@ pub struct Snapshot {
     pub done: bool,
 }
 
-/// Statistics of a set of requests.
+/// Statistics of a set of requests. Serialised (`perflab bench --json`) in
+/// this order: counts and rates first, then latency, then the breakdowns.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Stats {
-    /// The span these requests finished in.
-    pub secs: f64,
     /// Finished requests: with a response or failed.
     pub requests: u64,
     /// Requests with an HTTP response (any status).
     pub responses: u64,
+    /// The span these requests finished in.
+    pub secs: f64,
     /// `requests / secs`.
     pub rps: f64,
+    /// Bytes received in responses: heads and bodies.
+    pub bytes: u64,
+    /// `bytes / secs`.
+    pub bytes_per_sec: f64,
     /// Latency of every response from its scheduled send time (open loop:
     /// coordinated omission corrected; closed loop: the same as `uncorrected`).
     pub latency: Latency,
@@ -114,6 +119,8 @@ pub struct ClassStats {
 pub struct Latency {
     pub count: u64,
     pub mean_us: f64,
+    /// Standard deviation (population) around the mean.
+    pub stdev_us: f64,
     pub p50_us: u64,
     pub p90_us: u64,
     pub p95_us: u64,
@@ -129,6 +136,7 @@ impl Latency {
         Self {
             count: histogram.len(),
             mean_us: histogram.mean(),
+            stdev_us: histogram.stdev(),
             p50_us: histogram.value_at_quantile(0.50),
             p90_us: histogram.value_at_quantile(0.90),
             p95_us: histogram.value_at_quantile(0.95),
@@ -199,15 +207,14 @@ impl Stats {
                 },
             );
         }
+        let per_sec = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
         Self {
-            secs,
             requests,
             responses: tally.responses(),
-            rps: if secs > 0.0 {
-                requests as f64 / secs
-            } else {
-                0.0
-            },
+            secs,
+            rps: per_sec(requests),
+            bytes: tally.bytes,
+            bytes_per_sec: per_sec(tally.bytes),
             latency: Latency::of(&all.corrected),
             uncorrected: Latency::of(&all.uncorrected),
             by_class,
@@ -236,4 +243,26 @@ fn users(tally: &Tally) -> Vec<UserStats> {
             errors: u.errors,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_has_the_mean_and_standard_deviation() {
+        let mut histogram = crate::load::tally::empty_histogram();
+        for ms in [10_000, 20_000, 30_000] {
+            histogram.record(ms).unwrap();
+        }
+        let latency = Latency::of(&histogram);
+        // Within the histogram's 3 significant digits.
+        assert!((latency.mean_us - 20_000.0).abs() < 20.0, "{latency:?}");
+        let stdev = (200.0_f64 / 3.0).sqrt() * 1000.0; // population: 8165 µs
+        assert!((latency.stdev_us - stdev).abs() < 20.0, "{latency:?}");
+        assert_eq!(
+            Latency::of(&crate::load::tally::empty_histogram()).stdev_us,
+            0.0
+        );
+    }
 }

@@ -81,6 +81,8 @@ pub(crate) struct Outcome<'a> {
     pub sent: Instant,
     pub done: Instant,
     pub result: Result<StatusCode, Failure>,
+    /// Bytes of the response (head and body); 0 without one.
+    pub bytes: u64,
     pub late: bool,
     pub user: Option<UserRef<'a>>,
 }
@@ -95,6 +97,8 @@ pub(crate) struct Tally {
     pub timeouts: u64,
     pub other_errors: u64,
     pub late: u64,
+    /// Bytes received in responses.
+    pub bytes: u64,
     pub users: BTreeMap<u32, UserTally>,
 }
 
@@ -102,6 +106,7 @@ impl Tally {
     /// Adds one request.
     pub(crate) fn record(&mut self, outcome: &Outcome<'_>) {
         self.late += u64::from(outcome.late);
+        self.bytes += outcome.bytes;
         match outcome.result {
             Ok(status) => self.record_status(outcome, status),
             Err(Failure::Connect) => self.connect_errors += 1,
@@ -176,6 +181,7 @@ impl Tally {
         self.timeouts += other.timeouts;
         self.other_errors += other.other_errors;
         self.late += other.late;
+        self.bytes += other.bytes;
         for (index, user) in other.users {
             let mine = self.users.entry(index).or_insert_with(|| UserTally {
                 name: Arc::clone(&user.name),
@@ -216,6 +222,7 @@ mod tests {
             sent,
             done: sent + Duration::from_millis(ms),
             result: Ok(StatusCode::from_u16(status).unwrap()),
+            bytes: 100,
             late: late_ms > 0,
             user: None,
         }
@@ -228,6 +235,7 @@ mod tests {
         shard.record(&outcome(429, 1, 5));
         shard.record(&Outcome {
             result: Err(Failure::Timeout),
+            bytes: 0,
             ..outcome(200, 1, 0)
         });
         let mut window = Tally::default();
@@ -235,6 +243,7 @@ mod tests {
         assert_eq!(shard.requests(), 0);
         assert_eq!(window.requests(), 3);
         assert_eq!(window.late, 1);
+        assert_eq!(window.bytes, 200);
         let ok = window.classes[1].as_ref().unwrap();
         assert_eq!(ok.corrected.len(), 1);
         let limited = window.classes[3].as_ref().unwrap();
@@ -251,6 +260,7 @@ mod tests {
         total.merge(&window);
         total.merge(&window);
         assert_eq!(total.requests(), 8);
+        assert_eq!(total.bytes, 600);
         let ok = total.classes[1].as_ref().unwrap();
         assert_eq!(ok.corrected.len(), 4);
         assert_eq!(ok.corrected.max(), ok.uncorrected.max());

@@ -38,18 +38,17 @@ impl Worker {
         let sent = Instant::now();
         let scheduled = scheduled.unwrap_or(sent);
         let bearer = self.identity.as_ref().map(|i| &i.bearer);
-        let result = match self
-            .mix
-            .request(&mut self.rng, &self.connection.target().host, bearer)
-        {
-            Ok(request) => self
-                .connection
-                .send(request, false)
-                .await
-                .map(|reply| reply.status)
-                .map_err(|e| failure(&e)),
-            Err(_) => Err(Failure::Other),
-        };
+        let (result, bytes) =
+            match self
+                .mix
+                .request(&mut self.rng, &self.connection.target().host, bearer)
+            {
+                Ok(request) => match self.connection.send(request, false).await {
+                    Ok(reply) => (Ok(reply.status), reply.bytes),
+                    Err(e) => (Err(failure(&e)), 0),
+                },
+                Err(_) => (Err(Failure::Other), 0),
+            };
         let done = Instant::now();
         let refused = matches!(result, Err(Failure::Connect));
         let outcome = Outcome {
@@ -57,6 +56,7 @@ impl Worker {
             sent: sent.into_std(),
             done: done.into_std(),
             result,
+            bytes,
             late: sent.saturating_duration_since(scheduled) > LATE_AFTER,
             user: self.identity.as_ref().map(|i| UserRef {
                 index: i.index,

@@ -16,6 +16,7 @@ pub const MAX_RANKS: u64 = 10_000_000;
 #[derive(Debug, Clone)]
 pub struct Zipf {
     lo: u64,
+    exponent: f64,
     cdf: Box<[f64]>,
 }
 
@@ -44,8 +45,19 @@ impl Zipf {
         }
         Ok(Self {
             lo,
+            exponent,
             cdf: cdf.into_boxed_slice(),
         })
+    }
+
+    /// The range drawn from, `lo..=hi`.
+    pub fn range(&self) -> (u64, u64) {
+        (self.lo, self.lo + self.cdf.len() as u64 - 1)
+    }
+
+    /// The skew: 0 is uniform, 1 the classic Zipf.
+    pub fn exponent(&self) -> f64 {
+        self.exponent
     }
 
     /// Draws one value.
@@ -67,6 +79,7 @@ mod tests {
     #[test]
     fn skewed_towards_the_low_end_and_within_range() {
         let zipf = Zipf::new(10, 1009, 1.0).unwrap();
+        assert_eq!((zipf.range(), zipf.exponent()), ((10, 1009), 1.0));
         let mut rng = SmallRng::seed_from_u64(1);
         let mut counts = vec![0u32; 1000];
         for _ in 0..100_000 {
