@@ -7,6 +7,8 @@
 //! Both run in one test, one after the other: they measure latency, and two
 //! measurements at once on 2 cores would disturb each other.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -32,22 +34,11 @@ fn text(output: &Output) -> String {
     )
 }
 
-/// A Python that has junitparser: Debian's, else whatever `python3` is.
-fn python_with_junitparser() -> String {
-    for python in ["/usr/bin/python3", "python3"] {
-        let ok = Command::new(python)
-            .args(["-c", "import junitparser"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return python.to_string();
-        }
-    }
-    panic!("no Python with junitparser: apt-get install python3-junitparser (.ci/run does)");
-}
-
 #[test]
 fn block_1_proves_itself_and_a_solved_day_passes_in_junit() {
+    // Checked before the 90-second run, not after it.
+    use common::Need;
+    common::require(&[Need::Postgres, Need::RedisServer, Need::Junitparser]);
     let labs = concat!(env!("CARGO_MANIFEST_DIR"), "/labs");
     let dir = tempfile::tempdir().expect("temp dir");
 
@@ -90,7 +81,7 @@ fn block_1_proves_itself_and_a_solved_day_passes_in_junit() {
         text(&all)
     );
 
-    let python = python_with_junitparser();
+    let python = common::prerequisites::python_with_junitparser().expect("checked first");
     let script = "import sys\nfrom junitparser import JUnitXml\nxml = JUnitXml.fromfile(sys.argv[1])\n\
                   suites = list(xml)\ncases = [c for s in suites for c in s]\n\
                   bad = [c.name for c in cases if not c.is_passed]\n\

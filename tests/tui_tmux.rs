@@ -59,6 +59,8 @@ impl Drop for Tmux {
 
 #[test]
 fn a_student_switches_redis_on_and_passes_lab_1_2() {
+    use common::Need;
+    common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
     let database = common::database_url("tui_tmux");
     let dir = tempfile::tempdir().expect("temp dir");
     let start = (chrono::Local::now() - chrono::Duration::minutes(10)).format("%H:%M");

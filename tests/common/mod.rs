@@ -24,6 +24,7 @@ use serde_json::Value;
 /// product write retires every cached listing) take a name of their own.
 /// `PERFLAB_TEST_DB_PREFIX` keeps two checkouts testing on one server apart.
 pub fn database_url(name: &str) -> String {
+    require(&[Need::Postgres]);
     static URLS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
     let mut urls = URLS
         .get_or_init(Default::default)
@@ -337,3 +338,7 @@ pub async fn product_prices(db: &str) -> std::collections::BTreeMap<i64, String>
     pool.close().await;
     rows.into_iter().collect()
 }
+
+/// What a test needs from the machine, checked before it starts.
+pub mod prerequisites;
+pub use prerequisites::{Need, require};
