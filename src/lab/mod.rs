@@ -22,6 +22,8 @@ pub mod atomic_file;
 pub mod catalog;
 pub mod progress;
 pub mod runner;
+pub mod shop_toml;
+pub mod targets;
 pub mod workspace;
 
 pub use catalog::{Catalog, CatalogError, Category, Lab};
@@ -29,4 +31,6 @@ pub use progress::{
     Baseline, Best, Better, LabProgress, LabStatus, Loaded, Measurement, Progress, ProgressError,
 };
 pub use runner::{RunEnv, RunError, Staged};
+pub use shop_toml::ShopTomlError;
+pub use targets::{Target, TargetBaseline, TargetError, TargetStore};
 pub use workspace::{Initialized, Workspace, WorkspaceError};

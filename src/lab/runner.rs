@@ -24,7 +24,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use super::catalog::Lab;
+use super::targets::Target;
 use crate::check::{self, CheckResult, Context, Lang, RedisServer};
+use crate::messages::Text;
 use crate::services::children;
 use crate::services::redis::ScratchRedis;
 use crate::shop::ShopEndpoint;
@@ -412,11 +414,46 @@ pub async fn run_lab(
 }
 
 /// The checks of `lab` against any API that follows the contract
-/// (`--target URL`): only public HTTP; the other kinds say why they do not apply.
-pub async fn run_against(url: &str, lab: &Lab, lang: Lang) -> Vec<CheckResult> {
-    let mut ctx = Context::new(url, lang);
+/// (`--target URL`): public HTTP only, to the API and the peers it was given,
+/// with the baseline measured against that API; the other kinds say why they
+/// do not apply, in words about the API and the flags that would make them
+/// apply, never about perflab's own settings.
+pub async fn run_against(target: &Target, lab: &Lab, text: &Text) -> Vec<CheckResult> {
+    let mut ctx = Context::new(&target.url, text.clone());
+    for peer in &target.peers {
+        ctx = ctx.with_peer(peer);
+    }
     ctx.traffic = lab.traffic.clone();
-    check::run_all(&lab.checks, &ctx).await
+    ctx.baseline = target.baseline.clone();
+    let mut results = check::run_all(&lab.checks, &ctx).await;
+    for result in &mut results {
+        if let Some(message) = in_target_words(result, text, &target.url) {
+            result.message = message;
+        }
+    }
+    results
+}
+
+/// A check's "does not apply" said for `--target`: a missing second instance
+/// is a `--peer` to give, a missing baseline a `check 1.1 --target` to run.
+/// Matched on the check's own message, so any other reason stays as it is.
+fn in_target_words(result: &CheckResult, text: &Text, url: &str) -> Option<String> {
+    if result.verdict != check::Verdict::NotApplicable {
+        return None;
+    }
+    let kind = result.kind;
+    if result.message == crate::msg!(text, "check-needs-peer", kind = kind) {
+        return Some(crate::msg!(text, "target-needs-peer", kind = kind));
+    }
+    if result.message == crate::msg!(text, "check-needs-baseline", kind = kind) {
+        return Some(crate::msg!(
+            text,
+            "target-needs-baseline",
+            kind = kind,
+            url = url
+        ));
+    }
+    None
 }
 
 /// Records a lab's run in progress: the attempt, the best values (a refused
