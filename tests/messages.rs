@@ -94,7 +94,7 @@ fn every_command_and_flag_in_learner_text_exists() {
     for entry in lint::entries(Catalogue::builtin().sources()) {
         texts.push((format!("{}:{}", entry.file, entry.line), entry.text));
     }
-    for path in pack_files(&root.join("labs")) {
+    for path in files_with(&root.join("labs"), &["md", "toml"]) {
         let text = std::fs::read_to_string(&path).expect("read pack file");
         texts.push((path.display().to_string(), text));
     }
@@ -140,7 +140,7 @@ fn the_command_lint_finds_what_does_not_exist() {
 
 fn msg_calls(dir: &Path) -> Vec<Call> {
     let mut calls = Vec::new();
-    for path in rust_files(dir) {
+    for path in files_with(dir, &["rs"]) {
         // The catalogue's own unit tests format made-up messages.
         if path.components().any(|c| c.as_os_str() == "messages") {
             continue;
@@ -151,7 +151,8 @@ fn msg_calls(dir: &Path) -> Vec<Call> {
     calls
 }
 
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
+/// The files under `dir` whose extension is one of `extensions`, sorted.
+fn files_with(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -159,7 +160,10 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path
+                .extension()
+                .is_some_and(|e| extensions.iter().any(|x| e == *x))
+            {
                 out.push(path);
             }
         }
@@ -289,23 +293,6 @@ fn top_level_parts(body: &[char]) -> Vec<String> {
 }
 
 // --- the command lint --------------------------------------------------------
-
-fn pack_files(labs: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![labs.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "md" || e == "toml") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// perflab's clap tree, flattened for lookups.
 struct Cli {
