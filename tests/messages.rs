@@ -132,7 +132,10 @@ fn the_command_lint_finds_what_does_not_exist() {
     assert_eq!(cli.problems("ejecuta perflab explain 2.1.").len(), 1);
     assert_eq!(cli.problems("pass it with --peers URL").len(), 1);
     assert_eq!(cli.problems("`perflab check 1.3 --peers x`").len(), 1);
-    assert!(cli.problems("`perflab check 1.5 --target x --peer y`").is_empty());
+    assert!(
+        cli.problems("`perflab check 1.5 --target x --peer y`")
+            .is_empty()
+    );
     assert_eq!(cli.problems("`perflab labs check`").len(), 1);
 }
 

@@ -13,7 +13,11 @@
 //! - [`catalog`] reads the lab pack (`labs/` + `solutions/`), embedded in the
 //!   binary or from `--labs DIR`.
 //! - [`runner`] starts the shop as a child process in a lab's state and runs
-//!   the lab's checks against it.
+//!   the lab's checks against it (or against `--target URL`).
+//! - [`shop_toml`] reads the student's `shop.toml`, its mistakes named by key
+//!   and line.
+//! - [`targets`] keeps lab 1.1's baseline per `--target` API, apart from any
+//!   workspace.
 //!
 //! This module depends on `shop::settings`, `check` and `services`; the CLI
 //! and the TUI depend on it.
