@@ -229,37 +229,52 @@ fn category_of(catalog: &Catalog, lab: &Lab) -> Option<Category> {
     catalog.block(lab.block).map(|block| block.category)
 }
 
-/// A lab's score in [0, 1], or `None` when none of its checks applies.
-fn lab_share(report: Option<&LabReport>) -> (LabGradeStatus, Option<f64>, usize, usize) {
-    let Some(report) = report else {
-        return (LabGradeStatus::NotAttempted, Some(0.0), 0, 0);
-    };
-    if report.error.is_some() {
-        let status = match report.students_fault {
-            true => LabGradeStatus::Failed,
-            false => LabGradeStatus::Error,
+/// How one lab stands before points are given.
+struct Share {
+    status: LabGradeStatus,
+    /// In [0, 1]; `None` when none of its checks applies (left out).
+    share: Option<f64>,
+    passed: usize,
+    applicable: usize,
+}
+
+impl Share {
+    fn of(report: Option<&LabReport>) -> Self {
+        let zero = |status, applicable| Self {
+            status,
+            share: Some(0.0),
+            passed: 0,
+            applicable,
         };
-        return (status, Some(0.0), 0, report.planned_checks);
+        let Some(report) = report else {
+            return zero(LabGradeStatus::NotAttempted, 0);
+        };
+        if report.error.is_some() {
+            let status = match report.students_fault {
+                true => LabGradeStatus::Failed,
+                false => LabGradeStatus::Error,
+            };
+            return zero(status, report.planned_checks);
+        }
+        let verdicts = || report.checks.iter().map(|c| c.verdict);
+        let applicable = verdicts().filter(|v| *v != Verdict::NotApplicable).count();
+        let passed = verdicts().filter(|v| *v == Verdict::Pass).count();
+        let status = if applicable == 0 {
+            LabGradeStatus::NotApplicable
+        } else if verdicts().any(|v| v == Verdict::Fail) {
+            LabGradeStatus::Failed
+        } else if verdicts().any(|v| v == Verdict::Error) {
+            LabGradeStatus::Error
+        } else {
+            LabGradeStatus::Passed
+        };
+        Self {
+            status,
+            share: (applicable > 0).then(|| passed as f64 / applicable as f64),
+            passed,
+            applicable,
+        }
     }
-    let verdicts = || report.checks.iter().map(|c| c.verdict);
-    let applicable = verdicts().filter(|v| *v != Verdict::NotApplicable).count();
-    let passed = verdicts().filter(|v| *v == Verdict::Pass).count();
-    if applicable == 0 {
-        return (LabGradeStatus::NotApplicable, None, 0, 0);
-    }
-    let status = if verdicts().any(|v| v == Verdict::Fail) {
-        LabGradeStatus::Failed
-    } else if verdicts().any(|v| v == Verdict::Error) {
-        LabGradeStatus::Error
-    } else {
-        LabGradeStatus::Passed
-    };
-    (
-        status,
-        Some(passed as f64 / applicable as f64),
-        passed,
-        applicable,
-    )
 }
 
 /// Hundredths of a point to points (what every format prints).
@@ -271,70 +286,15 @@ fn points(hundredths: f64) -> f64 {
 pub fn score(catalog: &Catalog, reports: &[LabReport], text: &Text, elapsed: Duration) -> Grade {
     let mut labs = Vec::new();
     let mut categories = Vec::new();
-    let mut total: f64 = 0.0;
     for category in Category::ALL {
-        let members: Vec<&Lab> = catalog
-            .labs
-            .iter()
-            .filter(|lab| category_of(catalog, lab) == Some(category))
-            .collect();
-        let shares: Vec<_> = members
-            .iter()
-            .map(|lab| lab_share(reports.iter().find(|r| r.id == lab.id)))
-            .collect();
-        let counted = shares.iter().filter(|s| s.1.is_some()).count();
-        // In hundredths of a point: 4000 for performance.
-        let max = (category.weight() * 10_000.0).round();
-        let each = if counted == 0 {
-            0.0
-        } else {
-            max / counted as f64
-        };
-        let mut exact = 0.0;
-        let mut elapsed_ms = 0;
-        for (lab, (status, share, passed, applicable)) in members.iter().zip(shares) {
-            let report = reports.iter().find(|r| r.id == lab.id);
-            let lab_max = share.map_or(0.0, |_| each);
-            let lab_points = share.map_or(0.0, |s| s * each);
-            exact += lab_points;
-            let lab_elapsed = report.map_or(0, |r| r.elapsed_ms);
-            elapsed_ms += lab_elapsed;
-            labs.push(LabGrade {
-                id: lab.id.clone(),
-                title: lab.title.get(text.lang()).to_string(),
-                block: lab.block,
-                category,
-                status,
-                points: points(lab_points),
-                max_points: points(lab_max),
-                passed_checks: passed,
-                applicable_checks: applicable,
-                elapsed_ms: lab_elapsed,
-                error: report.and_then(|r| r.error.clone()),
-                checks: report.map(|r| r.checks.clone()).unwrap_or_default(),
-            });
-        }
-        let category_points = exact.round();
-        total += category_points;
-        categories.push(CategoryGrade {
-            category,
-            weight: category.weight(),
-            points: category_points / 100.0,
-            max_points: max / 100.0,
-            labs: members.len(),
-            blocks_without_labs: catalog
-                .course
-                .blocks
-                .iter()
-                .filter(|b| b.category == category)
-                .filter(|b| !catalog.labs.iter().any(|lab| lab.block == b.number))
-                .map(|b| b.number)
-                .collect(),
-            elapsed_ms,
-        });
+        let (graded, members) = grade_category(catalog, category, reports, text);
+        categories.push(graded);
+        labs.extend(members);
     }
     // Labs in pack order, whatever their category.
     labs.sort_by_key(|lab| catalog.labs.iter().position(|l| l.id == lab.id));
+    // Each category's points are already whole hundredths: their sum is exact.
+    let total: f64 = categories.iter().map(|c| (c.points * 100.0).round()).sum();
     Grade {
         score: total / 100.0,
         max_score: 100,
@@ -343,6 +303,72 @@ pub fn score(catalog: &Catalog, reports: &[LabReport], text: &Text, elapsed: Dur
         categories,
         labs,
     }
+}
+
+/// One category: its weight shared equally among its labs that count, each
+/// lab's points its share of that; the category's points are rounded once,
+/// from the exact sum.
+fn grade_category(
+    catalog: &Catalog,
+    category: Category,
+    reports: &[LabReport],
+    text: &Text,
+) -> (CategoryGrade, Vec<LabGrade>) {
+    let members: Vec<&Lab> = catalog
+        .labs
+        .iter()
+        .filter(|lab| category_of(catalog, lab) == Some(category))
+        .collect();
+    let report_of = |lab: &Lab| reports.iter().find(|r| r.id == lab.id);
+    let shares: Vec<Share> = members
+        .iter()
+        .map(|lab| Share::of(report_of(lab)))
+        .collect();
+    let counted = shares.iter().filter(|s| s.share.is_some()).count();
+    // In hundredths of a point: 4000 for performance.
+    let max = (category.weight() * 10_000.0).round();
+    let each = match counted {
+        0 => 0.0,
+        n => max / n as f64,
+    };
+    let mut exact = 0.0;
+    let mut labs = Vec::new();
+    for (lab, share) in members.iter().zip(shares) {
+        let report = report_of(lab);
+        let lab_points = share.share.map_or(0.0, |s| s * each);
+        exact += lab_points;
+        labs.push(LabGrade {
+            id: lab.id.clone(),
+            title: lab.title.get(text.lang()).to_string(),
+            block: lab.block,
+            category,
+            status: share.status,
+            points: points(lab_points),
+            max_points: points(share.share.map_or(0.0, |_| each)),
+            passed_checks: share.passed,
+            applicable_checks: share.applicable,
+            elapsed_ms: report.map_or(0, |r| r.elapsed_ms),
+            error: report.and_then(|r| r.error.clone()),
+            checks: report.map(|r| r.checks.clone()).unwrap_or_default(),
+        });
+    }
+    let graded = CategoryGrade {
+        category,
+        weight: category.weight(),
+        points: points(exact),
+        max_points: max / 100.0,
+        labs: members.len(),
+        blocks_without_labs: catalog
+            .course
+            .blocks
+            .iter()
+            .filter(|b| b.category == category)
+            .filter(|b| !catalog.labs.iter().any(|lab| lab.block == b.number))
+            .map(|b| b.number)
+            .collect(),
+        elapsed_ms: labs.iter().map(|l| l.elapsed_ms).sum(),
+    };
+    (graded, labs)
 }
 
 /// A category's name in the learner's language.
