@@ -11,6 +11,7 @@ pub mod indexes;
 pub mod orders;
 pub mod products;
 pub mod reports;
+pub mod student_sql;
 pub mod users;
 
 use std::cell::Cell;
