@@ -6,8 +6,9 @@
 //! Redis when the lab stops one) and runs the checks in order.
 //!
 //! Used by `perflab check`, `perflab labs validate` and the TUI. Depends on
-//! `check`, `shop` (the endpoint file and settings types only) and
-//! `services` (the private Redis); the shop never depends on it.
+//! `check`, `shop` (the endpoint file, the settings types and the index SQL
+//! guard, which is pure) and `services` (the private Redis); the shop never
+//! depends on it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use crate::check::{self, CheckResult, Context, Lang, RedisServer};
 use crate::services::redis::ScratchRedis;
 use crate::shop::ShopEndpoint;
 use crate::shop::settings::ShopSettings;
+use crate::shop::store::student_sql;
 
 /// How long a shop child may take to print its address (it seeds nothing:
 /// the runner has seeded before).
@@ -64,11 +66,12 @@ pub enum RunError {
     ShopStart(String),
     #[error("the shop did not answer its control API: {0}; run the check again")]
     Control(String),
-    /// The student's SQL was refused: PostgreSQL's message.
-    #[error("indexes.sql was refused by PostgreSQL: {0}; fix indexes.sql and check again")]
+    /// The student's SQL was refused (by the guard, before anything started,
+    /// or by PostgreSQL, rolled back): where and why.
+    #[error("{0}; fix indexes.sql and check again")]
     Indexes(String),
     /// The lab's own starting SQL was refused: the pack is broken.
-    #[error("the lab's starting indexes were refused by PostgreSQL: {0}")]
+    #[error("the lab's starting indexes were refused: {0}")]
     StartIndexes(String),
     #[error("cannot start a private Redis for this lab: {0}")]
     Redis(String),
@@ -251,6 +254,7 @@ impl Staged {
         settings: &ShopSettings,
         indexes: Option<&str>,
     ) -> Result<Self, RunError> {
+        refuse_early(lab.start.indexes.as_deref(), indexes)?;
         let redis = match lab.stage.private_redis {
             true => Some(Arc::new(tokio::sync::Mutex::new(
                 ScratchRedis::start().await.map_err(RunError::Redis)?,
@@ -329,7 +333,7 @@ impl Staged {
             let body: serde_json::Value = applied.json().await.unwrap_or_default();
             let detail = body["detail"].as_str().unwrap_or("no detail").to_string();
             return Err(match status.as_u16() {
-                422 => refused(detail),
+                422 => refused(in_file(&body, &detail)),
                 _ => RunError::Control(format!("/indexes/apply answered {status}: {detail}")),
             });
         }
@@ -371,11 +375,36 @@ impl Staged {
     }
 }
 
-/// Whether SQL holds more than comments and blank lines.
+/// Refuses SQL outside what the labs teach before any shop or server starts
+/// (a cheap parse; the control API checks again and asks the database the rest).
+fn refuse_early(start: Option<&str>, indexes: Option<&str>) -> Result<(), RunError> {
+    if let Some(Err(refused)) = start.map(student_sql::check) {
+        return Err(RunError::StartIndexes(
+            refused.in_file("the lab's start.indexes"),
+        ));
+    }
+    if let Some(Err(refused)) = indexes.map(student_sql::check) {
+        return Err(RunError::Indexes(refused.in_file("indexes.sql")));
+    }
+    Ok(())
+}
+
+/// The control API's 422 as one line naming the file (`indexes.sql:3:5: …`).
+fn in_file(problem: &serde_json::Value, detail: &str) -> String {
+    match (problem["line"].as_u64(), problem["column"].as_u64()) {
+        (Some(line), Some(column)) => {
+            let place = format!("line {line}, column {column}: ");
+            let rest = detail.strip_prefix(&place).unwrap_or(detail);
+            format!("indexes.sql:{line}:{column}: {rest}")
+        }
+        _ => format!("indexes.sql: {detail}"),
+    }
+}
+
+/// Whether SQL holds a statement (not only comments and blank lines); SQL the
+/// guard refuses counts, so the control API says why.
 fn has_statements(sql: &str) -> bool {
-    sql.lines()
-        .map(|line| line.split("--").next().unwrap_or("").trim())
-        .any(|line| !line.is_empty())
+    student_sql::check(sql).map_or(true, |checked| !checked.statements.is_empty())
 }
 
 /// Starts the lab's stage with `settings` and `indexes`, runs its checks, stops.
@@ -448,7 +477,32 @@ mod tests {
 
     #[test]
     fn comments_alone_are_no_sql() {
-        assert!(!has_statements("-- nothing\n\n   -- here\n"));
-        assert!(has_statements("-- an index\nCREATE INDEX i ON t (c);"));
+        assert!(!has_statements(
+            "-- nothing\n\n   -- here\n/* and\n here */"
+        ));
+        assert!(has_statements(
+            "-- an index\nCREATE INDEX i ON products (c);"
+        ));
+        assert!(has_statements(
+            "ALTER DATABASE perflab SET enable_seqscan = off"
+        ));
+    }
+
+    #[test]
+    fn refused_sql_stops_a_run_before_anything_starts() {
+        let error = refuse_early(None, Some("-- mine\nCOMMIT;")).expect_err("refused");
+        assert!(error.is_students());
+        let line = error.to_string();
+        assert!(
+            line.starts_with("indexes.sql:2:1: COMMIT is not allowed"),
+            "{line}"
+        );
+        assert!(
+            line.contains("CREATE [UNIQUE] INDEX") && !line.contains('\n'),
+            "{line}"
+        );
+        let error = refuse_early(Some("SET x = 1"), None).expect_err("refused");
+        assert!(!error.is_students(), "the pack's fault: {error}");
+        assert!(refuse_early(Some("ANALYZE"), Some("CREATE INDEX i ON orders (user_id)")).is_ok());
     }
 }

@@ -65,6 +65,17 @@ pub struct Refused {
     pub reason: Reason,
 }
 
+impl Refused {
+    /// One line naming the file the way editors and compilers do
+    /// (`path:line:column: …`), with what the file may hold.
+    pub fn in_file(&self, file: &str) -> String {
+        format!(
+            "{file}:{}:{}: {} (in `{}`); it may hold only: {ALLOWED}",
+            self.position.line, self.position.column, self.reason, self.statement
+        )
+    }
+}
+
 /// Why a statement was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Reason {
