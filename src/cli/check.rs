@@ -127,7 +127,11 @@ pub(super) async fn in_workspace(
         .map_err(|e| Failure::environment(format!("cannot read indexes.sql: {e}")))?;
     // SQL outside what the labs teach is refused before anything starts.
     crate::shop::store::student_sql::check(&indexes).map_err(|refused| Failure {
-        message: refused.in_file(&workspace.indexes_sql().display().to_string()),
+        message: runner::refused_line(
+            &course.lang().into(),
+            &workspace.indexes_sql().display().to_string(),
+            &refused,
+        ),
         code: 1,
     })?;
     let mut progress = load_progress(workspace)?;

@@ -23,9 +23,12 @@ use tokio::process::{Child, Command};
 
 use super::catalog::Lab;
 use crate::check::{self, CheckResult, Context, Lang, RedisServer};
+use crate::messages::Text;
+use crate::msg;
 use crate::services::redis::ScratchRedis;
 use crate::shop::ShopEndpoint;
 use crate::shop::settings::ShopSettings;
+use crate::shop::store::indexes::ApplyLimits;
 use crate::shop::store::student_sql;
 
 /// How long a shop child may take to print its address (it seeds nothing:
@@ -254,7 +257,8 @@ impl Staged {
         settings: &ShopSettings,
         indexes: Option<&str>,
     ) -> Result<Self, RunError> {
-        refuse_early(lab.start.indexes.as_deref(), indexes)?;
+        let text = Text::from(env.lang);
+        refuse_early(&text, lab.start.indexes.as_deref(), indexes)?;
         let redis = match lab.stage.private_redis {
             true => Some(Arc::new(tokio::sync::Mutex::new(
                 ScratchRedis::start().await.map_err(RunError::Redis)?,
@@ -279,7 +283,7 @@ impl Staged {
             }
         }
         if let Err(e) = staged
-            .apply_indexes(lab.start.indexes.as_deref(), indexes)
+            .apply_indexes(&text, lab.start.indexes.as_deref(), indexes)
             .await
         {
             staged.stop().await;
@@ -293,6 +297,7 @@ impl Staged {
     /// numbers point into the file that has the mistake.
     async fn apply_indexes(
         &self,
+        text: &Text,
         start: Option<&str>,
         indexes: Option<&str>,
     ) -> Result<(), RunError> {
@@ -333,7 +338,7 @@ impl Staged {
             let body: serde_json::Value = applied.json().await.unwrap_or_default();
             let detail = body["detail"].as_str().unwrap_or("no detail").to_string();
             return Err(match status.as_u16() {
-                422 => refused(in_file(&body, &detail)),
+                422 => refused(in_file(text, &body, &detail)),
                 _ => RunError::Control(format!("/indexes/apply answered {status}: {detail}")),
             });
         }
@@ -377,26 +382,110 @@ impl Staged {
 
 /// Refuses SQL outside what the labs teach before any shop or server starts
 /// (a cheap parse; the control API checks again and asks the database the rest).
-fn refuse_early(start: Option<&str>, indexes: Option<&str>) -> Result<(), RunError> {
+fn refuse_early(text: &Text, start: Option<&str>, indexes: Option<&str>) -> Result<(), RunError> {
     if let Some(Err(refused)) = start.map(student_sql::check) {
-        return Err(RunError::StartIndexes(
-            refused.in_file("the lab's start.indexes"),
-        ));
+        // The pack's own SQL: its author reads the guard's English.
+        return Err(RunError::StartIndexes(refused.in_file("start.indexes")));
     }
     if let Some(Err(refused)) = indexes.map(student_sql::check) {
-        return Err(RunError::Indexes(refused.in_file("indexes.sql")));
+        return Err(RunError::Indexes(refused_line(
+            text,
+            "indexes.sql",
+            &refused,
+        )));
     }
     Ok(())
 }
 
+/// The student's file refused by the guard, as one line in their language
+/// (`file:line:column: why (in `statement`). … what it may hold`).
+pub fn refused_line(text: &Text, file: &str, refused: &student_sql::Refused) -> String {
+    sql_line(
+        text,
+        file,
+        (refused.position.line, refused.position.column),
+        &refused.statement,
+        ("refused", refused.reason.key(), refused.reason.subject()),
+    )
+}
+
+/// One line for a refused or failed file: `outcome` is the control API's
+/// (`refused` or `failed`), `reason` the guard's reason or the SQLSTATE,
+/// `subject` what it is about (or PostgreSQL's message).
+fn sql_line(
+    text: &Text,
+    file: &str,
+    (line, column): (u64, u64),
+    statement: &str,
+    (outcome, reason, subject): (&str, &str, &str),
+) -> String {
+    let limits = ApplyLimits::default();
+    let duration = |d: Duration| humantime::format_duration(d).to_string();
+    if outcome == "failed" {
+        return match reason {
+            "55P03" => msg!(
+                text,
+                "sql-lock-timeout",
+                file = file,
+                line = line,
+                column = column,
+                statement = statement,
+                limit = duration(limits.lock_timeout)
+            ),
+            "57014" => msg!(
+                text,
+                "sql-statement-timeout",
+                file = file,
+                line = line,
+                column = column,
+                statement = statement,
+                limit = duration(limits.statement_timeout)
+            ),
+            _ => msg!(
+                text,
+                "sql-failed",
+                file = file,
+                line = line,
+                column = column,
+                statement = statement,
+                message = subject
+            ),
+        };
+    }
+    let reason = match reason {
+        "statement" => msg!(text, "sql-reason-statement", kind = subject),
+        "syntax" => msg!(text, "sql-reason-syntax", message = subject),
+        "table" => msg!(text, "sql-reason-table", table = subject),
+        "extension" => msg!(text, "sql-reason-extension", extension = subject),
+        "clause" => msg!(text, "sql-reason-clause", clause = subject),
+        "analyze-list" => msg!(text, "sql-reason-analyze-list"),
+        "not-your-index" => msg!(text, "sql-reason-not-your-index", index = subject),
+        other => format!("{other}: {subject}"),
+    };
+    msg!(
+        text,
+        "sql-refused",
+        file = file,
+        line = line,
+        column = column,
+        reason = reason,
+        statement = statement,
+        allowed = msg!(text, "sql-allowed")
+    )
+}
+
 /// The control API's 422 as one line naming the file (`indexes.sql:3:5: …`).
-fn in_file(problem: &serde_json::Value, detail: &str) -> String {
+fn in_file(text: &Text, problem: &serde_json::Value, detail: &str) -> String {
+    let field = |name: &str| problem[name].as_str().unwrap_or_default();
     match (problem["line"].as_u64(), problem["column"].as_u64()) {
-        (Some(line), Some(column)) => {
-            let place = format!("line {line}, column {column}: ");
-            let rest = detail.strip_prefix(&place).unwrap_or(detail);
-            format!("indexes.sql:{line}:{column}: {rest}")
-        }
+        (Some(line), Some(column)) => sql_line(
+            text,
+            "indexes.sql",
+            (line, column),
+            field("statement"),
+            (field("outcome"), field("reason"), field("subject")),
+        ),
+        // Not about a place in the file (an empty body, perflab's own ANALYZE).
         _ => format!("indexes.sql: {detail}"),
     }
 }
@@ -490,7 +579,8 @@ mod tests {
 
     #[test]
     fn refused_sql_stops_a_run_before_anything_starts() {
-        let error = refuse_early(None, Some("-- mine\nCOMMIT;")).expect_err("refused");
+        let text = Text::from(Lang::En);
+        let error = refuse_early(&text, None, Some("-- mine\nCOMMIT;")).expect_err("refused");
         assert!(error.is_students());
         let line = error.to_string();
         assert!(
@@ -501,8 +591,15 @@ mod tests {
             line.contains("CREATE [UNIQUE] INDEX") && !line.contains('\n'),
             "{line}"
         );
-        let error = refuse_early(Some("SET x = 1"), None).expect_err("refused");
+        let error = refuse_early(&text, Some("SET x = 1"), None).expect_err("refused");
         assert!(!error.is_students(), "the pack's fault: {error}");
-        assert!(refuse_early(Some("ANALYZE"), Some("CREATE INDEX i ON orders (user_id)")).is_ok());
+        assert!(
+            refuse_early(
+                &text,
+                Some("ANALYZE"),
+                Some("CREATE INDEX i ON orders (user_id)")
+            )
+            .is_ok()
+        );
     }
 }

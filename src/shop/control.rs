@@ -208,6 +208,9 @@ struct SqlFields {
     outcome: &'static str,
     /// The guard's reason (`statement`, `table`, …) or PostgreSQL's SQLSTATE.
     reason: String,
+    /// What the reason is about (`ALTER DATABASE`, `pg_class`…) or
+    /// PostgreSQL's message.
+    subject: String,
     line: Option<u64>,
     column: Option<u64>,
     statement: String,
@@ -223,15 +226,16 @@ impl From<Error> for SqlProblem {
 impl From<IndexError> for SqlProblem {
     fn from(error: IndexError) -> Self {
         let detail = error.to_string();
-        let (outcome, reason, position, statement) = match error {
+        let (outcome, reason, subject, position, statement) = match error {
             IndexError::Database(e) => return Self::Shop(e.into()),
             IndexError::Refused(r) => (
                 "refused",
                 r.reason.key().to_string(),
+                r.reason.subject().to_string(),
                 Some(r.position),
                 r.statement,
             ),
-            IndexError::Failed(f) => ("failed", f.code, f.position, f.statement),
+            IndexError::Failed(f) => ("failed", f.code, f.message, f.position, f.statement),
         };
         Self::Sql(SqlFields {
             kind: "about:blank",
@@ -240,6 +244,7 @@ impl From<IndexError> for SqlProblem {
             detail,
             outcome,
             reason,
+            subject,
             line: position.map(|p| p.line),
             column: position.map(|p| p.column),
             statement,

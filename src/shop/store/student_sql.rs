@@ -120,6 +120,20 @@ impl Reason {
             Self::NotYourIndex(_) => "not-your-index",
         }
     }
+
+    /// What the reason is about (the statement kind, table, extension,
+    /// clause, index, or the parser's words), for the message catalogue.
+    pub fn subject(&self) -> &str {
+        match self {
+            Self::Statement(s)
+            | Self::Syntax(s)
+            | Self::Table(s)
+            | Self::Extension(s)
+            | Self::NotYourIndex(s) => s,
+            Self::Clause(s) => s,
+            Self::AnalyzeList => "",
+        }
+    }
 }
 
 /// A table or index name as written, with PostgreSQL's folding applied
