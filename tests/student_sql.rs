@@ -588,6 +588,21 @@ async fn seeding_restores_the_schema_and_clears_stored_settings() {
     let outcome = fixtures::seed(&pool, &options(false)).await.expect("seed");
     assert_eq!(outcome, SeedOutcome::Reused);
     assert_eq!(snapshot(&pool).await, sound, "restored in place");
+    // A catalog seeded before the schema's fingerprint was kept in perflab_meta:
+    // the reference comes from fixtures/schema.sql itself.
+    tamper(
+        "DELETE FROM perflab_meta WHERE key = 'schema_fingerprint'; \
+         DROP INDEX order_items_product_id_idx"
+            .into(),
+    )
+    .await;
+    let outcome = fixtures::seed(&pool, &options(false)).await.expect("seed");
+    assert_eq!(outcome, SeedOutcome::Reused);
+    assert_eq!(
+        snapshot(&pool).await,
+        sound,
+        "restored without a kept fingerprint"
+    );
     // `perflab seed --force` restores a dropped schema index (and settings).
     tamper(format!(
         "DROP INDEX order_items_product_id_idx; \

@@ -357,6 +357,53 @@ mod tests {
     }
 
     #[test]
+    fn limits_must_be_positive_and_bounded() {
+        assert!(ApplyLimits::default().is_valid());
+        let zero = ApplyLimits {
+            lock_timeout: Duration::ZERO,
+            ..ApplyLimits::default()
+        };
+        assert!(!zero.is_valid(), "0 means no limit to PostgreSQL");
+        let long = ApplyLimits {
+            statement_timeout: ApplyLimits::MAX + Duration::from_secs(1),
+            ..ApplyLimits::default()
+        };
+        assert!(!long.is_valid());
+    }
+
+    #[test]
+    fn failures_say_where_and_what_to_do() {
+        let failed = |code: &str| Failed {
+            position: Some(Position { line: 3, column: 7 }),
+            statement: "CREATE INDEX a ON products (x)".into(),
+            code: code.into(),
+            message: "column \"x\" does not exist".into(),
+            detail: None,
+            hint: Some("a hint".into()),
+            limits: ApplyLimits::default(),
+        };
+        let text = failed("42703").to_string();
+        assert!(
+            text.starts_with("line 3, column 7: PostgreSQL refused"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ERROR 42703") && text.contains("(HINT: a hint)"),
+            "{text}"
+        );
+        let text = failed("55P03").to_string();
+        assert!(
+            text.contains("waited 5s") && text.contains("lock_timeout"),
+            "{text}"
+        );
+        let text = failed("57014").to_string();
+        assert!(
+            text.contains("1m") && text.contains("statement_timeout"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn identifiers_are_quoted() {
         assert_eq!(quote_ident("idx\"x"), "\"idx\"\"x\"");
     }
