@@ -1,8 +1,8 @@
 //! `memory`: sends a request (the export, by default) a few times in a row
-//! while sampling the shop process's resident memory (`VmRSS` in
-//! `/proc/<pid>/status`), and judges the maximum. Needs the shop's pid, which
-//! the runner knows for the child it started; without it (`--target URL`, or
-//! not Linux) the check is `NotApplicable`.
+//! while sampling the shop process's resident memory (read through
+//! `services::process_info`, the same on Linux, macOS and WSL2), and judges
+//! the maximum. Needs the shop's pid, which the runner knows for the child it
+//! started; without it (`--target URL`) the check is `NotApplicable`.
 //!
 //! With `max_growth_mb` it also judges growth (lab 4.3, "no growth across
 //! three runs"): the RSS read right after the last request's body has been
@@ -43,24 +43,14 @@ fn default_requests() -> u32 {
 /// How often the RSS is read while the requests run.
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 
-/// `VmRSS` of `status` (a `/proc/<pid>/status` text) in MiB.
-fn rss_mb(status: &str) -> Option<f64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-/// The resident memory of process `pid` in MiB (Linux `/proc`).
+/// The resident memory of process `pid` in MiB.
 pub async fn read_rss(pid: u32) -> Result<f64, CheckError> {
-    let path = format!("/proc/{pid}/status");
-    let unavailable = |_| CheckError::Unavailable(Surface::Process);
-    let status = tokio::fs::read_to_string(&path)
+    // A read of the process table: blocking, and short.
+    tokio::task::spawn_blocking(move || crate::services::process_info::rss_mb(pid))
         .await
-        .map_err(unavailable)?;
-    rss_mb(&status).ok_or(CheckError::Unexpected {
-        url: path,
-        what: "no VmRSS line".into(),
-    })
+        .ok()
+        .flatten()
+        .ok_or(CheckError::Unavailable(Surface::Process))
 }
 
 impl MemorySpec {
@@ -178,11 +168,44 @@ fn message(lang: Lang, path: &str, target: &str, m: &Measured, ok: bool) -> Stri
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_vm_rss_in_mib() {
-        let status = "Name:\tperflab\nVmPeak:\t  9000 kB\nVmRSS:\t  20480 kB\nThreads:\t4\n";
-        assert_eq!(rss_mb(status), Some(20.0));
-        assert_eq!(rss_mb("Name:\tx\n"), None);
+    /// `VmRSS` of a `/proc/<pid>/status` text, in MiB: what Linux itself says.
+    #[cfg(target_os = "linux")]
+    fn vm_rss_mb(status: &str) -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    }
+
+    /// The portable reading agrees with the kernel's own VmRSS: the same
+    /// order of magnitude (within a factor of two, as memory moves between
+    /// the two reads), with 64 MiB touched in between so the number is not
+    /// just the binary's size.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn rss_agrees_with_proc_status() {
+        let held = vec![1u8; 64 * 1024 * 1024];
+        let pid = std::process::id();
+        let portable = read_rss(pid).await.expect("our own memory");
+        let status = std::fs::read_to_string("/proc/self/status").expect("/proc");
+        let kernel = vm_rss_mb(&status).expect("a VmRSS line");
+        assert!(held.iter().step_by(4096).all(|b| *b == 1));
+        assert!(kernel > 64.0, "{kernel} MiB");
+        let ratio = portable / kernel;
+        assert!(
+            (0.5..2.0).contains(&ratio),
+            "sysinfo {portable} MiB vs VmRSS {kernel} MiB"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_gone_process_has_no_memory_to_read() {
+        let mut child = std::process::Command::new("true").spawn().expect("true");
+        let pid = child.id();
+        child.wait().expect("reaped");
+        assert!(matches!(
+            read_rss(pid).await,
+            Err(CheckError::Unavailable(Surface::Process))
+        ));
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! builds the check context (control API, database, pid, peers, a private
 //! Redis when the lab stops one) and runs the checks in order.
 //!
+//! Each child is pinned to the services the runner chose and dies with the
+//! runner ([`crate::services::children`]).
+//!
 //! Used by `perflab check`, `perflab labs validate` and the TUI. Depends on
 //! `check`, `shop` (the endpoint file, the settings types and the index SQL
 //! guard, which is pure) and `services` (the private Redis); the shop never
@@ -25,6 +28,7 @@ use super::catalog::Lab;
 use crate::check::{self, CheckResult, Context, Lang, RedisServer};
 use crate::messages::Text;
 use crate::msg;
+use crate::services::children;
 use crate::services::redis::ScratchRedis;
 use crate::shop::ShopEndpoint;
 use crate::shop::settings::ShopSettings;
@@ -112,28 +116,27 @@ impl ShopChild {
             .arg("--settings")
             .arg(file.path())
             .env("PERFLAB_STATE_DIR", &env.state_dir)
-            .env("DATABASE_URL", &env.database_url)
             .env("PERFLAB_PORT", "0")
             .env("PERFLAB_CONTROL_PORT", "0")
             .env("PERFLAB_SCALE", env.scale.to_string())
             .env("PERFLAB_SEED", env.seed.to_string())
+            // Where the kernel cannot signal it when we die (macOS), the
+            // child watches for that itself.
+            .env("PERFLAB_PARENT_PID", std::process::id().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log.reopen().map_err(RunError::SettingsFile)?)
-            // A runner that dies must not leave shops behind.
+            // A runner that drops it mid-run must not leave shops behind.
             .kill_on_drop(true);
-        match redis_url {
-            Some(url) => command.env("REDIS_URL", url),
-            // No Redis for the runner: none for the child either (it would
-            // otherwise look for one and start a scratch server).
-            None => command
-                .env_remove("REDIS_URL")
-                .env("PERFLAB_SCRATCH", "false"),
-        };
-        let mut child = command.spawn().map_err(|source| RunError::Spawn {
-            program: env.program.display().to_string(),
-            source,
-        })?;
+        pin_services(&mut command, &env.database_url, redis_url);
+        // SIGTERM when the runner dies: the child stops as on Ctrl-C and
+        // removes its endpoint file.
+        let mut child = children::spawn_tokio(command, Signal::SIGTERM)
+            .await
+            .map_err(|source| RunError::Spawn {
+                program: env.program.display().to_string(),
+                source,
+            })?;
         let stdout = child
             .stdout
             .take()
@@ -180,6 +183,21 @@ impl ShopChild {
         }
         let _ = self.child.kill().await;
     }
+}
+
+/// Gives the child exactly the services the runner chose: this database,
+/// this Redis or none at all. It never looks for a local server or starts a
+/// scratch one of its own, whatever the environment or a `perflab.toml` in
+/// the workspace says — a child that fell through to `localhost:6379` while
+/// the runner had no Redis would pass checks against a server nobody chose.
+fn pin_services(command: &mut Command, database_url: &str, redis_url: Option<&str>) {
+    command
+        .env("DATABASE_URL", database_url)
+        .env("PERFLAB_SCRATCH", "false");
+    match redis_url {
+        Some(url) => command.env("REDIS_URL", url).env("PERFLAB_REDIS", "on"),
+        None => command.env_remove("REDIS_URL").env("PERFLAB_REDIS", "off"),
+    };
 }
 
 /// Reads the child's output until `shop <url>`; keeps draining it after (as
@@ -563,6 +581,42 @@ pub fn baseline_of(results: &[CheckResult]) -> BTreeMap<String, f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn env_of(command: &Command) -> BTreeMap<String, Option<String>> {
+        command
+            .as_std()
+            .get_envs()
+            .map(|(k, v)| {
+                let text = |s: &std::ffi::OsStr| s.to_string_lossy().into_owned();
+                (text(k), v.map(text))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_child_without_redis_is_told_none_at_all() {
+        let mut command = Command::new("perflab");
+        pin_services(&mut command, "postgres://u@h/db", None);
+        let env = env_of(&command);
+        assert_eq!(env["DATABASE_URL"].as_deref(), Some("postgres://u@h/db"));
+        assert_eq!(env["REDIS_URL"], None, "removed, not inherited");
+        assert_eq!(env["PERFLAB_REDIS"].as_deref(), Some("off"));
+        assert_eq!(env["PERFLAB_SCRATCH"].as_deref(), Some("false"));
+    }
+
+    #[test]
+    fn a_child_with_redis_gets_that_one() {
+        let mut command = Command::new("perflab");
+        pin_services(
+            &mut command,
+            "postgres://u@h/db",
+            Some("redis://127.0.0.1:7000"),
+        );
+        let env = env_of(&command);
+        assert_eq!(env["REDIS_URL"].as_deref(), Some("redis://127.0.0.1:7000"));
+        assert_eq!(env["PERFLAB_REDIS"].as_deref(), Some("on"));
+        assert_eq!(env["PERFLAB_SCRATCH"].as_deref(), Some("false"));
+    }
 
     #[test]
     fn comments_alone_are_no_sql() {
