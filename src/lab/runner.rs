@@ -74,8 +74,9 @@ pub enum RunError {
     #[error("the shop did not answer its control API: {0}; run the check again")]
     Control(String),
     /// The student's SQL was refused (by the guard, before anything started,
-    /// or by PostgreSQL, rolled back): where and why.
-    #[error("{0}; fix indexes.sql and check again")]
+    /// or by PostgreSQL, rolled back): one line in the learner's language
+    /// (labs/messages/*/sql.ftl) saying where, why and what to do.
+    #[error("{0}")]
     Indexes(String),
     /// The lab's own starting SQL was refused: the pack is broken.
     #[error("the lab's starting indexes were refused: {0}")]

@@ -1,7 +1,7 @@
 # Messages about the student's indexes.sql (src/lab/runner.rs). Variables:
 # $file the file, $line and $column the place, $statement its first words.
 
-sql-refused = { $file }:{ $line }:{ $column }: { $reason } (in `{ $statement }`). Nothing was run. { $allowed }
+sql-refused = { $file }:{ $line }:{ $column }: { $reason } (in `{ $statement }`). Nothing was run: fix the file and check again. { $allowed }
 sql-allowed = indexes.sql may hold only: CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON categories | products | users | orders | order_items …; DROP INDEX [IF EXISTS] of your own indexes; CREATE EXTENSION [IF NOT EXISTS] pg_trgm | btree_gin | btree_gist; ANALYZE [a shop table]; and comments.
 
 sql-reason-statement = { $kind } is not allowed in indexes.sql

@@ -1,7 +1,7 @@
 # Mensajes sobre el indexes.sql del alumno (src/lab/runner.rs). Variables:
 # $file el fichero, $line y $column el lugar, $statement sus primeras palabras.
 
-sql-refused = { $file }:{ $line }:{ $column }: { $reason } (en «{ $statement }»). No se ha ejecutado nada. { $allowed }
+sql-refused = { $file }:{ $line }:{ $column }: { $reason } (en «{ $statement }»). No se ha ejecutado nada: corrige el fichero y vuelve a comprobar. { $allowed }
 sql-allowed = indexes.sql solo admite: CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] nombre ON categories | products | users | orders | order_items …; DROP INDEX [IF EXISTS] de tus propios índices; CREATE EXTENSION [IF NOT EXISTS] pg_trgm | btree_gin | btree_gist; ANALYZE [tabla de la tienda]; y comentarios.
 
 sql-reason-statement = { $kind } no está permitido en indexes.sql
