@@ -125,6 +125,15 @@ pub(super) async fn in_workspace(
     let indexes = workspace
         .indexes()
         .map_err(|e| Failure::environment(format!("cannot read indexes.sql: {e}")))?;
+    // SQL outside what the labs teach is refused before anything starts.
+    crate::shop::store::student_sql::check(&indexes).map_err(|refused| Failure {
+        message: runner::refused_line(
+            &course.lang().into(),
+            &workspace.indexes_sql().display().to_string(),
+            &refused,
+        ),
+        code: 1,
+    })?;
     let mut progress = load_progress(workspace)?;
     let mut stop = StopSignal::new().map_err(Failure::environment)?;
     let services = start_services(config, true).await?;
