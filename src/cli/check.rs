@@ -213,6 +213,16 @@ pub(super) async fn in_workspace(
     let indexes = workspace.indexes().map_err(|e| {
         Failure::environment(msg!(text, "run-indexes-unreadable", error = e.to_string()))
     })?;
+    // SQL outside what the labs teach is refused before anything starts:
+    // the student's file, so a failure (exit 1) in their words.
+    crate::shop::store::student_sql::check(&indexes).map_err(|refused| Failure {
+        message: runner::refused_line(
+            text,
+            &workspace.indexes_sql().display().to_string(),
+            &refused,
+        ),
+        code: 1,
+    })?;
     let mut progress = load_progress(workspace, text)?;
     let mut stop = StopSignal::new().map_err(Failure::environment)?;
     let services = start_services(config, true).await?;
@@ -235,7 +245,9 @@ pub(super) async fn in_workspace(
             }
             Err(e) => {
                 let students = e.is_students();
-                LabReport::failed_to_run(lab, text, run_error(&e, text), students)
+                // The student's SQL refused is already a line in their
+                // language (sql.ftl); the rest is the environment's.
+                LabReport::failed_to_run(lab, text, e.to_string(), students)
             }
         };
         let report = report.took(started.elapsed());
@@ -282,17 +294,6 @@ async fn run_lab(
     drop(ctx);
     staged.stop().await;
     Ok(results)
-}
-
-/// A lab that could not run, in words: the student's SQL refused is theirs
-/// to fix (catalogue); the rest is the environment's, for whoever runs it.
-fn run_error(error: &RunError, text: &Text) -> String {
-    match error {
-        RunError::Indexes(detail) => {
-            msg!(text, "run-indexes-refused", detail = detail.as_str())
-        }
-        other => other.to_string(),
-    }
 }
 
 /// PostgreSQL and Redis as `perflab serve` finds them, with the catalog loaded.

@@ -430,7 +430,7 @@ impl Session {
                 self.start_services();
             }
             Err(why) => {
-                self.app.status = setup::install_error(&text, &why);
+                self.app.status = why.message(&text);
                 offer.stage = SetupStage::Failed(why);
                 self.app.setup = Some(offer);
             }

@@ -79,7 +79,7 @@ pub async fn install(
         }
     };
     if let Err(why) = &result {
-        println!("\n{}", install_error(text, why));
+        println!("\n{}", why.message(text));
         println!("{}", msg!(text, "tui-install-press-enter"));
         wait_for_enter().await;
     }
@@ -94,26 +94,4 @@ async fn wait_for_enter() {
         std::io::stdin().read_line(&mut line)
     })
     .await;
-}
-
-/// An install error in the learner's words: the messages `perflab doctor
-/// --fix` prints for it (`services.ftl`).
-pub fn install_error(text: &Text, error: &InstallError) -> String {
-    match error {
-        InstallError::NoManager => msg!(text, "install-no-manager"),
-        InstallError::BrewAsRoot => msg!(text, "install-brew-as-root"),
-        InstallError::NoSudo => msg!(text, "install-no-sudo"),
-        InstallError::Spawn { command, cause } => msg!(
-            text,
-            "install-cannot-run",
-            command = command.as_str(),
-            cause = cause.as_str()
-        ),
-        InstallError::StepFailed { command, status } => msg!(
-            text,
-            "install-step-failed",
-            command = command.as_str(),
-            status = status.as_str()
-        ),
-    }
 }

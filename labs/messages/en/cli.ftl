@@ -51,4 +51,3 @@ init-created = created { $file }
 
 run-interrupted = Interrupted: the shops and servers perflab started are stopped, and the progress measured so far is saved.
 run-indexes-unreadable = Cannot read indexes.sql: { $error }.
-run-indexes-refused = PostgreSQL refused your indexes.sql: { $detail }. Fix indexes.sql and check again.

@@ -51,4 +51,3 @@ init-created = creado { $file }
 
 run-interrupted = Interrumpido: las tiendas y servidores que arrancó perflab están parados y el progreso medido hasta ahora está guardado.
 run-indexes-unreadable = No se puede leer indexes.sql: { $error }.
-run-indexes-refused = PostgreSQL rechazó tu indexes.sql: { $detail }. Corrige indexes.sql y vuelve a comprobar.

@@ -15,7 +15,6 @@ use crate::messages::Text;
 use crate::msg;
 use crate::services::install::Plan;
 use crate::tui::app::{App, Setup, SetupStage};
-use crate::tui::setup::install_error;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let Some(setup) = &app.setup else {
@@ -39,7 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let lines = match &setup.plan {
         Ok(plan) => plan_lines(&text, setup, plan, theme),
         Err(why) => vec![Line::styled(
-            install_error(&text, why),
+            why.message(&text),
             theme.verdict(Verdict::Error),
         )],
     };
@@ -87,7 +86,7 @@ fn plan_lines(text: &Text, setup: &Setup, plan: &Plan, theme: Theme) -> Vec<Line
         }
         SetupStage::Failed(why) => {
             lines.push(Line::styled(
-                msg!(text, "tui-setup-failed", error = install_error(text, why)),
+                msg!(text, "tui-setup-failed", error = why.message(text)),
                 theme.verdict(Verdict::Fail),
             ));
             lines.push(Line::raw(msg!(text, "tui-setup-by-hand")));
