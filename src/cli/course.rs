@@ -108,14 +108,6 @@ pub fn find_workspace(text: &Text) -> Result<Workspace, Failure> {
     }
 }
 
-/// [`find_workspace`] in the language `LANG` asks for, for callers that have
-/// no pack's messages yet.
-pub fn workspace() -> Result<Workspace, Failure> {
-    find_workspace(&Text::builtin(lang_from_env(
-        std::env::var("LANG").ok().as_deref(),
-    )))
-}
-
 /// The workspace's progress; a corrupt file is reported (it was kept aside).
 pub fn load_progress(workspace: &Workspace, text: &Text) -> Result<Progress, Failure> {
     match Progress::load(&workspace.progress_path()) {

@@ -8,7 +8,7 @@ use chrono::NaiveTime;
 use clap::Args;
 
 use super::check::{run_env, start_services};
-use super::course::{CourseArgs, Failure, workspace};
+use super::course::{CourseArgs, Failure, find_workspace};
 use crate::config::Config;
 use crate::lab::{Loaded, Progress, Workspace};
 use crate::tui::{self, Options, Ready};
@@ -36,7 +36,7 @@ pub async fn run(config: Config, course: &CourseArgs, args: &TuiArgs) -> ExitCod
 
 async fn open(config: Config, course: &CourseArgs, args: &TuiArgs) -> Result<(), Failure> {
     let catalog = course.catalog()?;
-    let workspace = match workspace() {
+    let workspace = match find_workspace(&catalog.text(course.lang())) {
         Ok(ws) => ws,
         Err(_) => {
             Workspace::init(std::path::Path::new("workspace"))

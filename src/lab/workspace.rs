@@ -203,13 +203,6 @@ impl Workspace {
         super::shop_toml::read(&self.shop_toml())
     }
 
-    /// [`Self::shop_settings`] with the error already rendered, in the course's
-    /// default language, for callers that carry no [`Text`] yet (the TUI).
-    pub fn settings(&self) -> Result<ShopSettings, String> {
-        self.shop_settings()
-            .map_err(|e| e.render(&Text::builtin(crate::messages::Lang::default())))
-    }
-
     /// The student's `indexes.sql` (empty when there is none).
     pub fn indexes(&self) -> io::Result<String> {
         match std::fs::read_to_string(self.indexes_sql()) {
@@ -367,7 +360,7 @@ mod tests {
         ws.merge_settings(&patch).unwrap();
         let merged = std::fs::read_to_string(ws.shop_toml()).unwrap();
         assert!(merged.starts_with("# mine"), "{merged}");
-        let settings = ws.settings().unwrap();
+        let settings = ws.shop_settings().unwrap();
         assert_eq!(
             settings.cache.backend,
             crate::shop::settings::CacheBackend::Redis

@@ -117,7 +117,7 @@ pub async fn run(options: Options, start_services: StartServices) -> Result<(), 
         .unwrap_or(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or(NaiveTime::MIN));
     let timetable = Timetable::new(&options.catalog.course, start);
     let mut app = App::new(options.catalog, options.progress, timetable, options.lang);
-    app.settings = options.workspace.settings().ok();
+    app.settings = options.workspace.shop_settings().ok();
     app.free_mode = options.free;
     app.now = chrono::Local::now().time();
     app.status = options
@@ -225,7 +225,7 @@ impl Session {
                             *terminal = ratatui::init();
                             keys = EventStream::new();
                             self.app.status = outcome;
-                            self.app.settings = self.workspace.settings().ok();
+                            self.app.settings = self.workspace.shop_settings().ok();
                         }
                         Action::Install => {
                             drop(keys);
@@ -330,7 +330,7 @@ impl Session {
                 Ok(None)
             }
         };
-        self.app.settings = self.workspace.settings().ok();
+        self.app.settings = self.workspace.shop_settings().ok();
         match outcome {
             Ok(Some(message)) => self.app.status = message,
             Ok(None) => {}
@@ -468,9 +468,9 @@ impl Session {
                 editor = editor.as_str(),
                 error = e.to_string()
             ),
-            (Ok(_), app::WorkspaceFile::ShopToml) => match self.workspace.settings() {
+            (Ok(_), app::WorkspaceFile::ShopToml) => match self.workspace.shop_settings() {
                 Ok(_) => msg!(text, "tui-status-shop-toml-saved"),
-                Err(e) => e,
+                Err(e) => e.render(&text),
             },
             (Ok(_), app::WorkspaceFile::IndexesSql) => msg!(text, "tui-status-indexes-saved"),
         }
@@ -532,9 +532,9 @@ impl Session {
         let Some(lab) = self.app.catalog.lab(&lab_id).cloned() else {
             return;
         };
-        let settings = match self.workspace.settings() {
+        let settings = match self.workspace.shop_settings() {
             Ok(settings) => settings,
-            Err(e) => return fail(&mut self.app, e),
+            Err(e) => return fail(&mut self.app, e.render(&text)),
         };
         let indexes = match self.workspace.indexes() {
             Ok(sql) => sql,
@@ -575,7 +575,10 @@ impl Session {
             .lab(lab_id)
             .cloned()
             .ok_or_else(|| no_such_lab(&text, lab_id))?;
-        let settings = self.workspace.settings()?;
+        let settings = self
+            .workspace
+            .shop_settings()
+            .map_err(|e| e.render(&text))?;
         let indexes = self
             .workspace
             .indexes()
