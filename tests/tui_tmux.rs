@@ -173,6 +173,7 @@ fn a_machine_without_redis_is_offered_the_install_and_starts_after_it() {
     if std::fs::read_to_string("/etc/os-release").is_ok_and(|t| !t.contains("debian")) {
         return; // The stand-in is apt-get: a Debian-family machine's manager.
     }
+    common::require(&[common::Need::Tmux, common::Need::Postgres]);
     let database = common::database_url("tui_setup");
     let dir = tempfile::tempdir().expect("temp dir");
     let bin = stand_in_package_manager(dir.path());
