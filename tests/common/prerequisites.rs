@@ -84,6 +84,8 @@ pub fn line(need: Need, what: &str) -> String {
             "sudo apt-get install -y python3-junitparser (elsewhere: pip install junitparser)"
         }
     };
+    // One line even when a driver's error spans several.
+    let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
     format!("missing prerequisite: {what}. Install it: {install} — {EVERYTHING}")
 }
 
