@@ -136,8 +136,10 @@ pub(super) async fn in_workspace(
         let run = runner::run_lab(&env, lab, &settings, Some(&indexes), baseline.clone());
         let run = tokio::select! {
             run = run => run,
-            // Dropping the run stops its shops (kill on drop) and its Redis.
+            // Dropping the run stops its shops (kill on drop) and its Redis;
+            // a dropped check's prices go back before the database stops.
             () = stop.recv() => {
+                crate::check::settle(std::time::Duration::from_secs(10)).await;
                 services.shutdown().await;
                 return Err(Failure::environment(INTERRUPTED));
             }
