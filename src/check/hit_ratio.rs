@@ -53,6 +53,10 @@ fn default_warmup() -> Duration {
     Duration::from_secs(3)
 }
 
+/// The warm-up's random stream (the counted run uses the traffic's own):
+/// far from any worker's, so the warm-up does not replay the counted ids.
+const WARMUP_SEED: u64 = 0x5eed_0000_0000;
+
 /// How far the measured write share may be from `write_share`: half a
 /// percentage point.
 pub const SHARE_TOLERANCE: f64 = 0.005;
@@ -72,10 +76,14 @@ impl HitRatioSpec {
 
     async fn run(&self, ctx: &Context) -> Result<Measured, CheckError> {
         let traffic = ctx.traffic(self.traffic.as_ref())?;
+        if self.write_share.is_some() {
+            // Writes need the original prices: say so before warming up.
+            ctx.database_url()?;
+        }
         if !self.warmup.is_zero() {
             let mut warmup = traffic.clone();
             warmup.duration = self.warmup;
-            warmup.drive(ctx).await?;
+            warmup.drive_seeded(ctx, WARMUP_SEED).await?;
         }
         let (snapshot, writes) = match self.write_share {
             Some(share) => {

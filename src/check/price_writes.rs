@@ -148,6 +148,8 @@ impl Writer<'_> {
         let mut config = traffic.config(self.ctx)?;
         config.window = PACE_WINDOW;
         let mut run = crate::load::start(config, cancel).await?;
+        // The run's clock starts as `start` returns: no read comes after this.
+        let ends = Instant::now() + traffic.duration;
         let (pace, paced) = watch::channel(Pace {
             reads: 0,
             rps: 0.0,
@@ -158,13 +160,18 @@ impl Writer<'_> {
             while let Some(snapshot) = run.snapshots.recv().await {
                 pace.send_replace(Pace {
                     reads: snapshot.total.requests,
-                    rps: snapshot.window.rps,
+                    // The last snapshot's count is final: nothing to extrapolate.
+                    rps: if snapshot.done {
+                        0.0
+                    } else {
+                        snapshot.window.rps
+                    },
                     at: Instant::now(),
                 });
             }
             done.cancel();
         };
-        let writers = (0..WRITERS).map(|_| self.write_while(paced.clone(), &done));
+        let writers = (0..WRITERS).map(|_| self.write_while(paced.clone(), ends, &done));
         let (_, written) = tokio::join!(feed, futures::future::join_all(writers));
         written.into_iter().collect::<Result<(), _>>()?;
         Ok(run.finish().await?)
@@ -174,11 +181,15 @@ impl Writer<'_> {
     async fn write_while(
         &self,
         mut pace: watch::Receiver<Pace>,
+        ends: Instant,
         done: &CancellationToken,
     ) -> Result<(), CheckError> {
         while !done.is_cancelled() {
             let now = *pace.borrow_and_update();
-            let due = writes_due(now.reads, now.rps, now.at.elapsed(), self.share);
+            // Reads are extrapolated up to the run's end, never past it: the
+            // last answers arriving late must not make room for writes.
+            let since = now.at.elapsed().min(ends.saturating_duration_since(now.at));
+            let due = writes_due(now.reads, now.rps, since, self.share);
             let claim = self
                 .claimed
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
