@@ -96,7 +96,7 @@ impl Kind for HealthSpec {
         // Field = value: the API's own words, the same in every language.
         self.expect
             .iter()
-            .map(|(path, wanted)| format!("{path} = {}", text(wanted)))
+            .map(|(path, wanted)| format!("{path}: {}", text(wanted)))
             .collect::<Vec<_>>()
             .join(", ")
     }
