@@ -311,3 +311,32 @@ fn users(tally: &Tally) -> Vec<UserStats> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x_cache_answers_are_read_whatever_their_case() {
+        assert_eq!(CacheAnswer::of(b"HIT"), CacheAnswer::Hit);
+        assert_eq!(CacheAnswer::of(b"miss"), CacheAnswer::Miss);
+        assert_eq!(CacheAnswer::of(b"Bypass"), CacheAnswer::Bypass);
+        assert_eq!(CacheAnswer::of(b"HIT from cdn"), CacheAnswer::Other);
+        let mut counts = CacheCounts::default();
+        for answer in [
+            CacheAnswer::Hit,
+            CacheAnswer::Hit,
+            CacheAnswer::Miss,
+            CacheAnswer::Bypass,
+        ] {
+            counts.count(answer);
+        }
+        assert_eq!((counts.lookups(), counts.answered()), (3, 4));
+        assert_eq!(counts.hit_ratio(), Some(2.0 / 3.0));
+        assert_eq!(
+            CacheCounts::default().hit_ratio(),
+            None,
+            "no lookup, no ratio"
+        );
+    }
+}
