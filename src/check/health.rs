@@ -122,13 +122,14 @@ impl Kind for HealthSpec {
         let mismatches = self.mismatches(&body);
         let matched = self.expect.len() - mismatches.len();
         let message = message(ctx, (&self.path, status), &self.target(ctx), &mismatches);
-        Ok(
-            Outcome::judgement(mismatches.is_empty(), message).with_details([
-                ("status", f64::from(status)),
-                ("matched", matched as f64),
-                ("fields", self.expect.len() as f64),
-            ]),
-        )
+        // The contract's status: 5xx means the API says it cannot serve,
+        // whatever the fields say.
+        let ok = mismatches.is_empty() && status < 500;
+        Ok(Outcome::judgement(ok, message).with_details([
+            ("status", f64::from(status)),
+            ("matched", matched as f64),
+            ("fields", self.expect.len() as f64),
+        ]))
     }
 }
 
@@ -139,6 +140,16 @@ fn message(
     mismatches: &[Mismatch],
 ) -> String {
     let text = &ctx.text;
+    if status >= 500 {
+        return msg!(
+            text,
+            "check-health-unavailable",
+            path = path,
+            status = status,
+            target = target,
+            mode = ctx.mode()
+        );
+    }
     if mismatches.is_empty() {
         let head = msg!(
             text,
@@ -239,6 +250,11 @@ mod tests {
         );
         let text = message(&target, ("/health", 200), &s.target(&target), &found);
         assert!(!text.contains("shop.toml"), "{text}");
+        let down = message(&target, ("/health", 503), "t", &[]);
+        assert!(
+            down.contains("503") && !down.contains("Target met"),
+            "{down}"
+        );
         let missing = s.mismatches(&serde_json::json!({ "status": "ok" }));
         assert_eq!(missing.len(), 4);
         assert!(missing.iter().all(|m| m.seen.is_none()));

@@ -93,6 +93,11 @@ check-health-hint = { $mode ->
    *[shop] Read the whole /health answer and run `perflab doctor` to see which service is missing.
 }
 
+check-health-unavailable = { $mode ->
+    [target] GET { $path } answered { $status }: the API says it cannot serve (target { $target }). Its /health says which service it lacks.
+   *[shop] GET { $path } answered { $status }: the shop says it cannot serve (target { $target }). Does its database answer? `perflab doctor` says.
+}
+
 ## stale_reads
 check-stale-target = stale reads ≤ { $max }
 check-stale-head = { $stale } stale reads out of { $reads } on GET /products/{ $product } during { $writes } writes (target { $target }).

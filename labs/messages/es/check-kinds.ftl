@@ -93,6 +93,11 @@ check-health-hint = { $mode ->
    *[shop] Lee la respuesta completa de /health y ejecuta `perflab doctor` para ver qué servicio falta.
 }
 
+check-health-unavailable = { $mode ->
+    [target] GET { $path } respondió { $status }: la API dice que no puede servir (objetivo { $target }). Mira qué servicio le falta en su /health.
+   *[shop] GET { $path } respondió { $status }: la tienda dice que no puede servir (objetivo { $target }). ¿Responde su base de datos? `perflab doctor` te lo dice.
+}
+
 ## stale_reads
 check-stale-target = lecturas obsoletas ≤ { $max }
 check-stale-head = { $stale } lecturas obsoletas de { $reads } en GET /products/{ $product } durante { $writes } escrituras (objetivo { $target }).
