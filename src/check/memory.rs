@@ -171,7 +171,7 @@ fn message(ctx: &Context, path: &str, target: &str, m: &Measured, ok: bool) -> S
     };
     let next = next_step(text, ok, || match m.peak_ok {
         true => msg!(text, "check-memory-hint-growth"),
-        false => msg!(text, "check-memory-hint-peak"),
+        false => msg!(text, "check-memory-hint-peak", mode = ctx.mode()),
     });
     format!("{head} {next}")
 }

@@ -86,7 +86,9 @@ impl Kind for PoolSpec {
             what = traffic.describe(),
             target = self.target(ctx)
         );
-        let next = next_step(text, ok, || msg!(text, "check-pool-hint"));
+        let next = next_step(text, ok, || {
+            msg!(text, "check-pool-hint", mode = ctx.mode())
+        });
         let message = format!("{head} {next}");
         Ok(Outcome::measured(ok, max as f64, Unit::Count, message))
     }

@@ -390,8 +390,10 @@ fn message(ctx: &Context, spec: &RedisOutageSpec, target: &str, m: &Measured) ->
     }
     parts.push(match (served, resumed) {
         (true, true) => msg!(text, "check-target-met"),
-        (false, _) if m.outage_requests == 0 => msg!(text, "check-outage-no-probe"),
-        (false, _) => msg!(text, "check-outage-hint-served"),
+        (false, _) if m.outage_requests == 0 => {
+            msg!(text, "check-outage-no-probe", mode = ctx.mode())
+        }
+        (false, _) => msg!(text, "check-outage-hint-served", mode = ctx.mode()),
         (true, false) => msg!(text, "check-outage-hint-resumed"),
     });
     parts.join(" ")

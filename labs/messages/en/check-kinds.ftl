@@ -133,7 +133,10 @@ check-query-count-hint = { $mode ->
 ## pool_connections (perflab's shop only: it needs its database)
 check-pool-target = < { $below } connections
 check-pool-head = The shop opened up to { $max } PostgreSQL connections under load on { $what } (target { $target }).
-check-pool-hint = Size database.pool_size in shop.toml: a few busy connections beat many waiting ones.
+check-pool-hint = { $mode ->
+    [target] Size the API's connection pool: a few busy connections beat many waiting ones.
+   *[shop] Size database.pool_size in shop.toml: a few busy connections beat many waiting ones.
+}
 
 ## explain (perflab's shop only: it needs its control API)
 check-explain-target-index = uses { $index }
@@ -148,7 +151,10 @@ check-memory-target-growth = RSS < { $below }, growth ≤ { $growth } across { $
 check-memory-head = The shop's resident memory reached { $max } during GET { $path } (target { $target }).
 check-memory-head-growth = The shop's resident memory reached { $max } during GET { $path } and grew { $growth } from the first request to the last (target { $target }).
 check-memory-hint-growth = Memory grows from one request to the next: is something kept between requests (a buffer, an unbounded cache)?
-check-memory-hint-peak = Is the whole response built in memory? Try export.mode = "streamed" in shop.toml.
+check-memory-hint-peak = { $mode ->
+    [target] Is the whole response built in memory? Stream it out as it is read.
+   *[shop] Is the whole response built in memory? Try export.mode = "streamed" in shop.toml.
+}
 
 ## redis_outage (lab 1.6; only with the private Redis the runner starts)
 check-outage-target = ≤ { $max } 5xx while Redis is down, hits resume within { $within }
@@ -156,6 +162,12 @@ check-outage-probes = With Redis stopped for { $down }, { $failed } of { $reques
 check-outage-resumed = Once Redis was back, GET { $path } got a hit served from Redis after { $after }.
 check-outage-not-resumed = Once Redis was back, GET { $path } got no hit served from Redis within { $within }.
 check-outage-load-5xx = The lab's traffic got { $errors } 5xx answers out of { $requests } over the whole run.
-check-outage-no-probe = Not a single probe request was sent: is the shop answering? Look at /health.
-check-outage-hint-served = A Redis failure must become a cache miss: short timeouts on every call, and serve from the database or the in-process cache (cache.fallback in shop.toml). Watch /health during the outage.
+check-outage-no-probe = { $mode ->
+    [target] Not a single probe request was sent: is the API answering? Look at its /health.
+   *[shop] Not a single probe request was sent: is the shop answering? Look at /health.
+}
+check-outage-hint-served = { $mode ->
+    [target] A Redis failure must become a cache miss: short timeouts on every call, and serve from the database or an in-process cache. Watch /health during the outage.
+   *[shop] A Redis failure must become a cache miss: short timeouts on every call, and serve from the database or the in-process cache (cache.fallback in shop.toml). Watch /health during the outage.
+}
 check-outage-hint-resumed = The shop did not read from Redis again: does its connection reconnect after a failure (a ConnectionManager, not a MultiplexedConnection)? In /health, cache.status must return to "up".

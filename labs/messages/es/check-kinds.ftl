@@ -133,7 +133,10 @@ check-query-count-hint = { $mode ->
 ## pool_connections (solo la tienda de perflab: necesita su base de datos)
 check-pool-target = < { $below } conexiones
 check-pool-head = La tienda abrió hasta { $max } conexiones a PostgreSQL bajo carga en { $what } (objetivo { $target }).
-check-pool-hint = Ajusta database.pool_size en shop.toml: pocas conexiones ocupadas rinden más que muchas esperando.
+check-pool-hint = { $mode ->
+    [target] Ajusta el tamaño del pool de conexiones de la API: pocas conexiones ocupadas rinden más que muchas esperando.
+   *[shop] Ajusta database.pool_size en shop.toml: pocas conexiones ocupadas rinden más que muchas esperando.
+}
 
 ## explain (solo la tienda de perflab: necesita su API de control)
 check-explain-target-index = usa { $index }
@@ -148,7 +151,10 @@ check-memory-target-growth = RSS < { $below }, crecimiento ≤ { $growth } en { 
 check-memory-head = La memoria residente de la tienda llegó a { $max } durante GET { $path } (objetivo { $target }).
 check-memory-head-growth = La memoria residente de la tienda llegó a { $max } durante GET { $path } y creció { $growth } de la primera petición a la última (objetivo { $target }).
 check-memory-hint-growth = La memoria crece de una petición a otra: ¿queda algo guardado entre peticiones (un búfer, una caché sin límite)?
-check-memory-hint-peak = ¿Se arma la respuesta entera en memoria? Prueba export.mode = "streamed" en shop.toml.
+check-memory-hint-peak = { $mode ->
+    [target] ¿Se arma la respuesta entera en memoria? Envíala por partes (streaming) a medida que se lee.
+   *[shop] ¿Se arma la respuesta entera en memoria? Prueba export.mode = "streamed" en shop.toml.
+}
 
 ## redis_outage (laboratorio 1.6; solo con el Redis privado que arranca el runner)
 check-outage-target = ≤ { $max } respuestas 5xx con Redis parado, aciertos de vuelta en { $within }
@@ -156,6 +162,12 @@ check-outage-probes = Con Redis parado durante { $down }, { $failed } de { $requ
 check-outage-resumed = Al volver Redis, GET { $path } dio un acierto servido desde Redis a los { $after }.
 check-outage-not-resumed = Al volver Redis, GET { $path } no dio ningún acierto servido desde Redis en { $within }.
 check-outage-load-5xx = El tráfico del laboratorio recibió { $errors } respuestas 5xx de { $requests } en toda la ejecución.
-check-outage-no-probe = No se llegó a enviar ninguna petición de sondeo: ¿responde la tienda? Mira /health.
-check-outage-hint-served = Un fallo de Redis debe convertirse en un fallo de caché: timeouts cortos en cada llamada, y servir desde la base de datos o la caché en memoria (cache.fallback en shop.toml). Mira /health durante el corte.
+check-outage-no-probe = { $mode ->
+    [target] No se llegó a enviar ninguna petición de sondeo: ¿responde la API? Mira su /health.
+   *[shop] No se llegó a enviar ninguna petición de sondeo: ¿responde la tienda? Mira /health.
+}
+check-outage-hint-served = { $mode ->
+    [target] Un fallo de Redis debe convertirse en un fallo de caché: timeouts cortos en cada llamada, y servir desde la base de datos o una caché en memoria. Mira /health durante el corte.
+   *[shop] Un fallo de Redis debe convertirse en un fallo de caché: timeouts cortos en cada llamada, y servir desde la base de datos o la caché en memoria (cache.fallback en shop.toml). Mira /health durante el corte.
+}
 check-outage-hint-resumed = La tienda no volvió a leer de Redis: ¿se reconecta su conexión tras un fallo (un ConnectionManager, no una MultiplexedConnection)? En /health, cache.status debe volver a «up».
