@@ -148,7 +148,9 @@ impl CheckError {
     /// underlying detail (a library's own words, as it gave them).
     pub fn render(&self, text: &Text) -> String {
         match self {
-            Self::Unavailable(surface) => super::unavailable(text, Subject::Target, "", *surface),
+            // The runner renders this one with the check's kind and subject
+            // (`check::failed`); alone, neither is known.
+            Self::Unavailable(surface) => super::unavailable(text, Subject::Target, "-", *surface),
             Self::Http { url, source } => {
                 msg!(
                     text,
