@@ -14,8 +14,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{TestShop, assert_units, block1, wait_for_cache_status};
-use perflab::check::{self, CheckResult, Context, Lang, Unit, Verdict};
+use perflab::check::{CheckResult, Lang, Unit, Verdict};
 use perflab::lab::runner::run_against;
+use perflab::lab::targets::Target;
+use perflab::messages::Text;
 use perflab::shop::settings::{Preset, ShopSettings};
 
 const LOCAL_REDIS: &str = "redis://127.0.0.1:6379";
@@ -33,13 +35,13 @@ async fn optimized(db: &str) -> TestShop {
     shop
 }
 
-/// Every check of the labs `ids` against `url`, by check id.
-async fn grade(url: &str, ids: &[&str], lang: Lang) -> BTreeMap<String, CheckResult> {
+/// Every check of the labs `ids` against `target`, by check id.
+async fn grade(target: &Target, ids: &[&str], lang: Lang) -> BTreeMap<String, CheckResult> {
     let catalog = block1();
     let mut results = BTreeMap::new();
     for id in ids {
         let lab = catalog.find(id).expect("a Block 1 lab");
-        for result in run_against(url, lab, lang).await {
+        for result in run_against(target, lab, &Text::from(lang)).await {
             results.insert(result.id.clone(), result);
         }
     }
@@ -67,12 +69,31 @@ fn verdict(results: &BTreeMap<String, CheckResult>, id: &str) -> Verdict {
         .verdict
 }
 
+/// What `--target URL [--peer URL]` gives: public URLs only, no baseline yet.
+fn target(url: &str, peers: &[&str]) -> Target {
+    Target {
+        url: url.to_string(),
+        peers: peers.iter().map(|p| p.to_string()).collect(),
+        baseline: None,
+    }
+}
+
 #[tokio::test]
 async fn an_optimized_api_passes_every_http_only_check_with_its_hit_ratio_measured() {
     let _turn = turn().await;
-    let shop = optimized("target_optimized").await;
+    let db = "target_optimized";
+    let before = common::product_prices(db).await;
+    // Two instances on one database and Redis: the second is the `--peer`.
+    let shop = optimized(db).await;
+    let peer = optimized(db).await;
     let url = &shop.shop.endpoint.url;
-    let results = grade(url, &["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"], Lang::En).await;
+    let graded = target(url, &[&peer.shop.endpoint.url]);
+    let results = grade(
+        &graded,
+        &["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"],
+        Lang::En,
+    )
+    .await;
     let all: Vec<CheckResult> = results.values().cloned().collect();
     assert_units(&all);
     assert_speaks_of_the_api(&results);
@@ -82,6 +103,7 @@ async fn an_optimized_api_passes_every_http_only_check_with_its_hit_ratio_measur
         "hit-ratio",
         "x-cache",
         "stale-reads",
+        "shared-keys",
         "on-redis",
     ] {
         assert_eq!(verdict(&results, id), Verdict::Pass, "{:#?}", results[id]);
@@ -94,12 +116,7 @@ async fn an_optimized_api_passes_every_http_only_check_with_its_hit_ratio_measur
     );
     assert!(hit_ratio.details["lookups"] > 1000.0, "{hit_ratio:#?}");
     // What needs more than HTTP says so, and neither passes nor fails.
-    for id in [
-        "detail",
-        "hit-ratio-with-writes",
-        "shared-keys",
-        "survives-redis",
-    ] {
+    for id in ["detail", "hit-ratio-with-writes", "survives-redis"] {
         assert_eq!(
             verdict(&results, id),
             Verdict::NotApplicable,
@@ -135,14 +152,25 @@ async fn an_optimized_api_passes_every_http_only_check_with_its_hit_ratio_measur
         !line.chars().any(|c| c.is_ascii_digit()),
         "a health check shows no number: {line}"
     );
+    assert_eq!(
+        common::product_prices(db).await,
+        before,
+        "the checks that wrote put every price back"
+    );
     shop.stop().await;
+    peer.stop().await;
 }
 
 #[tokio::test]
 async fn an_api_with_its_cache_off_passes_the_baseline_and_fails_the_hit_ratio() {
     let _turn = turn().await;
     let shop = TestShop::start("target_cache_off", ShopSettings::default()).await;
-    let results = grade(&shop.shop.endpoint.url, &["1.1", "1.3"], Lang::Es).await;
+    let results = grade(
+        &target(&shop.shop.endpoint.url, &[]),
+        &["1.1", "1.3"],
+        Lang::Es,
+    )
+    .await;
     assert_units(&results.values().cloned().collect::<Vec<_>>());
     assert_speaks_of_the_api(&results);
     let baseline = &results["baseline"];
@@ -163,27 +191,4 @@ async fn an_api_with_its_cache_off_passes_the_baseline_and_fails_the_hit_ratio()
         hit_ratio.target
     );
     shop.stop().await;
-}
-
-#[tokio::test]
-async fn shared_keys_grade_two_instances_of_a_target_given_as_peers() {
-    let _turn = turn().await;
-    let db = "target_peers";
-    let before = common::product_prices(db).await;
-    let a = optimized(db).await;
-    let b = optimized(db).await;
-    // What `--target A --peer B` gives: public URLs only.
-    let ctx = Context::new(&a.shop.endpoint.url, Lang::En).with_peer(&b.shop.endpoint.url);
-    let spec = common::lab_check("1.5", "shared-keys");
-    let result = check::run(&spec, &ctx).await;
-    assert_eq!(result.verdict, Verdict::Pass, "{result:#?}");
-    assert_eq!(result.unit, Some(Unit::Count));
-    assert!(!result.message.contains("shop.toml"), "{}", result.message);
-    assert_eq!(
-        common::product_prices(db).await,
-        before,
-        "the price is put back"
-    );
-    a.stop().await;
-    b.stop().await;
 }

@@ -86,9 +86,10 @@ impl Kind for LatencySpec {
                 (_, Some(factor), Some(base)) => msg!(
                     text,
                     "check-latency-target-relative",
-                    bound = Unit::Ms.target(self.p95_bound_of(base, factor)),
+                    // Measured numbers, not the lab's: two decimals.
+                    bound = format!("{:.2} ms", self.p95_bound_of(base, factor)),
                     factor = factor,
-                    base = Unit::Ms.target(base)
+                    base = format!("{base:.2} ms")
                 ),
                 (_, Some(factor), None) => {
                     msg!(
@@ -296,7 +297,7 @@ mod tests {
         assert_eq!(relative.p95_bound(&ctx).unwrap(), Some(40.0));
         assert_eq!(
             relative.target(&ctx),
-            "p95 < 40 ms (2× better than your baseline's 80 ms)"
+            "p95 < 40.00 ms (2× better than your baseline's 80.00 ms)"
         );
         let es = Context::new("http://127.0.0.1:1", Lang::Es)
             .with_baseline([("detail.p95_ms".to_string(), 13.94)].into());

@@ -21,7 +21,7 @@ use super::EXIT_ENVIRONMENT;
 use crate::config::Config;
 use crate::messages::{Lang, Text};
 use crate::msg;
-use crate::services::install::{self, Consent, InstallError, Machine, Plan, StepOutcome};
+use crate::services::install::{self, Consent, Machine, Plan, StepOutcome};
 use crate::services::{self, Origin, PostgresReport, RedisReport};
 
 #[derive(Debug, Args)]
@@ -58,7 +58,7 @@ async fn fix(config: &Config, yes: bool, text: &Text) -> Result<(), String> {
             println!("{}\n", msg!(text, "doctor-fix-nothing"));
             return Ok(());
         }
-        Err(e) => return Err(install_error(text, &e)),
+        Err(e) => return Err(e.message(text)),
     };
     let terminal = std::io::stdin().is_terminal();
     match install::consent(yes, terminal) {
@@ -96,29 +96,9 @@ async fn fix(config: &Config, yes: bool, text: &Text) -> Result<(), String> {
         },
     )
     .await
-    .map_err(|e| install_error(text, &e))?;
+    .map_err(|e| e.message(text))?;
     println!("\n{}\n", msg!(text, "doctor-fix-installed"));
     Ok(())
-}
-
-fn install_error(text: &Text, error: &InstallError) -> String {
-    match error {
-        InstallError::NoManager => msg!(text, "install-no-manager"),
-        InstallError::BrewAsRoot => msg!(text, "install-brew-as-root"),
-        InstallError::NoSudo => msg!(text, "install-no-sudo"),
-        InstallError::Spawn { command, cause } => msg!(
-            text,
-            "install-cannot-run",
-            command = command.as_str(),
-            cause = cause.as_str()
-        ),
-        InstallError::StepFailed { command, status } => msg!(
-            text,
-            "install-step-failed",
-            command = command.as_str(),
-            status = status.as_str()
-        ),
-    }
 }
 
 fn missing_names(plan: &Plan) -> String {

@@ -107,7 +107,7 @@ pub fn main() -> ExitCode {
             Command::Doctor(args) => doctor::run(&config, &args, cli.course.lang()).await,
             Command::Seed(args) => seed::run(config, args).await,
             Command::Bench(args) => bench::run(args).await,
-            Command::Init(args) => init::run(&args),
+            Command::Init(args) => init::run(&cli.course, &args),
             Command::List => list::list(&cli.course),
             Command::Show(args) => list::show(&cli.course, &args),
             Command::Check(args) => check::run(config, &cli.course, &args).await,

@@ -24,6 +24,8 @@ use std::path::Path;
 use std::process::ExitStatus;
 
 use crate::config::Config;
+use crate::messages::Text;
+use crate::msg;
 
 /// A system package manager perflab knows how to drive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +177,30 @@ pub enum InstallError {
         "`{command}` failed ({status}); fix what it says above, then run `perflab doctor --fix` again"
     )]
     StepFailed { command: String, status: String },
+}
+
+impl InstallError {
+    /// The error in the learner's words (`services.ftl`), as `perflab doctor
+    /// --fix` and the TUI's first screen print it.
+    pub fn message(&self, text: &Text) -> String {
+        match self {
+            InstallError::NoManager => msg!(text, "install-no-manager"),
+            InstallError::BrewAsRoot => msg!(text, "install-brew-as-root"),
+            InstallError::NoSudo => msg!(text, "install-no-sudo"),
+            InstallError::Spawn { command, cause } => msg!(
+                text,
+                "install-cannot-run",
+                command = command.as_str(),
+                cause = cause.as_str()
+            ),
+            InstallError::StepFailed { command, status } => msg!(
+                text,
+                "install-step-failed",
+                command = command.as_str(),
+                status = status.as_str()
+            ),
+        }
+    }
 }
 
 /// The Homebrew formula perflab installs: a supported major version

@@ -6,11 +6,13 @@
 //! `X-Query-Count` — the number the N+1 lab is about. The count lives in a
 //! task-local scoped to one request by the `query_count` middleware.
 
+pub mod dedicated;
 pub mod explain;
 pub mod indexes;
 pub mod orders;
 pub mod products;
 pub mod reports;
+pub mod student_sql;
 pub mod users;
 
 use std::cell::Cell;
