@@ -54,7 +54,7 @@ pub use redis_outage::RedisOutageSpec;
 pub use shared_keys::SharedKeysSpec;
 pub use stale_reads::StaleReadsSpec;
 pub use traffic::{MixEntry, TrafficSpec};
-pub use verdict::{CheckResult, Outcome, Unit, Verdict, lab_passed, vs_baseline};
+pub use verdict::{CheckResult, Outcome, Unit, Verdict, lab_passed, measured_text, vs_baseline};
 
 /// One check of a lab, as its TOML says it: `kind = "latency"` and the kind's fields.
 #[derive(Debug, Clone, Deserialize)]
@@ -146,12 +146,6 @@ impl CheckSpec {
     pub fn describe_in(&self, text: &Text) -> String {
         let ctx = Context::new("http://127.0.0.1", text.clone());
         format!("{} ({}): {}", self.id(), self.kind(), self.target(&ctx))
-    }
-
-    /// [`describe_in`](Self::describe_in) Spanish, the course's language
-    /// (for callers that do not carry the learner's language yet).
-    pub fn describe(&self) -> String {
-        self.describe_in(&Text::default())
     }
 }
 

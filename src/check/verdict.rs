@@ -57,6 +57,15 @@ pub enum Unit {
     Megabytes,
 }
 
+/// A measured value as printed: with its unit, or "—" when there is no
+/// value or no unit to say what it means.
+pub fn measured_text(measured: Option<f64>, unit: Option<Unit>) -> String {
+    match (measured, unit) {
+        (Some(value), Some(unit)) => unit.format(value),
+        _ => "—".to_string(),
+    }
+}
+
 impl Unit {
     /// `value` with its unit, as printed: "4.49 ms", "98.8 %", "844 req/s", "3", "13 MB".
     pub fn format(self, value: f64) -> String {
