@@ -6,7 +6,8 @@
 //! labs optimise; `load` drives traffic at it and measures; `check` compares
 //! what it measures with a lab's targets; `lab` holds the lab pack, runs labs
 //! and keeps the student's workspace and progress; `tui` is the course day in
-//! a terminal.
+//! a terminal; `messages` is the catalogue of every sentence a learner
+//! reads, in Spanish and English.
 
 pub mod check;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod fixtures;
 pub mod lab;
 pub mod load;
+pub mod messages;
 pub mod services;
 pub mod shop;
 pub mod tui;

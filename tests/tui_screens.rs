@@ -45,6 +45,7 @@ fn result(id: &str, verdict: Verdict, measured: f64, target: &str, message: &str
         id: id.into(),
         kind: "hit_ratio",
         measured: Some(measured),
+        unit: None,
         target: target.into(),
         verdict,
         message: message.into(),

@@ -66,11 +66,11 @@ impl Kind for BaselineSpec {
         let cached = backend.as_deref().is_some_and(|b| b != "off");
         if cached {
             return Ok(match &ctx.baseline {
-                Some(kept) => kept_baseline(ctx.lang, kept),
+                Some(kept) => kept_baseline(ctx.lang(), kept),
                 None => Outcome::judged(
                     false,
                     Some(0.0),
-                    cache_on(ctx.lang, backend.as_deref().unwrap_or("?")),
+                    cache_on(ctx.lang(), backend.as_deref().unwrap_or("?")),
                 ),
             });
         }
@@ -104,7 +104,7 @@ impl Kind for BaselineSpec {
             ));
         }
         let ok = short.is_empty();
-        let message = measured(ctx.lang, &lines.join("; "), &short, self.min_requests);
+        let message = measured(ctx.lang(), &lines.join("; "), &short, self.min_requests);
         let least = details
             .iter()
             .filter(|(k, _)| k.ends_with(".requests"))

@@ -12,25 +12,8 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::TrafficSpec;
-
-/// The learner's language for messages.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    Es,
-    En,
-}
-
-impl Lang {
-    /// Picks the Spanish or the English text.
-    pub fn pick<T>(self, es: T, en: T) -> T {
-        match self {
-            Self::Es => es,
-            Self::En => en,
-        }
-    }
-}
+pub use crate::messages::Lang;
+use crate::messages::Text;
 
 /// The shop's control API.
 #[derive(Debug, Clone)]
@@ -57,7 +40,8 @@ pub struct Context {
     pub traffic: Option<TrafficSpec>,
     /// What lab 1.1 measured (`p95_ms`, `rps`, …), for "× better than the baseline" targets.
     pub baseline: Option<BTreeMap<String, f64>>,
-    pub lang: Lang,
+    /// The learner's language and the message catalogue.
+    pub text: Text,
     /// The one HTTP client of the checks (keep-alive across requests).
     pub http: reqwest::Client,
 }
@@ -112,7 +96,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Context {
     /// A context with only the public API (what `--target URL` has).
-    pub fn new(shop_url: impl Into<String>, lang: Lang) -> Self {
+    pub fn new(shop_url: impl Into<String>, text: impl Into<Text>) -> Self {
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .build()
@@ -128,9 +112,14 @@ impl Context {
             redis_server: None,
             traffic: None,
             baseline: None,
-            lang,
+            text: text.into(),
             http,
         }
+    }
+
+    /// The learner's language.
+    pub fn lang(&self) -> Lang {
+        self.text.lang()
     }
 
     pub fn with_control(mut self, url: impl Into<String>, token: impl Into<String>) -> Self {

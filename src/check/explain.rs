@@ -92,7 +92,7 @@ impl Kind for ExplainSpec {
         walk(&root["Plan"], &mut plan);
         let ok = self.judge(&plan);
         let message = message(
-            ctx.lang,
+            ctx.lang(),
             &self.query,
             &self.target(ctx),
             &plan,

@@ -105,7 +105,7 @@ impl Kind for HeadersSpec {
             let response = ctx.send(ctx.http.get(&url), &url).await?;
             problems.extend(self.problems(k, response.headers()));
         }
-        let message = message(ctx.lang, &self.path, &self.target(ctx), problems.first());
+        let message = message(ctx.lang(), &self.path, &self.target(ctx), problems.first());
         Ok(Outcome::judged(
             problems.is_empty(),
             Some(problems.len() as f64),

@@ -109,7 +109,7 @@ impl Kind for HealthSpec {
         })?;
         let mismatches = self.mismatches(&body);
         let matched = self.expect.len() - mismatches.len();
-        let message = message(ctx.lang, &self.path, &self.target(ctx), &mismatches);
+        let message = message(ctx.lang(), &self.path, &self.target(ctx), &mismatches);
         Ok(Outcome::judged(
             mismatches.is_empty(),
             Some(matched as f64),

@@ -101,7 +101,7 @@ impl Kind for HitRatioSpec {
         let ok = lookups > 0 && ratio >= self.min;
         let what = traffic.describe();
         let message = message(
-            ctx.lang,
+            ctx.lang(),
             (&what, writes),
             &self.target(ctx),
             (ratio, lookups, ok),

@@ -104,7 +104,7 @@ impl Kind for LatencySpec {
         let m = measured(&traffic.drive(ctx).await?);
         let failures = self.failures(&m, bound);
         let message = message(
-            ctx.lang,
+            ctx.lang(),
             &traffic.describe(),
             &self.target(ctx),
             &m,

@@ -135,7 +135,7 @@ impl Kind for MemorySpec {
             growth: self.max_growth_mb.map(|_| growth),
             peak_ok,
         };
-        let message = message(ctx.lang, &self.path, &self.target(ctx), &measured, ok);
+        let message = message(ctx.lang(), &self.path, &self.target(ctx), &measured, ok);
         Ok(Outcome::judged(ok, Some(max), message).with_details([("growth_mb", growth)]))
     }
 }

@@ -31,6 +31,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
+use crate::messages::Text;
+use crate::msg;
+
 pub use baseline::BaselineSpec;
 pub use context::{CheckError, Context, Control, Lang, RedisServer, Surface};
 pub use explain::ExplainSpec;
@@ -45,7 +48,7 @@ pub use redis_outage::RedisOutageSpec;
 pub use shared_keys::SharedKeysSpec;
 pub use stale_reads::StaleReadsSpec;
 pub use traffic::{MixEntry, TrafficSpec};
-pub use verdict::{CheckResult, Outcome, Verdict, lab_passed};
+pub use verdict::{CheckResult, Outcome, Unit, Verdict, lab_passed};
 
 /// One check of a lab, as its TOML says it: `kind = "latency"` and the kind's fields.
 #[derive(Debug, Clone, Deserialize)]
@@ -148,12 +151,13 @@ async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
     let outcome = match tokio::time::timeout(limit, spec.measure(ctx)).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(error)) => failed(ctx, K::NAME, &target, &error),
-        Err(_) => Outcome::unjudged(Verdict::Error, timed_out(ctx.lang, K::NAME, limit)),
+        Err(_) => Outcome::unjudged(Verdict::Error, timed_out(&ctx.text, K::NAME, limit)),
     };
     CheckResult {
         id: spec.id().unwrap_or(K::NAME).to_string(),
         kind: K::NAME,
         measured: outcome.measured,
+        unit: outcome.unit,
         target,
         verdict: outcome.verdict,
         message: outcome.message,
@@ -164,62 +168,44 @@ async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
 
 /// A kind's error as an outcome: a missing surface is `NotApplicable`, the rest `Error`.
 fn failed(ctx: &Context, kind: &str, target: &str, error: &CheckError) -> Outcome {
-    let lang = ctx.lang;
+    let text = &ctx.text;
     let (verdict, message) = match error {
         // On the runner's own shop a missing baseline is the student's next
         // step (lab 1.1), not a surface the target lacks.
         CheckError::Unavailable(Surface::Baseline) if ctx.control.is_some() => {
-            (Verdict::Fail, unavailable(lang, kind, Surface::Baseline))
+            (Verdict::Fail, unavailable(text, kind, Surface::Baseline))
         }
         CheckError::Unavailable(surface) => {
-            (Verdict::NotApplicable, unavailable(lang, kind, *surface))
+            (Verdict::NotApplicable, unavailable(text, kind, *surface))
         }
         other => (
             Verdict::Error,
-            lang.pick(
-                format!("La comprobación {kind} ({target}) no pudo medir: {other}."),
-                format!("The {kind} check ({target}) could not measure: {other}."),
+            msg!(
+                text,
+                "check-could-not-measure",
+                kind = kind,
+                target = target,
+                error = other.to_string()
             ),
         ),
     };
     Outcome::unjudged(verdict, message)
 }
 
-fn unavailable(lang: Lang, kind: &str, surface: Surface) -> String {
+fn unavailable(text: &Text, kind: &str, surface: Surface) -> String {
     match surface {
-        Surface::Control => lang.pick(
-            format!("{kind} no aplica: necesita la API de control de la tienda, y contra --target URL no la hay."),
-            format!("{kind} does not apply: it needs the shop's control API, which --target URL does not have."),
-        ),
-        Surface::Database => lang.pick(
-            format!("{kind} no aplica: necesita acceso directo a la base de datos de la tienda (DATABASE_URL), y contra --target URL no lo hay."),
-            format!("{kind} does not apply: it needs direct access to the shop's database (DATABASE_URL), which --target URL does not have."),
-        ),
-        Surface::Process => lang.pick(
-            format!("{kind} no aplica: necesita el proceso de la tienda (lo tiene el runner que la arrancó, en Linux) para leer su memoria."),
-            format!("{kind} does not apply: it needs the shop's process (the runner that started it has it, on Linux) to read its memory."),
-        ),
-        Surface::Peer => lang.pick(
-            format!("{kind} no aplica: necesita una segunda instancia de la tienda; el runner la arranca, o pásala con --peer URL."),
-            format!("{kind} does not apply: it needs a second instance of the shop; the runner starts one, or pass it with --peer URL."),
-        ),
-        Surface::RedisServer => lang.pick(
-            format!("{kind} no aplica: necesita parar y arrancar el Redis de la tienda, y solo puede hacerlo con el Redis privado que arranca el runner."),
-            format!("{kind} does not apply: it needs to stop and start the shop's Redis, which it can do only with the private Redis the runner starts."),
-        ),
-        Surface::Baseline => lang.pick(
-            format!("{kind}: el objetivo es relativo a tu línea base y aún no hay ninguna. Pasa primero el laboratorio 1.1-baseline."),
-            format!("{kind}: the target is relative to your baseline and there is none yet. Pass lab 1.1-baseline first."),
-        ),
+        Surface::Control => msg!(text, "check-needs-control", kind = kind),
+        Surface::Database => msg!(text, "check-needs-database", kind = kind),
+        Surface::Process => msg!(text, "check-needs-process", kind = kind),
+        Surface::Peer => msg!(text, "check-needs-peer", kind = kind),
+        Surface::RedisServer => msg!(text, "check-needs-redis-server", kind = kind),
+        Surface::Baseline => msg!(text, "check-needs-baseline", kind = kind),
     }
 }
 
-fn timed_out(lang: Lang, kind: &str, limit: Duration) -> String {
-    let limit = humantime::format_duration(limit);
-    lang.pick(
-        format!("La comprobación {kind} superó su tiempo límite de {limit} sin terminar de medir. ¿Responde la tienda? Mira /health."),
-        format!("The {kind} check hit its time limit of {limit} before it finished measuring. Is the shop answering? Look at /health."),
-    )
+fn timed_out(text: &Text, kind: &str, limit: Duration) -> String {
+    let limit = humantime::format_duration(limit).to_string();
+    msg!(text, "check-timed-out", kind = kind, limit = limit)
 }
 
 /// Milliseconds from microseconds, for messages and `measured`.

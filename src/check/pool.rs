@@ -71,7 +71,12 @@ impl Kind for PoolSpec {
         }
         db.close().await;
         let ok = max < i64::from(self.below);
-        let message = message(ctx.lang, &traffic.describe(), &self.target(ctx), (max, ok));
+        let message = message(
+            ctx.lang(),
+            &traffic.describe(),
+            &self.target(ctx),
+            (max, ok),
+        );
         Ok(Outcome::judged(ok, Some(max as f64), message))
     }
 }

@@ -58,7 +58,7 @@ impl Kind for QueryCountSpec {
             .and_then(|v| v.trim().parse().ok())
             .ok_or_else(|| unexpected("no numeric X-Query-Count header".into()))?;
         let ok = count <= self.max;
-        let message = message(ctx.lang, &self.path, &self.target(ctx), (count, ok));
+        let message = message(ctx.lang(), &self.path, &self.target(ctx), (count, ok));
         Ok(Outcome::judged(ok, Some(f64::from(count)), message))
     }
 }

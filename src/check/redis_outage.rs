@@ -324,7 +324,7 @@ impl Kind for RedisOutageSpec {
         let m = measured?;
         restored?;
         let (served, resumed) = self.ok(&m);
-        let message = message(ctx.lang, self, &self.target(ctx), &m);
+        let message = message(ctx.lang(), self, &self.target(ctx), &m);
         let mut details = vec![
             ("outage_requests", m.outage_requests as f64),
             ("outage_5xx", m.outage_5xx as f64),

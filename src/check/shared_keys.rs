@@ -245,7 +245,7 @@ impl Kind for SharedKeysSpec {
             .count();
         let stale = failures.len() - misses;
         let message = message(
-            ctx.lang,
+            ctx.lang(),
             (&ctx.shop_url, peer),
             &self.target(ctx),
             &failures,

@@ -159,7 +159,7 @@ impl Kind for StaleReadsSpec {
         let stale = board.stale.load(Ordering::SeqCst);
         let ok = stale <= self.max;
         let counts = (stale, writes, board.reads.load(Ordering::Relaxed));
-        let message = message(ctx.lang, self.product, &self.target(ctx), counts, ok);
+        let message = message(ctx.lang(), self.product, &self.target(ctx), counts, ok);
         Ok(Outcome::judged(ok, Some(stale as f64), message))
     }
 }

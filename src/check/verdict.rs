@@ -38,14 +38,47 @@ pub fn lab_passed(verdicts: impl IntoIterator<Item = Verdict>) -> bool {
     any_pass
 }
 
+/// The unit a check's `measured` value is in: every printed value carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Milliseconds (latencies).
+    Ms,
+    /// A percentage, 0–100 (hit ratio, a share of writes).
+    Percent,
+    /// Requests per second.
+    PerSecond,
+    /// A plain count (stale reads, queries, connections, 5xx answers).
+    Count,
+    /// Megabytes (memory).
+    Megabytes,
+}
+
+impl Unit {
+    /// `value` with its unit, as printed: "4.49 ms", "98.8 %", "844 req/s", "3", "13 MB".
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Self::Ms if value < 10.0 => format!("{value:.2} ms"),
+            Self::Ms => format!("{value:.1} ms"),
+            Self::Percent => format!("{value:.1} %"),
+            Self::PerSecond => format!("{value:.0} req/s"),
+            Self::Count => format!("{value:.0}"),
+            Self::Megabytes => format!("{value:.0} MB"),
+        }
+    }
+}
+
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
     /// The lab's id for the check (its kind when the lab gives none).
     pub id: String,
     pub kind: &'static str,
-    /// In the unit the target names (ms, a ratio, a count), when measured.
+    /// The value measured, in `unit`, when the check measured one value;
+    /// `None` for checks whose result is a judgement, not a number.
     pub measured: Option<f64>,
+    /// The unit of `measured` (always set when `measured` is).
+    pub unit: Option<Unit>,
     /// The target in words, e.g. "p95 < 50 ms".
     pub target: String,
     pub verdict: Verdict,
@@ -58,14 +91,10 @@ pub struct CheckResult {
 }
 
 /// The last sentence of a message: "target met", or the kind's hint.
-pub(crate) fn next_step(
-    lang: super::Lang,
-    ok: bool,
-    hint: (&'static str, &'static str),
-) -> &'static str {
+pub(crate) fn next_step(lang: super::Lang, ok: bool, hint: (&'static str, &'static str)) -> String {
     match ok {
-        true => lang.pick("Cumple el objetivo.", "Target met."),
-        false => lang.pick(hint.0, hint.1),
+        true => crate::msg!(crate::messages::Text::from(lang), "check-target-met"),
+        false => lang.pick(hint.0, hint.1).to_string(),
     }
 }
 
@@ -73,6 +102,7 @@ pub(crate) fn next_step(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub measured: Option<f64>,
+    pub unit: Option<Unit>,
     pub verdict: Verdict,
     pub message: String,
     pub details: BTreeMap<String, f64>,
@@ -83,6 +113,7 @@ impl Outcome {
     pub fn judged(ok: bool, measured: Option<f64>, message: String) -> Self {
         Self {
             measured,
+            unit: None,
             verdict: if ok { Verdict::Pass } else { Verdict::Fail },
             message,
             details: BTreeMap::new(),
@@ -93,10 +124,17 @@ impl Outcome {
     pub fn unjudged(verdict: Verdict, message: String) -> Self {
         Self {
             measured: None,
+            unit: None,
             verdict,
             message,
             details: BTreeMap::new(),
         }
+    }
+
+    /// Says the unit `measured` is in.
+    pub fn in_unit(mut self, unit: Unit) -> Self {
+        self.unit = Some(unit);
+        self
     }
 
     /// Adds the other values measured.
@@ -110,6 +148,16 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_unit_prints_its_symbol() {
+        assert_eq!(Unit::Ms.format(4.487), "4.49 ms");
+        assert_eq!(Unit::Ms.format(58.04), "58.0 ms");
+        assert_eq!(Unit::Percent.format(98.76), "98.8 %");
+        assert_eq!(Unit::PerSecond.format(843.6), "844 req/s");
+        assert_eq!(Unit::Count.format(2.0), "2");
+        assert_eq!(Unit::Megabytes.format(13.2), "13 MB");
+    }
 
     #[test]
     fn a_lab_passes_on_a_pass_and_nothing_worse() {

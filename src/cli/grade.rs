@@ -227,6 +227,7 @@ mod tests {
             id: id.into(),
             kind: "health",
             measured: Some(1.0),
+            unit: Some(crate::check::Unit::Count),
             target: "t".into(),
             verdict,
             message: "m".into(),

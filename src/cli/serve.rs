@@ -1,9 +1,14 @@
 //! `perflab serve`: find or start the services, make sure the catalog is
 //! loaded, run the shop in the foreground until Ctrl-C or SIGTERM, then stop
 //! everything perflab started.
+//!
+//! The `shop <url>` line on stdout means "ready": the runner starts measuring
+//! when it reads it, so it comes only after the shop's cache is up (or, past
+//! [`CACHE_READY_WITHIN`], known to be down).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -13,6 +18,7 @@ use crate::config::Config;
 use crate::fixtures::SeedOptions;
 use crate::services::net::mask_password;
 use crate::services::{self, Origin, redis::RedisAvailability};
+use crate::shop::cache::Readiness;
 use crate::shop::settings::{Preset, ShopSettings};
 use crate::shop::{self, ShopOptions};
 
@@ -58,6 +64,11 @@ async fn serve(config: Config, args: ServeArgs) -> Result<(), String> {
 }
 
 const INTERRUPTED: &str = "stopped before the shop started";
+
+/// How long the shop may wait for Redis before it announces itself anyway,
+/// degraded: a Redis that answers takes milliseconds, a loaded machine a
+/// second or two.
+pub const CACHE_READY_WITHIN: Duration = Duration::from_secs(10);
 
 async fn serve_on(
     config: &Config,
@@ -109,6 +120,21 @@ async fn serve_on(
     let shop = shop::start_with_limits(options, config.shop.limits.clone())
         .await
         .map_err(|e| e.to_string())?;
+    let ready = tokio::select! {
+        ready = shop.cache_ready(CACHE_READY_WITHIN) => ready,
+        () = stop.recv() => {
+            shop.shutdown().await;
+            return Err(INTERRUPTED.into());
+        }
+    };
+    match ready {
+        Readiness::NoRedis => {}
+        Readiness::RedisUp => println!("cache       Redis up"),
+        Readiness::RedisDown => println!(
+            "cache       Redis did not answer within {} s: cache.fallback answers until it does",
+            CACHE_READY_WITHIN.as_secs()
+        ),
+    }
     println!("shop        {}", shop.endpoint.url);
     println!("health      {}/health", shop.endpoint.url);
     println!(

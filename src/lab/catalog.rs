@@ -15,11 +15,13 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 
-use crate::check::{CheckSpec, Lang, TrafficSpec};
+use crate::check::{CheckSpec, TrafficSpec};
+use crate::messages::{self, Catalogue, Lang};
 use crate::shop::settings::{Preset, ShopSettings};
 
 static EMBEDDED_LABS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/labs");
@@ -35,7 +37,10 @@ pub struct Text {
 
 impl Text {
     pub fn get(&self, lang: Lang) -> &str {
-        lang.pick(&self.es, &self.en)
+        match lang {
+            Lang::Es => &self.es,
+            Lang::En => &self.en,
+        }
     }
 }
 
@@ -311,6 +316,9 @@ pub enum CatalogError {
     Lab { id: String, reason: String },
 }
 
+/// The folder of a pack's message catalogue (`labs/messages/<lang>/*.ftl`).
+const MESSAGES_DIR: &str = "messages";
+
 /// Where a pack's files come from.
 enum Source<'a> {
     Embedded,
@@ -369,8 +377,43 @@ impl Source<'_> {
                 .filter_map(|e| e.file_name().to_str().map(str::to_string))
                 .collect(),
         };
+        // `messages/` holds the pack's message catalogue, not a lab.
+        names.retain(|name| name != MESSAGES_DIR);
         names.sort_by_key(|name| lab_order(name));
         Ok(names)
+    }
+
+    /// The pack's own `.ftl` files (the embedded pack's are the built-in
+    /// catalogue itself, so it brings none of its own).
+    fn message_sources(&self) -> Result<Vec<messages::Source>, CatalogError> {
+        let Self::Dir { labs, .. } = self else {
+            return Ok(Vec::new());
+        };
+        let mut sources = Vec::new();
+        for lang in Lang::ALL {
+            let dir = labs.join(MESSAGES_DIR).join(lang.code());
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "ftl"))
+                .collect();
+            files.sort();
+            for path in files {
+                let text = std::fs::read_to_string(&path).map_err(|e| CatalogError::File {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                sources.push(messages::Source {
+                    lang,
+                    file: path.display().to_string(),
+                    text,
+                });
+            }
+        }
+        Ok(sources)
     }
 
     fn describe(&self, rel: &str, solutions: bool) -> String {
@@ -400,11 +443,13 @@ fn lab_order(name: &str) -> (Vec<u32>, String) {
     (numbers, name.to_string())
 }
 
-/// The course and its labs, in order.
+/// The course and its labs, in order, and the messages they speak with.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub course: Course,
     pub labs: Vec<Lab>,
+    /// The built-in catalogue with the pack's own messages over it.
+    pub messages: Arc<Catalogue>,
 }
 
 impl Catalog {
@@ -426,6 +471,11 @@ impl Catalog {
             Some(dir) => Self::from_dir(dir),
             None => Self::embedded(),
         }
+    }
+
+    /// The pack's messages in `lang`.
+    pub fn text(&self, lang: Lang) -> messages::Text {
+        messages::Text::new(lang, Arc::clone(&self.messages))
     }
 
     pub fn lab(&self, id: &str) -> Option<&Lab> {
@@ -452,7 +502,21 @@ impl Catalog {
         for dir in source.lab_dirs()? {
             labs.push(load_lab(source, &dir)?);
         }
-        let catalog = Self { course, labs };
+        let pack = source.message_sources()?;
+        let messages = if pack.is_empty() {
+            Catalogue::builtin()
+        } else {
+            Arc::new(Catalogue::with_pack(pack).map_err(|e| match e {
+                messages::CatalogueError::File { file, reason } => {
+                    CatalogError::File { path: file, reason }
+                }
+            })?)
+        };
+        let catalog = Self {
+            course,
+            labs,
+            messages,
+        };
         catalog.validate()?;
         Ok(catalog)
     }
@@ -460,6 +524,13 @@ impl Catalog {
     /// What must hold in any pack: unique ids, known blocks, hints, both
     /// languages, a solution, valid starting and solved settings.
     fn validate(&self) -> Result<(), CatalogError> {
+        let entries = messages::lint::entries(self.messages.sources());
+        if let Some(problem) = messages::lint::language_mismatches(&entries).first() {
+            return Err(CatalogError::File {
+                path: format!("{MESSAGES_DIR}/"),
+                reason: problem.clone(),
+            });
+        }
         let mut seen = BTreeSet::new();
         for lab in &self.labs {
             let fail = |reason: String| CatalogError::Lab {

@@ -4,7 +4,9 @@
 //! state directory — so a student's browser or another user cannot flip it.
 //!
 //! - `GET /settings`, `PUT /settings` (all of them), `PATCH /settings` (a JSON
-//!   merge patch of some) — the lab's switches, swapped at once.
+//!   merge patch of some) — the lab's switches, swapped at once; when the
+//!   call returns, every request that starts reads with them (no cache flush
+//!   is needed for that: see [`super::cache`]).
 //! - `GET /cache/stats`, `POST /cache/flush` — the cache's counters; forget it all.
 //! - `GET /indexes`, `POST /indexes/apply` (body: the SQL file), `POST /indexes/drop`.
 //! - `GET /explain/{query}` — `EXPLAIN (ANALYZE, FORMAT JSON)` of a lab query.
@@ -23,7 +25,7 @@ use super::cache::stats::RouteSnapshot;
 use super::error::Error;
 use super::error::extract::{Json, Path, Query};
 use super::settings::ShopSettings;
-use super::state::{AppState, SettingsChange};
+use super::state::AppState;
 use super::store::explain::{self, ExplainParams, LabQuery};
 use super::store::indexes::{self, IndexError, StudentIndex};
 
@@ -89,7 +91,7 @@ async fn put_settings(
         .update_settings(|_| Ok(settings))
         .map_err(Error::Unprocessable)?;
     tracing::info!(settings = ?change.new, "settings replaced");
-    after_change(&state, change).await
+    Ok(Json(change.new))
 }
 
 /// Changes only the keys given: a JSON merge patch (RFC 7386), e.g.
@@ -106,18 +108,7 @@ async fn patch_settings(
         })
         .map_err(Error::Unprocessable)?;
     tracing::info!(settings = ?settings.new, "settings changed");
-    after_change(&state, settings).await
-}
-
-/// What a settings change entails beyond the swap itself.
-async fn after_change(
-    state: &AppState,
-    change: SettingsChange,
-) -> Result<Json<ShopSettings>, Error> {
-    if change.needs_cache_flush() {
-        state.cache.flush().await;
-    }
-    Ok(Json(change.new))
+    Ok(Json(settings.new))
 }
 
 /// Hits, misses, bypasses, invalidations, errors and fallbacks per route.

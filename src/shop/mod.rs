@@ -132,21 +132,22 @@ pub async fn start_with_limits(
         connect.get_port(),
         connect.get_database().unwrap_or("postgres")
     );
-    let cache = cache::Cache::new(options.redis_url.as_deref(), &namespace)
+    let db = Arc::new(store::Db::new(
+        connect,
+        &options.settings.database,
+        store::Timeouts {
+            statement: limits.statement_timeout,
+            lock: limits.lock_timeout,
+            export: limits.export_timeout,
+        },
+    ));
+    let cache = cache::Cache::new(options.redis_url.as_deref(), &namespace, Arc::clone(&db))
         .map_err(StartError::RedisUrl)?;
     let keys = auth::Keys::new(&options.jwt_secret)
         .await
         .map_err(|e| StartError::Auth(e.to_string()))?;
     let state = Arc::new(AppState {
-        db: store::Db::new(
-            connect,
-            &options.settings.database,
-            store::Timeouts {
-                statement: limits.statement_timeout,
-                lock: limits.lock_timeout,
-                export: limits.export_timeout,
-            },
-        ),
+        db,
         settings: ArcSwap::from_pointee(options.settings.clone()),
         keys,
         cache,
@@ -218,6 +219,12 @@ impl RunningShop {
         }
         self.state.db.close().await;
         let _ = std::fs::remove_file(&self.endpoint_file);
+    }
+
+    /// Waits, at most `within`, until the cache is up (or known down): see
+    /// [`cache::Cache::ready`]. `perflab serve` announces the shop after it.
+    pub async fn cache_ready(&self, within: std::time::Duration) -> cache::Readiness {
+        self.state.cache.ready(within).await
     }
 
     /// The public base URL, e.g. `http://127.0.0.1:8000`.

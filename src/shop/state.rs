@@ -7,12 +7,13 @@ use arc_swap::ArcSwap;
 
 use super::auth::Keys;
 use super::cache::Cache;
-use super::settings::{CacheBackend, Invalidation, ShopSettings};
+use super::settings::{CacheBackend, ShopSettings};
 use super::store::Db;
 
 /// Shared by every request of one shop instance.
 pub struct AppState {
-    pub db: Db,
+    /// Shared with the cache, whose fallback keeps generations in it.
+    pub db: Arc<Db>,
     /// Swapped whole by the control API; readers take a snapshot per request.
     pub settings: ArcSwap<ShopSettings>,
     pub keys: Keys,
@@ -57,20 +58,10 @@ impl AppState {
     }
 }
 
-/// Settings before and after a change.
+/// Settings before and after a change. No change of cache settings needs a
+/// flush: every kind of entry stays right under every setting (see
+/// [`super::cache`]), so the swap alone is the switch.
 pub struct SettingsChange {
     pub old: Arc<ShopSettings>,
     pub new: ShopSettings,
-}
-
-impl SettingsChange {
-    /// Leaving `ttl-only` for `on-write` (the entries filled meanwhile were
-    /// never retired by the writes they missed), or changing backend (the
-    /// entries of the old one missed what happened while it was not used):
-    /// they must all go.
-    pub fn needs_cache_flush(&self) -> bool {
-        let (old, new) = (&self.old.cache, &self.new.cache);
-        (old.invalidation == Invalidation::TtlOnly && new.invalidation == Invalidation::OnWrite)
-            || old.backend != new.backend
-    }
 }

@@ -11,11 +11,17 @@
 //! write increments; the generation is part of the stored key, so one
 //! increment retires every entry of the scope at once, and an entry filled from
 //! data read before the write can only land under the old generation.
+//!
+//! Under `cache.invalidation = "ttl-only"` (lab 1.4's bug) a key moves to a
+//! scope of its own that no write bumps ([`Key::under_invalidation`]): its
+//! entries live out their TTL, while writes keep bumping the real scope, so
+//! the `on-write` entries stay right all along and a switch between the two
+//! never serves one mode's entries to the other.
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
 
-use crate::shop::settings::{CachedRoute, KeyScheme};
+use crate::shop::settings::{CachedRoute, Invalidation, KeyScheme};
 
 /// A cacheable request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +55,10 @@ pub const CATALOG_SCOPE: &str = "catalog";
 pub fn product_scope(id: i64) -> String {
     format!("product:{id}")
 }
+
+/// Appended to a scope under `ttl-only`. Writes bump only [`CATALOG_SCOPE`]
+/// and [`product_scope`]s, never a scope with this suffix.
+const TTL_ONLY_SUFFIX: &str = "~ttl-only";
 
 impl Key {
     /// `GET /products/{id}`.
@@ -89,6 +99,22 @@ impl Key {
             KeyScheme::Canonical => self,
             KeyScheme::ProcessHash => Self {
                 params: format!("#{:016x}", seed.0.hash_one(&self.raw_query)),
+                ..self
+            },
+        }
+    }
+
+    /// This key as `invalidation` retires it. `on-write` keeps its scope,
+    /// which every write bumps. `ttl-only` moves it to a scope no write bumps
+    /// (`product:42~ttl-only`): its entries are retired by nothing but their
+    /// TTL, and they never share a stored key with an `on-write` entry, so a
+    /// reader under `on-write` never gets one of them — even one that
+    /// started while the settings were being switched.
+    pub fn under_invalidation(self, invalidation: Invalidation) -> Self {
+        match invalidation {
+            Invalidation::OnWrite => self,
+            Invalidation::TtlOnly => Self {
+                scope: format!("{}{TTL_ONLY_SUFFIX}", self.scope),
                 ..self
             },
         }
@@ -193,6 +219,19 @@ mod tests {
         );
         assert!(key.starts_with("perflab:shop:cache:0:product_list:catalog@0:#"));
         assert!(!canonical("a=1&b=2").contains('#'));
+    }
+
+    #[test]
+    fn ttl_only_keys_live_in_a_scope_no_write_bumps() {
+        let on_write = Key::product(42).under_invalidation(Invalidation::OnWrite);
+        assert_eq!(on_write, Key::product(42));
+        let ttl_only = Key::product(42).under_invalidation(Invalidation::TtlOnly);
+        assert_eq!(ttl_only.scope, "product:42~ttl-only");
+        assert_ne!(ttl_only.scope, product_scope(42));
+        assert_ne!(ttl_only.stored("shop", 0, 0), on_write.stored("shop", 0, 0));
+        let listing =
+            Key::catalog(CachedRoute::ProductList, &[]).under_invalidation(Invalidation::TtlOnly);
+        assert_ne!(listing.scope, CATALOG_SCOPE);
     }
 
     #[test]

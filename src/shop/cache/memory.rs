@@ -3,6 +3,11 @@
 //! and as the stand-in while Redis is unreachable with `cache.fallback =
 //! "memory"` ("the app works without Redis"). Every shop instance has its
 //! own: memory hits are never shared.
+//!
+//! The generations here are bumped by this process's writes only. That is the
+//! whole promise of `backend = "memory"`; the fallback adds the generation
+//! every instance bumps in PostgreSQL to the namespace it passes to
+//! [`MemoryCache::get`] (see [`super::shared_generations`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -82,13 +87,13 @@ impl MemoryCache {
         generations.get(scope).copied().unwrap_or(0)
     }
 
-    /// The stored key for `key` now, and its body if cached. `outer` names
-    /// the state of the world outside this process the entry belongs to (how
-    /// many times Redis came and went): one process, one database, so no
-    /// other namespace is needed.
-    pub async fn get(&self, key: &Key, outer: u64) -> (String, Option<Bytes>) {
+    /// The stored key for `key` now, and its body if cached. `ns` names the
+    /// family of entries and what, besides this process's own generations,
+    /// they were filled under (the fallback's shared generation); one
+    /// process, one database, so nothing else is needed.
+    pub async fn get(&self, key: &Key, ns: &str) -> (String, Option<Bytes>) {
         let epoch = self.epoch.load(Ordering::SeqCst);
-        let stored = key.stored(&outer.to_string(), epoch, self.generation(&key.scope));
+        let stored = key.stored(ns, epoch, self.generation(&key.scope));
         let body = self.entries.get(&stored).await.map(|entry| entry.body);
         (stored, body)
     }
@@ -105,9 +110,7 @@ impl MemoryCache {
         }
     }
 
-    /// Retires every entry: on a flush, a backend change, and whenever Redis
-    /// goes away or comes back (what was filled on the other side of that
-    /// moment missed other instances' invalidations).
+    /// Retires every entry (a flush).
     pub fn new_epoch(&self) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.entries.invalidate_all();

@@ -3,23 +3,56 @@
 //! setting, so a student switches it and watches the effect.
 //!
 //! Handlers call [`Cache::serve`] with a [`Key`] and the code that reads the
-//! database, and [`Cache::product_written`] after a product write. Correctness
-//! rests on scope generations (see [`keys`]): a write bumps the generation of
-//! the product and of the catalog *after* it committed and *before* it
-//! returns, so no reader that starts after the write returned can get an entry
-//! filled from older data. While Redis is unreachable, `cache.fallback`
-//! decides what answers a cached route — the in-process cache, the database,
-//! or nothing (a 503, the course's naive starting point) — counted as
-//! fallbacks and shown in `/health`; Redis is used again only in a new epoch,
-//! which retires everything it held. Keys are named under `cache.key_scheme`
-//! ([`Key::under`]) before any store sees them, so both backends and every
-//! fallback treat the two schemes alike.
+//! database, and [`Cache::product_written`] / [`Cache::products_written`]
+//! after a write. Correctness rests on scope generations (see [`keys`]).
+//! Every write bumps the generations of what it changed *after* it committed
+//! and *before* it returns, whatever the settings say: in this process, and —
+//! when the shop has Redis — in Redis and in PostgreSQL
+//! ([`shared_generations`]). Under `invalidation = "on-write"` entries are
+//! keyed with those generations, so no reader that starts after a write
+//! returned gets an entry filled from older data:
+//!
+//! - `backend = "redis"`, Redis up: on every instance that uses this Redis
+//!   (they all bump it);
+//! - Redis down and `fallback = "memory"`: on every instance too — each
+//!   in-process lookup reads its scope's generation from PostgreSQL first
+//!   (one primary-key read, so a fallback hit says `X-Query-Count: 1`);
+//! - `fallback = "database"`: nothing is cached; `"none"` answers 503;
+//! - `backend = "memory"`: for writes made through this instance; another
+//!   instance's writes do not reach its entries (each has its own cache, as
+//!   the lab teaches) — they live out their TTL.
+//!
+//! Under `invalidation = "ttl-only"` (lab 1.4's bug) entries are keyed apart,
+//! in scopes no write bumps ([`Key::under_invalidation`]): they live out their
+//! TTL. Because writes bump the real scopes anyway, the `on-write` entries are
+//! right at every moment, so a settings change never needs a flush, and a
+//! reader never gets a stale entry for having started while the settings
+//! were being switched: it reads with the old settings or the new ones, and
+//! each has its own, right, entries.
+//!
+//! While Redis is unreachable, `cache.fallback` decides what answers a cached
+//! route, counted as fallbacks and shown in `/health`; Redis is used again
+//! only in a new epoch, which retires everything it held. [`Cache::ready`]
+//! waits for the first epoch, so a starting shop's cache is up (or known
+//! down) before the shop announces itself. Keys are named under
+//! `cache.key_scheme` ([`Key::under`]) before any store sees them, so both
+//! backends and every fallback treat the two schemes alike.
+//!
+//! Two edges, where a bump fails right after its write committed: a bump
+//! Redis cannot take marks it down on this instance (a new epoch before it is
+//! read here again), but an instance still reaching Redis can read the
+//! retired entry until this one's watcher starts that epoch; a bump
+//! PostgreSQL cannot take (it stopped answering between the two statements)
+//! leaves other instances' fallback entries of that scope to their TTL. Both
+//! are logged as warnings.
 
 pub mod keys;
 pub mod memory;
 pub mod redis;
+pub mod shared_generations;
 pub mod stats;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, header};
@@ -31,11 +64,17 @@ use tokio_util::sync::CancellationToken;
 use self::keys::{CATALOG_SCOPE, Key, ProcessSeed, product_scope};
 use self::memory::MemoryCache;
 use self::redis::RedisCache;
+use self::shared_generations::SharedGenerations;
 use self::stats::{CacheStats, Event};
 use super::error::Error;
 use super::settings::{
     CacheBackend, CacheFallback, CacheSettings, CacheStrategy, CachedRoute, Invalidation,
 };
+use super::store::Db;
+
+/// The in-process namespace of `backend = "memory"`: this process's
+/// generations only.
+const LOCAL_NS: &str = "local";
 
 /// How a response was answered, sent as `X-Cache`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +99,8 @@ impl Outcome {
 pub struct Cache {
     memory: MemoryCache,
     redis: Option<RedisCache>,
+    /// Bumped with Redis, read by the in-process fallback.
+    shared: SharedGenerations,
     stats: CacheStats,
     /// Drawn once per shop: what makes `process-hash` keys this process's own.
     seed: ProcessSeed,
@@ -79,6 +120,18 @@ enum Lookup<'a> {
     Skipped,
 }
 
+/// Whether a starting shop's cache is what its settings ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    /// No Redis was given: nothing to wait for.
+    NoRedis,
+    /// Redis answers and its first epoch has started.
+    RedisUp,
+    /// Redis did not answer in time: `cache.fallback` answers until it does
+    /// (the watcher keeps trying, and `/health` says `down` meanwhile).
+    RedisDown,
+}
+
 /// What `/health` says about the cache.
 #[derive(Debug, Clone, Serialize)]
 pub struct CacheHealth {
@@ -95,11 +148,16 @@ pub struct CacheHealth {
 impl Cache {
     /// A cache that can use Redis at `redis_url` (when given) and memory;
     /// `ns` (the database's name) keeps its Redis keys apart from other
-    /// databases'.
-    pub fn new(redis_url: Option<&str>, ns: &str) -> Result<Self, ::redis::RedisError> {
+    /// databases'; `db` holds the generations the fallback shares.
+    pub fn new(
+        redis_url: Option<&str>,
+        ns: &str,
+        db: Arc<Db>,
+    ) -> Result<Self, ::redis::RedisError> {
         Ok(Self {
             memory: MemoryCache::new(),
             redis: redis_url.map(|url| RedisCache::new(url, ns)).transpose()?,
+            shared: SharedGenerations::new(db),
             stats: CacheStats::default(),
             seed: ProcessSeed::default(),
         })
@@ -112,17 +170,29 @@ impl Cache {
         }
     }
 
+    /// Waits, at most `within`, until the cache is what the settings can ask
+    /// of it: with Redis, until it answers and its first epoch has started
+    /// (the watcher from [`Cache::watch`] must be running). Also creates the
+    /// fallback's generations table, so no write pays for that.
+    pub async fn ready(&self, within: Duration) -> Readiness {
+        let Some(redis) = &self.redis else {
+            return Readiness::NoRedis;
+        };
+        let (up, prepared) = tokio::join!(redis.wait_up(within), self.shared.prepare());
+        if let Err(e) = prepared {
+            // Not fatal: every statement creates it when it finds it missing.
+            tracing::warn!(error = %e, "cannot create the cache generations table yet");
+        }
+        if up {
+            Readiness::RedisUp
+        } else {
+            Readiness::RedisDown
+        }
+    }
+
     /// Whether a Redis URL was given at all.
     pub fn has_redis(&self) -> bool {
         self.redis.is_some()
-    }
-
-    /// In-process entries belong to one stretch of Redis being up or down:
-    /// each time Redis goes or returns, they are retired, because other
-    /// instances' writes on the other side of that moment never reached them.
-    async fn memory_get(&self, key: &Key) -> (String, Option<Bytes>) {
-        let outer = self.redis.as_ref().map_or(0, RedisCache::transitions);
-        self.memory.get(key, outer).await
     }
 
     /// Whether a Redis URL was given and Redis answers now.
@@ -164,7 +234,7 @@ impl Cache {
             self.stats.count(route, Event::Bypass);
             return Ok((compute.await?, Outcome::Bypass));
         }
-        let key = key.under(settings.key_scheme, &self.seed);
+        let key = self.named(settings, key);
         let (store, stored) = match self.lookup(settings, &key).await? {
             Lookup::Done(_, _, Some(body)) => {
                 self.stats.count(route, Event::Hit);
@@ -184,7 +254,7 @@ impl Cache {
     /// counts as an error too).
     async fn lookup(&self, settings: &CacheSettings, key: &Key) -> Result<Lookup<'_>, Error> {
         if settings.backend != CacheBackend::Redis {
-            let (stored, body) = self.memory_get(key).await;
+            let (stored, body) = self.memory.get(key, LOCAL_NS).await;
             return Ok(Lookup::Done(Store::Memory, stored, body));
         }
         if let Some(redis) = self.redis.as_ref().filter(|redis| redis.is_up()) {
@@ -205,8 +275,7 @@ impl Cache {
         match fallback {
             CacheFallback::Memory => {
                 self.stats.count(key.route, Event::Fallback);
-                let (stored, body) = self.memory_get(key).await;
-                Ok(Lookup::Done(Store::Memory, stored, body))
+                self.fallback_get(key).await
             }
             CacheFallback::Database => {
                 self.stats.count(key.route, Event::Fallback);
@@ -214,6 +283,33 @@ impl Cache {
             }
             CacheFallback::None => Err(Error::CacheUnavailable),
         }
+    }
+
+    /// The in-process fallback: the entry keyed with this process's
+    /// generation *and* the one every instance bumps in PostgreSQL, read
+    /// before the database is (so a fill from older data lands under an
+    /// older generation). If PostgreSQL gives no generation, nothing can say
+    /// the entry is still right: the database answers this one.
+    async fn fallback_get(&self, key: &Key) -> Result<Lookup<'_>, Error> {
+        match self.shared.read(&key.scope).await {
+            Ok(generation) => {
+                let ns = format!("fallback:{generation}");
+                let (stored, body) = self.memory.get(key, &ns).await;
+                Ok(Lookup::Done(Store::Memory, stored, body))
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "no shared generation; the database answers");
+                self.stats.count(key.route, Event::Error);
+                Ok(Lookup::Skipped)
+            }
+        }
+    }
+
+    /// `key` as the settings name it: under the key scheme and the
+    /// invalidation.
+    fn named(&self, settings: &CacheSettings, key: Key) -> Key {
+        key.under(settings.key_scheme, &self.seed)
+            .under_invalidation(settings.invalidation)
     }
 
     async fn set(&self, store: &Store<'_>, stored: String, body: Bytes, ttl: Duration) {
@@ -243,7 +339,7 @@ impl Cache {
         if settings.strategy != CacheStrategy::WriteThrough || !settings.caches(route) {
             return;
         }
-        let key = Key::product(id).under(settings.key_scheme, &self.seed);
+        let key = self.named(settings, Key::product(id));
         // Redis down with no stand-in: nothing to fill; the next reader reads
         // the database.
         let Ok(Lookup::Done(store, stored, _)) = self.lookup(settings, &key).await else {
@@ -256,37 +352,53 @@ impl Cache {
         }
     }
 
-    /// Products changed (an order took their stock, say): under on-write,
-    /// retire their details and the catalog in one step.
+    /// Products changed (an order took their stock, say): retire their
+    /// details and the catalog in one step. Done under every setting, so
+    /// that the entries `on-write` reads are right whenever it is switched
+    /// on (and whatever settings snapshot the handler took); counted as
+    /// invalidations only under `on-write`, the only readers it retires
+    /// anything for.
     pub async fn products_written(&self, settings: &CacheSettings, ids: &[i64]) {
-        if settings.invalidation != Invalidation::OnWrite {
-            return;
-        }
         let mut scopes: Vec<String> = ids.iter().map(|&id| product_scope(id)).collect();
         scopes.push(CATALOG_SCOPE.to_string());
         self.retire(&scopes).await;
+        if settings.invalidation != Invalidation::OnWrite {
+            return;
+        }
         for route in CachedRoute::ALL.into_iter().filter(|r| settings.caches(*r)) {
             self.stats.count(route, Event::Invalidation);
         }
     }
 
     /// Bumps the scopes' generations in memory (so the in-process cache stays
-    /// right on its own) and in Redis — tried even while Redis is marked down,
-    /// since another instance may be reading it. A bump Redis cannot take
-    /// marks it down, and it is trusted again only in a new epoch, so nothing
-    /// this write should have retired is read there again.
+    /// right on its own), and with Redis given, in Redis and PostgreSQL at
+    /// once — Redis even while it is marked down here, since another
+    /// instance may be reading it. A bump Redis cannot take marks it down, and
+    /// it is trusted again only in a new epoch, so nothing this write should
+    /// have retired is read there again. Without Redis no instance of this
+    /// deployment reads Redis or the fallback, so neither is bumped.
     async fn retire(&self, scopes: &[String]) {
         self.memory.bump(scopes);
-        if let Some(redis) = &self.redis
-            && let Err(e) = redis.bump(scopes).await
-        {
+        let Some(redis) = &self.redis else {
+            return;
+        };
+        let (in_redis, in_postgres) = tokio::join!(redis.bump(scopes), self.shared.bump(scopes));
+        if let Err(e) = in_redis {
             tracing::warn!(error = %e, "a write could not retire its cache entries in Redis");
+        }
+        if let Err(e) = in_postgres {
+            tracing::warn!(
+                error = %e,
+                "a write could not bump its cache generations in PostgreSQL; other \
+                 instances' in-process fallback may serve its scopes until their TTL"
+            );
         }
     }
 
-    /// Forgets every entry, in memory and in Redis (a lab's reset, a backend
-    /// change). If Redis cannot take the new epoch it is marked down, and
-    /// gets one before it is used again: either way nothing older is read.
+    /// Forgets every entry of this instance and in Redis (a lab's reset). If
+    /// Redis cannot take the new epoch it is marked down, and gets one before
+    /// it is used again: either way nothing older is read. Correctness never
+    /// needs it (see the module's docs); it only makes the next reads miss.
     pub async fn flush(&self) {
         self.memory.new_epoch();
         if let Some(redis) = &self.redis

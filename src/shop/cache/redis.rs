@@ -7,17 +7,20 @@
 //! Every time Redis becomes usable — at start, and after any failure — the
 //! watcher first starts a new epoch: writes made meanwhile could not retire
 //! their entries in Redis, so nothing written there before is read again.
+//! [`RedisCache::wait_up`] lets the shop's start wait for that first epoch,
+//! so that it announces itself only once its cache is what `/health` says.
 //!
 //! A lookup is one round trip: a Lua script reads the epoch and the scope's
 //! generation, builds the stored key and returns it with its value (the key is
 //! needed to fill the entry on a miss).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use redis::aio::ConnectionManager;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::keys::{Key, epoch_key, generation_key, prefix};
@@ -47,10 +50,12 @@ pub struct RedisCache {
     conn: ConnectionManager,
     /// Read on every request; only changed under `failures`' lock.
     up: AtomicBool,
+    /// The same flag, for [`Self::wait_up`] to wait on; requests read the
+    /// atomic, which takes no lock.
+    up_signal: watch::Sender<bool>,
     /// How many times Redis was marked down. The watcher trusts Redis again
     /// only if no failure happened while it was starting the new epoch.
     failures: Mutex<u64>,
-    transitions: AtomicU64,
     lookup: redis::Script,
     /// The key namespace (the database's name).
     ns: String,
@@ -75,8 +80,8 @@ impl RedisCache {
             // cannot know what happened to the data while it was not running
             // (a reseed, a shop that died before reaching Redis).
             up: AtomicBool::new(false),
+            up_signal: watch::Sender::new(false),
             failures: Mutex::new(0),
-            transitions: AtomicU64::new(0),
             lookup: redis::Script::new(LOOKUP_LUA),
             ns: ns.to_string(),
         })
@@ -92,15 +97,19 @@ impl RedisCache {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         *failures += 1;
         if self.up.swap(false, Ordering::SeqCst) {
-            self.transitions.fetch_add(1, Ordering::SeqCst);
+            self.up_signal.send_replace(false);
             tracing::warn!("Redis stopped answering; cache.fallback answers until it is back");
         }
     }
 
-    /// How many times Redis went away or came back: part of the in-process
-    /// cache's keys, so its entries never outlive such a moment.
-    pub fn transitions(&self) -> u64 {
-        self.transitions.load(Ordering::SeqCst)
+    /// Waits until Redis is up (in a new epoch), at most `within`; whether
+    /// it is. Returns at once when it already is.
+    pub async fn wait_up(&self, within: Duration) -> bool {
+        let mut up = self.up_signal.subscribe();
+        // The sender lives as long as `self`, so `wait_for` ends only with
+        // `true` or the timeout.
+        let _ = tokio::time::timeout(within, up.wait_for(|up| *up)).await;
+        self.is_up()
     }
 
     /// Runs one call with the timeout. A failed read or fill costs only that
@@ -207,7 +216,7 @@ impl RedisCache {
         let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if bumped && *failures == seen {
             self.up.store(true, Ordering::SeqCst);
-            self.transitions.fetch_add(1, Ordering::SeqCst);
+            self.up_signal.send_replace(true);
             tracing::info!("Redis answers: cache on Redis, in a new epoch");
         }
     }

@@ -18,7 +18,8 @@ pub enum Event {
     Bypass,
     /// A write retired (or refreshed) this route's entries.
     Invalidation,
-    /// Redis gave no answer (timeout or error).
+    /// Redis gave no answer (timeout or error), or, in the in-process
+    /// fallback, PostgreSQL gave no generation (the database answered).
     Error,
     /// Redis was wanted but unreachable and `cache.fallback` answered: the
     /// in-process cache (`memory`) or the database (`database`). A `none`
