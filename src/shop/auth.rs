@@ -119,12 +119,32 @@ const MAX_CONCURRENT_HASHES: usize = 4;
 /// Password checks with bounded memory: a permit per check in flight (a burst
 /// of logins queues here rather than filling the blocking pool with 19 MiB
 /// threads), and the argon2 working memory of finished checks kept for the
-/// next one instead of freed into an allocator arena and allocated again.
+/// next one instead of freed into an allocator arena and allocated again —
+/// while logins keep coming. When the last login waiting is done, the
+/// buffers are freed, so an idle shop holds none (the memory lab measures
+/// the shop, and 2–4 × 19 MiB kept for nothing would be most of it).
 struct Hasher {
     permits: tokio::sync::Semaphore,
     /// Never more buffers than permits: a check takes one (or makes one) and
     /// puts it back. A std mutex: held for a push or pop, never across `.await`.
     buffers: std::sync::Mutex<Vec<Vec<Block>>>,
+    /// Checks running or waiting for a permit.
+    wanted: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts a check as wanted until dropped (a cancelled login included); the
+/// last one out frees the buffers.
+struct Wanted<'a>(&'a Hasher);
+
+impl Drop for Wanted<'_> {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.0.wanted.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let idle =
+                std::mem::take(&mut *self.0.buffers.lock().unwrap_or_else(|e| e.into_inner()));
+            drop(idle);
+        }
+    }
 }
 
 impl Hasher {
@@ -132,10 +152,14 @@ impl Hasher {
         Self {
             permits: tokio::sync::Semaphore::new(concurrency),
             buffers: std::sync::Mutex::new(Vec::with_capacity(concurrency)),
+            wanted: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
     async fn verify(&self, password: String, phc: String) -> Result<bool, Error> {
+        self.wanted
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let _wanted = Wanted(self);
         let _permit = self
             .permits
             .acquire()
@@ -347,6 +371,29 @@ mod tests {
             "not a phc string",
             &mut memory
         ));
+    }
+
+    #[tokio::test]
+    async fn buffers_are_freed_once_no_login_waits() {
+        let hash = Argon2::default()
+            .hash_password(b"pw-123456")
+            .unwrap()
+            .to_string();
+        let hasher = Arc::new(Hasher::new(2));
+        let checks: Vec<_> = (0..6)
+            .map(|_| {
+                let (hasher, hash) = (Arc::clone(&hasher), hash.clone());
+                tokio::spawn(async move { hasher.verify("pw-123456".into(), hash).await })
+            })
+            .collect();
+        for check in checks {
+            assert!(check.await.unwrap().unwrap());
+        }
+        assert!(
+            hasher.buffers.lock().unwrap().is_empty(),
+            "idle: no buffer kept"
+        );
+        assert_eq!(hasher.wanted.load(std::sync::atomic::Ordering::Relaxed), 0);
     }
 
     #[test]
