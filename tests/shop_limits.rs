@@ -305,7 +305,9 @@ async fn a_locked_table_answers_503_instead_of_hanging() {
         lock_timeout: Duration::from_millis(500),
         ..ServerLimits::default()
     };
-    let busy = LimitedShop::start(url.clone(), ShopSettings::default(), lock_waits).await;
+    let mut streamed = ShopSettings::default();
+    streamed.export.mode = perflab::shop::settings::ExportMode::Streamed;
+    let busy = LimitedShop::start(url.clone(), streamed, lock_waits).await;
     let slow_request = ServerLimits {
         lock_timeout: Duration::from_secs(60),
         statement_timeout: Duration::from_secs(60),
@@ -320,7 +322,14 @@ async fn a_locked_table_answers_503_instead_of_hanging() {
 
     let lock = lock_products(&url).await;
     // lock_timeout: PostgreSQL gives up.
-    for path in ["/products/2", "/products?category=1", "/categories"] {
+    // The streamed export too: its first row is read before the head, so the
+    // lock is a 503, not a 200 whose body breaks.
+    for path in [
+        "/products/2",
+        "/products?category=1",
+        "/categories",
+        "/products/export",
+    ] {
         let response = busy.get(path).await;
         assert_eq!(response.headers()["retry-after"], "1", "{path}");
         let body = problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
@@ -340,6 +349,39 @@ async fn a_locked_table_answers_503_instead_of_hanging() {
     assert_eq!(patient.get("/products/3").await.status(), StatusCode::OK);
     busy.stop().await;
     patient.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_stops_accepting_and_lets_a_request_in_flight_finish() {
+    let url = common::database_url("limits_drain");
+    let limits = ServerLimits {
+        lock_timeout: Duration::from_secs(60),
+        ..ServerLimits::default()
+    };
+    let shop = LimitedShop::start(url.clone(), ShopSettings::default(), limits).await;
+    assert_eq!(shop.get("/products/1").await.status(), StatusCode::OK);
+    let lock = lock_products(&url).await;
+    let in_flight = {
+        let (http, url) = (shop.http.clone(), shop.url("/products/2"));
+        tokio::spawn(async move { http.get(url).send().await.map(|r| r.status()) })
+    };
+    wait_until(
+        Duration::from_secs(30),
+        "the request waiting on the lock",
+        || shop_backends_waiting_on_a_lock(&url).map(|n| n == 1),
+    )
+    .await;
+    let addr = shop.shop.addr;
+    let stopping = tokio::spawn(shop.stop());
+    wait_until(Duration::from_secs(10), "the listener closed", || async {
+        TcpStream::connect(addr).await.is_err()
+    })
+    .await;
+    assert!(!in_flight.is_finished(), "the request was cut off");
+    lock.close().await.expect("unlock");
+    let status = in_flight.await.expect("task").expect("an answer");
+    assert_eq!(status, StatusCode::OK);
+    stopping.await.expect("shutdown completes");
 }
 
 /// How many of the shop's connections wait on a lock.
