@@ -41,9 +41,9 @@ pub enum Error {
     /// 414: the request target is longer than the server reads.
     #[error("the URI is longer than {0} bytes")]
     UriTooLong(usize),
-    /// 431: the header section is larger, or has more fields, than the server reads.
-    #[error("the request headers exceed {bytes} bytes or {fields} fields")]
-    HeadersTooLarge { bytes: usize, fields: usize },
+    /// 431: the header section is larger than the server reads.
+    #[error("the request headers exceed {0} bytes")]
+    HeadersTooLarge(usize),
     /// 503: every pooled database connection stayed busy past the acquire timeout.
     #[error("database pool exhausted")]
     PoolTimeout,
@@ -98,7 +98,7 @@ impl Error {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
-            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::PoolTimeout
             | Self::CacheUnavailable
             | Self::RequestTimeout(_)
