@@ -1,6 +1,9 @@
 //! The public API's router: one module per resource, each with its handlers,
-//! plus the middleware every response passes through (`X-Query-Count`).
-//! The contract is DESIGN.md's; every check speaks to it.
+//! plus the middleware every response passes through (`X-Query-Count`, a 400
+//! for a query string that is not UTF-8). The contract is DESIGN.md's; every
+//! check speaks to it, and `/openapi.json` describes it: the router and the
+//! document are built together from the handlers' `#[utoipa::path]`s, so
+//! neither can list a route the other lacks.
 
 mod auth;
 mod health;
@@ -14,25 +17,31 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::error::Error;
 use super::state::AppState;
 use super::store::QUERY_COUNT;
 
-/// The shop's public router.
+/// The shop's public router, serving its own OpenAPI document at
+/// `/openapi.json`.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .merge(products::routes())
-        .merge(auth::routes())
-        .merge(users::routes())
-        .merge(orders::routes())
-        .merge(reports::routes())
-        .merge(health::routes())
+    let (router, api) = api().split_for_parts();
+    // Rendered once: the document never changes while the shop runs.
+    let document = bytes::Bytes::from(api.to_json().unwrap_or_default());
+    router
+        .route(
+            "/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
+        )
         .fallback(|| async { Error::NotFound("route".into()) })
+        .layer(middleware::from_fn(reject_undecodable_query))
         .layer(middleware::from_fn(count_queries))
         // A bug in a handler answers a 500 problem document instead of
         // dropping the connection.
@@ -42,6 +51,46 @@ pub fn router(state: Arc<AppState>) -> Router {
             },
         ))
         .with_state(state)
+}
+
+/// Every public route with its OpenAPI description.
+fn api() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(super::openapi::ApiDoc::openapi())
+        .merge(products::routes())
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(orders::routes())
+        .merge(reports::routes())
+        .merge(health::routes())
+}
+
+/// The public API's OpenAPI document, as `/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// 400 for a query string whose percent-escapes do not decode to UTF-8
+/// (`?q=%FF%FE`): axum's `Query` would replace the bytes with U+FFFD and
+/// answer as if the client had sent those characters.
+async fn reject_undecodable_query(request: Request, next: Next) -> Response {
+    if let Some(query) = request.uri().query()
+        && !query_is_utf8(query)
+    {
+        return Error::BadRequest(
+            "the query string's percent-escapes are not valid UTF-8; encode the text as UTF-8"
+                .into(),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Escapes cannot span `&` or `=`, so the whole string decodes iff every
+/// key and value does.
+fn query_is_utf8(query: &str) -> bool {
+    percent_encoding::percent_decode_str(query)
+        .decode_utf8()
+        .is_ok()
 }
 
 /// Scopes a query counter to the request and reports it as `X-Query-Count`.
@@ -59,10 +108,13 @@ async fn count_queries(request: Request, next: Next) -> Response {
 }
 
 /// `?page=&per_page=` with the course's defaults and a ceiling.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, serde::Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
+    #[param(minimum = 1, maximum = 100000, default = 1)]
     pub page: i64,
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: i64,
 }
 
@@ -104,9 +156,23 @@ impl Page {
 }
 
 /// A page of results.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, ToSchema)]
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub page: i64,
     pub per_page: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_is_utf8_only_when_its_escapes_decode_to_utf8() {
+        assert!(query_is_utf8("q=keyboard&limit=5"));
+        assert!(query_is_utf8("q=%C3%A9t%C3%A9")); // "été"
+        assert!(query_is_utf8("q=100%"));
+        assert!(!query_is_utf8("q=%FF%FE"));
+        assert!(!query_is_utf8("q=%C3&x=%A9"));
+    }
 }
