@@ -209,11 +209,8 @@ async fn check_against_a_target_uses_http_alone() {
             .and_then(|c| c.iter().find(|c| c["id"] == id))
             .map(|c| c["verdict"].as_str().unwrap_or("").to_string())
     };
-    assert_eq!(
-        verdict("hit-ratio").as_deref(),
-        Some("not_applicable"),
-        "{report}"
-    );
+    // The hit ratio is graded over HTTP too: from the answers' X-Cache.
+    assert_eq!(verdict("hit-ratio").as_deref(), Some("pass"), "{report}");
     assert_eq!(
         verdict("detail").as_deref(),
         Some("not_applicable"),
@@ -222,4 +219,43 @@ async fn check_against_a_target_uses_http_alone() {
     assert_eq!(verdict("x-cache").as_deref(), Some("pass"), "{report}");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     shop.stop().await;
+}
+
+#[test]
+fn applying_a_solution_twice_keeps_one_backup_and_says_so() {
+    let (_dir, ws) = workspace();
+    let first = perflab(&ws, &["solution", "1.2", "--apply", "--lang", "en"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("shop.toml updated (the previous one is in shop.toml."),
+        "{}",
+        stdout(&first)
+    );
+    let again = perflab(&ws, &["solution", "1.2", "--apply", "--lang", "en"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("shop.toml already had the solution"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(backups(&ws).len(), 1, "no backup of identical bytes");
+
+    let show = perflab(&ws, &["show", "1.3"]);
+    let text = stdout(&show);
+    assert!(
+        text.contains("Comprobaciones:") && text.contains("  - hit-ratio (hit_ratio): "),
+        "{text}"
+    );
+    assert!(
+        text.contains("Pistas: perflab hint 1.3-cache-aside (3 en total)"),
+        "{text}"
+    );
+
+    let unknown = perflab(&ws, &["grade", "--only", "9.9", "--lang", "en"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("There is no lab `9.9`; perflab list shows them"),
+        "{}",
+        stderr(&unknown)
+    );
 }

@@ -16,6 +16,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use perflab::lab::{
     Better, LabStatus, Loaded, Measurement, Progress, ProgressError, Workspace, WorkspaceError,
 };
+use perflab::messages::{Lang, Text};
 
 const CHILD_MODE: &str = "PERFLAB_TEST_CHILD";
 const CHILD_PATH: &str = "PERFLAB_TEST_PROGRESS";
@@ -133,11 +134,14 @@ fn corrupt_files_are_moved_aside_byte_for_byte() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("progress.json");
         std::fs::write(&path, bytes).unwrap();
+        let loaded = Progress::load(&path).unwrap();
+        let notice = loaded.notice(&Text::builtin(Lang::Es));
         let Loaded::Recovered {
             progress,
             backup,
             reason,
-        } = Progress::load(&path).unwrap()
+            ..
+        } = loaded
         else {
             panic!("{what}: not recovered");
         };
@@ -159,6 +163,13 @@ fn corrupt_files_are_moved_aside_byte_for_byte() {
         );
         assert!(reason.contains(&backup.display().to_string()), "{reason}");
         assert!(reason.contains("nothing was lost"), "{reason}");
+        // The student reads it in their language, backup named, one line.
+        let notice = notice.expect("a recovered file has a notice");
+        assert!(
+            notice.contains(&backup.display().to_string()) && !notice.contains('\n'),
+            "{what}: {notice}"
+        );
+        assert!(notice.contains("no se ha perdido nada"), "{notice}");
     }
 }
 
@@ -200,6 +211,11 @@ fn a_newer_version_is_refused_and_left_untouched() {
     assert_eq!((*found, *supported), (7, 1));
     assert_eq!(named, &path);
     assert!(err.to_string().contains("upgrade perflab"), "{err}");
+    let said = err.render(&Text::builtin(Lang::Es));
+    assert!(
+        said.contains("versión 7") && said.contains(&path.display().to_string()),
+        "{said}"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), newer);
     assert_eq!(names_in(dir.path()), ["progress.json"]);
 }

@@ -1,11 +1,13 @@
 //! `perflab serve` end to end, through the real binary, on the scratch path:
 //! with no URL and nothing answering on the local default ports, perflab starts
 //! its own PostgreSQL and Redis, seeds the catalog, serves it, and on SIGTERM
-//! stops both and removes the scratch cluster.
+//! stops both and removes the scratch cluster. Killed with `kill -9`, its
+//! scratch servers stop by themselves and the next run removes the cluster.
 
 mod common;
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -13,6 +15,8 @@ use std::time::{Duration, Instant};
 use common::ClosedPort;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use perflab::services::leftovers;
+use perflab::services::process_info::{self, ProcessFacts};
 use serde_json::Value;
 
 /// Start-up at `small` scale takes seconds; this bounds a hang.
@@ -52,13 +56,13 @@ fn line_starting_with(
     }
 }
 
-#[tokio::test]
-async fn serve_starts_scratch_services_seeds_serves_and_cleans_up() {
-    // Ports that nothing listens on: bound (so no one else takes them) but not listening.
-    let closed_pg = ClosedPort::new();
-    let closed_redis = ClosedPort::new();
-    let state = tempfile::tempdir().unwrap();
-
+/// `perflab serve` on scratch servers only: nothing listens on the local
+/// default ports it is given. Its stdout lines arrive on the receiver.
+fn spawn_serve(
+    closed_pg: &ClosedPort,
+    closed_redis: &ClosedPort,
+    state: &Path,
+) -> (Child, mpsc::Receiver<String>) {
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_perflab"))
             .args(["serve", "--port", "0", "--preset", "optimized"])
@@ -66,7 +70,7 @@ async fn serve_starts_scratch_services_seeds_serves_and_cleans_up() {
             .env_remove("REDIS_URL")
             .env("PERFLAB_LOCAL_POSTGRES", closed_pg.addr())
             .env("PERFLAB_LOCAL_REDIS", closed_redis.addr())
-            .env("PERFLAB_STATE_DIR", state.path())
+            .env("PERFLAB_STATE_DIR", state)
             .env("PERFLAB_SCALE", "small")
             .env("PERFLAB_CONTROL_PORT", "0")
             .stdout(Stdio::piped())
@@ -84,16 +88,31 @@ async fn serve_starts_scratch_services_seeds_serves_and_cleans_up() {
             }
         }
     });
-    let mut seen = Vec::new();
+    (child, lines)
+}
 
-    let postgres = line_starting_with(&lines, "postgres", &mut seen);
+/// The scratch cluster's directory, from serve's `postgres` line.
+fn scratch_dir_of(postgres: &str) -> PathBuf {
     assert!(postgres.contains("scratch"), "{postgres}");
-    let scratch_dir = postgres
+    postgres
         .split("in ")
         .nth(1)
         .and_then(|rest| rest.split(';').next())
-        .map(std::path::PathBuf::from)
-        .expect("the scratch directory is printed");
+        .map(PathBuf::from)
+        .expect("the scratch directory is printed")
+}
+
+#[tokio::test]
+async fn serve_starts_scratch_services_seeds_serves_and_cleans_up() {
+    // Ports that nothing listens on: bound (so no one else takes them) but not listening.
+    let closed_pg = ClosedPort::new();
+    let closed_redis = ClosedPort::new();
+    let state = tempfile::tempdir().unwrap();
+    let (mut child, lines) = spawn_serve(&closed_pg, &closed_redis, state.path());
+    let mut seen = Vec::new();
+
+    let postgres = line_starting_with(&lines, "postgres", &mut seen);
+    let scratch_dir = scratch_dir_of(&postgres);
     assert!(scratch_dir.is_dir(), "{}", scratch_dir.display());
     let redis = line_starting_with(&lines, "redis", &mut seen);
     assert!(redis.contains("scratch"), "{redis}");
@@ -148,5 +167,48 @@ async fn serve_starts_scratch_services_seeds_serves_and_cleans_up() {
         http.get(format!("{url}/health")).send().await.is_err(),
         "the shop is gone"
     );
+    drop((closed_pg, closed_redis));
+}
+
+/// How long the scratch servers may outlive a killed perflab (the bound).
+const ORPHAN_DEADLINE: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn kill_9_of_serve_stops_its_scratch_servers_and_the_next_run_removes_the_cluster() {
+    let closed_pg = ClosedPort::new();
+    let closed_redis = ClosedPort::new();
+    let state = tempfile::tempdir().unwrap();
+    let (mut child, lines) = spawn_serve(&closed_pg, &closed_redis, state.path());
+    let mut seen = Vec::new();
+    let scratch_dir = scratch_dir_of(&line_starting_with(&lines, "postgres", &mut seen));
+    line_starting_with(&lines, "shop", &mut seen);
+    let running: Vec<(u32, ProcessFacts)> = process_info::descendants(child.0.id())
+        .into_iter()
+        .filter_map(|pid| Some((pid, process_info::facts(pid)?)))
+        .collect();
+    let named = |name: &str| running.iter().any(|(_, f)| f.name == name);
+    assert!(named("postgres") && named("redis-server"), "{running:?}");
+
+    kill(Pid::from_raw(child.0.id() as i32), Signal::SIGKILL).unwrap();
+    child.0.wait().unwrap();
+
+    // Polled with a deadline: the servers got their stop signal from the
+    // kernel (PR_SET_PDEATHSIG) and shut down cleanly.
+    common::wait_until(ORPHAN_DEADLINE, "the scratch servers to stop", || async {
+        running.iter().all(|(pid, before)| {
+            process_info::facts(*pid)
+                .is_none_or(|now| now.zombie || now.start_time != before.start_time)
+        })
+    })
+    .await;
+    assert!(
+        scratch_dir.is_dir(),
+        "nothing removed it yet: its owner was killed"
+    );
+    let state_dir = state.path().to_path_buf();
+    let cleaned = tokio::task::spawn_blocking(move || leftovers::clean(&state_dir))
+        .await
+        .unwrap();
+    assert!(!scratch_dir.exists(), "{cleaned:?}");
     drop((closed_pg, closed_redis));
 }

@@ -2,6 +2,11 @@
 //! PostgreSQL on 127.0.0.1:5432 (trust auth) and Redis on 127.0.0.1:6379, and
 //! has the server binaries for scratch instances.
 //!
+//! Also the real binary where the choice of service shows: a configured
+//! server that is dead is never swapped for the local one, by `perflab check`
+//! or the shop child it starts; and `doctor --fix` with a stand-in package
+//! manager (nothing is installed for real).
+//!
 //! Tests run in parallel: each uses its own database name, temp state dir and
 //! closed ports. Scratch servers are cleaned up by the services' own `Drop`
 //! even when an assertion fails.
@@ -10,13 +15,17 @@ mod common;
 
 use common::ClosedPort;
 use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use perflab::config::Config;
 use perflab::services::postgres::{self, Origin};
 use perflab::services::redis::RedisAvailability;
-use perflab::services::{self, PostgresReport, RedisReport, ServiceError, scratch_postgres};
+use perflab::services::{
+    self, PostgresReport, RedisReport, ServiceError, leftovers, scratch_postgres,
+};
 use sqlx::{Connection, PgConnection};
 use tempfile::TempDir;
 
@@ -294,7 +303,7 @@ async fn no_server_and_no_scratch_is_an_error_saying_what_to_do() {
 
     let message = err.to_string();
     assert!(message.contains(&pg.addr()), "{message}");
-    assert!(message.contains("apt-get install postgresql"), "{message}");
+    assert!(message.contains("perflab doctor --fix"), "{message}");
     assert!(message.contains("DATABASE_URL"), "{message}");
 }
 
@@ -474,7 +483,7 @@ async fn redis_missing_when_nothing_answers_and_scratch_is_off() {
     match services::redis::resolve(&config.redis).await {
         RedisAvailability::Missing { reason } => {
             assert!(reason.contains(&redis.addr()), "{reason}");
-            assert!(reason.contains("apt-get install redis-server"), "{reason}");
+            assert!(reason.contains("perflab doctor --fix"), "{reason}");
         }
         RedisAvailability::Up(service) => panic!("unexpected {}", service.url),
     }
@@ -550,7 +559,7 @@ async fn probe_with_nothing_reachable_and_scratch_off_is_not_runnable() {
     assert!(!report.runnable());
     match &report.postgres {
         PostgresReport::Unavailable { problem } => {
-            assert!(problem.contains("apt-get install postgresql"), "{problem}")
+            assert!(problem.contains("perflab doctor --fix"), "{problem}")
         }
         other => panic!("{other:?}"),
     }
@@ -590,4 +599,424 @@ async fn probe_says_it_would_start_scratch_servers_without_starting_them() {
         !state.path().join("scratch").exists(),
         "probe created files"
     );
+}
+
+#[tokio::test]
+async fn redis_turned_off_is_missing_even_with_a_local_server() {
+    let (state, pg, redis) = (
+        TempDir::new().unwrap(),
+        ClosedPort::new(),
+        ClosedPort::new(),
+    );
+    let mut config = isolated_config(&state, &pg, &redis);
+    config.redis.local = LOCAL_REDIS.into();
+    config.redis.enabled = false;
+
+    match services::redis::resolve(&config.redis).await {
+        RedisAvailability::Missing { reason } => {
+            assert!(reason.contains("PERFLAB_REDIS"), "{reason}")
+        }
+        RedisAvailability::Up(service) => panic!("fell through to {}", service.url),
+    }
+    assert!(matches!(
+        services::probe(&config).await.redis,
+        RedisReport::Missing { .. }
+    ));
+}
+
+// ---- leftovers of a killed perflab ----
+
+#[tokio::test]
+async fn an_orphaned_scratch_redis_is_stopped_on_the_next_run() {
+    let records = TempDir::new().unwrap();
+    let port = ClosedPort::new();
+    let addr = port.addr();
+    let port_number: u16 = addr.rsplit_once(':').unwrap().1.parse().unwrap();
+    drop(port);
+    // What a killed perflab on macOS leaves: a running redis-server, and its
+    // record naming an owner that is dead.
+    let mut server = std::process::Command::new(
+        services::redis::find_redis_server().expect("redis-server in PATH"),
+    )
+    .args(["--port", &port_number.to_string(), "--bind", "127.0.0.1"])
+    .args(["--save", "", "--appendonly", "no"])
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .expect("redis-server runs");
+    common::wait_until(Duration::from_secs(10), "redis-server up", || async {
+        accepts_connections(port_number)
+    })
+    .await;
+    let mut owner = std::process::Command::new("true").spawn().unwrap();
+    owner.wait().unwrap();
+    let mut record = leftovers::ServerRecord::of(server.id()).expect("the server runs");
+    record.owner = owner.id();
+    let path = leftovers::redis_record_path(records.path(), port_number);
+    leftovers::write_record(&path, &record).unwrap();
+
+    let dir = records.path().to_path_buf();
+    let stopped = tokio::task::spawn_blocking(move || leftovers::stop_orphaned_redis(&dir))
+        .await
+        .unwrap();
+
+    assert_eq!(stopped, [server.id()]);
+    assert!(!path.exists(), "record left behind");
+    assert!(server.wait().is_ok());
+    assert!(!accepts_connections(port_number));
+}
+
+// ---- a configured service never falls through (the real binary) ----
+
+/// Runs the perflab binary in `dir` with `env` on top of a clean slate for
+/// the variables that pick services.
+fn perflab_in(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_perflab"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env("PERFLAB_STATE_DIR", dir.join(".state"))
+        .env("PERFLAB_SCALE", "small")
+        .env("PERFLAB_SEED", "7")
+        .stdin(Stdio::null());
+    for var in [
+        "DATABASE_URL",
+        "REDIS_URL",
+        "PERFLAB_REDIS",
+        "PERFLAB_SCRATCH",
+        // The stand-in package manager records whether perflab set it.
+        "DEBIAN_FRONTEND",
+    ] {
+        command.env_remove(var);
+    }
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("the perflab binary runs")
+}
+
+fn workspace() -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let init = perflab_in(dir.path(), &["init", "ws"], &[]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let ws = dir.path().join("ws");
+    (dir, ws)
+}
+
+/// The shop's Redis namespace for a database URL (as `shop::start` builds it).
+fn namespace(database_url: &str) -> String {
+    let options: sqlx::postgres::PgConnectOptions = database_url.parse().expect("url");
+    format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("postgres")
+    )
+}
+
+/// `GET key` on the machine's Redis (read-only: it is shared).
+async fn local_redis_get(key: &str) -> Option<String> {
+    let client = redis::Client::open(format!("redis://{LOCAL_REDIS}")).expect("url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("the machine's Redis");
+    redis::cmd("GET")
+        .arg(key)
+        .query_async(&mut conn)
+        .await
+        .expect("GET")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_with_a_dead_configured_redis_fails_and_never_touches_the_local_one() {
+    let database = common::database_url("pinned");
+    // Every shop that starts on Redis begins a new epoch of its namespace:
+    // a child that fell through to the machine's Redis would bump this.
+    let epoch_key = format!("perflab:{}:epoch", namespace(&database));
+    let before = local_redis_get(&epoch_key).await;
+    let dead = ClosedPort::new();
+    let (_dir, ws) = workspace();
+    let env = [
+        ("DATABASE_URL", database.clone()),
+        ("REDIS_URL", format!("redis://{}", dead.addr())),
+    ];
+
+    let output = tokio::task::spawn_blocking(move || {
+        perflab_in(
+            &ws,
+            &["check", "1.2", "--format", "json", "--lang", "en"],
+            &env,
+        )
+    })
+    .await
+    .unwrap();
+
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    let check = &report["labs"][0]["checks"][0];
+    assert_eq!(check["id"], "redis-connected", "{report}");
+    assert_eq!(check["verdict"], "fail", "{report}");
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert_eq!(
+        local_redis_get(&epoch_key).await,
+        before,
+        "the shop child used the machine's Redis"
+    );
+    drop(dead);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_with_a_dead_configured_database_fails_without_touching_the_local_server() {
+    let prefix = std::env::var("PERFLAB_TEST_DB_PREFIX").unwrap_or_default();
+    let name = format!("perflab_test_{prefix}nofall");
+    let _cleanup = DropDatabase(name.clone());
+    let dead = ClosedPort::new();
+    let (_dir, ws) = workspace();
+    // Were the configured URL passed over, the local server (which works)
+    // would get this database.
+    std::fs::write(
+        ws.join("perflab.toml"),
+        format!("[database]\nname = \"{name}\"\n"),
+    )
+    .unwrap();
+    let env = [
+        (
+            "DATABASE_URL",
+            format!("postgres://postgres@{}/{name}", dead.addr()),
+        ),
+        ("REDIS_URL", format!("redis://{LOCAL_REDIS}")),
+    ];
+    let state = ws.join(".state");
+
+    let output = tokio::task::spawn_blocking(move || perflab_in(&ws, &["check", "1.2"], &env))
+        .await
+        .unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&dead.addr()) && stderr.contains("DATABASE_URL"),
+        "{stderr}"
+    );
+    assert!(
+        !database_exists(&name).await,
+        "fell through to the local server"
+    );
+    assert!(!state.join("shops").exists(), "a shop was started");
+}
+
+// ---- doctor --fix, with a stand-in package manager ----
+
+/// A PATH holding only stand-ins that write what they were asked into `log`:
+/// apt-get, service, sudo (runs its command) and env (the real one).
+fn fake_package_manager(dir: &Path, log: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in ["apt-get", "service"] {
+        let script = format!(
+            "#!/bin/sh\necho \"{name} $* (DEBIAN_FRONTEND=$DEBIAN_FRONTEND)\" >> '{}'\n",
+            log.display()
+        );
+        std::fs::write(bin.join(name), script).unwrap();
+    }
+    std::fs::write(bin.join("sudo"), "#!/bin/sh\nexec \"$@\"\n").unwrap();
+    for name in ["apt-get", "service", "sudo"] {
+        std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::os::unix::fs::symlink("/usr/bin/env", bin.join("env")).unwrap();
+    bin.display().to_string()
+}
+
+/// The environment of a machine with PostgreSQL and no Redis at all: nothing
+/// on the Redis port, no redis-server on PATH.
+fn without_redis(path: String, closed_redis: &ClosedPort) -> Vec<(&'static str, String)> {
+    vec![
+        ("PATH", path),
+        ("PERFLAB_LOCAL_POSTGRES", LOCAL_POSTGRES.into()),
+        ("PERFLAB_LOCAL_REDIS", closed_redis.addr()),
+    ]
+}
+
+#[test]
+fn doctor_fix_without_a_terminal_or_yes_refuses_in_one_line() {
+    if std::fs::read_to_string("/etc/os-release").is_ok_and(|t| !t.contains("debian")) {
+        return; // The stand-in is apt-get: a Debian-family machine's manager.
+    }
+    let dir = TempDir::new().unwrap();
+    let log = dir.path().join("ran.log");
+    let closed = ClosedPort::new();
+    let env = without_redis(fake_package_manager(dir.path(), &log), &closed);
+
+    let output = perflab_in(dir.path(), &["doctor", "--fix", "--lang", "en"], &env);
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("Redis") && stderr.contains("--yes"),
+        "{stderr}"
+    );
+    assert!(
+        !log.exists(),
+        "it ran something: {:?}",
+        std::fs::read_to_string(&log)
+    );
+}
+
+#[test]
+fn doctor_fix_yes_runs_the_plans_commands_then_looks_again() {
+    if std::fs::read_to_string("/etc/os-release").is_ok_and(|t| !t.contains("debian")) {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let log = dir.path().join("ran.log");
+    let closed = ClosedPort::new();
+    let env = without_redis(fake_package_manager(dir.path(), &log), &closed);
+
+    let output = perflab_in(
+        dir.path(),
+        &["doctor", "--fix", "--yes", "--lang", "en"],
+        &env,
+    );
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ran = std::fs::read_to_string(&log).expect("the plan ran");
+    let ran: Vec<&str> = ran.lines().collect();
+    assert_eq!(
+        ran,
+        [
+            "apt-get update (DEBIAN_FRONTEND=)",
+            "apt-get install -y redis-server (DEBIAN_FRONTEND=noninteractive)",
+            "service redis-server start (DEBIAN_FRONTEND=)",
+        ]
+    );
+    assert!(stdout.contains("Missing: Redis"), "{stdout}");
+    // The stand-ins installed nothing: looking again still finds no Redis.
+    assert!(
+        stdout.contains("the shop will run without a cache"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("The shop can run."), "{stdout}");
+}
+
+// ---- a distribution's server: TCP refused, the unix socket lets the OS user in ----
+
+/// A PostgreSQL server configured as Debian's and Fedora's are once
+/// `doctor --fix` made the user's role: TCP connections refused, the socket
+/// (in /tmp, where perflab looks) open to the OS user. Stopped on drop.
+struct DistroLikeServer {
+    process: std::process::Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl DistroLikeServer {
+    fn start() -> Self {
+        use std::os::unix::process::CommandExt;
+        let binaries = scratch_postgres::find_binaries().expect("PostgreSQL server binaries");
+        let user = postgres::os_user().expect("an OS user");
+        // initdb refuses root: as root the server runs as `postgres`.
+        let run_as = nix::unistd::geteuid().is_root().then(|| {
+            nix::unistd::User::from_name("postgres")
+                .ok()
+                .flatten()
+                .expect("a postgres user")
+        });
+        let dir = tempfile::Builder::new()
+            .prefix("perflab-test-distro-")
+            .tempdir()
+            .unwrap();
+        let as_server = |command: &mut std::process::Command| {
+            if let Some(u) = &run_as {
+                command.uid(u.uid.as_raw()).gid(u.gid.as_raw());
+            }
+        };
+        if let Some(u) = &run_as {
+            nix::unistd::chown(dir.path(), Some(u.uid), Some(u.gid)).unwrap();
+        }
+        let data = dir.path().join("data");
+        let mut initdb = std::process::Command::new(binaries.bin_dir.join("initdb"));
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", &user, "-A", "trust", "--no-locale", "--no-sync"])
+            .stdout(Stdio::null());
+        as_server(&mut initdb);
+        assert!(initdb.status().expect("initdb runs").success());
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhost all all 127.0.0.1/32 reject\nhost all all ::1/128 reject\n",
+        )
+        .unwrap();
+        let port = services::net::free_port().unwrap();
+        let mut server = std::process::Command::new(binaries.bin_dir.join("postgres"));
+        server
+            .arg("-D")
+            .arg(&data)
+            .args(["-p", &port.to_string(), "-k", "/tmp"])
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        as_server(&mut server);
+        let process = server.spawn().expect("postgres runs");
+        Self {
+            process,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for DistroLikeServer {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.process.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        let _ = self.process.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_local_server_refusing_tcp_is_reached_over_its_socket_as_the_os_user() {
+    let server = DistroLikeServer::start();
+    let socket = PathBuf::from(format!("/tmp/.s.PGSQL.{}", server.port));
+    common::wait_until(Duration::from_secs(30), "the server's socket", || async {
+        socket.exists() && accepts_connections(server.port)
+    })
+    .await;
+    let (state, pg, redis) = (
+        TempDir::new().unwrap(),
+        ClosedPort::new(),
+        ClosedPort::new(),
+    );
+    let mut config = isolated_config(&state, &pg, &redis);
+    config.database.local = format!("127.0.0.1:{}", server.port);
+    config.database.name = unique_db_name();
+    config.database.scratch = false;
+
+    let service = postgres::resolve(&config.database, state.path())
+        .await
+        .expect("in through the socket");
+
+    assert_eq!(service.origin, Origin::LocalDefault);
+    assert!(service.url.ends_with("?host=/tmp"), "{}", service.url);
+    assert_eq!(select_one(&service.url).await, 1, "the URL reaches it too");
+    match services::probe(&config).await.postgres {
+        PostgresReport::Reachable { location, .. } => {
+            assert!(location.contains("unix socket in /tmp"), "{location}")
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -1,6 +1,7 @@
 //! The student's index SQL, applied and dropped through the control API against
 //! real PostgreSQL, and EXPLAIN of the lab queries. A binary of its own, with its
-//! own database: indexes change plans for everyone on the database.
+//! own database: indexes change plans for everyone on the database. What the
+//! guard refuses, and why, is `tests/student_sql.rs`.
 
 mod common;
 
@@ -86,7 +87,8 @@ async fn index_sql_is_applied_refused_and_dropped() {
         "the catalog starts with no student index"
     );
 
-    // Bad SQL: PostgreSQL's own message, and the good statement before it is rolled back too.
+    // SQL PostgreSQL refuses: its own message, and the good statement before it
+    // is rolled back too.
     let bad = "CREATE INDEX idx_ok ON products (stock);\nCREATE INDEX idx_bad ON products (no_such_column);";
     let body = problem(
         control(&shop, reqwest::Method::POST, "/indexes/apply", bad).await,
@@ -112,9 +114,14 @@ async fn index_sql_is_applied_refused_and_dropped() {
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
+    assert_eq!(syntax["outcome"], "refused", "{syntax}");
+    assert_eq!(
+        (syntax["line"].as_u64(), syntax["column"].as_u64()),
+        (Some(1), Some(8))
+    );
     let detail = syntax["detail"].as_str().unwrap();
     assert!(
-        detail.contains("syntax error") && detail.contains("line 1, column 8"),
+        detail.contains("not valid SQL") && detail.contains("line 1, column 8"),
         "{detail}"
     );
 

@@ -1,16 +1,26 @@
 //! Every TUI screen rendered with ratatui's `TestBackend` at 80×24 and
-//! 120×40 and compared with its snapshot (`tests/snapshots/`, reviewed and
-//! committed: with `CI=true` insta writes no new ones). The clock is fixed,
-//! so the timetable's "now" is part of the snapshot. Styles are asserted
-//! through the buffer where colour carries meaning.
+//! 120×40, in Spanish (the course's language; English for a few), and
+//! compared with its snapshot (`tests/snapshots/`, reviewed and committed:
+//! with `CI=true` insta writes no new ones). The clock is fixed, so the
+//! timetable's "now" is part of the snapshot. Styles are asserted through
+//! the buffer where colour carries meaning.
+//!
+//! The screens' words come from the message catalogue; the Settings
+//! screen's come from it by the setting's path, so a test here holds every
+//! setting of the shop's schema to having its help (and its values') in
+//! both languages — and every `setting-*` message to naming a setting.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::NaiveTime;
 use perflab::check::{CheckResult, Lang, Verdict};
 use perflab::lab::{Catalog, Progress};
-use perflab::tui::app::{App, Checks, Screen};
+use perflab::messages::{Catalogue, Source, lint};
+use perflab::msg;
+use perflab::services::install::{self, InstallError, Manager, Missing, Who};
+use perflab::tui::app::{App, Checks, Screen, Setup, SetupStage};
+use perflab::tui::switches::{self, MESSAGE_PREFIX};
 use perflab::tui::timetable::Timetable;
 use perflab::tui::ui::{self, Theme};
 use ratatui::Terminal;
@@ -28,8 +38,20 @@ fn app(lang: Lang) -> App {
     progress.set_current("1.3-cache-aside");
     let mut app = App::new(catalog, progress, timetable, lang);
     app.now = NaiveTime::from_hms_opt(12, 40, 0).unwrap();
-    app.status = "PostgreSQL y Redis listos.".into();
+    app.status = msg!(app.text(), "tui-status-ready");
     app
+}
+
+/// The screen's text, row by row.
+fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let width = usize::from(buffer.area.width);
+    buffer
+        .content()
+        .chunks(width)
+        .map(|row| row.iter().map(|cell| cell.symbol()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
@@ -63,7 +85,7 @@ fn today() {
 
 #[test]
 fn labs() {
-    let mut app = app(Lang::En);
+    let mut app = app(Lang::Es);
     app.screen = Screen::Labs;
     insta::assert_snapshot!("labs_80x24", render(&app, 80, 24).backend());
     insta::assert_snapshot!("labs_120x40", render(&app, 120, 40).backend());
@@ -73,6 +95,7 @@ fn labs() {
 fn lab_with_checks() {
     let mut app = app(Lang::Es);
     app.open_lab(2);
+    app.settings = Some(perflab::shop::settings::ShopSettings::default());
     app.checks = Checks::Done(vec![
         result(
             "hit-ratio",
@@ -104,13 +127,10 @@ fn lab_with_checks() {
 #[test]
 fn dashboard_while_load_runs() {
     use perflab::tui::dashboard::{Dashboard, Point};
-    let mut app = app(Lang::En);
+    let mut app = app(Lang::Es);
     app.screen = Screen::Dashboard;
-    let mut dash = Dashboard::new(
-        "1.3-cache-aside",
-        "GET /products/{id}, 8 users".into(),
-        50.0,
-    );
+    let mut dash = Dashboard::new("1.3-cache-aside", "GET /products/{id}".into(), 50.0);
+    dash.virtual_users = Some(8);
     for t in 1..=30 {
         let t = f64::from(t);
         // Cache warming up: latency falls, throughput rises.
@@ -132,13 +152,23 @@ fn dashboard_while_load_runs() {
     app.dashboard = Some(dash);
     insta::assert_snapshot!("dashboard_80x24", render(&app, 80, 24).backend());
     insta::assert_snapshot!("dashboard_120x40", render(&app, 120, 40).backend());
+    app.lang = Lang::En;
+    insta::assert_snapshot!("dashboard_en_120x40", render(&app, 120, 40).backend());
+}
+
+#[test]
+fn dashboard_without_load() {
+    let mut app = app(Lang::Es);
+    app.screen = Screen::Dashboard;
+    insta::assert_snapshot!("dashboard_idle_80x24", render(&app, 80, 24).backend());
+    insta::assert_snapshot!("dashboard_idle_120x40", render(&app, 120, 40).backend());
 }
 
 #[test]
 fn dashboard_of_a_database_lab_shows_its_plan() {
     use perflab::lab::catalog::Panel;
     use perflab::tui::dashboard::Dashboard;
-    let mut app = app(Lang::En);
+    let mut app = app(Lang::Es);
     app.screen = Screen::Dashboard;
     let mut dash = Dashboard::new(
         "2.1-explain",
@@ -167,13 +197,10 @@ fn dashboard_of_a_database_lab_shows_its_plan() {
 fn dashboard_of_a_rate_limit_lab_shows_429s_per_user() {
     use perflab::lab::catalog::Panel;
     use perflab::tui::dashboard::Dashboard;
-    let mut app = app(Lang::En);
+    let mut app = app(Lang::Es);
     app.screen = Screen::Dashboard;
-    let mut dash = Dashboard::new(
-        "3.2-rate-limit",
-        "GET /products/{id}, 3 users".into(),
-        200.0,
-    );
+    let mut dash = Dashboard::new("3.2-rate-limit", "GET /products/{id}".into(), 200.0);
+    dash.virtual_users = Some(3);
     dash.panels = vec![
         Panel::Latency,
         Panel::Throughput,
@@ -192,17 +219,181 @@ fn dashboard_of_a_rate_limit_lab_shows_429s_per_user() {
         "dashboard_rate_limits_80x24",
         render(&app, 80, 24).backend()
     );
+    insta::assert_snapshot!(
+        "dashboard_rate_limits_120x40",
+        render(&app, 120, 40).backend()
+    );
 }
 
 #[test]
 fn settings_from_the_schema() {
-    let mut app = app(Lang::En);
+    let mut app = app(Lang::Es);
     app.open_lab(3);
     app.screen = Screen::Settings;
     app.settings = Some(perflab::shop::settings::ShopSettings::default());
     app.switch_selected = 1;
-    insta::assert_snapshot!("settings_80x24", render(&app, 80, 24).backend());
+    let narrow = render(&app, 80, 24);
+    insta::assert_snapshot!("settings_80x24", narrow.backend());
+    // The help is the catalogue's, in the student's language.
+    let shown = screen_text(&narrow);
+    assert!(shown.contains("Qué rutas se guardan en caché"), "{shown}");
+    assert!(
+        shown.contains("product_detail: GET /products/{id}"),
+        "{shown}"
+    );
     insta::assert_snapshot!("settings_120x40", render(&app, 120, 40).backend());
+    // A choice: its value's meaning follows the value.
+    app.switch_selected = 0;
+    insta::assert_snapshot!("settings_backend_80x24", render(&app, 80, 24).backend());
+    app.lang = Lang::En;
+    insta::assert_snapshot!("settings_en_80x24", render(&app, 80, 24).backend());
+}
+
+#[test]
+fn settings_without_a_readable_shop_toml() {
+    let mut app = app(Lang::Es);
+    app.screen = Screen::Settings;
+    insta::assert_snapshot!("settings_unreadable_80x24", render(&app, 80, 24).backend());
+}
+
+/// A machine without PostgreSQL and Redis, on apt, as user `ana`.
+fn missing_services(lang: Lang) -> App {
+    let who = Who {
+        root: false,
+        user: "ana".into(),
+    };
+    let missing = vec![Missing::Postgres, Missing::Redis];
+    let plan = install::plan(Manager::Apt, &missing, &who)
+        .expect("a plan")
+        .expect("something to install");
+    let mut app = app(lang);
+    let setup = Setup::new(missing, Ok(plan));
+    app.status = msg!(
+        app.text(),
+        "tui-setup-status-ask",
+        missing = setup.missing_names()
+    );
+    app.setup = Some(setup);
+    app
+}
+
+#[test]
+fn missing_services_are_offered_with_the_plan() {
+    let app = missing_services(Lang::Es);
+    let narrow = render(&app, 80, 24);
+    insta::assert_snapshot!("setup_80x24", narrow.backend());
+    let shown = screen_text(&narrow);
+    for command in [
+        "sudo apt-get update",
+        "sudo service postgresql start",
+        "sudo -u postgres createuser --createdb ana",
+        "sudo service redis-server start",
+    ] {
+        assert!(shown.contains(command), "`{command}` not shown:\n{shown}");
+    }
+    assert!(shown.contains("¿Lo instalo? [s/N]"), "{shown}");
+    insta::assert_snapshot!("setup_120x40", render(&app, 120, 40).backend());
+    let app = missing_services(Lang::En);
+    insta::assert_snapshot!("setup_en_80x24", render(&app, 80, 24).backend());
+}
+
+#[test]
+fn missing_services_declined_or_failed_say_what_to_run_by_hand() {
+    let mut offer = missing_services(Lang::Es);
+    if let Some(setup) = &mut offer.setup {
+        setup.stage = SetupStage::Declined;
+    }
+    let declined = render(&offer, 80, 24);
+    insta::assert_snapshot!("setup_declined_80x24", declined.backend());
+    assert!(
+        screen_text(&declined).contains("perflab doctor --fix"),
+        "{}",
+        screen_text(&declined)
+    );
+    insta::assert_snapshot!("setup_declined_120x40", render(&offer, 120, 40).backend());
+    if let Some(setup) = &mut offer.setup {
+        setup.stage = SetupStage::Failed(InstallError::StepFailed {
+            command: "sudo apt-get update".into(),
+            status: "exit status: 100".into(),
+        });
+    }
+    insta::assert_snapshot!("setup_failed_80x24", render(&offer, 80, 24).backend());
+    let mut no_manager = app(Lang::Es);
+    no_manager.setup = Some(Setup::new(
+        vec![Missing::Redis],
+        Err(InstallError::NoManager),
+    ));
+    insta::assert_snapshot!(
+        "setup_no_manager_80x24",
+        render(&no_manager, 80, 24).backend()
+    );
+}
+
+/// Every message a setting needs that `catalogue` lacks in a language, and
+/// every `setting-*` message that names no setting of the schema.
+fn setting_problems(catalogue: &Catalogue) -> Vec<String> {
+    let mut needed = BTreeSet::new();
+    for switch in switches::all() {
+        needed.insert(switch.help_key());
+        for value in switch.values() {
+            needed.extend(switch.value_key(value));
+        }
+    }
+    let mut problems = Vec::new();
+    for key in &needed {
+        for lang in Lang::ALL {
+            if !catalogue.has(lang, key) {
+                problems.push(format!("`{key}` has no {} message", lang.code()));
+            }
+        }
+    }
+    for entry in lint::entries(catalogue.sources()) {
+        if entry.key.starts_with(MESSAGE_PREFIX) && !needed.contains(&entry.key) {
+            problems.push(format!(
+                "{}:{}: `{}` names no setting of the schema",
+                entry.file, entry.line, entry.key
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_setting_of_the_schema_has_its_help_in_both_languages() {
+    let problems = setting_problems(&Catalogue::builtin());
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn a_setting_without_its_help_is_named() {
+    // The built-in catalogue with one English help left out and one Spanish
+    // message for a setting that does not exist.
+    let mut sources: Vec<Source> = Catalogue::builtin().sources().to_vec();
+    for source in &mut sources {
+        if source.lang == Lang::En && source.file.ends_with("settings.ftl") {
+            source.text = source
+                .text
+                .lines()
+                .filter(|l| !l.starts_with("setting-cache-ttl "))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+    }
+    sources.push(Source {
+        lang: Lang::Es,
+        file: "es/extra.ftl".into(),
+        text: "setting-cache-colour = Un ajuste que no existe.\n".into(),
+    });
+    let catalogue = Catalogue::from_sources(sources).expect("valid");
+    let problems = setting_problems(&catalogue).join("\n");
+    assert!(
+        problems.contains("`setting-cache-ttl` has no en message"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("`setting-cache-colour` names no setting"),
+        "{problems}"
+    );
 }
 
 #[test]

@@ -4,6 +4,13 @@
 //! 1.2, puts the lab's starting state in place, switches the cache backend
 //! to Redis, runs the lab's checks and reads the verdict; `q` leaves the
 //! terminal as it found it.
+//!
+//! And on a machine without Redis (nothing on its port, no `redis-server`
+//! on PATH) whose package manager is a stand-in that writes down what it is
+//! asked: Today offers the install; a no runs nothing and says what to run
+//! by hand; a yes hands the terminal to the package manager — a failure is
+//! shown there and waits for Enter —, and a yes that works comes back and
+//! starts the services.
 
 mod common;
 
@@ -51,6 +58,34 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Starts `command` in a 100×30 session of a private tmux server.
+    fn start(command: &str) -> Self {
+        let tmux = Tmux {
+            socket: format!("perflab-test-{}-{}", std::process::id(), next_session()),
+        };
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "tui",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            command,
+        ]);
+        tmux
+    }
+}
+
+/// Tests run in parallel: one tmux server each.
+fn next_session() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::SeqCst)
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         self.run(&["kill-server"]);
@@ -69,20 +104,7 @@ fn a_student_switches_redis_on_and_passes_lab_1_2() {
         dir = dir.path().display(),
         bin = env!("CARGO_BIN_EXE_perflab"),
     );
-    let tmux = Tmux {
-        socket: format!("perflab-test-{}", std::process::id()),
-    };
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "tui",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &command,
-    ]);
+    let tmux = Tmux::start(&command);
 
     let today = tmux.wait_for("Timetable", Duration::from_secs(20));
     assert!(
@@ -112,4 +134,101 @@ fn a_student_switches_redis_on_and_passes_lab_1_2() {
         !after.contains("Timetable"),
         "the TUI's screen is gone:\n{after}"
     );
+}
+
+/// A PATH holding only stand-ins that write what they were asked into
+/// `log`: apt-get (which fails once, with apt's exit code, while `fail-once`
+/// exists next to the log), service, sudo (runs its command) and env (the
+/// real one).
+fn stand_in_package_manager(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    let log = dir.join("ran.log");
+    let fail_once = dir.join("fail-once");
+    let apt = format!(
+        "#!/bin/sh\necho \"apt-get $*\" >> '{log}'\n\
+         if [ -e '{fail}' ]; then /bin/rm '{fail}'; echo 'E: stand-in failure' >&2; exit 100; fi\n",
+        log = log.display(),
+        fail = fail_once.display(),
+    );
+    let service = format!("#!/bin/sh\necho \"service $*\" >> '{}'\n", log.display());
+    for (name, script) in [
+        ("apt-get", apt.as_str()),
+        ("service", service.as_str()),
+        ("sudo", "#!/bin/sh\nexec \"$@\"\n"),
+    ] {
+        std::fs::write(bin.join(name), script).expect("write stand-in");
+        std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755))
+            .expect("make it executable");
+    }
+    std::os::unix::fs::symlink("/usr/bin/env", bin.join("env")).expect("env");
+    bin
+}
+
+#[test]
+fn a_machine_without_redis_is_offered_the_install_and_starts_after_it() {
+    if std::fs::read_to_string("/etc/os-release").is_ok_and(|t| !t.contains("debian")) {
+        return; // The stand-in is apt-get: a Debian-family machine's manager.
+    }
+    let database = common::database_url("tui_setup");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bin = stand_in_package_manager(dir.path());
+    let log = dir.path().join("ran.log");
+    std::fs::write(dir.path().join("fail-once"), "").expect("fail-once");
+    let closed_redis = common::ClosedPort::new();
+    // PATH is the stand-ins' alone for perflab: no redis-server there.
+    let command = format!(
+        "cd {dir} && PATH={bin} PERFLAB_STATE_DIR={dir}/.state PERFLAB_SCALE=small \
+         PERFLAB_SEED=7 DATABASE_URL={database} PERFLAB_LOCAL_REDIS={redis} \
+         {perflab} --lang es --free; echo EXITED $?; /bin/sleep 600",
+        dir = dir.path().display(),
+        bin = bin.display(),
+        redis = closed_redis.addr(),
+        perflab = env!("CARGO_BIN_EXE_perflab"),
+    );
+    let tmux = Tmux::start(&command);
+
+    let offer = tmux.wait_for("¿Lo instalo? [s/N]", Duration::from_secs(30));
+    assert!(offer.contains("A este equipo le falta Redis"), "{offer}");
+    assert!(offer.contains("apt-get update"), "{offer}");
+
+    // No: nothing runs, the screen says what to run by hand.
+    tmux.keys(&["n"]);
+    let declined = tmux.wait_for("No se ha instalado nada.", Duration::from_secs(5));
+    assert!(declined.contains("perflab doctor --fix"), "{declined}");
+    tmux.wait_for("PostgreSQL listo, sin Redis", Duration::from_secs(60));
+    assert!(!log.exists(), "a no ran something");
+
+    // Yes, and apt-get fails: its words stay on the terminal until Enter.
+    tmux.keys(&["s"]);
+    let failed = tmux.wait_for(
+        "Pulsa Enter para volver a perflab.",
+        Duration::from_secs(20),
+    );
+    assert!(failed.contains("E: stand-in failure"), "{failed}");
+    assert!(failed.contains("→ apt-get update"), "{failed}");
+    tmux.keys(&["Enter"]);
+    let failed = tmux.wait_for("La instalación no terminó", Duration::from_secs(5));
+    assert!(failed.contains("s instalar ahora"), "{failed}");
+
+    // Yes again: the plan runs through, the TUI comes back and starts the services.
+    tmux.keys(&["s"]);
+    let today = tmux.wait_for("Horario", Duration::from_secs(20));
+    assert!(!today.contains("Lo que falta"), "{today}");
+    tmux.wait_for("PostgreSQL listo, sin Redis", Duration::from_secs(60));
+    let ran = std::fs::read_to_string(&log).expect("the plan ran");
+    assert_eq!(
+        ran.lines().collect::<Vec<_>>(),
+        [
+            "apt-get update",
+            "apt-get update",
+            "apt-get install -y redis-server",
+            "service redis-server start",
+        ],
+        "the failed update, then the whole plan"
+    );
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", Duration::from_secs(20));
 }

@@ -1,8 +1,8 @@
 //! `memory`: sends a request (the export, by default) a few times in a row
-//! while sampling the shop process's resident memory (`VmRSS` in
-//! `/proc/<pid>/status`), and judges the maximum. Needs the shop's pid, which
-//! the runner knows for the child it started; without it (`--target URL`, or
-//! not Linux) the check is `NotApplicable`.
+//! while sampling the shop process's resident memory (read through
+//! `services::process_info`, the same on Linux, macOS and WSL2), and judges
+//! the maximum. Needs the shop's pid, which the runner knows for the child it
+//! started; without it (`--target URL`) the check is `NotApplicable`.
 //!
 //! With `max_growth_mb` it also judges growth (lab 4.3, "no growth across
 //! three runs"): the RSS read right after the last request's body has been
@@ -14,7 +14,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::verdict::next_step;
-use super::{CheckError, Context, Kind, Lang, Outcome, Surface};
+use super::{CheckError, Context, Kind, Outcome, Surface, Unit};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +23,8 @@ pub struct MemorySpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     #[serde(default = "default_path")]
     pub path: String,
     /// Requests in a row: memory that grows across them is a leak, not a peak.
@@ -43,24 +46,14 @@ fn default_requests() -> u32 {
 /// How often the RSS is read while the requests run.
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 
-/// `VmRSS` of `status` (a `/proc/<pid>/status` text) in MiB.
-fn rss_mb(status: &str) -> Option<f64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-/// The resident memory of process `pid` in MiB (Linux `/proc`).
+/// The resident memory of process `pid` in MiB.
 pub async fn read_rss(pid: u32) -> Result<f64, CheckError> {
-    let path = format!("/proc/{pid}/status");
-    let unavailable = |_| CheckError::Unavailable(Surface::Process);
-    let status = tokio::fs::read_to_string(&path)
+    // A read of the process table: blocking, and short.
+    tokio::task::spawn_blocking(move || crate::services::process_info::rss_mb(pid))
         .await
-        .map_err(unavailable)?;
-    rss_mb(&status).ok_or(CheckError::Unexpected {
-        url: path,
-        what: "no VmRSS line".into(),
-    })
+        .ok()
+        .flatten()
+        .ok_or(CheckError::Unavailable(Surface::Process))
 }
 
 impl MemorySpec {
@@ -96,14 +89,21 @@ impl Kind for MemorySpec {
         self.id.as_deref()
     }
 
-    fn target(&self, _: &Context) -> String {
-        let target = format!("RSS < {} MB", self.below_mb);
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
+    fn target(&self, ctx: &Context) -> String {
+        let below = Unit::Megabytes.target(self.below_mb);
         match self.max_growth_mb {
-            Some(growth) => format!(
-                "{target}, growth ≤ {growth} MB across {} runs",
-                self.requests.max(1)
+            Some(growth) => msg!(
+                ctx.text,
+                "check-memory-target-growth",
+                below = below,
+                growth = Unit::Megabytes.target(growth),
+                runs = self.requests.max(1)
             ),
-            None => target,
+            None => msg!(ctx.text, "check-memory-target", below = below),
         }
     }
 
@@ -135,8 +135,9 @@ impl Kind for MemorySpec {
             growth: self.max_growth_mb.map(|_| growth),
             peak_ok,
         };
-        let message = message(ctx.lang(), &self.path, &self.target(ctx), &measured, ok);
-        Ok(Outcome::judged(ok, Some(max), message).with_details([("growth_mb", growth)]))
+        let message = message(ctx, &self.path, &self.target(ctx), &measured, ok);
+        Ok(Outcome::measured(ok, max, Unit::Megabytes, message)
+            .with_details([("growth_mb", growth)]))
     }
 }
 
@@ -148,41 +149,75 @@ struct Measured {
     peak_ok: bool,
 }
 
-fn message(lang: Lang, path: &str, target: &str, m: &Measured, ok: bool) -> String {
-    let max = m.max;
-    let growth = match m.growth {
-        Some(g) => lang.pick(
-            format!(" y creció {g:.1} MB de la primera petición a la última"),
-            format!(" and grew {g:.1} MB from the first request to the last"),
+fn message(ctx: &Context, path: &str, target: &str, m: &Measured, ok: bool) -> String {
+    let text = &ctx.text;
+    let max = Unit::Megabytes.format(m.max);
+    let head = match m.growth {
+        Some(growth) => msg!(
+            text,
+            "check-memory-head-growth",
+            max = max,
+            path = path,
+            growth = format!("{growth:.1} MB"),
+            target = target
         ),
-        None => String::new(),
-    };
-    let head = lang.pick(
-        format!("La memoria residente de la tienda llegó a {max:.1} MB durante GET {path}{growth} (objetivo {target})."),
-        format!("The shop's resident memory reached {max:.1} MB during GET {path}{growth} (target {target})."),
-    );
-    let hint = match m.peak_ok {
-        true => (
-            "La memoria crece de una petición a otra: ¿queda algo guardado entre peticiones (un búfer, una caché sin límite)?",
-            "Memory grows from one request to the next: is something kept between requests (a buffer, an unbounded cache)?",
-        ),
-        false => (
-            "¿Se arma la respuesta entera en memoria? Prueba export.mode = \"streamed\".",
-            "Is the whole response built in memory? Try export.mode = \"streamed\".",
+        None => msg!(
+            text,
+            "check-memory-head",
+            max = max,
+            path = path,
+            target = target
         ),
     };
-    format!("{head} {}", next_step(lang, ok, hint))
+    let next = next_step(text, ok, || match m.peak_ok {
+        true => msg!(text, "check-memory-hint-growth"),
+        false => msg!(text, "check-memory-hint-peak", mode = ctx.mode()),
+    });
+    format!("{head} {next}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_vm_rss_in_mib() {
-        let status = "Name:\tperflab\nVmPeak:\t  9000 kB\nVmRSS:\t  20480 kB\nThreads:\t4\n";
-        assert_eq!(rss_mb(status), Some(20.0));
-        assert_eq!(rss_mb("Name:\tx\n"), None);
+    /// `VmRSS` of a `/proc/<pid>/status` text, in MiB: what Linux itself says.
+    #[cfg(target_os = "linux")]
+    fn vm_rss_mb(status: &str) -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    }
+
+    /// The portable reading agrees with the kernel's own VmRSS: the same
+    /// order of magnitude (within a factor of two, as memory moves between
+    /// the two reads), with 64 MiB touched in between so the number is not
+    /// just the binary's size.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn rss_agrees_with_proc_status() {
+        let held = vec![1u8; 64 * 1024 * 1024];
+        let pid = std::process::id();
+        let portable = read_rss(pid).await.expect("our own memory");
+        let status = std::fs::read_to_string("/proc/self/status").expect("/proc");
+        let kernel = vm_rss_mb(&status).expect("a VmRSS line");
+        assert!(held.iter().step_by(4096).all(|b| *b == 1));
+        assert!(kernel > 64.0, "{kernel} MiB");
+        let ratio = portable / kernel;
+        assert!(
+            (0.5..2.0).contains(&ratio),
+            "sysinfo {portable} MiB vs VmRSS {kernel} MiB"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_gone_process_has_no_memory_to_read() {
+        let mut child = std::process::Command::new("true").spawn().expect("true");
+        let pid = child.id();
+        child.wait().expect("reaped");
+        assert!(matches!(
+            read_rss(pid).await,
+            Err(CheckError::Unavailable(Surface::Process))
+        ));
     }
 
     #[test]
@@ -195,7 +230,7 @@ mod tests {
     #[test]
     fn growth_shows_in_target_and_message() {
         let spec: MemorySpec = toml::from_str("below_mb = 512\nmax_growth_mb = 5").unwrap();
-        let ctx = Context::new("http://x", Lang::En);
+        let ctx = Context::new("http://x", crate::check::Lang::En);
         let target = spec.target(&ctx);
         assert_eq!(target, "RSS < 512 MB, growth ≤ 5 MB across 3 runs");
         let m = Measured {
@@ -203,7 +238,7 @@ mod tests {
             growth: Some(60.0),
             peak_ok: true,
         };
-        let text = message(Lang::En, "/products/export", &target, &m, false);
+        let text = message(&ctx, "/products/export", &target, &m, false);
         assert!(
             text.contains("grew 60.0 MB") && text.contains("kept between requests"),
             "{text}"

@@ -1,6 +1,9 @@
 //! What every lab command shares: the pack (`--labs DIR` or the embedded
-//! one), the learner's language, the workspace found from the current
-//! folder, and its progress file — each failure as one line and exit 2.
+//! one), the learner's language and the pack's messages in it, the workspace
+//! found from the current folder, and its progress file — each failure as one
+//! line and exit 2. A failure the student can act on (no such lab, no
+//! workspace here, a corrupt progress file) is said through the message
+//! catalogue (`cli.ftl`); a broken pack is for its author and stays English.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,6 +13,8 @@ use clap::{Args, ValueEnum};
 use super::EXIT_ENVIRONMENT;
 use crate::check::Lang;
 use crate::lab::{Catalog, Lab, Loaded, Progress, Workspace};
+use crate::messages::Text;
+use crate::msg;
 
 /// Options of every lab command.
 #[derive(Debug, Clone, Args)]
@@ -58,6 +63,11 @@ impl CourseArgs {
         }
     }
 
+    /// The pack's messages in the learner's language.
+    pub fn text(&self, catalog: &Catalog) -> Text {
+        catalog.text(self.lang())
+    }
+
     pub fn catalog(&self) -> Result<Catalog, Failure> {
         Catalog::open(self.labs.as_deref()).map_err(|e| {
             Failure::environment(format!(
@@ -76,46 +86,50 @@ fn lang_from_env(lang: Option<&str>) -> Lang {
 }
 
 /// The lab a student named (`1.3-cache-aside` or `1.3`).
-pub fn find_lab<'a>(catalog: &'a Catalog, query: &str) -> Result<&'a Lab, Failure> {
-    catalog.find(query).ok_or_else(|| {
-        Failure::environment(format!(
-            "there is no lab `{query}`; `perflab list` shows them"
-        ))
-    })
+pub fn find_lab<'a>(catalog: &'a Catalog, text: &Text, query: &str) -> Result<&'a Lab, Failure> {
+    catalog
+        .find(query)
+        .ok_or_else(|| Failure::environment(msg!(text, "cli-no-such-lab", lab = query)))
 }
 
-/// The workspace around the current folder.
-pub fn workspace() -> Result<Workspace, Failure> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Failure::environment(format!("cannot read the current folder: {e}")))?;
+/// The workspace around the current folder, its errors in `text`'s language.
+pub fn find_workspace(text: &Text) -> Result<Workspace, Failure> {
+    let cwd = std::env::current_dir().map_err(|e| {
+        Failure::environment(msg!(text, "cli-cwd-unreadable", error = e.to_string()))
+    })?;
     match Workspace::find_from(&cwd) {
         Ok(Some(workspace)) => Ok(workspace),
-        Ok(None) => Err(Failure::environment(format!(
-            "{} is not inside a perflab workspace; run `perflab init` to make one, then cd into it",
-            cwd.display()
+        Ok(None) => Err(Failure::environment(msg!(
+            text,
+            "cli-not-in-workspace",
+            dir = cwd.display().to_string()
         ))),
-        Err(e) => Err(Failure::environment(e.to_string())),
+        Err(e) => Err(Failure::environment(e.render(text))),
     }
 }
 
 /// The workspace's progress; a corrupt file is reported (it was kept aside).
-pub fn load_progress(workspace: &Workspace) -> Result<Progress, Failure> {
+pub fn load_progress(workspace: &Workspace, text: &Text) -> Result<Progress, Failure> {
     match Progress::load(&workspace.progress_path()) {
         Ok(Loaded::Fresh(progress) | Loaded::Found(progress)) => Ok(progress),
-        Ok(Loaded::Recovered {
-            progress, reason, ..
-        }) => {
-            eprintln!("perflab: {reason}");
-            Ok(progress)
+        Ok(recovered @ Loaded::Recovered { .. }) => {
+            if let Some(notice) = recovered.notice(text) {
+                eprintln!("perflab: {notice}");
+            }
+            Ok(recovered.into_progress())
         }
-        Err(e) => Err(Failure::environment(e.to_string())),
+        Err(e) => Err(Failure::environment(e.render(text))),
     }
 }
 
-pub fn save_progress(workspace: &Workspace, progress: &Progress) -> Result<(), Failure> {
+pub fn save_progress(
+    workspace: &Workspace,
+    progress: &Progress,
+    text: &Text,
+) -> Result<(), Failure> {
     progress
         .save(&workspace.progress_path())
-        .map_err(|e| Failure::environment(e.to_string()))
+        .map_err(|e| Failure::environment(e.render(text)))
 }
 
 /// A path relative to the current folder when it is below it, for messages.

@@ -1,15 +1,16 @@
 //! `perflab hint LAB` (the next progressive hint, counted in progress) and
 //! `perflab solution LAB [--apply]` (the reference solution, revealed only on
 //! request and recorded; `--apply` merges it into the workspace, keeping the
-//! previous files as `.bak`).
+//! previous files as `<file>.<timestamp>.bak`). Words from `cli.ftl`.
 
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::course::{
-    CourseArgs, Failure, find_lab, load_progress, save_progress, shown, workspace,
+    CourseArgs, Failure, find_lab, find_workspace, load_progress, save_progress, shown,
 };
+use crate::msg;
 
 #[derive(Debug, Args)]
 pub struct HintArgs {
@@ -22,7 +23,7 @@ pub struct SolutionArgs {
     /// The lab (`1.3-cache-aside` or `1.3`).
     pub lab: String,
     /// Write the solution into the workspace (shop.toml merged, indexes.sql
-    /// replaced; the previous files are kept as .bak).
+    /// replaced; the previous files are kept as <file>.<timestamp>.bak).
     #[arg(long)]
     pub apply: bool,
 }
@@ -39,35 +40,33 @@ pub fn hint(course: &CourseArgs, args: &HintArgs) -> ExitCode {
 
 fn next_hint(course: &CourseArgs, args: &HintArgs) -> Result<String, Failure> {
     let catalog = course.catalog()?;
-    let lab = find_lab(&catalog, &args.lab)?;
-    let lang = course.lang();
-    let workspace = workspace()?;
-    let mut progress = load_progress(&workspace)?;
+    let text = course.text(&catalog);
+    let lab = find_lab(&catalog, &text, &args.lab)?;
+    let lang = text.lang();
+    let workspace = find_workspace(&text)?;
+    let mut progress = load_progress(&workspace, &text)?;
     let used = progress.lab(&lab.id).map_or(0, |l| l.hints_used) as usize;
-    if used >= lab.hints.len() {
+    let total = lab.hints.len();
+    if used >= total {
         // All seen: show the last again without counting it twice.
-        let last = lab.hints.len();
-        return Ok(format!(
-            "{} {last}/{last}: {}\n{}",
-            lang.pick("Pista", "Hint"),
-            lab.hints[last - 1].get(lang).trim(),
-            lang.pick(
-                format!(
-                    "No quedan más pistas. La solución: perflab solution {}",
-                    lab.id
-                ),
-                format!("No hints left. The solution: perflab solution {}", lab.id),
-            )
-        ));
+        let hint = msg!(
+            text,
+            "hint-line",
+            number = total,
+            total = total,
+            hint = lab.hints[total - 1].get(lang).trim()
+        );
+        let none_left = msg!(text, "hint-none-left", lab = lab.id.as_str());
+        return Ok(format!("{hint}\n{none_left}"));
     }
     progress.use_hint(&lab.id);
-    save_progress(&workspace, &progress)?;
-    Ok(format!(
-        "{} {}/{}: {}",
-        lang.pick("Pista", "Hint"),
-        used + 1,
-        lab.hints.len(),
-        lab.hints[used].get(lang).trim()
+    save_progress(&workspace, &progress, &text)?;
+    Ok(msg!(
+        text,
+        "hint-line",
+        number = used + 1,
+        total = total,
+        hint = lab.hints[used].get(lang).trim()
     ))
 }
 
@@ -83,61 +82,50 @@ pub fn solution(course: &CourseArgs, args: &SolutionArgs) -> ExitCode {
 
 fn reveal(course: &CourseArgs, args: &SolutionArgs) -> Result<String, Failure> {
     let catalog = course.catalog()?;
-    let lab = find_lab(&catalog, &args.lab)?;
-    let lang = course.lang();
-    let workspace = workspace()?;
-    let mut progress = load_progress(&workspace)?;
+    let text = course.text(&catalog);
+    let lab = find_lab(&catalog, &text, &args.lab)?;
+    let workspace = find_workspace(&text)?;
+    let mut progress = load_progress(&workspace, &text)?;
     progress.reveal_solution(&lab.id, chrono::Utc::now());
-    save_progress(&workspace, &progress)?;
+    save_progress(&workspace, &progress, &text)?;
     let mut out = String::new();
-    if let Some(text) = &lab.solution.settings_text {
-        out.push_str(&format!("# shop.toml\n{}\n", text.trim_end()));
+    // The files' own comment syntax heads each: it is copied as it stands.
+    if let Some(settings) = &lab.solution.settings_text {
+        out.push_str(&format!("# shop.toml\n{}\n", settings.trim_end()));
     }
     if let Some(sql) = &lab.solution.indexes {
         out.push_str(&format!("-- indexes.sql\n{}\n", sql.trim_end()));
     }
     if !args.apply {
-        out.push_str(&lang.pick(
-            format!(
-                "\nPara escribirla en tu espacio de trabajo: perflab solution {} --apply\n",
-                lab.id
-            ),
-            format!(
-                "\nTo write it into your workspace: perflab solution {} --apply\n",
-                lab.id
-            ),
+        out.push_str(&format!(
+            "\n{}\n",
+            msg!(text, "solution-how-to-apply", lab = lab.id.as_str())
         ));
         return Ok(out);
     }
     if let Some(patch) = &lab.solution_patch() {
-        let backup = workspace
-            .merge_settings(patch)
-            .map_err(Failure::environment)?;
-        out.push_str(&lang.pick(
-            format!(
-                "\nshop.toml actualizado (el anterior está en {}).\n",
-                shown(&backup)
-            ),
-            format!(
-                "\nshop.toml updated (the previous one is in {}).\n",
-                shown(&backup)
-            ),
-        ));
+        let backup = workspace.merge_settings(patch).map_err(|reason| {
+            Failure::environment(msg!(text, "solution-not-applied", reason = reason))
+        })?;
+        let line = match backup == workspace.shop_toml() {
+            true => msg!(text, "solution-shop-toml-unchanged"),
+            false => msg!(text, "solution-shop-toml-applied", backup = shown(&backup)),
+        };
+        out.push_str(&format!("\n{line}\n"));
     }
     if let Some(sql) = &lab.solution.indexes {
-        let backup = workspace
-            .write_indexes(sql)
-            .map_err(|e| Failure::environment(format!("cannot write indexes.sql: {e}")))?;
-        out.push_str(&lang.pick(
-            format!(
-                "indexes.sql reemplazado (el anterior está en {}).\n",
-                shown(&backup)
-            ),
-            format!(
-                "indexes.sql replaced (the previous one is in {}).\n",
-                shown(&backup)
-            ),
-        ));
+        let backup = workspace.write_indexes(sql).map_err(|e| {
+            Failure::environment(msg!(
+                text,
+                "solution-indexes-unwritten",
+                error = e.to_string()
+            ))
+        })?;
+        let line = match backup == workspace.indexes_sql() {
+            true => msg!(text, "solution-indexes-unchanged"),
+            false => msg!(text, "solution-indexes-applied", backup = shown(&backup)),
+        };
+        out.push_str(&format!("{line}\n"));
     }
     Ok(out)
 }

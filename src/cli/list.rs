@@ -1,15 +1,19 @@
 //! `perflab list` (the day's labs by block, with the student's progress when
 //! run inside a workspace) and `perflab show LAB` (a lab's instructions, what
-//! to edit, its checks and targets). Plain text on stdout, no terminal needed.
+//! to edit, its checks and targets). Plain text on stdout, no terminal needed;
+//! perflab's own words come from the catalogue (`cli.ftl`), the lab's from
+//! the pack.
 
 use std::process::ExitCode;
 
 use clap::Args;
 
-use super::course::{CourseArgs, Failure, find_lab, load_progress, workspace};
-use crate::check::Lang;
+use super::course::{CourseArgs, Failure, find_lab, find_workspace, load_progress};
+use crate::check::Context;
 use crate::lab::progress::LabStatus;
 use crate::lab::{Catalog, Lab, Progress};
+use crate::messages::Text;
+use crate::msg;
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -22,16 +26,17 @@ pub fn list(course: &CourseArgs) -> ExitCode {
         Ok(catalog) => catalog,
         Err(failure) => return failure.exit(),
     };
+    let text = course.text(&catalog);
     // Outside a workspace the list still shows; progress is an extra.
-    let progress = workspace().ok().and_then(|ws| load_progress(&ws).ok());
-    print!(
-        "{}",
-        render_list(&catalog, progress.as_ref(), course.lang())
-    );
+    let progress = find_workspace(&text)
+        .ok()
+        .and_then(|ws| load_progress(&ws, &text).ok());
+    print!("{}", render_list(&catalog, progress.as_ref(), &text));
     ExitCode::SUCCESS
 }
 
-fn render_list(catalog: &Catalog, progress: Option<&Progress>, lang: Lang) -> String {
+fn render_list(catalog: &Catalog, progress: Option<&Progress>, text: &Text) -> String {
+    let lang = text.lang();
     let mut out = format!("{}\n", catalog.course.title.get(lang));
     for block in &catalog.course.blocks {
         let labs: Vec<&Lab> = catalog
@@ -46,13 +51,15 @@ fn render_list(catalog: &Catalog, progress: Option<&Progress>, lang: Lang) -> St
             .iter()
             .filter(|lab| status(progress, &lab.id) == LabStatus::Passed)
             .count();
-        out.push_str(&format!(
-            "\n{} {} — {} ({passed}/{})\n",
-            lang.pick("Bloque", "Block"),
-            block.number,
-            block.title.get(lang),
-            labs.len()
-        ));
+        let header = msg!(
+            text,
+            "list-block",
+            block = block.number,
+            title = block.title.get(lang),
+            passed = passed,
+            labs = labs.len()
+        );
+        out.push_str(&format!("\n{header}\n"));
         for lab in labs {
             let mark = match status(progress, &lab.id) {
                 LabStatus::Passed => "✓",
@@ -60,15 +67,14 @@ fn render_list(catalog: &Catalog, progress: Option<&Progress>, lang: Lang) -> St
                 LabStatus::NotStarted => " ",
             };
             let current = progress.and_then(Progress::current) == Some(lab.id.as_str());
+            let here = match current {
+                true => format!("  {}", msg!(text, "list-here")),
+                false => String::new(),
+            };
             out.push_str(&format!(
-                "  [{mark}] {:<18} {}{}\n",
+                "  [{mark}] {:<18} {}{here}\n",
                 lab.id,
                 lab.title.get(lang),
-                if current {
-                    lang.pick("  ← aquí", "  ← here")
-                } else {
-                    ""
-                }
             ));
         }
     }
@@ -93,37 +99,38 @@ pub fn show(course: &CourseArgs, args: &ShowArgs) -> ExitCode {
 
 fn show_lab(course: &CourseArgs, args: &ShowArgs) -> Result<String, Failure> {
     let catalog = course.catalog()?;
-    let lab = find_lab(&catalog, &args.lab)?;
-    let lang = course.lang();
-    let mut out = lab.instructions.get(lang).trim_end().to_string();
+    let text = course.text(&catalog);
+    let lab = find_lab(&catalog, &text, &args.lab)?;
+    let mut out = lab.instructions.get(text.lang()).trim_end().to_string();
     out.push_str("\n\n");
-    out.push_str(&lang.pick(
-        format!(
-            "Editas: {}. Para empezar desde el estado inicial del laboratorio: perflab reset {}\n",
-            lab.edits.join(", "),
-            lab.id
-        ),
-        format!(
-            "You edit: {}. To begin from the lab's starting state: perflab reset {}\n",
-            lab.edits.join(", "),
-            lab.id
-        ),
+    let edits = lab.edits.join(", ");
+    out.push_str(&msg!(
+        text,
+        "show-edits",
+        edits = edits,
+        lab = lab.id.as_str()
     ));
-    out.push_str(&format!("{}\n", lang.pick("Comprobaciones:", "Checks:")));
+    out.push('\n');
+    out.push_str(&msg!(text, "show-checks"));
+    out.push('\n');
+    // Targets as far as they are known without a run (no baseline yet).
+    let ctx = Context::new("http://127.0.0.1", text.clone());
     for spec in &lab.checks {
-        out.push_str(&format!("  - {}\n", spec.describe()));
+        let line = msg!(
+            text,
+            "show-check",
+            id = spec.id(),
+            kind = spec.kind(),
+            target = spec.target(&ctx)
+        );
+        out.push_str(&format!("  - {line}\n"));
     }
-    out.push_str(&lang.pick(
-        format!(
-            "Pistas: perflab hint {} ({} en total)\n",
-            lab.id,
-            lab.hints.len()
-        ),
-        format!(
-            "Hints: perflab hint {} ({} in all)\n",
-            lab.id,
-            lab.hints.len()
-        ),
+    out.push_str(&msg!(
+        text,
+        "show-hints",
+        lab = lab.id.as_str(),
+        count = lab.hints.len()
     ));
+    out.push('\n');
     Ok(out)
 }

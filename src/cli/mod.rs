@@ -45,8 +45,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the shop API in the foreground and print its URLs.
     Serve(serve::ServeArgs),
-    /// Say what PostgreSQL and Redis perflab finds, and what to do about anything missing.
-    Doctor,
+    /// Say what PostgreSQL and Redis perflab finds, and what to do about anything missing
+    /// (--fix installs it).
+    Doctor(doctor::DoctorArgs),
     /// Load the catalog into the perflab database (reused when already there).
     Seed(seed::SeedArgs),
     /// Drive load at URLs (closed loop, or open loop with --rate) and report latency.
@@ -103,10 +104,10 @@ pub fn main() -> ExitCode {
         };
         match command {
             Command::Serve(args) => serve::run(config, args).await,
-            Command::Doctor => doctor::run(&config).await,
+            Command::Doctor(args) => doctor::run(&config, &args, cli.course.lang()).await,
             Command::Seed(args) => seed::run(config, args).await,
             Command::Bench(args) => bench::run(args).await,
-            Command::Init(args) => init::run(&args),
+            Command::Init(args) => init::run(&cli.course, &args),
             Command::List => list::list(&cli.course),
             Command::Show(args) => list::show(&cli.course, &args),
             Command::Check(args) => check::run(config, &cli.course, &args).await,

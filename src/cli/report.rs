@@ -1,14 +1,20 @@
 //! The printers of check results: human (one line per check, the learner
 //! message under it), JSON (for scripts), and JUnit XML (for CI: a test suite
 //! per lab, a test case per check, via quick-junit). They render plain data
-//! and know no check kind.
+//! and know no check kind; every measured value is printed with its unit
+//! (`Unit::format`), and nothing is printed where a check measured no number.
+//! Their words come from the message catalogue (`cli-report.ftl`). `grade`
+//! builds on the same [`LabReport`]s.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 
-use crate::check::{CheckResult, Lang, Verdict};
+use crate::check::{CheckResult, Unit, Verdict};
+use crate::messages::Text;
+use crate::msg;
 
 /// One lab's run.
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +31,8 @@ pub struct LabReport {
     /// How many checks the lab has (those that ran, or would have).
     #[serde(skip)]
     pub planned_checks: usize,
+    /// Wall-clock time of the lab: starting its shops, its checks, stopping them.
+    pub elapsed_ms: u64,
     pub checks: Vec<CheckReport>,
 }
 
@@ -34,7 +42,9 @@ pub struct CheckReport {
     pub id: String,
     pub kind: &'static str,
     pub verdict: Verdict,
+    /// In `unit`; `None` when the check's result is a judgement, not a number.
     pub measured: Option<f64>,
+    pub unit: Option<Unit>,
     pub target: String,
     pub message: String,
     pub details: BTreeMap<String, f64>,
@@ -62,22 +72,35 @@ impl LabReport {
             error: None,
             students_fault: false,
             planned_checks: checks.len(),
+            elapsed_ms: checks.iter().map(|c| c.elapsed_ms).sum(),
             checks,
         }
     }
 
     /// A lab that could not run: `students` when the student's own files were
     /// refused (a failure), else the environment (an error).
-    pub fn failed_to_run(lab: &crate::lab::Lab, lang: Lang, error: String, students: bool) -> Self {
+    pub fn failed_to_run(
+        lab: &crate::lab::Lab,
+        text: &Text,
+        error: String,
+        students: bool,
+    ) -> Self {
         Self {
             id: lab.id.clone(),
-            title: lab.title.get(lang).to_string(),
+            title: lab.title.get(text.lang()).to_string(),
             passed: false,
             error: Some(error),
             students_fault: students,
             planned_checks: lab.checks.len(),
+            elapsed_ms: 0,
             checks: Vec::new(),
         }
+    }
+
+    /// The lab's wall-clock time, measured around the whole run.
+    pub fn took(mut self, elapsed: Duration) -> Self {
+        self.elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        self
     }
 }
 
@@ -97,19 +120,55 @@ impl CheckReport {
             kind: r.kind,
             verdict: r.verdict,
             measured: r.measured,
+            unit: r.unit,
             target: r.target,
             message: r.message,
             details: r.details,
-            elapsed_ms: r.elapsed.as_millis() as u64,
+            elapsed_ms: u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX),
             vs_baseline,
         }
     }
+
+    /// The measured value with its unit ("4.49 ms", "98.8 %"), or `—` when
+    /// the check measured no number. A value without a unit is a check's bug;
+    /// it prints bare rather than not at all.
+    pub fn measured_text(&self) -> String {
+        crate::check::measured_text(self.measured, self.unit)
+    }
+
+    /// ✓ ✗ – ! for pass, fail, not applicable, could not measure.
+    pub fn mark(&self) -> &'static str {
+        match self.verdict {
+            Verdict::Pass => "✓",
+            Verdict::Fail => "✗",
+            Verdict::NotApplicable => "–",
+            Verdict::Error => "!",
+        }
+    }
+
+    /// `  ✓ detail    4.49 ms   p95 < 6.97 ms`, the message under it, and
+    /// the factor against the baseline when there is one.
+    pub fn human(&self) -> String {
+        // The latency check's own message says how it compares with the
+        // baseline (check::vs_baseline); the JSON keeps the factor.
+        format!(
+            "  {} {:<24} {:>10}   {}\n      {}\n",
+            self.mark(),
+            self.id,
+            self.measured_text(),
+            self.target,
+            self.message
+        )
+    }
 }
 
-/// The exit code of a run: 1 when a check failed, 2 when one could not
-/// measure or a lab could not run for the environment's sake, else 0.
-pub fn exit_code(labs: &[LabReport], students_fault: bool) -> u8 {
+/// The exit code of a run: 1 when a check failed or a lab's own files (the
+/// student's SQL) were refused, else 2 when a check could not measure or a
+/// lab could not run for the environment's sake, else 0. Not applicable is
+/// neither.
+pub fn exit_code(labs: &[LabReport]) -> u8 {
     let verdicts = || labs.iter().flat_map(|l| &l.checks).map(|c| c.verdict);
+    let students_fault = labs.iter().any(|l| l.students_fault);
     if verdicts().any(|v| v == Verdict::Fail) || students_fault {
         1
     } else if verdicts().any(|v| v == Verdict::Error) || labs.iter().any(|l| l.error.is_some()) {
@@ -119,40 +178,20 @@ pub fn exit_code(labs: &[LabReport], students_fault: bool) -> u8 {
     }
 }
 
-pub fn human_lab(lab: &LabReport, lang: Lang) -> String {
+pub fn human_lab(lab: &LabReport, text: &Text) -> String {
     let mut out = format!("{} — {}\n", lab.id, lab.title);
     if let Some(error) = &lab.error {
-        out.push_str(&format!("  ! {error}\n"));
+        out.push_str(&format!(
+            "  ! {}\n",
+            msg!(text, "report-could-not-run", error = error.as_str())
+        ));
     }
     for check in &lab.checks {
-        let mark = match check.verdict {
-            Verdict::Pass => "✓",
-            Verdict::Fail => "✗",
-            Verdict::NotApplicable => "–",
-            Verdict::Error => "!",
-        };
-        let measured = check
-            .measured
-            .map(|m| format!("{m:.2}"))
-            .unwrap_or_else(|| "—".into());
-        out.push_str(&format!(
-            "  {mark} {:<24} {measured:>10}   {}\n",
-            check.id, check.target
-        ));
-        out.push_str(&format!("      {}\n", check.message));
-        if let Some(factor) = check.vs_baseline {
-            out.push_str(&format!(
-                "      {}\n",
-                lang.pick(
-                    format!("p95 {factor:.1}× mejor que tu línea base."),
-                    format!("p95 {factor:.1}× better than your baseline."),
-                )
-            ));
-        }
+        out.push_str(&check.human());
     }
     let verdict = match lab.passed {
-        true => lang.pick("superado", "passed"),
-        false => lang.pick("aún no", "not yet"),
+        true => msg!(text, "report-lab-passed"),
+        false => msg!(text, "report-lab-not-yet"),
     };
     out.push_str(&format!("  → {verdict}\n"));
     out
@@ -199,12 +238,11 @@ pub fn junit(labs: &[LabReport]) -> Result<String, String> {
             let mut case = TestCase::new(check.id.as_str(), status);
             case.set_classname(format!("{}.{}", lab.id, check.kind));
             case.set_time(std::time::Duration::from_millis(check.elapsed_ms));
+            // For CI logs (instructors): field names stay English, as in
+            // the JSON; the message is in the learner's language.
             case.set_system_out(format!(
                 "measured: {}\ntarget: {}\n{}",
-                check
-                    .measured
-                    .map(|m| m.to_string())
-                    .unwrap_or_else(|| "none".into()),
+                check.measured_text(),
                 check.target,
                 check.message
             ));

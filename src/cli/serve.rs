@@ -1,10 +1,14 @@
 //! `perflab serve`: find or start the services, make sure the catalog is
-//! loaded, run the shop in the foreground until Ctrl-C or SIGTERM, then stop
-//! everything perflab started.
+//! loaded, run the shop in the foreground until Ctrl-C, SIGTERM or SIGHUP,
+//! then stop everything perflab started.
 //!
 //! The `shop <url>` line on stdout means "ready": the runner starts measuring
 //! when it reads it, so it comes only after the shop's cache is up (or, past
 //! [`CACHE_READY_WITHIN`], known to be down).
+//!
+//! As the lab runner's shop child (`PERFLAB_PARENT_PID`) it also stops when
+//! the runner is gone: on Linux the kernel sends it SIGTERM
+//! (`services::children`); elsewhere this watch is what ends it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,7 +57,10 @@ async fn serve(config: Config, args: ServeArgs) -> Result<(), String> {
     // Listen for Ctrl-C and SIGTERM from the start: a stop during start-up
     // (seeding can take seconds) must still stop the scratch servers, which
     // run in their own process group and would otherwise outlive perflab.
-    let mut stop = StopSignal::new()?;
+    let mut stop = Stop {
+        signal: StopSignal::new()?,
+        parent: config.parent_pid,
+    };
     let services = tokio::select! {
         services = services::start(&config) => services.map_err(|e| e.to_string())?,
         () = stop.recv() => return Err(INTERRUPTED.into()),
@@ -70,12 +77,48 @@ const INTERRUPTED: &str = "stopped before the shop started";
 /// second or two.
 pub const CACHE_READY_WITHIN: Duration = Duration::from_secs(10);
 
+/// How often a shop child looks whether its runner is still there.
+const PARENT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// What ends `serve`: a signal, or (a shop child) its runner gone.
+struct Stop {
+    signal: StopSignal,
+    /// The runner's pid, when this is its shop child.
+    parent: Option<u32>,
+}
+
+impl Stop {
+    async fn recv(&mut self) {
+        tokio::select! {
+            () = self.signal.recv() => {}
+            () = parent_gone(self.parent) => {
+                eprintln!("perflab: the lab runner that started this shop is gone; stopping");
+            }
+        }
+    }
+}
+
+/// Resolves once this process's parent is no longer `parent` (it died and
+/// the process was handed to init or a subreaper); never without a parent.
+async fn parent_gone(parent: Option<u32>) {
+    let Some(parent) = parent else {
+        return std::future::pending().await;
+    };
+    let mut tick = tokio::time::interval(PARENT_POLL);
+    loop {
+        tick.tick().await;
+        if u32::try_from(nix::unistd::getppid().as_raw()).ok() != Some(parent) {
+            return;
+        }
+    }
+}
+
 async fn serve_on(
     config: &Config,
     args: &ServeArgs,
     settings: ShopSettings,
     services: &services::Services,
-    stop: &mut StopSignal,
+    stop: &mut Stop,
 ) -> Result<(), String> {
     let seed = SeedOptions {
         scale: config.fixtures.scale,

@@ -1,4 +1,4 @@
-//! Ctrl-C and SIGTERM for the commands that start servers (`serve`,
+//! Ctrl-C, SIGTERM and SIGHUP for the commands that start servers (`serve`,
 //! `check`, `grade`, `labs validate`): listened for from the start, so the
 //! command can stop its shop children, private Redis and scratch servers —
 //! which run in their own process groups and would not get a terminal's
@@ -6,11 +6,14 @@
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-/// Ctrl-C (SIGINT) or SIGTERM (how the TUI stops its shop child). Both are
-/// registered when this is created, so none is missed while starting up.
+/// Ctrl-C (SIGINT), SIGTERM (how the TUI stops its shop child) or SIGHUP
+/// (the terminal was closed: without it perflab would die at once and its
+/// scratch servers, in their own process groups, would not hear of it). All
+/// are registered when this is created, so none is missed while starting up.
 pub struct StopSignal {
     interrupt: Signal,
     terminate: Signal,
+    hangup: Signal,
 }
 
 impl StopSignal {
@@ -19,6 +22,7 @@ impl StopSignal {
         Ok(Self {
             interrupt: listen(SignalKind::interrupt())?,
             terminate: listen(SignalKind::terminate())?,
+            hangup: listen(SignalKind::hangup())?,
         })
     }
 
@@ -26,6 +30,7 @@ impl StopSignal {
         tokio::select! {
             _ = self.interrupt.recv() => {}
             _ = self.terminate.recv() => {}
+            _ = self.hangup.recv() => {}
         }
     }
 }

@@ -8,7 +8,7 @@ use chrono::NaiveTime;
 use clap::Args;
 
 use super::check::{run_env, start_services};
-use super::course::{CourseArgs, Failure, workspace};
+use super::course::{CourseArgs, Failure, find_workspace};
 use crate::config::Config;
 use crate::lab::{Loaded, Progress, Workspace};
 use crate::tui::{self, Options, Ready};
@@ -36,7 +36,7 @@ pub async fn run(config: Config, course: &CourseArgs, args: &TuiArgs) -> ExitCod
 
 async fn open(config: Config, course: &CourseArgs, args: &TuiArgs) -> Result<(), Failure> {
     let catalog = course.catalog()?;
-    let workspace = match workspace() {
+    let workspace = match find_workspace(&catalog.text(course.lang())) {
         Ok(ws) => ws,
         Err(_) => {
             Workspace::init(std::path::Path::new("workspace"))
@@ -53,13 +53,6 @@ async fn open(config: Config, course: &CourseArgs, args: &TuiArgs) -> Result<(),
     };
     let lang = course.lang();
     let course = course.clone();
-    let prepare: tui::Prepare = Box::pin(async move {
-        let services = start_services(&config, false)
-            .await
-            .map_err(|f| f.message)?;
-        let env = run_env(&config, &services, &course).map_err(|f| f.message)?;
-        Ok(Ready { env, services })
-    });
     let options = Options {
         catalog,
         workspace,
@@ -68,8 +61,18 @@ async fn open(config: Config, course: &CourseArgs, args: &TuiArgs) -> Result<(),
         start: args.start,
         free: args.free,
         notice,
+        config: config.clone(),
     };
-    tui::run(options, prepare)
-        .await
-        .map_err(Failure::environment)
+    // Called once the TUI knows nothing is missing, or after it installed it.
+    let start: tui::StartServices = std::sync::Arc::new(move || {
+        let (config, course) = (config.clone(), course.clone());
+        Box::pin(async move {
+            let services = start_services(&config, false)
+                .await
+                .map_err(|f| f.message)?;
+            let env = run_env(&config, &services, &course).map_err(|f| f.message)?;
+            Ok(Ready { env, services })
+        })
+    });
+    tui::run(options, start).await.map_err(Failure::environment)
 }

@@ -21,6 +21,11 @@ pub struct Config {
     /// Where perflab keeps its own files: the control token, scratch services,
     /// progress. Defaults to `$XDG_STATE_HOME/perflab` or `~/.local/state/perflab`.
     pub state_dir: Option<PathBuf>,
+    /// Set (`PERFLAB_PARENT_PID`) only in a shop child the lab runner started:
+    /// the runner's pid. The child stops when its parent is gone, on systems
+    /// where the kernel cannot be asked to signal it (macOS); never in a file.
+    #[serde(skip)]
+    pub parent_pid: Option<u32>,
 }
 
 /// How to reach PostgreSQL. See `services::postgres` for the order of preference.
@@ -41,6 +46,10 @@ pub struct DatabaseConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
+    /// `false` (`PERFLAB_REDIS=off`): no Redis at all, not even the local one.
+    /// The lab runner pins its shop children this way when it has no Redis,
+    /// so a child never falls through to a server the runner did not choose.
+    pub enabled: bool,
     pub url: Option<String>,
     /// The local default server probed when no URL is set (`host:port`).
     pub local: String,
@@ -89,6 +98,7 @@ impl Default for DatabaseConfig {
 impl Default for RedisConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             url: None,
             local: "localhost:6379".into(),
             scratch: true,
@@ -214,6 +224,12 @@ impl Config {
         if let Some(v) = get("PERFLAB_SEED") {
             self.fixtures.seed = parse_env("PERFLAB_SEED", v, "an unsigned integer")?;
         }
+        if let Some(v) = get("PERFLAB_REDIS") {
+            self.redis.enabled = parse_switch("PERFLAB_REDIS", v)?;
+        }
+        if let Some(v) = get("PERFLAB_PARENT_PID") {
+            self.parent_pid = Some(parse_env("PERFLAB_PARENT_PID", v, "a process id")?);
+        }
         if let Some(v) = get("PERFLAB_SCRATCH") {
             let allow = parse_env::<bool>("PERFLAB_SCRATCH", v, "`true` or `false`")?;
             self.database.scratch = allow;
@@ -245,6 +261,19 @@ fn parse_env<T: std::str::FromStr>(
         value,
         expected,
     })
+}
+
+/// `on`/`off` (also `true`/`false`, `1`/`0`): how a person writes a switch.
+fn parse_switch(var: &'static str, value: String) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        _ => Err(ConfigError::Env {
+            var,
+            value,
+            expected: "`on` or `off`",
+        }),
+    }
 }
 
 /// `toml`'s errors span several lines with a source excerpt; perflab's promise is
@@ -347,6 +376,29 @@ mod tests {
         assert_eq!(config.redis.url.as_deref(), Some("redis://env"));
         assert_eq!(config.shop.port, 8123);
         assert_eq!(config.fixtures.scale, crate::fixtures::Scale::Small);
+    }
+
+    #[test]
+    fn redis_can_be_switched_off_and_the_parent_pinned() {
+        let mut config = Config::default();
+        assert!(config.redis.enabled);
+        let env: HashMap<&str, &str> =
+            [("PERFLAB_REDIS", "off"), ("PERFLAB_PARENT_PID", "42")].into();
+        config
+            .apply_env(|k| env.get(k).map(|v| v.to_string()))
+            .unwrap();
+        assert!(!config.redis.enabled);
+        assert_eq!(config.parent_pid, Some(42));
+        let err = Config::default()
+            .apply_env(|k| (k == "PERFLAB_REDIS").then(|| "maybe".to_string()))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "environment variable PERFLAB_REDIS=\"maybe\": expected `on` or `off`"
+        );
+        let file = Config::from_toml("[redis]\nenabled = false\n").unwrap();
+        assert!(!file.redis.enabled);
     }
 
     #[test]

@@ -13,7 +13,11 @@
 //! - [`catalog`] reads the lab pack (`labs/` + `solutions/`), embedded in the
 //!   binary or from `--labs DIR`.
 //! - [`runner`] starts the shop as a child process in a lab's state and runs
-//!   the lab's checks against it.
+//!   the lab's checks against it (or against `--target URL`).
+//! - [`shop_toml`] reads the student's `shop.toml`, its mistakes named by key
+//!   and line.
+//! - [`targets`] keeps lab 1.1's baseline per `--target` API, apart from any
+//!   workspace.
 //!
 //! This module depends on `shop::settings`, `check` and `services`; the CLI
 //! and the TUI depend on it.
@@ -22,6 +26,8 @@ pub mod atomic_file;
 pub mod catalog;
 pub mod progress;
 pub mod runner;
+pub mod shop_toml;
+pub mod targets;
 pub mod workspace;
 
 pub use catalog::{Catalog, CatalogError, Category, Lab};
@@ -29,4 +35,6 @@ pub use progress::{
     Baseline, Best, Better, LabProgress, LabStatus, Loaded, Measurement, Progress, ProgressError,
 };
 pub use runner::{RunEnv, RunError, Staged};
+pub use shop_toml::ShopTomlError;
+pub use targets::{Target, TargetBaseline, TargetError, TargetStore};
 pub use workspace::{Initialized, Workspace, WorkspaceError};

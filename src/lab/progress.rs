@@ -22,6 +22,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::atomic_file::{atomic_write, rename_noclobber};
+use crate::messages::Text;
+use crate::msg;
 
 /// The format version this perflab writes and the newest it reads.
 pub const PROGRESS_VERSION: u32 = 1;
@@ -112,11 +114,13 @@ pub enum Loaded {
     /// The file, read as saved.
     Found(Progress),
     /// The file was corrupt: it now lives at `backup`, byte for byte, and this
-    /// is a fresh start. `reason` is the one line to show the student.
+    /// is a fresh start. `reason` is the one line for logs (English);
+    /// [`Loaded::notice`] says it to the student; `cause` is what was wrong.
     Recovered {
         progress: Progress,
         backup: PathBuf,
         reason: String,
+        cause: String,
     },
 }
 
@@ -411,6 +415,7 @@ fn recover(path: &Path, why: String) -> Result<Loaded, ProgressError> {
         progress: Progress::new(),
         backup,
         reason,
+        cause: why,
     })
 }
 
@@ -439,7 +444,66 @@ fn move_aside(path: &Path) -> Result<PathBuf, (PathBuf, io::Error)> {
     Err((first, full))
 }
 
+impl ProgressError {
+    /// One line for the student, in `text`'s language: the file, the cause,
+    /// the next step.
+    pub fn render(&self, text: &Text) -> String {
+        match self {
+            Self::Read { path, source } => msg!(
+                text,
+                "progress-unreadable",
+                path = path.display().to_string(),
+                error = source.to_string()
+            ),
+            Self::TooNew {
+                found,
+                supported,
+                path,
+            } => msg!(
+                text,
+                "progress-too-new",
+                path = path.display().to_string(),
+                found = *found,
+                supported = *supported
+            ),
+            Self::Backup {
+                path,
+                backup,
+                reason,
+                source,
+            } => msg!(
+                text,
+                "progress-backup-failed",
+                path = path.display().to_string(),
+                backup = backup.display().to_string(),
+                reason = reason.as_str(),
+                error = source.to_string()
+            ),
+            Self::Save { path, source } => msg!(
+                text,
+                "progress-save-failed",
+                path = path.display().to_string(),
+                error = source.to_string()
+            ),
+        }
+    }
+}
+
 impl Loaded {
+    /// What to tell the student about this load: only a recovered file has
+    /// something to say.
+    pub fn notice(&self, text: &Text) -> Option<String> {
+        let Self::Recovered { backup, cause, .. } = self else {
+            return None;
+        };
+        Some(msg!(
+            text,
+            "progress-recovered",
+            cause = cause.as_str(),
+            backup = backup.display().to_string()
+        ))
+    }
+
     pub fn progress(&self) -> &Progress {
         match self {
             Self::Fresh(p) | Self::Found(p) => p,

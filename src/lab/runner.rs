@@ -5,9 +5,13 @@
 //! builds the check context (control API, database, pid, peers, a private
 //! Redis when the lab stops one) and runs the checks in order.
 //!
+//! Each child is pinned to the services the runner chose and dies with the
+//! runner ([`crate::services::children`]).
+//!
 //! Used by `perflab check`, `perflab labs validate` and the TUI. Depends on
-//! `check`, `shop` (the endpoint file and settings types only) and
-//! `services` (the private Redis); the shop never depends on it.
+//! `check`, `shop` (the endpoint file, the settings types and the index SQL
+//! guard, which is pure) and `services` (the private Redis); the shop never
+//! depends on it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,10 +25,16 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use super::catalog::Lab;
+use super::targets::Target;
 use crate::check::{self, CheckResult, Context, Lang, RedisServer};
+use crate::messages::Text;
+use crate::msg;
+use crate::services::children;
 use crate::services::redis::ScratchRedis;
 use crate::shop::ShopEndpoint;
 use crate::shop::settings::ShopSettings;
+use crate::shop::store::indexes::ApplyLimits;
+use crate::shop::store::student_sql;
 
 /// How long a shop child may take to print its address (it seeds nothing:
 /// the runner has seeded before).
@@ -64,11 +74,13 @@ pub enum RunError {
     ShopStart(String),
     #[error("the shop did not answer its control API: {0}; run the check again")]
     Control(String),
-    /// The student's SQL was refused: PostgreSQL's message.
-    #[error("indexes.sql was refused by PostgreSQL: {0}; fix indexes.sql and check again")]
+    /// The student's SQL was refused (by the guard, before anything started,
+    /// or by PostgreSQL, rolled back): one line in the learner's language
+    /// (labs/messages/*/sql.ftl) saying where, why and what to do.
+    #[error("{0}")]
     Indexes(String),
     /// The lab's own starting SQL was refused: the pack is broken.
-    #[error("the lab's starting indexes were refused by PostgreSQL: {0}")]
+    #[error("the lab's starting indexes were refused: {0}")]
     StartIndexes(String),
     #[error("cannot start a private Redis for this lab: {0}")]
     Redis(String),
@@ -106,28 +118,27 @@ impl ShopChild {
             .arg("--settings")
             .arg(file.path())
             .env("PERFLAB_STATE_DIR", &env.state_dir)
-            .env("DATABASE_URL", &env.database_url)
             .env("PERFLAB_PORT", "0")
             .env("PERFLAB_CONTROL_PORT", "0")
             .env("PERFLAB_SCALE", env.scale.to_string())
             .env("PERFLAB_SEED", env.seed.to_string())
+            // Where the kernel cannot signal it when we die (macOS), the
+            // child watches for that itself.
+            .env("PERFLAB_PARENT_PID", std::process::id().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log.reopen().map_err(RunError::SettingsFile)?)
-            // A runner that dies must not leave shops behind.
+            // A runner that drops it mid-run must not leave shops behind.
             .kill_on_drop(true);
-        match redis_url {
-            Some(url) => command.env("REDIS_URL", url),
-            // No Redis for the runner: none for the child either (it would
-            // otherwise look for one and start a scratch server).
-            None => command
-                .env_remove("REDIS_URL")
-                .env("PERFLAB_SCRATCH", "false"),
-        };
-        let mut child = command.spawn().map_err(|source| RunError::Spawn {
-            program: env.program.display().to_string(),
-            source,
-        })?;
+        pin_services(&mut command, &env.database_url, redis_url);
+        // SIGTERM when the runner dies: the child stops as on Ctrl-C and
+        // removes its endpoint file.
+        let mut child = children::spawn_tokio(command, Signal::SIGTERM)
+            .await
+            .map_err(|source| RunError::Spawn {
+                program: env.program.display().to_string(),
+                source,
+            })?;
         let stdout = child
             .stdout
             .take()
@@ -174,6 +185,21 @@ impl ShopChild {
         }
         let _ = self.child.kill().await;
     }
+}
+
+/// Gives the child exactly the services the runner chose: this database,
+/// this Redis or none at all. It never looks for a local server or starts a
+/// scratch one of its own, whatever the environment or a `perflab.toml` in
+/// the workspace says — a child that fell through to `localhost:6379` while
+/// the runner had no Redis would pass checks against a server nobody chose.
+fn pin_services(command: &mut Command, database_url: &str, redis_url: Option<&str>) {
+    command
+        .env("DATABASE_URL", database_url)
+        .env("PERFLAB_SCRATCH", "false");
+    match redis_url {
+        Some(url) => command.env("REDIS_URL", url).env("PERFLAB_REDIS", "on"),
+        None => command.env_remove("REDIS_URL").env("PERFLAB_REDIS", "off"),
+    };
 }
 
 /// Reads the child's output until `shop <url>`; keeps draining it after (as
@@ -251,6 +277,8 @@ impl Staged {
         settings: &ShopSettings,
         indexes: Option<&str>,
     ) -> Result<Self, RunError> {
+        let text = Text::from(env.lang);
+        refuse_early(&text, lab.start.indexes.as_deref(), indexes)?;
         let redis = match lab.stage.private_redis {
             true => Some(Arc::new(tokio::sync::Mutex::new(
                 ScratchRedis::start().await.map_err(RunError::Redis)?,
@@ -275,7 +303,7 @@ impl Staged {
             }
         }
         if let Err(e) = staged
-            .apply_indexes(lab.start.indexes.as_deref(), indexes)
+            .apply_indexes(&text, lab.start.indexes.as_deref(), indexes)
             .await
         {
             staged.stop().await;
@@ -289,6 +317,7 @@ impl Staged {
     /// numbers point into the file that has the mistake.
     async fn apply_indexes(
         &self,
+        text: &Text,
         start: Option<&str>,
         indexes: Option<&str>,
     ) -> Result<(), RunError> {
@@ -329,7 +358,7 @@ impl Staged {
             let body: serde_json::Value = applied.json().await.unwrap_or_default();
             let detail = body["detail"].as_str().unwrap_or("no detail").to_string();
             return Err(match status.as_u16() {
-                422 => refused(detail),
+                422 => refused(in_file(text, &body, &detail)),
                 _ => RunError::Control(format!("/indexes/apply answered {status}: {detail}")),
             });
         }
@@ -371,11 +400,120 @@ impl Staged {
     }
 }
 
-/// Whether SQL holds more than comments and blank lines.
+/// Refuses SQL outside what the labs teach before any shop or server starts
+/// (a cheap parse; the control API checks again and asks the database the rest).
+fn refuse_early(text: &Text, start: Option<&str>, indexes: Option<&str>) -> Result<(), RunError> {
+    if let Some(Err(refused)) = start.map(student_sql::check) {
+        // The pack's own SQL: its author reads the guard's English.
+        return Err(RunError::StartIndexes(refused.in_file("start.indexes")));
+    }
+    if let Some(Err(refused)) = indexes.map(student_sql::check) {
+        return Err(RunError::Indexes(refused_line(
+            text,
+            "indexes.sql",
+            &refused,
+        )));
+    }
+    Ok(())
+}
+
+/// The student's file refused by the guard, as one line in their language
+/// (`file:line:column: why (in `statement`). … what it may hold`).
+pub fn refused_line(text: &Text, file: &str, refused: &student_sql::Refused) -> String {
+    sql_line(
+        text,
+        file,
+        (refused.position.line, refused.position.column),
+        &refused.statement,
+        ("refused", refused.reason.key(), refused.reason.subject()),
+    )
+}
+
+/// One line for a refused or failed file: `outcome` is the control API's
+/// (`refused` or `failed`), `reason` the guard's reason or the SQLSTATE,
+/// `subject` what it is about (or PostgreSQL's message).
+fn sql_line(
+    text: &Text,
+    file: &str,
+    (line, column): (u64, u64),
+    statement: &str,
+    (outcome, reason, subject): (&str, &str, &str),
+) -> String {
+    let limits = ApplyLimits::default();
+    let duration = |d: Duration| humantime::format_duration(d).to_string();
+    if outcome == "failed" {
+        return match reason {
+            "55P03" => msg!(
+                text,
+                "sql-lock-timeout",
+                file = file,
+                line = line,
+                column = column,
+                statement = statement,
+                limit = duration(limits.lock_timeout)
+            ),
+            "57014" => msg!(
+                text,
+                "sql-statement-timeout",
+                file = file,
+                line = line,
+                column = column,
+                statement = statement,
+                limit = duration(limits.statement_timeout)
+            ),
+            _ => msg!(
+                text,
+                "sql-failed",
+                file = file,
+                line = line,
+                column = column,
+                statement = statement,
+                message = subject
+            ),
+        };
+    }
+    let reason = match reason {
+        "statement" => msg!(text, "sql-reason-statement", kind = subject),
+        "syntax" => msg!(text, "sql-reason-syntax", message = subject),
+        "table" => msg!(text, "sql-reason-table", table = subject),
+        "extension" => msg!(text, "sql-reason-extension", extension = subject),
+        "clause" => msg!(text, "sql-reason-clause", clause = subject),
+        "analyze-list" => msg!(text, "sql-reason-analyze-list"),
+        "not-your-index" => msg!(text, "sql-reason-not-your-index", index = subject),
+        other => format!("{other}: {subject}"),
+    };
+    msg!(
+        text,
+        "sql-refused",
+        file = file,
+        line = line,
+        column = column,
+        reason = reason,
+        statement = statement,
+        allowed = msg!(text, "sql-allowed")
+    )
+}
+
+/// The control API's 422 as one line naming the file (`indexes.sql:3:5: …`).
+fn in_file(text: &Text, problem: &serde_json::Value, detail: &str) -> String {
+    let field = |name: &str| problem[name].as_str().unwrap_or_default();
+    match (problem["line"].as_u64(), problem["column"].as_u64()) {
+        (Some(line), Some(column)) => sql_line(
+            text,
+            "indexes.sql",
+            (line, column),
+            field("statement"),
+            (field("outcome"), field("reason"), field("subject")),
+        ),
+        // Not about a place in the file (an empty body, perflab's own ANALYZE).
+        _ => format!("indexes.sql: {detail}"),
+    }
+}
+
+/// Whether SQL holds a statement (not only comments and blank lines); SQL the
+/// guard refuses counts, so the control API says why.
 fn has_statements(sql: &str) -> bool {
-    sql.lines()
-        .map(|line| line.split("--").next().unwrap_or("").trim())
-        .any(|line| !line.is_empty())
+    student_sql::check(sql).map_or(true, |checked| !checked.statements.is_empty())
 }
 
 /// Starts the lab's stage with `settings` and `indexes`, runs its checks, stops.
@@ -394,11 +532,42 @@ pub async fn run_lab(
 }
 
 /// The checks of `lab` against any API that follows the contract
-/// (`--target URL`): only public HTTP; the other kinds say why they do not apply.
-pub async fn run_against(url: &str, lab: &Lab, lang: Lang) -> Vec<CheckResult> {
-    let mut ctx = Context::new(url, lang);
+/// (`--target URL`): public HTTP only, to the API and the peers it was given,
+/// with the baseline measured against that API; the other kinds say why they
+/// do not apply, in words about the API and the flags that would make them
+/// apply, never about perflab's own settings.
+pub async fn run_against(target: &Target, lab: &Lab, text: &Text) -> Vec<CheckResult> {
+    let mut ctx = Context::new(&target.url, text.clone());
+    for peer in &target.peers {
+        ctx = ctx.with_peer(peer);
+    }
     ctx.traffic = lab.traffic.clone();
-    check::run_all(&lab.checks, &ctx).await
+    ctx.baseline = target.baseline.clone();
+    let mut results = check::run_all(&lab.checks, &ctx).await;
+    for result in &mut results {
+        if let Some(message) = in_target_words(result, text, &target.url) {
+            result.message = message;
+        }
+    }
+    results
+}
+
+/// A check's "does not apply" said for `--target`: a missing second instance
+/// is a `--peer` to give, a missing baseline a `check 1.1 --target` to run.
+/// Matched on the check's own message, so any other reason stays as it is.
+fn in_target_words(result: &CheckResult, text: &Text, url: &str) -> Option<String> {
+    if result.verdict != check::Verdict::NotApplicable {
+        return None;
+    }
+    let kind = result.kind;
+    if result.message == msg!(text, "check-needs-peer", kind = kind) {
+        return Some(msg!(text, "target-needs-peer", kind = kind));
+    }
+    let needs_baseline = msg!(text, "check-needs-baseline", kind = kind, mode = "target");
+    if result.message == needs_baseline {
+        return Some(msg!(text, "target-needs-baseline", kind = kind, url = url));
+    }
+    None
 }
 
 /// Records a lab's run in progress: the attempt, the best values (a refused
@@ -446,9 +615,78 @@ pub fn baseline_of(results: &[CheckResult]) -> BTreeMap<String, f64> {
 mod tests {
     use super::*;
 
+    fn env_of(command: &Command) -> BTreeMap<String, Option<String>> {
+        command
+            .as_std()
+            .get_envs()
+            .map(|(k, v)| {
+                let text = |s: &std::ffi::OsStr| s.to_string_lossy().into_owned();
+                (text(k), v.map(text))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_child_without_redis_is_told_none_at_all() {
+        let mut command = Command::new("perflab");
+        pin_services(&mut command, "postgres://u@h/db", None);
+        let env = env_of(&command);
+        assert_eq!(env["DATABASE_URL"].as_deref(), Some("postgres://u@h/db"));
+        assert_eq!(env["REDIS_URL"], None, "removed, not inherited");
+        assert_eq!(env["PERFLAB_REDIS"].as_deref(), Some("off"));
+        assert_eq!(env["PERFLAB_SCRATCH"].as_deref(), Some("false"));
+    }
+
+    #[test]
+    fn a_child_with_redis_gets_that_one() {
+        let mut command = Command::new("perflab");
+        pin_services(
+            &mut command,
+            "postgres://u@h/db",
+            Some("redis://127.0.0.1:7000"),
+        );
+        let env = env_of(&command);
+        assert_eq!(env["REDIS_URL"].as_deref(), Some("redis://127.0.0.1:7000"));
+        assert_eq!(env["PERFLAB_REDIS"].as_deref(), Some("on"));
+        assert_eq!(env["PERFLAB_SCRATCH"].as_deref(), Some("false"));
+    }
+
     #[test]
     fn comments_alone_are_no_sql() {
-        assert!(!has_statements("-- nothing\n\n   -- here\n"));
-        assert!(has_statements("-- an index\nCREATE INDEX i ON t (c);"));
+        assert!(!has_statements(
+            "-- nothing\n\n   -- here\n/* and\n here */"
+        ));
+        assert!(has_statements(
+            "-- an index\nCREATE INDEX i ON products (c);"
+        ));
+        assert!(has_statements(
+            "ALTER DATABASE perflab SET enable_seqscan = off"
+        ));
+    }
+
+    #[test]
+    fn refused_sql_stops_a_run_before_anything_starts() {
+        let text = Text::from(Lang::En);
+        let error = refuse_early(&text, None, Some("-- mine\nCOMMIT;")).expect_err("refused");
+        assert!(error.is_students());
+        let line = error.to_string();
+        assert!(
+            line.starts_with("indexes.sql:2:1: COMMIT is not allowed"),
+            "{line}"
+        );
+        assert!(
+            line.contains("CREATE [UNIQUE] INDEX") && !line.contains('\n'),
+            "{line}"
+        );
+        let error = refuse_early(&text, Some("SET x = 1"), None).expect_err("refused");
+        assert!(!error.is_students(), "the pack's fault: {error}");
+        assert!(
+            refuse_early(
+                &text,
+                Some("ANALYZE"),
+                Some("CREATE INDEX i ON orders (user_id)")
+            )
+            .is_ok()
+        );
     }
 }

@@ -20,6 +20,9 @@ use serde::Deserialize;
 
 use super::atomic_file::atomic_create;
 use super::progress::{PROGRESS_FILE, Progress};
+use super::shop_toml::ShopTomlError;
+use crate::messages::Text;
+use crate::msg;
 use crate::shop::settings::ShopSettings;
 
 /// The marker file's name.
@@ -82,6 +85,43 @@ pub enum WorkspaceError {
         "cannot write the shop's default settings as TOML: {0} (a perflab bug; please report it)"
     )]
     Settings(#[from] toml::ser::Error),
+}
+
+impl WorkspaceError {
+    /// One line for the student, in `text`'s language. A settings file that
+    /// cannot be serialised is perflab's bug and stays English.
+    pub fn render(&self, text: &Text) -> String {
+        let shown = |path: &Path| path.display().to_string();
+        match self {
+            Self::Create { path, source } => msg!(
+                text,
+                "workspace-create-failed",
+                path = shown(path),
+                error = source.to_string()
+            ),
+            Self::NotAWorkspace { dir } => {
+                msg!(text, "workspace-not-one", dir = shown(dir))
+            }
+            Self::Marker { path, reason } => msg!(
+                text,
+                "workspace-marker-unreadable",
+                path = shown(path),
+                reason = reason.as_str()
+            ),
+            Self::TooNew {
+                path,
+                found,
+                supported,
+            } => msg!(
+                text,
+                "workspace-too-new",
+                path = shown(path),
+                found = *found,
+                supported = *supported
+            ),
+            Self::Settings(_) => self.to_string(),
+        }
+    }
 }
 
 impl Workspace {
@@ -157,10 +197,10 @@ impl Workspace {
         self.root.join(MARKER)
     }
 
-    /// The settings the student's `shop.toml` holds; the error is one line
-    /// naming the file and the key.
-    pub fn settings(&self) -> Result<ShopSettings, String> {
-        ShopSettings::from_file(&self.shop_toml())
+    /// The settings the student's `shop.toml` holds; the error names the key
+    /// and the line ([`ShopTomlError::render`] says it in the learner's language).
+    pub fn shop_settings(&self) -> Result<ShopSettings, ShopTomlError> {
+        super::shop_toml::read(&self.shop_toml())
     }
 
     /// The student's `indexes.sql` (empty when there is none).
@@ -172,7 +212,7 @@ impl Workspace {
     }
 
     /// Replaces `shop.toml` with `settings` (a lab's starting state), keeping
-    /// the previous file as `shop.toml.bak`; returns the backup's path.
+    /// the previous file as `shop.toml.<timestamp>.bak`; returns the backup's path.
     pub fn write_settings(&self, settings: &ShopSettings) -> io::Result<PathBuf> {
         let text = toml::to_string_pretty(settings).map_err(io::Error::other)?;
         self.replace(&self.shop_toml(), format!("{SHOP_HEADER}{text}").as_bytes())
@@ -180,7 +220,7 @@ impl Workspace {
 
     /// Merges a partial settings table (a lab's solution) into `shop.toml`,
     /// keeping the student's comments and layout, and the previous file as
-    /// `shop.toml.bak`. The merged file must still be valid settings.
+    /// `shop.toml.<timestamp>.bak`. The merged file must still be valid settings.
     pub fn merge_settings(&self, patch: &toml::Table) -> Result<PathBuf, String> {
         let path = self.shop_toml();
         let text = std::fs::read_to_string(&path)
@@ -202,7 +242,8 @@ impl Workspace {
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 
-    /// Replaces `indexes.sql`, keeping the previous file as `indexes.sql.bak`.
+    /// Replaces `indexes.sql`, keeping the previous file as
+    /// `indexes.sql.<timestamp>.bak`.
     pub fn write_indexes(&self, sql: &str) -> io::Result<PathBuf> {
         self.replace(&self.indexes_sql(), sql.as_bytes())
     }
@@ -319,7 +360,7 @@ mod tests {
         ws.merge_settings(&patch).unwrap();
         let merged = std::fs::read_to_string(ws.shop_toml()).unwrap();
         assert!(merged.starts_with("# mine"), "{merged}");
-        let settings = ws.settings().unwrap();
+        let settings = ws.shop_settings().unwrap();
         assert_eq!(
             settings.cache.backend,
             crate::shop::settings::CacheBackend::Redis

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use hyper::StatusCode;
 
+use super::snapshot::{CacheAnswer, CacheCounts};
+
 /// The histograms' range: 1 µs to 60 s, 3 significant digits.
 pub const LOWEST_US: u64 = 1;
 pub const HIGHEST_US: u64 = 60_000_000;
@@ -81,6 +83,8 @@ pub(crate) struct Outcome<'a> {
     pub sent: Instant,
     pub done: Instant,
     pub result: Result<StatusCode, Failure>,
+    /// The response's `X-Cache`, if it had one.
+    pub cache: Option<CacheAnswer>,
     pub late: bool,
     pub user: Option<UserRef<'a>>,
 }
@@ -95,6 +99,8 @@ pub(crate) struct Tally {
     pub timeouts: u64,
     pub other_errors: u64,
     pub late: u64,
+    /// `X-Cache` answers, counted as they come (the hit ratio of `--target`).
+    pub cache: CacheCounts,
     pub users: BTreeMap<u32, UserTally>,
 }
 
@@ -102,6 +108,9 @@ impl Tally {
     /// Adds one request.
     pub(crate) fn record(&mut self, outcome: &Outcome<'_>) {
         self.late += u64::from(outcome.late);
+        if let Some(answer) = outcome.cache {
+            self.cache.count(answer);
+        }
         match outcome.result {
             Ok(status) => self.record_status(outcome, status),
             Err(Failure::Connect) => self.connect_errors += 1,
@@ -176,6 +185,7 @@ impl Tally {
         self.timeouts += other.timeouts;
         self.other_errors += other.other_errors;
         self.late += other.late;
+        self.cache.add(&other.cache);
         for (index, user) in other.users {
             let mine = self.users.entry(index).or_insert_with(|| UserTally {
                 name: Arc::clone(&user.name),
@@ -216,6 +226,7 @@ mod tests {
             sent,
             done: sent + Duration::from_millis(ms),
             result: Ok(StatusCode::from_u16(status).unwrap()),
+            cache: Some(CacheAnswer::Hit),
             late: late_ms > 0,
             user: None,
         }
@@ -228,6 +239,7 @@ mod tests {
         shard.record(&outcome(429, 1, 5));
         shard.record(&Outcome {
             result: Err(Failure::Timeout),
+            cache: None,
             ..outcome(200, 1, 0)
         });
         let mut window = Tally::default();
@@ -235,6 +247,7 @@ mod tests {
         assert_eq!(shard.requests(), 0);
         assert_eq!(window.requests(), 3);
         assert_eq!(window.late, 1);
+        assert_eq!(window.cache.hit, 2, "X-Cache of the two answers");
         let ok = window.classes[1].as_ref().unwrap();
         assert_eq!(ok.corrected.len(), 1);
         let limited = window.classes[3].as_ref().unwrap();

@@ -46,17 +46,22 @@ impl Worker {
                 .connection
                 .send(request, false)
                 .await
-                .map(|reply| reply.status)
+                .map(|reply| (reply.status, reply.cache))
                 .map_err(|e| failure(&e)),
             Err(_) => Err(Failure::Other),
         };
         let done = Instant::now();
         let refused = matches!(result, Err(Failure::Connect));
+        let (result, cache) = match result {
+            Ok((status, cache)) => (Ok(status), cache),
+            Err(e) => (Err(e), None),
+        };
         let outcome = Outcome {
             scheduled: scheduled.into_std(),
             sent: sent.into_std(),
             done: done.into_std(),
             result,
+            cache,
             late: sent.saturating_duration_since(scheduled) > LATE_AFTER,
             user: self.identity.as_ref().map(|i| UserRef {
                 index: i.index,

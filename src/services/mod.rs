@@ -5,13 +5,21 @@
 //! the machine, stopped when perflab is done with it. Redis is optional: without
 //! it the shop still serves, and says so.
 //!
-//! [`start`] gets the servers; [`probe`] only looks (for `perflab doctor` and the
-//! TUI) and never starts anything. Depends on `config`; used by the CLI
-//! (`serve`, `seed`, `doctor`) and the tests.
+//! [`start`] gets the servers, after cleaning what a killed perflab left
+//! ([`leftovers`]); [`probe`] only looks (for `perflab doctor` and the TUI)
+//! and never starts anything; [`install`] plans and runs the package
+//! manager's commands for what is not installed (`perflab doctor --fix`).
+//! Every process perflab starts dies with it ([`children`]). Depends on
+//! `config`; used by the CLI (`serve`, `seed`, `doctor`), the lab runner and
+//! the tests.
 
+pub mod children;
+pub mod install;
+pub mod leftovers;
 pub mod net;
 pub mod postgres;
 mod process;
+pub mod process_info;
 pub mod redis;
 mod report;
 pub mod scratch_postgres;
@@ -60,12 +68,15 @@ pub enum ServiceError {
 
     #[error(
         "the PostgreSQL server at {addr} refused perflab (tried users {users}): {cause}. \
-         Set DATABASE_URL to a URL with a user and password that may connect"
+         Give your user a role (`sudo -u postgres createuser --createdb {user}`) or set \
+         DATABASE_URL to a URL with a user and password that may connect"
     )]
     LocalRefused {
         addr: String,
         users: String,
         cause: String,
+        /// The OS user, whose role peer authentication would accept.
+        user: String,
     },
 
     #[error(
@@ -80,7 +91,7 @@ pub enum ServiceError {
 
     #[error(
         "no PostgreSQL: nothing answers at {local} ({cause}) and {why}. Install the server \
-         (`apt-get install postgresql`) or set DATABASE_URL"
+         (`perflab doctor --fix`) or set DATABASE_URL"
     )]
     NoServer {
         local: String,
@@ -95,9 +106,19 @@ pub enum ServiceError {
     Scratch { step: &'static str, cause: String },
 }
 
-/// Finds or starts PostgreSQL (required) and Redis (optional).
+/// Finds or starts PostgreSQL (required) and Redis (optional), after
+/// cleaning the leftovers of a perflab that was killed.
 pub async fn start(config: &Config) -> Result<Services, ServiceError> {
     let state_dir = config.state_dir();
+    let dir = state_dir.clone();
+    if let Ok(cleaned) = tokio::task::spawn_blocking(move || leftovers::clean(&dir)).await
+        && !cleaned.is_empty()
+    {
+        tracing::info!(
+            ?cleaned,
+            "removed what a perflab that was killed left behind"
+        );
+    }
     let postgres = postgres::resolve(&config.database, &state_dir).await?;
     let redis = redis::resolve(&config.redis).await;
     Ok(Services { postgres, redis })

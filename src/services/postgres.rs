@@ -5,8 +5,13 @@
 //! who set `DATABASE_URL` wants that server. Only "nothing listens locally" leads
 //! to a scratch cluster; a local server that answers but refuses us is an error
 //! that says how to get in. perflab touches no database but its own.
+//!
+//! The local server is tried over TCP with trust authentication (a scratch
+//! or CI server, Homebrew's), then over its unix socket as the OS user: the
+//! way Debian, Ubuntu and Fedora let a user in (peer authentication) once a
+//! role of the same name exists (`perflab doctor --fix` creates it).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -155,7 +160,11 @@ enum LocalError {
 
 /// The local default server, as the OS user then as `postgres`, with trust auth.
 async fn local_default(config: &DatabaseConfig) -> Result<PostgresService, LocalError> {
-    let (mut conn, user) = connect_local(&config.local, MAINTENANCE_DB).await?;
+    let LocalLogin {
+        mut conn,
+        user,
+        socket,
+    } = connect_local(&config.local, MAINTENANCE_DB).await?;
     let fatal_create = |cause: String| {
         LocalError::Fatal(ServiceError::CreateDatabase {
             name: config.name.clone(),
@@ -171,16 +180,24 @@ async fn local_default(config: &DatabaseConfig) -> Result<PostgresService, Local
         .map_err(|e| fatal_create(e.to_string()))?;
     let _ = conn.close().await;
     Ok(PostgresService {
-        url: format!("postgres://{user}@{}/{}", config.local, config.name),
+        url: local_url(&config.local, &user, socket.as_deref(), &config.name),
         origin: ServiceOrigin::LocalDefault,
         server_version,
         scratch: None,
     })
 }
 
+/// How perflab got into the local server.
+pub(crate) struct LocalLogin {
+    pub conn: PgConnection,
+    pub user: String,
+    /// The unix socket directory, when TCP refused and the socket let us in.
+    pub socket: Option<PathBuf>,
+}
+
 /// Connects to `database` on the local server (`host:port`), trying the trust-auth
-/// users in turn. Returns the connection and the user that got in.
-async fn connect_local(addr: &str, database: &str) -> Result<(PgConnection, String), LocalError> {
+/// users over TCP in turn, then the OS user over the server's unix socket.
+async fn connect_local(addr: &str, database: &str) -> Result<LocalLogin, LocalError> {
     let Some((host, port)) = split_host_port(addr) else {
         return Err(LocalError::NotListening(format!(
             "{addr:?} is not host:port"
@@ -195,22 +212,93 @@ async fn connect_local(addr: &str, database: &str) -> Result<(PgConnection, Stri
             .username(user)
             .database(database);
         match connect(&options).await {
-            Ok(conn) => return Ok((conn, user.clone())),
+            Ok(conn) => {
+                return Ok(LocalLogin {
+                    conn,
+                    user: user.clone(),
+                    socket: None,
+                });
+            }
             Err(ConnectError::NotListening(cause)) => return Err(LocalError::NotListening(cause)),
             Err(ConnectError::Refused(cause)) => refusals.push(format!("{user}: {cause}")),
+        }
+    }
+    if let Some(user) = os_user().filter(|_| is_loopback(&host)) {
+        match connect_socket(port, &user, database).await {
+            Ok(Some((conn, dir))) => {
+                return Ok(LocalLogin {
+                    conn,
+                    user,
+                    socket: Some(dir),
+                });
+            }
+            Ok(None) => {}
+            Err(cause) => refusals.push(format!("{user} over the unix socket: {cause}")),
         }
     }
     Err(LocalError::Fatal(ServiceError::LocalRefused {
         addr: addr.to_string(),
         users: users.join(", "),
         cause: refusals.join("; "),
+        user: os_user().unwrap_or_else(|| "$USER".into()),
     }))
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "::1")
+}
+
+/// Where distributions put the server's socket (Debian and Fedora first).
+const SOCKET_DIRS: [&str; 3] = ["/var/run/postgresql", "/run/postgresql", "/tmp"];
+
+/// Connects as `user` through the first socket of `port` found; `Ok(None)`
+/// when there is none.
+async fn connect_socket(
+    port: u16,
+    user: &str,
+    database: &str,
+) -> Result<Option<(PgConnection, PathBuf)>, String> {
+    let socket = format!(".s.PGSQL.{port}");
+    let Some(dir) = SOCKET_DIRS
+        .iter()
+        .map(PathBuf::from)
+        .find(|dir| dir.join(&socket).exists())
+    else {
+        return Ok(None);
+    };
+    let options = PgConnectOptions::new_without_pgpass()
+        .socket(&dir)
+        .port(port)
+        .username(user)
+        .database(database);
+    connect(&options)
+        .await
+        .map(|conn| Some((conn, dir)))
+        .map_err(|e| e.to_string())
+}
+
+/// The URL of `database` on the local server, the way perflab got in.
+pub(crate) fn local_url(addr: &str, user: &str, socket: Option<&Path>, database: &str) -> String {
+    match socket {
+        // sqlx reads a `host` parameter that is a path as the socket directory.
+        Some(dir) => format!("postgres://{user}@{addr}/{database}?host={}", dir.display()),
+        None => format!("postgres://{user}@{addr}/{database}"),
+    }
 }
 
 /// The users a local trust-auth server may know: the OS user (what `psql`
 /// would use), then the superuser every installation has.
 pub(crate) fn trust_users() -> Vec<String> {
-    let os_user = std::env::var("USER")
+    let mut users: Vec<String> = os_user().into_iter().collect();
+    if !users.iter().any(|u| u == "postgres") {
+        users.push("postgres".into());
+    }
+    users
+}
+
+/// The OS user perflab runs as (`$USER`, else the user database).
+pub fn os_user() -> Option<String> {
+    std::env::var("USER")
         .ok()
         .filter(|u| !u.is_empty())
         .or_else(|| {
@@ -218,12 +306,7 @@ pub(crate) fn trust_users() -> Vec<String> {
                 .ok()
                 .flatten()
                 .map(|u| u.name)
-        });
-    let mut users: Vec<String> = os_user.into_iter().collect();
-    if !users.iter().any(|u| u == "postgres") {
-        users.push("postgres".into());
-    }
-    users
+        })
 }
 
 /// Creates `name` unless it exists. Two perflabs racing to create it is fine.
@@ -257,6 +340,7 @@ pub(crate) async fn ensure_database(
 pub(crate) enum LocalProbe {
     Found {
         user: String,
+        socket: Option<PathBuf>,
         server_version: String,
         pg_trgm: bool,
     },
@@ -268,7 +352,11 @@ pub(crate) enum LocalProbe {
 
 /// Looks at the local default server without creating anything.
 pub(crate) async fn probe_local(addr: &str) -> LocalProbe {
-    let (mut conn, user) = match connect_local(addr, MAINTENANCE_DB).await {
+    let LocalLogin {
+        mut conn,
+        user,
+        socket,
+    } = match connect_local(addr, MAINTENANCE_DB).await {
         Ok(found) => found,
         Err(LocalError::NotListening(cause)) => return LocalProbe::NotListening(cause),
         Err(LocalError::Fatal(e)) => return LocalProbe::Unusable(e.to_string()),
@@ -278,6 +366,7 @@ pub(crate) async fn probe_local(addr: &str) -> LocalProbe {
     match probed {
         Ok((server_version, pg_trgm)) => LocalProbe::Found {
             user,
+            socket,
             server_version,
             pg_trgm,
         },

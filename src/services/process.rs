@@ -3,8 +3,11 @@
 //!
 //! It holds a `std::process::Child` rather than a tokio one so that `Drop`, the
 //! safety net for panics and early returns, can stop and reap the server even
-//! when no runtime is left.
+//! when no runtime is left. It is spawned through [`super::children`], so it
+//! also gets its stop signal when perflab dies; an optional record file
+//! ([`super::leftovers`]) names it for the next run until it is stopped.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
@@ -21,17 +24,44 @@ const STOP_BOUND: Duration = Duration::from_secs(10);
 pub(crate) struct ServerProcess {
     child: Option<Child>,
     /// The signal that stops this server quickly and cleanly (SIGINT is
-    /// PostgreSQL's "fast shutdown", SIGTERM is Redis's).
+    /// PostgreSQL's "fast shutdown", SIGTERM is Redis's). Also the signal it
+    /// gets when perflab dies.
     stop_signal: Signal,
+    /// Removed once the server is known to be stopped.
+    record: Option<PathBuf>,
 }
 
 impl ServerProcess {
-    pub(crate) fn spawn(command: &mut Command, stop_signal: Signal) -> std::io::Result<Self> {
-        let child = command.spawn()?;
+    /// Spawns `command`, tied to perflab's life. Blocking.
+    pub(crate) fn spawn(command: Command, stop_signal: Signal) -> std::io::Result<Self> {
+        let child = super::children::spawn_std(command, stop_signal)?;
         Ok(Self {
             child: Some(child),
             stop_signal,
+            record: None,
         })
+    }
+
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Writes the leftover record of this server to `path` (see
+    /// [`super::leftovers`]); a record that cannot be written only costs the
+    /// next run's clean-up, not this run.
+    pub(crate) fn record_at(&mut self, path: PathBuf) {
+        let Some(record) = self.pid().and_then(super::leftovers::ServerRecord::of) else {
+            return;
+        };
+        if super::leftovers::write_record(&path, &record).is_ok() {
+            self.record = Some(path);
+        }
+    }
+
+    fn forget_record(&mut self) {
+        if let Some(path) = self.record.take() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 
     /// `Some(status)` once the process has exited (it is then reaped).
@@ -47,11 +77,15 @@ impl ServerProcess {
     /// Stops the server: the stop signal, up to [`STOP_BOUND`] to exit, then SIGKILL.
     pub(crate) async fn stop(&mut self) {
         if !self.signal(self.stop_signal) {
+            self.forget_record();
             return;
         }
-        if !self.wait_async(STOP_BOUND).await {
+        let stopped = self.wait_async(STOP_BOUND).await || {
             self.signal(Signal::SIGKILL);
-            self.wait_async(STOP_BOUND).await;
+            self.wait_async(STOP_BOUND).await
+        };
+        if stopped {
+            self.forget_record();
         }
         self.child = None;
     }
@@ -73,7 +107,7 @@ impl ServerProcess {
     async fn wait_async(&mut self, bound: Duration) -> bool {
         let deadline = Instant::now() + bound;
         while Instant::now() < deadline {
-            if self.exited().is_some() {
+            if self.child.is_none() || self.exited().is_some() {
                 return true;
             }
             tokio::time::sleep(POLL_INTERVAL).await;
@@ -84,7 +118,7 @@ impl ServerProcess {
     fn wait_blocking(&mut self, bound: Duration) -> bool {
         let deadline = Instant::now() + bound;
         while Instant::now() < deadline {
-            if self.exited().is_some() {
+            if self.child.is_none() || self.exited().is_some() {
                 return true;
             }
             std::thread::sleep(POLL_INTERVAL);
@@ -99,11 +133,15 @@ impl Drop for ServerProcess {
     /// the async `stop`/`shutdown` instead; this is the net for panics.
     fn drop(&mut self) {
         if !self.signal(self.stop_signal) {
+            self.forget_record();
             return;
         }
-        if !self.wait_blocking(STOP_BOUND) {
+        let stopped = self.wait_blocking(STOP_BOUND) || {
             self.signal(Signal::SIGKILL);
-            self.wait_blocking(STOP_BOUND);
+            self.wait_blocking(STOP_BOUND)
+        };
+        if stopped {
+            self.forget_record();
         }
     }
 }

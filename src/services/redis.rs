@@ -3,8 +3,14 @@
 //!
 //! Redis is optional: every failure ends in [`RedisAvailability::Missing`] with a
 //! reason the UI shows, never in an error; the shop then runs without a cache.
-//! A scratch server keeps nothing on disk (`--save "" --appendonly no`) and is
-//! stopped on `shutdown` or drop.
+//! A scratch server keeps nothing on disk (`--save "" --appendonly no`), is
+//! stopped on `shutdown` or drop, and dies with perflab (see
+//! [`super::children`]; a record beside it lets the next run stop it where
+//! the system cannot, see [`super::leftovers`]).
+//!
+//! A configured URL is the only server used (a dead one means no Redis, never
+//! the local one), and `enabled = false` means none at all: the lab runner
+//! pins its shop children to exactly the Redis it chose this way.
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
@@ -14,6 +20,7 @@ use redis::AsyncConnectionConfig;
 use tokio::time::Instant;
 
 use super::Origin;
+use super::leftovers::redis_record_path;
 use super::net::{
     CONNECT_TIMEOUT, POLL_INTERVAL, START_DEADLINE, free_port, mask_password, one_line,
 };
@@ -62,7 +69,11 @@ impl RedisAvailability {
 
 /// How to get a Redis, appended to every reason.
 pub const HOW_TO_GET_REDIS: &str =
-    "the shop runs without a cache; to get one, `apt-get install redis-server` or set REDIS_URL";
+    "the shop runs without a cache; to get one, `perflab doctor --fix` or set REDIS_URL";
+
+/// Why there is no Redis when the configuration turns it off.
+pub const REDIS_DISABLED: &str =
+    "Redis is turned off (PERFLAB_REDIS=off or enabled = false under [redis])";
 
 /// Why no scratch server was started when the configuration forbids it.
 pub const SCRATCH_DISABLED: &str =
@@ -99,6 +110,11 @@ async fn ping_unbounded(url: &str) -> redis::RedisResult<String> {
 
 /// Finds or starts Redis in the order the module doc gives.
 pub async fn resolve(config: &RedisConfig) -> RedisAvailability {
+    if !config.enabled {
+        return RedisAvailability::Missing {
+            reason: REDIS_DISABLED.into(),
+        };
+    }
     if let Some(url) = &config.url {
         return match ping(url).await {
             Ok(version) => up(url.clone(), Origin::Configured, version, None),
@@ -143,12 +159,18 @@ fn missing(reason: String) -> RedisAvailability {
     }
 }
 
-/// `redis-server` from PATH, if there is one.
+/// `redis-server` from PATH, if there is one; else `valkey-server`, the
+/// drop-in fork some distributions (Fedora 41+, Arch) ship instead.
 pub fn find_redis_server() -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("redis-server"))
-        .find(|candidate| candidate.is_file())
+    let dirs: Vec<std::path::PathBuf> = std::env::split_paths(&path).collect();
+    ["redis-server", "valkey-server"]
+        .into_iter()
+        .find_map(|name| {
+            dirs.iter()
+                .map(|dir| dir.join(name))
+                .find(|candidate| candidate.is_file())
+        })
 }
 
 /// Starts a scratch `redis-server`; the error ends a sentence saying why not.
@@ -261,7 +283,9 @@ async fn spawn(
     let spawned = tokio::task::spawn_blocking(move || {
         let log = tempfile::tempfile()?;
         command.stdout(log.try_clone()?).stderr(log.try_clone()?);
-        Ok::<_, std::io::Error>((ServerProcess::spawn(&mut command, Signal::SIGTERM)?, log))
+        let mut process = ServerProcess::spawn(command, Signal::SIGTERM)?;
+        process.record_at(redis_record_path(&std::env::temp_dir(), port));
+        Ok::<_, std::io::Error>((process, log))
     })
     .await;
     match spawned {

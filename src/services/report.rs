@@ -9,7 +9,7 @@ use sqlx::postgres::PgConnectOptions;
 
 use super::net::mask_password;
 use super::postgres::{LocalProbe, connect, probe_connection, probe_local};
-use super::redis::{HOW_TO_GET_REDIS, SCRATCH_DISABLED, find_redis_server, ping};
+use super::redis::{HOW_TO_GET_REDIS, REDIS_DISABLED, SCRATCH_DISABLED, find_redis_server, ping};
 use super::scratch_postgres::{self, Plan};
 use crate::config::{Config, DatabaseConfig, RedisConfig};
 
@@ -84,12 +84,16 @@ async fn probe_postgres(config: &DatabaseConfig) -> PostgresReport {
     let not_listening = match probe_local(&config.local).await {
         LocalProbe::Found {
             user,
+            socket,
             server_version,
             pg_trgm,
         } => {
+            let through = socket
+                .map(|dir| format!(" through the unix socket in {}", dir.display()))
+                .unwrap_or_default();
             return PostgresReport::Reachable {
                 origin: super::Origin::LocalDefault,
-                location: format!("{} as user {user}", config.local),
+                location: format!("{} as user {user}{through}", config.local),
                 server_version,
                 pg_trgm,
             };
@@ -163,6 +167,11 @@ async fn probe_redis(config: &RedisConfig) -> RedisReport {
     let missing = |reason: String| RedisReport::Missing {
         reason: format!("{reason}; {HOW_TO_GET_REDIS}"),
     };
+    if !config.enabled {
+        return RedisReport::Missing {
+            reason: REDIS_DISABLED.into(),
+        };
+    }
     if let Some(url) = &config.url {
         return match ping(url).await {
             Ok(version) => RedisReport::Reachable {

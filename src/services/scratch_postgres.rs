@@ -6,7 +6,9 @@
 //! initdb refuses to run as root. As root, perflab runs initdb and the server as
 //! an unprivileged user (`postgres`, else `nobody`) and keeps the cluster in a
 //! temp directory chowned to that user (see [`create_cluster_dir`] for why).
-//! Clusters left by a perflab that was killed are removed on the next start.
+//! The server gets its fast-shutdown signal if perflab dies (Linux, see
+//! [`super::children`]); clusters left by a perflab that was killed are
+//! stopped and removed on the next start.
 //! Used by [`super::postgres`] (start) and [`super::report`] (what would be used).
 
 use std::os::unix::process::CommandExt;
@@ -14,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Gid, Pid, Uid, User, chown, geteuid};
 use sqlx::Connection;
@@ -25,6 +26,7 @@ use super::ServiceError;
 use super::net::{POLL_INTERVAL, START_DEADLINE, free_port};
 use super::postgres::{MAINTENANCE_DB, connect, ensure_database, server_version};
 use super::process::ServerProcess;
+use super::process_info;
 use crate::config::DatabaseConfig;
 
 /// Every scratch cluster directory starts with this, so stale ones can be found.
@@ -86,12 +88,17 @@ pub fn plan() -> Result<Plan, String> {
 }
 
 /// The first directory in PATH, then Debian's `/usr/lib/postgresql/<version>/bin`
-/// (highest version first), that holds both `initdb` and `postgres`.
-fn find_binaries() -> Option<ServerBinaries> {
+/// and Homebrew's keg-only `postgresql@<version>/bin` (highest version
+/// first), that holds both `initdb` and `postgres`.
+pub fn find_binaries() -> Option<ServerBinaries> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect())
         .unwrap_or_default();
-    dirs.extend(debian_bin_dirs());
+    dirs.extend(versioned_bin_dirs(Path::new("/usr/lib/postgresql"), ""));
+    // Homebrew's `postgresql@16` is keg-only: not in PATH unless linked.
+    for prefix in ["/opt/homebrew/opt", "/usr/local/opt"] {
+        dirs.extend(versioned_bin_dirs(Path::new(prefix), "postgresql@"));
+    }
     let dir = dirs
         .into_iter()
         .find(|d| d.join("initdb").is_file() && d.join("postgres").is_file())?;
@@ -105,14 +112,16 @@ fn find_binaries() -> Option<ServerBinaries> {
     Some(ServerBinaries { bin_dir })
 }
 
-fn debian_bin_dirs() -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") else {
+/// `<base>/<prefix><version>/bin`, highest version first.
+fn versioned_bin_dirs(base: &Path, prefix: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(base) else {
         return Vec::new();
     };
     let mut versions: Vec<(u32, PathBuf)> = entries
         .flatten()
         .filter_map(|e| {
-            let version = e.file_name().to_str()?.parse().ok()?;
+            let name = e.file_name();
+            let version = name.to_str()?.strip_prefix(prefix)?.parse().ok()?;
             Some((version, e.path().join("bin")))
         })
         .collect();
@@ -384,6 +393,10 @@ async fn spawn_server(
         .arg("-k")
         .arg(dir.socket_dir())
         .args(["-c", "listen_addresses=127.0.0.1"])
+        // Thrown away on exit: nothing to make durable, and without fsync the
+        // seeding is quicker and a stop (even at perflab's death) takes no
+        // checkpoint flush.
+        .args(["-c", "fsync=off"])
         .current_dir(&dir.path)
         .stdin(Stdio::null())
         // Its own process group: a Ctrl-C in the terminal goes to perflab,
@@ -397,7 +410,9 @@ async fn spawn_server(
         let spawned = match (out, err) {
             (Ok(out), Ok(err)) => {
                 command.stdout(out).stderr(err);
-                ServerProcess::spawn(&mut command, Signal::SIGINT)
+                // SIGINT, fast shutdown, also when perflab dies: a postmaster
+                // that is killed leaves its shared memory behind.
+                ServerProcess::spawn(command, Signal::SIGINT)
             }
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
@@ -505,9 +520,13 @@ fn owner_gone(dir: &Path) -> bool {
 /// trusted if its command line names this directory: pids get reused, and a
 /// reused pid means our server is long gone.
 fn stop_orphan(pid: i32, dir: &Path) -> bool {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmdline = u32::try_from(pid)
+        .ok()
+        .and_then(process_info::facts)
+        .map(|facts| facts.cmd.join(" "))
+        .unwrap_or_default();
     let dir_text = dir.to_string_lossy();
-    if !String::from_utf8_lossy(&cmdline).contains(dir_text.as_ref()) {
+    if !cmdline.contains(dir_text.as_ref()) {
         return true;
     }
     let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
@@ -530,14 +549,5 @@ fn read_pid(path: &Path) -> Option<i32> {
 /// Whether `pid` is a live process. A zombie (exited, not yet reaped by its
 /// parent) is not: its server has stopped.
 fn alive(pid: i32) -> bool {
-    // EPERM means it exists but is someone else's: alive.
-    if pid <= 0 || kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH) {
-        return false;
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The state follows the parenthesised command name, which may hold spaces.
-    let state = stat
-        .rsplit_once(") ")
-        .and_then(|(_, rest)| rest.chars().next());
-    state != Some('Z')
+    u32::try_from(pid).is_ok_and(process_info::alive)
 }

@@ -8,16 +8,20 @@
 //!   call returns, every request that starts reads with them (no cache flush
 //!   is needed for that: see [`super::cache`]).
 //! - `GET /cache/stats`, `POST /cache/flush` — the cache's counters; forget it all.
-//! - `GET /indexes`, `POST /indexes/apply` (body: the SQL file), `POST /indexes/drop`.
-//! - `GET /explain/{query}` — `EXPLAIN (ANALYZE, FORMAT JSON)` of a lab query.
+//! - `GET /indexes`, `POST /indexes/apply` (body: the SQL file; only what the
+//!   labs teach, see `store::student_sql`), `POST /indexes/drop`; both take
+//!   `?lock_timeout=5s&statement_timeout=60s`. A refused or failed file is a
+//!   422 problem document with `line`, `column`, `statement` and `allowed`.
+//! - `GET /explain/{query}` — `EXPLAIN (ANALYZE, FORMAT JSON)` of a lab query,
+//!   planned with the server's own settings.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 
@@ -27,7 +31,8 @@ use super::error::extract::{Json, Path, Query};
 use super::settings::ShopSettings;
 use super::state::AppState;
 use super::store::explain::{self, ExplainParams, LabQuery};
-use super::store::indexes::{self, IndexError, StudentIndex};
+use super::store::indexes::{self, ApplyLimits, IndexError, StudentIndex};
+use super::store::student_sql;
 
 /// The control router, guarded by `token`.
 pub fn router(state: Arc<AppState>, token: String) -> Router {
@@ -136,17 +141,17 @@ async fn list_indexes(State(state): State<Arc<AppState>>) -> Result<Json<Indexes
 
 async fn apply_indexes(
     State(state): State<Arc<AppState>>,
+    Query(limits): Query<ApplyLimits>,
     sql: String,
-) -> Result<Json<Indexes>, Error> {
+) -> Result<Json<Indexes>, SqlProblem> {
     if sql.trim().is_empty() {
-        return Err(Error::Unprocessable("the index SQL is empty".into()));
+        return Err(Error::Unprocessable("the index SQL is empty".into()).into());
     }
-    match indexes::apply(&state.db.pool(), &sql).await {
-        Ok(indexes) => Ok(Json(Indexes { indexes })),
-        // PostgreSQL's own message is what the student needs to fix the file.
-        Err(IndexError::Rejected { message }) => Err(Error::Unprocessable(message)),
-        Err(IndexError::Database(e)) => Err(e.into()),
-    }
+    check_limits(&limits)?;
+    // Dropping this future (the caller hung up) drops the dedicated
+    // connection inside `apply`, which cancels its statement on the server.
+    let indexes = indexes::apply(&state.db.pool(), &sql, limits).await?;
+    Ok(Json(Indexes { indexes }))
 }
 
 #[derive(Debug, Serialize)]
@@ -154,9 +159,105 @@ struct Dropped {
     dropped: Vec<String>,
 }
 
-async fn drop_indexes(State(state): State<Arc<AppState>>) -> Result<Json<Dropped>, Error> {
-    let dropped = indexes::drop_all(&state.db.pool()).await?;
+async fn drop_indexes(
+    State(state): State<Arc<AppState>>,
+    Query(limits): Query<ApplyLimits>,
+) -> Result<Json<Dropped>, SqlProblem> {
+    check_limits(&limits)?;
+    let dropped = indexes::drop_all(&state.db.pool(), limits).await?;
     Ok(Json(Dropped { dropped }))
+}
+
+fn check_limits(limits: &ApplyLimits) -> Result<(), Error> {
+    if limits.is_valid() {
+        return Ok(());
+    }
+    Err(Error::Unprocessable(format!(
+        "lock_timeout and statement_timeout must be between 1ms and {}",
+        humantime::format_duration(ApplyLimits::MAX)
+    )))
+}
+
+/// The answer to a refused or failed index file: a problem document like the
+/// shop's others, plus where in the file and what is allowed, so the runner
+/// and the TUI can point at the line. Built here rather than in
+/// `shop::error` because only this endpoint has a file to point into.
+#[derive(Debug)]
+enum SqlProblem {
+    Shop(Error),
+    Sql(SqlFields),
+}
+
+#[derive(Debug, Serialize)]
+struct SqlFields {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    /// `refused` (the guard, nothing ran) or `failed` (PostgreSQL, rolled back).
+    outcome: &'static str,
+    /// The guard's reason (`statement`, `table`, …) or PostgreSQL's SQLSTATE.
+    reason: String,
+    /// What the reason is about (`ALTER DATABASE`, `pg_class`…) or
+    /// PostgreSQL's message.
+    subject: String,
+    line: Option<u64>,
+    column: Option<u64>,
+    statement: String,
+    allowed: &'static str,
+}
+
+impl From<Error> for SqlProblem {
+    fn from(error: Error) -> Self {
+        Self::Shop(error)
+    }
+}
+
+impl From<IndexError> for SqlProblem {
+    fn from(error: IndexError) -> Self {
+        let detail = error.to_string();
+        let (outcome, reason, subject, position, statement) = match error {
+            IndexError::Database(e) => return Self::Shop(e.into()),
+            IndexError::Refused(r) => (
+                "refused",
+                r.reason.key().to_string(),
+                r.reason.subject().to_string(),
+                Some(r.position),
+                r.statement,
+            ),
+            IndexError::Failed(f) => ("failed", f.code, f.message, f.position, f.statement),
+        };
+        Self::Sql(SqlFields {
+            kind: "about:blank",
+            title: "index SQL not applied",
+            status: StatusCode::UNPROCESSABLE_ENTITY.as_u16(),
+            detail,
+            outcome,
+            reason,
+            subject,
+            line: position.map(|p| p.line),
+            column: position.map(|p| p.column),
+            statement,
+            allowed: student_sql::ALLOWED,
+        })
+    }
+}
+
+impl IntoResponse for SqlProblem {
+    fn into_response(self) -> Response {
+        let fields = match self {
+            Self::Shop(error) => return error.into_response(),
+            Self::Sql(fields) => fields,
+        };
+        let body = serde_json::to_vec(&fields).unwrap_or_default();
+        let mut response = (StatusCode::UNPROCESSABLE_ENTITY, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
 }
 
 async fn explain_query(

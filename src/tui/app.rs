@@ -10,6 +10,8 @@ use super::timetable::Timetable;
 use crate::check::{CheckResult, Lang};
 use crate::lab::progress::LabStatus;
 use crate::lab::{Catalog, Lab, Progress};
+use crate::messages::Text;
+use crate::services::install::{InstallError, Missing, Plan};
 
 /// The screens, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,55 @@ pub enum Action {
     StopLoad,
     /// Open a workspace file in `$EDITOR` (the TUI steps aside meanwhile).
     Edit(WorkspaceFile),
+    /// Run the setup's install plan (the TUI steps aside for the package
+    /// manager), then start the services.
+    Install,
+    /// The student said no to the install: start what can start.
+    DeclineInstall,
+}
+
+/// What this machine lacks for the course (PostgreSQL, pg_trgm, Redis) and
+/// how perflab would install it: the first screen shows it until the
+/// install succeeds.
+#[derive(Debug)]
+pub struct Setup {
+    pub missing: Vec<Missing>,
+    /// The exact commands, or why perflab cannot install here.
+    pub plan: Result<Plan, InstallError>,
+    pub stage: SetupStage,
+}
+
+/// Where the install offer stands.
+#[derive(Debug)]
+pub enum SetupStage {
+    /// Waiting for y/n.
+    Asking,
+    /// The student said no.
+    Declined,
+    /// The plan ran and a step failed (or could not run).
+    Failed(InstallError),
+}
+
+impl Setup {
+    /// The offer, before the student answers.
+    pub fn new(missing: Vec<Missing>, plan: Result<Plan, InstallError>) -> Self {
+        Self {
+            missing,
+            plan,
+            stage: SetupStage::Asking,
+        }
+    }
+
+    /// What is missing, as a learner reads it: "PostgreSQL, Redis".
+    pub fn missing_names(&self) -> String {
+        let names: Vec<&str> = self.missing.iter().map(|m| m.name()).collect();
+        names.join(", ")
+    }
+
+    /// Whether the shop can start without installing anything.
+    pub fn postgres_missing(&self) -> bool {
+        self.missing.contains(&Missing::Postgres)
+    }
 }
 
 /// The files of the workspace a student edits.
@@ -98,6 +149,8 @@ pub struct App {
     pub settings: Option<crate::shop::settings::ShopSettings>,
     /// One line at the bottom: services, errors, what just happened.
     pub status: String,
+    /// What this machine lacks, while it lacks it (shown on Today).
+    pub setup: Option<Setup>,
 }
 
 impl App {
@@ -128,7 +181,13 @@ impl App {
             switches: super::switches::all(),
             switch_selected: 0,
             status: String::new(),
+            setup: None,
         }
+    }
+
+    /// The pack's messages in the student's language (`L` switches it).
+    pub fn text(&self) -> Text {
+        self.catalog.text(self.lang)
     }
 
     pub fn lab(&self) -> Option<&Lab> {
@@ -202,7 +261,12 @@ impl App {
             KeyCode::Char('5') => self.screen = Screen::Settings,
             KeyCode::Char('d') if self.load_running() => return Action::StopLoad,
             KeyCode::Tab => self.screen = next_screen(self.screen),
-            KeyCode::Char('L') => self.lang = self.lang.pick(Lang::En, Lang::Es),
+            KeyCode::Char('L') => {
+                self.lang = match self.lang {
+                    Lang::Es => Lang::En,
+                    Lang::En => Lang::Es,
+                }
+            }
             _ => {
                 return match self.screen {
                     Screen::Today => self.on_today_key(key.code),
@@ -217,6 +281,9 @@ impl App {
     }
 
     fn on_today_key(&mut self, code: KeyCode) -> Action {
+        if let Some(setup) = &mut self.setup {
+            return on_setup_key(setup, code);
+        }
         if code == KeyCode::Enter {
             self.open_lab(self.open);
         }
@@ -349,7 +416,7 @@ impl App {
     }
 
     fn on_confirm(&mut self, question: Confirm, code: KeyCode) -> Action {
-        let yes = matches!(code, KeyCode::Char('y' | 's' | 'Y' | 'S'));
+        let yes = matches!(code, KeyCode::Char(c) if is_yes(c));
         let Some(id) = self.lab().map(|l| l.id.clone()) else {
             return Action::None;
         };
@@ -365,6 +432,28 @@ impl App {
             (_, false) => Action::None,
         }
     }
+}
+
+/// Today while something is missing: y installs (again, after a no or a
+/// failure), n declines; without a plan there is nothing to answer.
+fn on_setup_key(setup: &mut Setup, code: KeyCode) -> Action {
+    if setup.plan.is_err() {
+        return Action::None;
+    }
+    match (code, &setup.stage) {
+        (KeyCode::Char(c), _) if is_yes(c) => Action::Install,
+        (KeyCode::Char('n' | 'N') | KeyCode::Esc, SetupStage::Asking) => {
+            setup.stage = SetupStage::Declined;
+            Action::DeclineInstall
+        }
+        _ => Action::None,
+    }
+}
+
+/// `y` in English, `s` (sí) in Spanish: both mean yes in either language,
+/// so a student never says no by pressing the other language's key.
+fn is_yes(c: char) -> bool {
+    matches!(c, 'y' | 's' | 'Y' | 'S')
 }
 
 fn next_screen(screen: Screen) -> Screen {
@@ -445,6 +534,51 @@ mod tests {
             panic!("a switch");
         };
         assert_eq!(patch.to_string().trim(), "[cache]\nbackend = \"memory\"");
+    }
+
+    fn setup() -> Setup {
+        use crate::services::install::{Manager, Who, plan};
+        let who = Who {
+            root: false,
+            user: "ana".into(),
+        };
+        let missing = vec![Missing::Postgres, Missing::Redis];
+        let plan = plan(Manager::Apt, &missing, &who)
+            .expect("a plan")
+            .expect("something to do");
+        Setup::new(missing, Ok(plan))
+    }
+
+    #[test]
+    fn the_install_needs_a_yes_and_a_no_is_remembered() {
+        let mut app = app();
+        app.setup = Some(setup());
+        assert_eq!(app.on_key(key(KeyCode::Enter)), Action::None, "no lab yet");
+        assert_eq!(app.screen, Screen::Today);
+        assert_eq!(app.on_key(key(KeyCode::Char('x'))), Action::None);
+        assert_eq!(app.on_key(key(KeyCode::Char('n'))), Action::DeclineInstall);
+        let stage = &app.setup.as_ref().unwrap().stage;
+        assert!(matches!(stage, SetupStage::Declined), "{stage:?}");
+        assert_eq!(
+            app.on_key(key(KeyCode::Char('n'))),
+            Action::None,
+            "declined once"
+        );
+        assert_eq!(app.on_key(key(KeyCode::Char('s'))), Action::Install);
+        // Elsewhere the keys keep their meaning.
+        app.on_key(key(KeyCode::Char('2')));
+        assert_eq!(app.screen, Screen::Labs);
+    }
+
+    #[test]
+    fn without_a_plan_there_is_nothing_to_answer() {
+        let mut app = app();
+        app.setup = Some(Setup::new(
+            vec![Missing::Redis],
+            Err(InstallError::NoManager),
+        ));
+        assert_eq!(app.on_key(key(KeyCode::Char('y'))), Action::None);
+        assert_eq!(app.on_key(key(KeyCode::Char('n'))), Action::None);
     }
 
     #[test]

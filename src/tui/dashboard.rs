@@ -27,8 +27,11 @@ pub struct Point {
 pub struct Dashboard {
     /// The lab whose traffic runs.
     pub lab: String,
-    /// What runs: "GET /products/{id}, 8 users".
+    /// What runs: "GET /products/{id}".
     pub traffic: String,
+    /// Its closed loop's virtual users, if it is one (said in the
+    /// student's language when drawn).
+    pub virtual_users: Option<usize>,
     pub points: VecDeque<Point>,
     /// The p95 line to beat (the lab's latency target, else the course's 200 ms).
     pub target_p95_ms: f64,
@@ -105,7 +108,9 @@ impl Dashboard {
 }
 
 /// An `EXPLAIN (FORMAT JSON)` answer as indented lines: node, relation,
-/// index, and the execution time.
+/// index, and the execution time. In PostgreSQL's own words ("Seq Scan on
+/// products", "Execution Time"), whatever the student's language: they are
+/// the words `EXPLAIN` prints in psql, which the lab has them read too.
 pub fn plan_lines(explain: &serde_json::Value) -> Vec<String> {
     fn walk(node: &serde_json::Value, depth: usize, out: &mut Vec<String>) {
         let mut line = format!(

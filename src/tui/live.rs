@@ -13,6 +13,8 @@ use super::Event;
 use crate::check::{CheckSpec, TrafficSpec};
 use crate::lab::Lab;
 use crate::lab::runner::{RunEnv, Staged};
+use crate::messages::Text;
+use crate::msg;
 use crate::shop::settings::ShopSettings;
 
 /// A dashboard load never runs longer than this.
@@ -164,7 +166,11 @@ async fn lookups(ctx: &crate::check::Context) -> Option<(u64, u64)> {
 
 /// Applies a switch to the running shop at once (a JSON merge patch on its
 /// control API); the line says how it went.
-pub async fn patch_running(control: &crate::check::Control, patch: &serde_json::Value) -> String {
+pub async fn patch_running(
+    control: &crate::check::Control,
+    patch: &serde_json::Value,
+    text: &Text,
+) -> String {
     let sent = reqwest::Client::new()
         .patch(format!("{}/settings", control.url))
         .bearer_auth(&control.token)
@@ -172,9 +178,21 @@ pub async fn patch_running(control: &crate::check::Control, patch: &serde_json::
         .json(patch)
         .send()
         .await;
+    let patch = patch.to_string();
     match sent {
-        Ok(answer) if answer.status().is_success() => format!("running shop: {patch}"),
-        Ok(answer) => format!("the running shop refused {patch}: {}", answer.status()),
-        Err(e) => format!("the running shop did not answer: {e}"),
+        Ok(answer) if answer.status().is_success() => {
+            msg!(text, "tui-status-running-shop-patched", patch = patch)
+        }
+        Ok(answer) => msg!(
+            text,
+            "tui-status-running-shop-refused",
+            patch = patch,
+            status = answer.status().to_string()
+        ),
+        Err(e) => msg!(
+            text,
+            "tui-status-running-shop-silent",
+            error = e.to_string()
+        ),
     }
 }

@@ -1,5 +1,13 @@
 //! The TUI: the course day in one terminal — Today (timetable and clock),
-//! Labs (the list with progress), Lab (instructions, hints, solution, checks).
+//! Labs (the list with progress), Lab (instructions, hints, solution, checks),
+//! Dashboard (the lab's load live) and Settings (the shop's switches).
+//!
+//! It opens by looking for what this machine lacks ([`setup`]): when
+//! PostgreSQL or Redis is not installed, Today says so and offers the exact
+//! commands of `services::install`; on a yes the TUI steps aside for the
+//! package manager (as it does for `$EDITOR`), then comes back and starts the
+//! services; on a no it says how to do it by hand. Every word it shows comes
+//! from the message catalogue (`labs/messages/*/tui*.ftl`).
 //!
 //! One event loop: keys (crossterm's event stream), a tick (the clock, 10
 //! fps at most) and results from tasks arrive as [`Event`]s; each changes the
@@ -8,31 +16,38 @@
 //! test is a child process. `ratatui::init` restores the terminal on panic,
 //! and every way out (q, Ctrl-C, an error) restores it too.
 //!
-//! Depends on `lab` (catalog, progress, workspace, runner) and `check`;
-//! nothing depends on it but the CLI.
+//! Depends on `lab` (catalog, progress, workspace, runner), `check`,
+//! `messages` and `services::install`; nothing depends on it but the CLI,
+//! which gives it the configuration and a way to start the services.
 
 pub mod app;
 pub mod dashboard;
 mod live;
+pub mod setup;
 pub mod switches;
 pub mod timetable;
 pub mod ui;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveTime;
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
-use self::app::{Action, App, Checks};
+use self::app::{Action, App, Checks, Setup, SetupStage};
 use self::timetable::Timetable;
 use crate::check::{CheckResult, Lang};
+use crate::config::Config;
 use crate::lab::runner::{self, RunEnv};
 use crate::lab::{Catalog, Progress, Workspace};
+use crate::msg;
 use crate::services::Services;
+use crate::services::redis::RedisAvailability;
 
 /// What the TUI was started with.
 pub struct Options {
@@ -46,6 +61,9 @@ pub struct Options {
     pub free: bool,
     /// A line to show first (e.g. a corrupt progress file kept aside).
     pub notice: Option<String>,
+    /// Where to look for PostgreSQL and Redis (what is missing is judged
+    /// against it: a configured URL is never "not installed").
+    pub config: Config,
 }
 
 /// The services and how to start shops on them, once ready.
@@ -57,10 +75,16 @@ pub struct Ready {
 /// Starting PostgreSQL and Redis (and seeding): run in a task.
 pub type Prepare = Pin<Box<dyn Future<Output = Result<Ready, String>> + Send>>;
 
+/// Starts the services each time it is called: once at the start, or after
+/// an install (the CLI knows how; the TUI knows when).
+pub type StartServices = Arc<dyn Fn() -> Prepare + Send + Sync>;
+
 /// What reaches the loop.
 enum Event {
     Term(TermEvent),
     Tick,
+    /// Something is missing: the offer to install it.
+    Setup(Box<Setup>),
     Ready(Box<Result<Ready, String>>),
     ChecksDone {
         lab: String,
@@ -86,28 +110,31 @@ enum Event {
 }
 
 /// Runs the TUI until the student quits.
-pub async fn run(options: Options, prepare: Prepare) -> Result<(), String> {
+pub async fn run(options: Options, start_services: StartServices) -> Result<(), String> {
     let start = options
         .start
         .or_else(|| Timetable::parse_start(&options.catalog.course.start))
         .unwrap_or(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or(NaiveTime::MIN));
     let timetable = Timetable::new(&options.catalog.course, start);
     let mut app = App::new(options.catalog, options.progress, timetable, options.lang);
-    app.settings = options.workspace.settings().ok();
+    app.settings = options.workspace.shop_settings().ok();
     app.free_mode = options.free;
     app.now = chrono::Local::now().time();
-    app.status = options.notice.unwrap_or_else(|| {
-        app.lang
-            .pick(
-                "Arrancando PostgreSQL y Redis…",
-                "Starting PostgreSQL and Redis…",
-            )
-            .to_string()
-    });
+    app.status = options
+        .notice
+        .unwrap_or_else(|| msg!(app.text(), "tui-status-starting"));
     let (tx, rx) = mpsc::unbounded_channel();
-    let ready_tx = tx.clone();
+    // What is missing is looked for first: services started before an
+    // install would run without what it brings.
+    let look_tx = tx.clone();
+    let start = Arc::clone(&start_services);
+    let config = options.config;
     tokio::spawn(async move {
-        let _ = ready_tx.send(Event::Ready(Box::new(prepare.await)));
+        let event = match setup::look(&config).await {
+            Some(setup) => Event::Setup(Box::new(setup)),
+            None => Event::Ready(Box::new(start().await)),
+        };
+        let _ = look_tx.send(event);
     });
     let mut terminal = ratatui::init();
     let mut session = Session {
@@ -117,10 +144,19 @@ pub async fn run(options: Options, prepare: Prepare) -> Result<(), String> {
         tx,
         load: None,
         load_control: None,
+        checks_task: None,
+        start_services,
     };
     let result = session.event_loop(&mut terminal, rx).await;
     ratatui::restore();
     session.stop_load();
+    // A check cut short puts back what it changed (prices) in tasks of its
+    // own: let them finish before the services they write to go away.
+    if let Some(task) = session.checks_task.take() {
+        task.abort();
+        let _ = task.await;
+    }
+    crate::check::settle(std::time::Duration::from_secs(10)).await;
     if let Some(ready) = session.ready.take() {
         ready.services.shutdown().await;
     }
@@ -136,6 +172,9 @@ struct Session {
     load: Option<tokio_util::sync::CancellationToken>,
     /// The running load's shop, for switches applied at once.
     load_control: Option<crate::check::Control>,
+    /// The checks running in the background, if any (aborted on quit).
+    checks_task: Option<tokio::task::JoinHandle<()>>,
+    start_services: StartServices,
 }
 
 impl Session {
@@ -145,12 +184,16 @@ impl Session {
         mut rx: mpsc::UnboundedReceiver<Event>,
     ) -> Result<(), String> {
         let theme = ui::Theme::from_env();
-        // SIGTERM or a closed terminal (SIGHUP) end the TUI like q: the
-        // terminal is restored and the load's shop stopped on the way out.
-        use tokio::signal::unix::{SignalKind, signal};
-        let listen = |kind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
+        // SIGTERM, SIGINT (a `kill -INT`: in raw mode Ctrl-C is a key) or a
+        // closed terminal (SIGHUP) end the TUI like q: the terminal is
+        // restored and the load's shop stopped on the way out.
+        let listen = |kind| {
+            signal(kind)
+                .map_err(|e| msg!(self.app.text(), "tui-error-signals", error = e.to_string()))
+        };
         let mut terminate = listen(SignalKind::terminate())?;
         let mut hangup = listen(SignalKind::hangup())?;
+        let mut interrupt = listen(SignalKind::interrupt())?;
         let mut keys = EventStream::new();
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         let mut dirty = true;
@@ -158,32 +201,48 @@ impl Session {
             if dirty {
                 terminal
                     .draw(|frame| ui::draw(frame, &self.app, theme))
-                    .map_err(|e| format!("cannot draw on the terminal: {e}"))?;
+                    .map_err(|e| msg!(self.app.text(), "tui-error-draw", error = e.to_string()))?;
                 dirty = false;
             }
             let event = tokio::select! {
                 key = keys.next() => match key {
                     Some(Ok(event)) => Event::Term(event),
-                    Some(Err(e)) => return Err(format!("cannot read the terminal: {e}")),
+                    Some(Err(e)) => {
+                        return Err(msg!(self.app.text(), "tui-error-read", error = e.to_string()));
+                    }
                     None => return Ok(()),
                 },
                 _ = tick.tick() => Event::Tick,
                 Some(event) = rx.recv() => event,
                 _ = terminate.recv() => return Ok(()),
                 _ = hangup.recv() => return Ok(()),
+                _ = interrupt.recv() => return Ok(()),
             };
             match event {
                 Event::Term(TermEvent::Key(key)) if key.kind == KeyEventKind::Press => {
                     let action = self.app.on_key(key);
                     match action {
                         Action::Quit => return Ok(()),
+                        // The editor and the package manager get the terminal
+                        // and stdin to themselves: crossterm's reader thread
+                        // would race them for keys (a sudo password, vi's
+                        // commands) unless its stream is dropped first
+                        // (ratatui's "spawn vim" recipe; openai/codex#7961).
                         Action::Edit(file) => {
-                            // The editor gets the terminal; the TUI comes back after.
+                            drop(keys);
                             ratatui::restore();
                             let outcome = self.edit(file);
                             *terminal = ratatui::init();
+                            keys = EventStream::new();
                             self.app.status = outcome;
-                            self.app.settings = self.workspace.settings().ok();
+                            self.app.settings = self.workspace.shop_settings().ok();
+                        }
+                        Action::Install => {
+                            drop(keys);
+                            ratatui::restore();
+                            self.install(&mut interrupt).await;
+                            *terminal = ratatui::init();
+                            keys = EventStream::new();
                         }
                         action => self.act(action),
                     }
@@ -198,18 +257,12 @@ impl Session {
                         now.format("%H:%M").to_string() != self.app.now.format("%H:%M").to_string();
                     self.app.now = now;
                 }
+                Event::Setup(setup) => {
+                    self.offer(*setup);
+                    dirty = true;
+                }
                 Event::Ready(ready) => {
-                    let ready = *ready;
-                    self.app.status = match &ready {
-                        Ok(_) => self
-                            .app
-                            .lang
-                            .pick("PostgreSQL y Redis listos.", "PostgreSQL and Redis ready.")
-                            .to_string(),
-                        // The doctor's message, inside the TUI.
-                        Err(why) => why.clone(),
-                    };
-                    self.ready = ready.ok();
+                    self.ready_or_not(*ready);
                     dirty = true;
                 }
                 Event::ChecksDone { lab, result } => {
@@ -265,7 +318,8 @@ impl Session {
     /// Carries out what a key asked for.
     fn act(&mut self, action: Action) {
         let outcome = match action {
-            Action::None | Action::Quit | Action::Edit(_) => Ok(None),
+            Action::None | Action::Quit | Action::Edit(_) | Action::Install => Ok(None),
+            Action::DeclineInstall => Ok(Some(self.declined())),
             Action::RunChecks(lab) => {
                 self.run_checks(lab);
                 Ok(None)
@@ -286,11 +340,110 @@ impl Session {
                 Ok(None)
             }
         };
-        self.app.settings = self.workspace.settings().ok();
+        self.app.settings = self.workspace.shop_settings().ok();
         match outcome {
             Ok(Some(message)) => self.app.status = message,
             Ok(None) => {}
             Err(message) => self.app.status = message,
+        }
+    }
+
+    /// Something is missing: Today shows the offer. Without a plan (no
+    /// package manager perflab knows, no sudo) there is nothing to ask, so
+    /// what can start, starts.
+    fn offer(&mut self, setup: Setup) {
+        let text = self.app.text();
+        self.app.status = match &setup.plan {
+            Ok(_) => msg!(
+                text,
+                "tui-setup-status-ask",
+                missing = setup.missing_names()
+            ),
+            Err(_) if setup.postgres_missing() => msg!(text, "tui-setup-status-no-postgres"),
+            Err(_) => {
+                self.start_services();
+                msg!(text, "tui-status-starting")
+            }
+        };
+        self.app.setup = Some(setup);
+    }
+
+    /// The student said no: the screen keeps saying how to install by hand,
+    /// and the services start if the shop can run without what is missing
+    /// (Redis, `pg_trgm`).
+    fn declined(&mut self) -> String {
+        let text = self.app.text();
+        match &self.app.setup {
+            Some(setup) if setup.postgres_missing() => msg!(text, "tui-setup-status-no-postgres"),
+            _ => {
+                self.start_services();
+                msg!(text, "tui-status-starting")
+            }
+        }
+    }
+
+    /// Starts PostgreSQL and Redis in a task; [`Event::Ready`] says how it went.
+    fn start_services(&self) {
+        let start = Arc::clone(&self.start_services);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(Event::Ready(Box::new(start().await)));
+        });
+    }
+
+    /// The services are up (or could not start: the doctor's message, in
+    /// the status line). Services started earlier — before an install that
+    /// followed a no — are stopped.
+    fn ready_or_not(&mut self, ready: Result<Ready, String>) {
+        let text = self.app.text();
+        match ready {
+            Ok(ready) => {
+                self.app.status = match ready.services.redis {
+                    RedisAvailability::Up(_) => msg!(text, "tui-status-ready"),
+                    RedisAvailability::Missing { .. } => {
+                        msg!(text, "tui-status-ready-without-redis")
+                    }
+                };
+                if let Some(old) = self.ready.replace(ready) {
+                    tokio::spawn(old.services.shutdown());
+                }
+            }
+            Err(why) => self.app.status = why,
+        }
+    }
+
+    /// `y` on the offer: the package manager gets the terminal and runs the
+    /// plan; then the services start, or the screen says what failed. What
+    /// runs is stopped first, so that the services start again with what
+    /// the install brought.
+    async fn install(&mut self, interrupt: &mut Signal) {
+        let Some(mut offer) = self.app.setup.take() else {
+            return;
+        };
+        let text = self.app.text();
+        let outcome = match &offer.plan {
+            Ok(plan) => {
+                self.stop_load();
+                if let Some(ready) = self.ready.take() {
+                    ready.services.shutdown().await;
+                }
+                setup::install(plan, &offer.missing_names(), &text, interrupt).await
+            }
+            Err(_) => {
+                self.app.setup = Some(offer);
+                return;
+            }
+        };
+        match outcome {
+            Ok(()) => {
+                self.app.status = msg!(text, "tui-setup-status-installed");
+                self.start_services();
+            }
+            Err(why) => {
+                self.app.status = why.message(&text);
+                offer.stage = SetupStage::Failed(why);
+                self.app.setup = Some(offer);
+            }
         }
     }
 
@@ -317,24 +470,19 @@ impl Session {
             .args(words)
             .arg(&path)
             .status();
-        let lang = self.app.lang;
+        let text = self.app.text();
         match (status, file) {
-            (Err(e), _) => format!("{editor}: {e}; set EDITOR to your editor"),
-            (Ok(_), app::WorkspaceFile::ShopToml) => match self.workspace.settings() {
-                Ok(_) => lang
-                    .pick(
-                        "shop.toml guardado: c mide con él.",
-                        "shop.toml saved: c measures with it.",
-                    )
-                    .to_string(),
-                Err(e) => e,
+            (Err(e), _) => msg!(
+                text,
+                "tui-status-editor-failed",
+                editor = editor.as_str(),
+                error = e.to_string()
+            ),
+            (Ok(_), app::WorkspaceFile::ShopToml) => match self.workspace.shop_settings() {
+                Ok(_) => msg!(text, "tui-status-shop-toml-saved"),
+                Err(e) => e.render(&text),
             },
-            (Ok(_), app::WorkspaceFile::IndexesSql) => lang
-                .pick(
-                    "indexes.sql guardado: c lo aplica y mide.",
-                    "indexes.sql saved: c applies it and measures.",
-                )
-                .to_string(),
+            (Ok(_), app::WorkspaceFile::IndexesSql) => msg!(text, "tui-status-indexes-saved"),
         }
     }
 
@@ -345,63 +493,67 @@ impl Session {
         if let Some(control) = self.load_control.clone() {
             let body = serde_json::to_value(patch).map_err(|e| e.to_string())?;
             let tx = self.tx.clone();
+            let text = self.app.text();
             tokio::spawn(async move {
-                let line = live::patch_running(&control, &body).await;
+                let line = live::patch_running(&control, &body, &text).await;
                 let _ = tx.send(Event::Status(line));
             });
         }
-        Ok(Some(self.app.lang.pick(
-            format!("shop.toml: {patch}").replace('\n', " "),
-            format!("shop.toml: {patch}").replace('\n', " "),
+        let patch = patch.to_string().replace('\n', " ");
+        Ok(Some(msg!(
+            self.app.text(),
+            "tui-status-switched",
+            patch = patch
         )))
     }
 
     fn reset(&mut self, lab_id: &str) -> Result<Option<String>, String> {
-        let lab = self.app.catalog.lab(lab_id).ok_or("no such lab")?;
+        let text = self.app.text();
+        let lab = self
+            .app
+            .catalog
+            .lab(lab_id)
+            .ok_or_else(|| no_such_lab(&text, lab_id))?;
         let settings = lab.start_settings()?;
-        let backup = self
-            .workspace
-            .write_settings(&settings)
-            .map_err(|e| format!("cannot write shop.toml: {e}"))?;
+        let backup = self.workspace.write_settings(&settings).map_err(|e| {
+            msg!(
+                text,
+                "tui-status-cannot-write-shop-toml",
+                error = e.to_string()
+            )
+        })?;
         self.app.progress.reset(lab_id);
         self.save()?;
-        Ok(Some(self.app.lang.pick(
-            format!(
-                "{lab_id}: estado inicial en shop.toml (copia en {}).",
-                backup.display()
-            ),
-            format!(
-                "{lab_id}: starting state in shop.toml (copy in {}).",
-                backup.display()
-            ),
+        Ok(Some(msg!(
+            text,
+            "tui-status-reset",
+            lab = lab_id,
+            backup = backup.display().to_string()
         )))
     }
 
     /// Starts the shop with the workspace's files and runs the lab's checks in a task.
     fn run_checks(&mut self, lab_id: String) {
         let fail = |app: &mut App, why: String| app.checks = Checks::Failed(why);
+        let text = self.app.text();
         let Some(ready) = &self.ready else {
-            let why = self.app.lang.pick(
-                "PostgreSQL y Redis aún no están listos (mira la línea de estado).",
-                "PostgreSQL and Redis are not ready yet (see the status line).",
-            );
-            return fail(&mut self.app, why.to_string());
+            return fail(&mut self.app, msg!(text, "tui-lab-not-ready"));
         };
         let Some(lab) = self.app.catalog.lab(&lab_id).cloned() else {
             return;
         };
-        let settings = match self.workspace.settings() {
+        let settings = match self.workspace.shop_settings() {
             Ok(settings) => settings,
-            Err(e) => return fail(&mut self.app, e),
+            Err(e) => return fail(&mut self.app, e.render(&text)),
         };
         let indexes = match self.workspace.indexes() {
             Ok(sql) => sql,
-            Err(e) => return fail(&mut self.app, format!("cannot read indexes.sql: {e}")),
+            Err(e) => return fail(&mut self.app, cannot_read_indexes(&text, &e)),
         };
         let env = ready.env.clone();
         let baseline = self.app.progress.baseline().map(|b| b.measurements.clone());
         let tx = self.tx.clone();
-        tokio::spawn(async move {
+        self.checks_task = Some(tokio::spawn(async move {
             let result = runner::run_lab(&env, &lab, &settings, Some(&indexes), baseline)
                 .await
                 .map_err(|e| e.to_string());
@@ -409,7 +561,7 @@ impl Session {
                 lab: lab.id,
                 result,
             });
-        });
+        }));
     }
 
     fn stop_load(&mut self) {
@@ -422,29 +574,30 @@ impl Session {
     /// the workspace's files; windows and samples come back as events.
     fn start_load(&mut self, lab_id: &str) -> Result<(), String> {
         self.stop_load();
-        let ready = self.ready.as_ref().ok_or_else(|| {
-            self.app
-                .lang
-                .pick(
-                    "PostgreSQL y Redis aún no están listos.",
-                    "PostgreSQL and Redis are not ready yet.",
-                )
-                .to_string()
-        })?;
-        let lab = self.app.catalog.lab(lab_id).cloned().ok_or("no such lab")?;
-        let settings = self.workspace.settings()?;
+        let text = self.app.text();
+        let ready = self
+            .ready
+            .as_ref()
+            .ok_or_else(|| msg!(text, "tui-status-not-ready"))?;
+        let lab = self
+            .app
+            .catalog
+            .lab(lab_id)
+            .cloned()
+            .ok_or_else(|| no_such_lab(&text, lab_id))?;
+        let settings = self
+            .workspace
+            .shop_settings()
+            .map_err(|e| e.render(&text))?;
         let indexes = self
             .workspace
             .indexes()
-            .map_err(|e| format!("cannot read indexes.sql: {e}"))?;
+            .map_err(|e| cannot_read_indexes(&text, &e))?;
         let mut traffic = live::traffic_of(&lab);
         traffic.duration = live::MAX_LOAD;
         let target = live::p95_target_of(&lab);
-        let users = traffic
-            .users
-            .map_or_else(String::new, |u| format!(", {u} users"));
-        let mut dash =
-            dashboard::Dashboard::new(lab_id, format!("{}{users}", traffic.describe()), target);
+        let mut dash = dashboard::Dashboard::new(lab_id, traffic.describe(), target);
+        dash.virtual_users = traffic.users;
         dash.panels = lab.panels.clone();
         self.app.dashboard = Some(dash);
         let cancel = tokio_util::sync::CancellationToken::new();
@@ -476,4 +629,16 @@ impl Session {
             Err(why) => self.app.checks = Checks::Failed(why),
         }
     }
+}
+
+fn no_such_lab(text: &crate::messages::Text, lab: &str) -> String {
+    msg!(text, "tui-status-no-such-lab", lab = lab)
+}
+
+fn cannot_read_indexes(text: &crate::messages::Text, error: &impl std::fmt::Display) -> String {
+    msg!(
+        text,
+        "tui-status-cannot-read-indexes",
+        error = error.to_string()
+    )
 }

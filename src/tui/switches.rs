@@ -3,6 +3,13 @@
 //! every list of enum values a set of toggles, every integer a counter and
 //! every duration a ladder — so a setting the shop gains later shows up on
 //! the Settings screen without touching the TUI.
+//!
+//! What a switch means is the catalogue's (`labs/messages/*/settings.ftl`),
+//! keyed by the switch's path — `cache.backend` → `setting-cache-backend`,
+//! its value `redis` → `setting-cache-backend-redis` — not the schema's doc
+//! comments, which are English and written for the shop's developers. A test
+//! (`tests/tui_screens.rs`) fails when a switch or a value has no message in
+//! either language, so a setting cannot ship without its help.
 
 use serde_json::Value;
 
@@ -26,8 +33,49 @@ pub enum Kind {
 pub struct Switch {
     pub key: String,
     pub kind: Kind,
-    /// The schema's description (the field's doc comment).
-    pub help: String,
+}
+
+impl Switch {
+    /// The catalogue's message that says what the switch does.
+    pub fn help_key(&self) -> String {
+        message_key(&self.key)
+    }
+
+    /// The catalogue's message that says what `value` of this switch means
+    /// (a choice, or the item a member switch adds); `None` for numbers and
+    /// durations, whose values speak for themselves.
+    pub fn value_key(&self, value: &str) -> Option<String> {
+        match &self.kind {
+            Kind::Choice(_) | Kind::Member { .. } => {
+                Some(format!("{}-{}", message_key(&self.key), fluent_id(value)))
+            }
+            Kind::Count | Kind::Duration => None,
+        }
+    }
+
+    /// The values whose meaning the catalogue holds: every choice, or the
+    /// member's item.
+    pub fn values(&self) -> Vec<&str> {
+        match &self.kind {
+            Kind::Choice(values) => values.iter().map(String::as_str).collect(),
+            Kind::Member { item } => vec![item.as_str()],
+            Kind::Count | Kind::Duration => Vec::new(),
+        }
+    }
+}
+
+/// The prefix of every setting's message.
+pub const MESSAGE_PREFIX: &str = "setting-";
+
+/// `cache.key_scheme` → `setting-cache-key-scheme`.
+pub fn message_key(path: &str) -> String {
+    format!("{MESSAGE_PREFIX}{}", fluent_id(path))
+}
+
+/// A path or a value as part of a Fluent message id: Fluent allows `_`, but
+/// the catalogue's ids are kebab-case, and `.` is not allowed at all.
+fn fluent_id(text: &str) -> String {
+    text.replace(['.', '_'], "-")
 }
 
 /// Every switch of the shop, in the schema's order.
@@ -84,18 +132,12 @@ fn walk(root: &Value, node: &Value, prefix: &str, out: &mut Vec<Switch>) {
         } else {
             format!("{prefix}.{name}")
         };
-        let help = field
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .replace('\n', " ");
         let target = resolve(root, field);
         let kind_of = |t: &str| target.get("type").and_then(Value::as_str) == Some(t);
         if let Some(values) = choices(target) {
             out.push(Switch {
                 key,
                 kind: Kind::Choice(values),
-                help,
             });
         } else if kind_of("object") {
             walk(root, target, &key, out);
@@ -105,20 +147,17 @@ fn walk(root: &Value, node: &Value, prefix: &str, out: &mut Vec<Switch>) {
                 out.push(Switch {
                     key: key.clone(),
                     kind: Kind::Member { item },
-                    help: help.clone(),
                 });
             }
         } else if kind_of("integer") {
             out.push(Switch {
                 key,
                 kind: Kind::Count,
-                help,
             });
         } else if kind_of("string") {
             out.push(Switch {
                 key,
                 kind: Kind::Duration,
-                help,
             });
         }
     }
@@ -133,18 +172,23 @@ pub fn value(settings: &ShopSettings, key: &str) -> Option<toml::Value> {
     Some(node)
 }
 
-/// What the switch shows: `redis`, `[x]`, `5`, `60s`.
+/// The value of `key` as shop.toml spells it: `redis`, `60s`, `5`.
+pub fn spelled(settings: &ShopSettings, key: &str) -> String {
+    match value(settings, key) {
+        Some(toml::Value::String(s)) => s,
+        Some(other) => other.to_string(),
+        None => "?".into(),
+    }
+}
+
+/// What the switch shows: `redis`, `[x] search`, `5`, `60s`.
 pub fn shown(switch: &Switch, settings: &ShopSettings) -> String {
-    let Some(value) = value(settings, &switch.key) else {
-        return "?".into();
-    };
-    match (&switch.kind, &value) {
-        (Kind::Member { item }, toml::Value::Array(items)) => {
+    match (&switch.kind, value(settings, &switch.key)) {
+        (Kind::Member { item }, Some(toml::Value::Array(items))) => {
             let on = items.iter().any(|v| v.as_str() == Some(item));
             format!("[{}] {item}", if on { "x" } else { " " })
         }
-        (_, toml::Value::String(s)) => s.clone(),
-        (_, other) => other.to_string(),
+        _ => spelled(settings, &switch.key),
     }
 }
 
@@ -230,6 +274,31 @@ mod tests {
             Kind::Choice(vec!["off".into(), "memory".into(), "redis".into()])
         );
         assert_eq!(keys.iter().filter(|k| **k == "cache.endpoints").count(), 4);
+    }
+
+    #[test]
+    fn message_keys_follow_the_path() {
+        let switches = all();
+        let find = |key: &str| switches.iter().find(|s| s.key == key).unwrap();
+        let backend = find("cache.backend");
+        assert_eq!(backend.help_key(), "setting-cache-backend");
+        assert_eq!(
+            backend.value_key("redis").as_deref(),
+            Some("setting-cache-backend-redis")
+        );
+        assert_eq!(
+            find("cache.key_scheme").help_key(),
+            "setting-cache-key-scheme"
+        );
+        assert_eq!(find("database.pool_size").value_key("5"), None);
+        let detail = switches
+            .iter()
+            .find(|s| s.values() == ["product_detail"])
+            .unwrap();
+        assert_eq!(
+            detail.value_key("product_detail").as_deref(),
+            Some("setting-cache-endpoints-product-detail")
+        );
     }
 
     #[test]

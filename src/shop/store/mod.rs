@@ -11,11 +11,13 @@
 //! round trip: a `LOCK TABLE` elsewhere or a runaway query makes a request
 //! fail (503, see `shop::error`) within seconds instead of hanging it.
 
+pub mod dedicated;
 pub mod explain;
 pub mod indexes;
 pub mod orders;
 pub mod products;
 pub mod reports;
+pub mod student_sql;
 pub mod users;
 
 use std::cell::Cell;

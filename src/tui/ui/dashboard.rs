@@ -13,9 +13,11 @@ use ratatui::widgets::{
     Axis, Block, Borders, Chart, Dataset, Gauge, GraphType, Paragraph, Sparkline,
 };
 
-use super::Theme;
-use crate::check::{Lang, Verdict};
+use super::{Theme, title};
+use crate::check::Verdict;
 use crate::lab::catalog::Panel;
+use crate::messages::Text;
+use crate::msg;
 use crate::tui::app::App;
 use crate::tui::dashboard::Dashboard;
 
@@ -25,14 +27,12 @@ const RSS_TARGET_MB: f64 = 512.0;
 const CONNECTIONS_TARGET: f64 = 20.0;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let lang = app.lang;
+    let words = app.text();
+    let text = &words;
     let Some(dash) = &app.dashboard else {
-        let text = lang.pick(
-            "Sin carga. En un laboratorio, d arranca su tráfico contra tu tienda y lo muestra aquí.",
-            "No load. In a lab, d starts its traffic against your shop and shows it here.",
-        );
         frame.render_widget(
-            Paragraph::new(text).block(Block::default().borders(Borders::ALL)),
+            Paragraph::new(msg!(text, "tui-dashboard-no-load"))
+                .block(Block::default().borders(Borders::ALL)),
             area,
         );
         return;
@@ -61,11 +61,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             let [chart_area, rate_area] =
                 Layout::horizontal([Constraint::Percentage(70), Constraint::Percentage(30)])
                     .areas(top);
-            latency_chart(frame, chart_area, dash, lang, theme);
-            throughput(frame, rate_area, dash, lang, theme);
+            latency_chart(frame, chart_area, dash, text, theme);
+            throughput(frame, rate_area, dash, text, theme);
         }
-        (true, false) => latency_chart(frame, top, dash, lang, theme),
-        (false, true) => throughput(frame, top, dash, lang, theme),
+        (true, false) => latency_chart(frame, top, dash, text, theme),
+        (false, true) => throughput(frame, top, dash, text, theme),
         (false, false) => {}
     }
     let areas = Layout::horizontal(
@@ -79,7 +79,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     )
     .split(bottom);
     for (panel, area) in bottom_panels.iter().zip(areas.iter()) {
-        small_panel(frame, *area, *panel, dash, lang, theme);
+        small_panel(frame, *area, *panel, dash, text, theme);
     }
 }
 
@@ -89,7 +89,7 @@ fn small_panel(
     area: Rect,
     panel: Panel,
     dash: &Dashboard,
-    lang: Lang,
+    text: &Text,
     theme: Theme,
 ) {
     match panel {
@@ -98,7 +98,7 @@ fn small_panel(
             area,
             theme,
             GaugeSpec {
-                title: lang.pick(" Caché ≥ 80 % ", " Cache ≥ 80 % "),
+                title: title(msg!(text, "tui-dashboard-hit-ratio")),
                 value: dash.hit_ratio,
                 target: HIT_RATIO_TARGET,
                 higher_is_better: true,
@@ -111,7 +111,7 @@ fn small_panel(
             area,
             theme,
             GaugeSpec {
-                title: lang.pick(" Memoria ", " Memory "),
+                title: title(msg!(text, "tui-dashboard-memory")),
                 value: dash.rss_mb,
                 target: RSS_TARGET_MB,
                 higher_is_better: false,
@@ -124,7 +124,7 @@ fn small_panel(
             area,
             theme,
             GaugeSpec {
-                title: lang.pick(" Conexiones ", " Connections "),
+                title: title(msg!(text, "tui-dashboard-connections")),
                 value: dash.connections.map(|c| c as f64),
                 target: CONNECTIONS_TARGET,
                 higher_is_better: false,
@@ -132,19 +132,17 @@ fn small_panel(
                 scale: CONNECTIONS_TARGET * 1.25,
             },
         ),
-        Panel::Status => status_codes(frame, area, dash, lang, theme),
-        Panel::Explain => plan(frame, area, dash, lang, theme),
-        Panel::RateLimits => rate_limits(frame, area, dash, lang, theme),
+        Panel::Status => status_codes(frame, area, dash, text, theme),
+        Panel::Explain => plan(frame, area, dash, text, theme),
+        Panel::RateLimits => rate_limits(frame, area, dash, text, theme),
         Panel::Latency | Panel::Throughput => {}
     }
 }
 
 /// 429s per virtual user: who hit the limit, and how hard.
-fn rate_limits(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
+fn rate_limits(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
     let lines: Vec<Line> = match dash.users.is_empty() {
-        true => vec![Line::raw(
-            lang.pick("sin usuarios con sesión", "no logged-in users"),
-        )],
+        true => vec![Line::raw(msg!(text, "tui-dashboard-no-users"))],
         false => dash
             .users
             .iter()
@@ -165,13 +163,13 @@ fn rate_limits(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, them
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" 429 por usuario ", " 429s per user ")),
+                .title(title(msg!(text, "tui-dashboard-rate-limits"))),
         ),
         area,
     );
 }
 
-fn plan(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
+fn plan(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
     let lines: Vec<Line> = match &dash.plan {
         Some(lines) => lines
             .iter()
@@ -186,13 +184,13 @@ fn plan(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Them
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" Plan (EXPLAIN ANALYZE) ", " Plan (EXPLAIN ANALYZE) ")),
+                .title(title(msg!(text, "tui-dashboard-plan"))),
         ),
         area,
     );
 }
 
-fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
+fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
     let series = |f: fn(&crate::tui::dashboard::Point) -> f64| -> Vec<(f64, f64)> {
         dash.points.iter().map(|p| (p.t, f(p))).collect()
     };
@@ -232,19 +230,28 @@ fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, th
             .style(colour(Color::Magenta))
             .data(&p99),
         Dataset::default()
-            .name(lang.pick("objetivo p95", "p95 target"))
+            .name(msg!(text, "tui-dashboard-p95-target"))
             .marker(Marker::Dot)
             .graph_type(GraphType::Line)
             .style(colour(Color::Red))
             .data(&target),
     ];
     let state = match dash.running {
-        true => lang.pick("en marcha", "running"),
-        false => lang.pick("terminada", "finished"),
+        true => msg!(text, "tui-dashboard-running"),
+        false => msg!(text, "tui-dashboard-finished"),
+    };
+    let traffic = match dash.virtual_users {
+        Some(users) => msg!(
+            text,
+            "tui-dashboard-traffic-users",
+            traffic = dash.traffic.as_str(),
+            users = users
+        ),
+        None => dash.traffic.clone(),
     };
     let title = format!(
-        " {} · {} · p95 < {:.0} ms · {state} ",
-        dash.lab, dash.traffic, dash.target_p95_ms
+        " {} · {traffic} · p95 < {:.0} ms · {state} ",
+        dash.lab, dash.target_p95_ms
     );
     frame.render_widget(
         Chart::new(datasets)
@@ -263,7 +270,7 @@ fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, th
     );
 }
 
-fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
+fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
     let [numbers, spark] =
         Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(area);
     let last = dash.last();
@@ -293,7 +300,7 @@ fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" Ahora ", " Now ")),
+                .title(title(msg!(text, "tui-dashboard-now"))),
         ),
         numbers,
     );
@@ -308,7 +315,7 @@ fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme
 }
 
 struct GaugeSpec {
-    title: &'static str,
+    title: String,
     value: Option<f64>,
     target: f64,
     higher_is_better: bool,
@@ -338,7 +345,7 @@ fn gauge(frame: &mut Frame, area: Rect, theme: Theme, spec: GaugeSpec) {
     );
 }
 
-fn status_codes(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, theme: Theme) {
+fn status_codes(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
     let mut lines: Vec<Line> = dash
         .status_codes
         .iter()
@@ -356,20 +363,13 @@ fn status_codes(frame: &mut Frame, area: Rect, dash: &Dashboard, lang: Lang, the
         .collect();
     if dash.errors > 0 {
         lines.push(Line::styled(
-            lang.pick(
-                format!("sin respuesta {}", dash.errors),
-                format!("no answer {}", dash.errors),
-            ),
+            msg!(text, "tui-dashboard-no-answer", count = dash.errors),
             theme.verdict(Verdict::Fail),
         ));
     }
-    let title = format!(
-        " {} ({}) ",
-        lang.pick("Códigos", "Status codes"),
-        dash.requests
-    );
+    let codes = msg!(text, "tui-dashboard-status-codes", requests = dash.requests);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title(codes))),
         area,
     );
 }

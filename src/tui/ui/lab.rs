@@ -7,15 +7,18 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::{Theme, mark};
+use super::{Theme, mark, title};
 use crate::check::Verdict;
+use crate::msg;
 use crate::tui::app::{App, Checks};
+use crate::tui::switches;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let Some(lab) = app.lab() else {
         return;
     };
     let lang = app.lang;
+    let words = app.text();
     let wide = area.width >= 110;
     let (text_area, side_area) = if wide {
         let [a, b] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
@@ -31,11 +34,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     for (n, hint) in lab.hints.iter().take(app.hints_shown).enumerate() {
         text.lines.push(Line::default());
         text.lines.push(Line::styled(
-            format!(
-                "{} {}/{}",
-                lang.pick("Pista", "Hint"),
-                n + 1,
-                lab.hints.len()
+            msg!(
+                words,
+                "tui-lab-hint",
+                number = n + 1,
+                total = lab.hints.len()
             ),
             theme.accent(),
         ));
@@ -46,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if app.show_solution {
         text.lines.push(Line::default());
         text.lines.push(Line::styled(
-            lang.pick("Solución", "Solution"),
+            msg!(words, "tui-lab-solution"),
             theme.accent(),
         ));
         for line in lab
@@ -77,71 +80,58 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(lang.pick(" Comprobaciones ", " Checks ")),
+                    .title(title(msg!(words, "tui-lab-checks"))),
             ),
         side_area,
     );
 }
 
 fn checks(app: &App, theme: Theme) -> Text<'static> {
-    let lang = app.lang;
+    let text = app.text();
     let Some(lab) = app.lab() else {
         return Text::default();
     };
     let mut lines = Vec::new();
     if let Some(settings) = &app.settings {
-        let cache = &settings.cache;
+        // The values as shop.toml spells them (`on-write`), not Rust's names.
+        let value = |key: &str| switches::spelled(settings, key);
         lines.push(Line::from(vec![
             Span::styled("shop.toml ", theme.accent()),
-            Span::raw(
-                format!(
-                    "backend {:?} · {:?} · ttl {} · {} · pool {} · {:?}",
-                    cache.backend,
-                    cache.invalidation,
-                    humantime::format_duration(cache.ttl),
-                    cache.endpoints.len(),
-                    settings.database.pool_size,
-                    settings.database.loading,
-                )
-                .to_lowercase(),
-            ),
+            Span::raw(msg!(
+                text,
+                "tui-lab-settings",
+                backend = value("cache.backend"),
+                invalidation = value("cache.invalidation"),
+                ttl = value("cache.ttl"),
+                endpoints = settings.cache.endpoints.len(),
+                pool = settings.database.pool_size,
+                loading = value("database.loading"),
+            )),
         ]));
         lines.push(Line::styled(
-            lang.pick(
-                "b: cambia cache.backend · e: edita shop.toml · i: edita indexes.sql",
-                "b: switch cache.backend · e: edit shop.toml · i: edit indexes.sql",
-            ),
+            msg!(text, "tui-lab-settings-keys"),
             theme.dim(),
         ));
     }
     match &app.checks {
         Checks::NotRun => {
             for spec in &lab.checks {
-                lines.push(Line::raw(format!("· {}", spec.describe())));
+                lines.push(Line::raw(format!("· {}", spec.describe_in(&text))));
             }
             lines.push(Line::default());
             lines.push(Line::styled(
-                lang.pick(
-                    "c: arranca la tienda con tu shop.toml y mide.",
-                    "c: starts the shop with your shop.toml and measures.",
-                ),
+                msg!(text, "tui-lab-checks-not-run"),
                 theme.dim(),
             ));
         }
         Checks::Running => lines.push(Line::styled(
-            lang.pick(
-                "Midiendo… (la tienda corre en segundo plano)",
-                "Measuring… (the shop runs in the background)",
-            ),
+            msg!(text, "tui-lab-checks-running"),
             theme.accent(),
         )),
         Checks::Failed(why) => lines.push(Line::styled(why.clone(), theme.verdict(Verdict::Error))),
         Checks::Done(results) => {
             for r in results {
-                let measured = r
-                    .measured
-                    .map(|m| format!("{m:.2}"))
-                    .unwrap_or_else(|| "—".into());
+                let measured = crate::check::measured_text(r.measured, r.unit);
                 lines.push(Line::from(vec![
                     Span::styled(
                         format!("{} {}", mark(r.verdict), r.id),
@@ -155,10 +145,7 @@ fn checks(app: &App, theme: Theme) -> Text<'static> {
             if passed {
                 lines.push(Line::default());
                 lines.push(Line::styled(
-                    lang.pick(
-                        "¡Superado! n: siguiente laboratorio.",
-                        "Passed! n: next lab.",
-                    ),
+                    msg!(text, "tui-lab-passed"),
                     theme.verdict(Verdict::Pass),
                 ));
             }

@@ -6,16 +6,18 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 
-use super::Theme;
+use super::{Theme, title};
 use crate::lab::progress::LabStatus;
+use crate::msg;
 use crate::tui::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let lang = app.lang;
+    let text = app.text();
     let [search_area, list_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     let search = match (app.searching, app.search.is_empty()) {
-        (false, true) => lang.pick("/ para buscar", "/ to search").to_string(),
+        (false, true) => msg!(text, "tui-labs-search-hint"),
         _ => format!("/{}{}", app.search, if app.searching { "▏" } else { "" }),
     };
     frame.render_widget(Paragraph::new(search).style(theme.dim()), search_area);
@@ -36,14 +38,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
                     flags.push_str(&format!(" {}×", r.attempts));
                 }
                 if r.hints_used > 0 {
-                    flags.push_str(&format!(
-                        " {}{}",
-                        lang.pick("pistas ", "hints "),
-                        r.hints_used
-                    ));
+                    let hints = msg!(text, "tui-labs-hints", count = r.hints_used);
+                    flags.push_str(&format!(" {hints}"));
                 }
                 if r.solution_revealed() {
-                    flags.push_str(lang.pick(" solución vista", " solution seen"));
+                    flags.push_str(&format!(" {}", msg!(text, "tui-labs-solution-seen")));
                 }
             }
             let here = if current == Some(lab.id.as_str()) {
@@ -65,7 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(lang.pick(" Laboratorios ", " Labs ")),
+                    .title(title(msg!(text, "tui-labs-title"))),
             )
             .highlight_symbol("» "),
         list_area,

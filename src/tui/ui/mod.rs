@@ -1,12 +1,15 @@
 //! Drawing: one function per screen, each reading the [`App`] and writing
 //! into a frame — no state of its own, no I/O, so every screen is tested
 //! with ratatui's `TestBackend` at 80×24 and 120×40. Colours follow the
-//! verdict and disappear under `NO_COLOR`.
+//! verdict and disappear under `NO_COLOR`. Every word comes from the
+//! message catalogue (`labs/messages/*/tui*.ftl`, `settings.ftl`) in the
+//! student's language; the code keeps only numbers, keys and names.
 
 mod dashboard;
 mod lab;
 mod labs;
 mod settings;
+mod setup;
 mod today;
 
 use ratatui::Frame;
@@ -15,8 +18,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs};
 
-use super::app::{App, Confirm, Screen};
+use super::app::{App, Confirm, Screen, SetupStage};
 use crate::check::Verdict;
+use crate::messages::Text;
+use crate::msg;
 
 /// Styles, colourless when `NO_COLOR` is set (https://no-color.org).
 #[derive(Debug, Clone, Copy)]
@@ -96,6 +101,12 @@ pub fn mark(verdict: Verdict) -> &'static str {
     }
 }
 
+/// A panel's title: the catalogue's words with a space either side (Fluent
+/// trims a message's outer spaces).
+pub(crate) fn title(words: String) -> String {
+    format!(" {words} ")
+}
+
 /// Draws the whole screen: tabs, the current screen, keys and status.
 pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
     let [top, body, keys, status] = Layout::vertical([
@@ -105,13 +116,13 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
         Constraint::Length(1),
     ])
     .areas(frame.area());
-    let lang = app.lang;
+    let text = app.text();
     let titles = [
-        lang.pick("1 Hoy", "1 Today"),
-        lang.pick("2 Laboratorios", "2 Labs"),
-        lang.pick("3 Laboratorio", "3 Lab"),
-        lang.pick("4 Panel", "4 Dashboard"),
-        lang.pick("5 Ajustes", "5 Settings"),
+        format!("1 {}", msg!(text, "tui-tab-today")),
+        format!("2 {}", msg!(text, "tui-tab-labs")),
+        format!("3 {}", msg!(text, "tui-tab-lab")),
+        format!("4 {}", msg!(text, "tui-tab-dashboard")),
+        format!("5 {}", msg!(text, "tui-tab-settings")),
     ];
     let selected = match app.screen {
         Screen::Today => 0,
@@ -121,11 +132,14 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
         Screen::Settings => 4,
     };
     let clock = match app.free_mode {
-        true => lang.pick("modo libre", "free mode").to_string(),
+        true => msg!(text, "tui-free-mode"),
         false => app.now.format("%H:%M").to_string(),
     };
+    let clock = format!("perflab {clock}");
+    // As wide as the clock, so the tabs keep the rest of the line.
+    let clock_width = u16::try_from(Line::raw(clock.as_str()).width()).unwrap_or(u16::MAX);
     let [tabs_area, clock_area] =
-        Layout::horizontal([Constraint::Min(10), Constraint::Length(20)]).areas(top);
+        Layout::horizontal([Constraint::Min(10), Constraint::Length(clock_width)]).areas(top);
     frame.render_widget(
         Tabs::new(titles)
             .select(selected)
@@ -133,57 +147,43 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
             .divider("│"),
         tabs_area,
     );
-    frame.render_widget(
-        Paragraph::new(format!("perflab {clock}")).right_aligned(),
-        clock_area,
-    );
+    frame.render_widget(Paragraph::new(clock).right_aligned(), clock_area);
     match app.screen {
+        Screen::Today if app.setup.is_some() => setup::draw(frame, body, app, theme),
         Screen::Today => today::draw(frame, body, app, theme),
         Screen::Labs => labs::draw(frame, body, app, theme),
         Screen::Lab => lab::draw(frame, body, app, theme),
         Screen::Dashboard => dashboard::draw(frame, body, app, theme),
         Screen::Settings => settings::draw(frame, body, app, theme),
     }
-    frame.render_widget(Paragraph::new(keys_line(app)).style(theme.dim()), keys);
+    frame.render_widget(
+        Paragraph::new(keys_line(app, &text)).style(theme.dim()),
+        keys,
+    );
     frame.render_widget(Paragraph::new(app.status.as_str()), status);
 }
 
-fn keys_line(app: &App) -> Line<'static> {
-    let lang = app.lang;
+fn keys_line(app: &App, text: &Text) -> Line<'static> {
     if let Some(question) = app.confirm {
-        let text = match question {
-            Confirm::Solution => lang.pick(
-                "¿Ver la solución? Queda registrado. [s/N]",
-                "Show the solution? It is recorded. [y/N]",
-            ),
-            Confirm::Reset => lang.pick(
-                "¿Volver al estado inicial del laboratorio? (copia .bak) [s/N]",
-                "Back to the lab's starting state? (.bak copy) [y/N]",
-            ),
+        let words = match question {
+            Confirm::Solution => msg!(text, "tui-confirm-solution"),
+            Confirm::Reset => msg!(text, "tui-confirm-reset"),
         };
-        return Line::from(Span::raw(text));
+        return Line::from(Span::raw(words));
     }
-    let text = match app.screen {
-        Screen::Today => lang.pick(
-            "Tab pantallas · Enter laboratorio actual · L idioma · q salir",
-            "Tab screens · Enter current lab · L language · q quit",
-        ),
-        Screen::Labs => lang.pick(
-            "↑↓ elegir · Enter abrir · / buscar · L idioma · q salir",
-            "↑↓ choose · Enter open · / search · L language · q quit",
-        ),
-        Screen::Settings => lang.pick(
-            "↑↓ elegir · ←→ cambiar (se escribe en shop.toml y en la tienda en marcha) · q salir",
-            "↑↓ choose · ←→ change (written to shop.toml and the running shop) · q quit",
-        ),
-        Screen::Dashboard => lang.pick(
-            "d detiene la carga · 3 vuelve al laboratorio · q salir",
-            "d stops the load · 3 back to the lab · q quit",
-        ),
-        Screen::Lab => lang.pick(
-            "c medir · d carga · h pista · s solución · r reinicio · b caché · q salir",
-            "c check · d load · h hint · s solution · r reset · b cache · q quit",
-        ),
+    let words = match app.screen {
+        Screen::Today => match &app.setup {
+            None => msg!(text, "tui-keys-today"),
+            Some(setup) => match (&setup.plan, &setup.stage) {
+                (Err(_), _) => msg!(text, "tui-setup-keys-none"),
+                (Ok(_), SetupStage::Asking) => msg!(text, "tui-setup-keys-ask"),
+                (Ok(_), _) => msg!(text, "tui-setup-keys-again"),
+            },
+        },
+        Screen::Labs => msg!(text, "tui-keys-labs"),
+        Screen::Settings => msg!(text, "tui-keys-settings"),
+        Screen::Dashboard => msg!(text, "tui-keys-dashboard"),
+        Screen::Lab => msg!(text, "tui-keys-lab"),
     };
-    Line::from(Span::raw(text))
+    Line::from(Span::raw(words))
 }

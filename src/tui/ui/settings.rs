@@ -1,24 +1,26 @@
 //! Settings: every switch of the shop with its value in the workspace's
 //! `shop.toml`, from the settings schema; the lab's own keys are marked.
+//! Under the list, what the selected switch does and what its value means,
+//! from the catalogue (`settings.ftl`, keyed by the switch's path).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
 
-use super::Theme;
+use super::{Theme, title};
+use crate::messages::Text;
+use crate::msg;
+use crate::shop::settings::ShopSettings;
 use crate::tui::app::App;
-use crate::tui::switches;
+use crate::tui::switches::{self, Kind, Switch};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let lang = app.lang;
+    let text = app.text();
     let Some(settings) = &app.settings else {
-        let text = lang.pick(
-            "shop.toml no se puede leer: la línea de estado dice por qué (e para editarlo en el laboratorio).",
-            "shop.toml cannot be read: the status line says why (e edits it on the Lab screen).",
-        );
         frame.render_widget(
-            Paragraph::new(text).block(Block::default().borders(Borders::ALL)),
+            Paragraph::new(msg!(text, "tui-settings-unreadable"))
+                .block(Block::default().borders(Borders::ALL)),
             area,
         );
         return;
@@ -28,8 +30,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .lab()
         .map(|lab| flatten(&lab.start.settings, ""))
         .unwrap_or_default();
+    // Three lines under the list: what the switch does (one line) and what
+    // its value means (up to two at 80 columns).
     let [list_area, help_area] =
-        Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
+        Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
     let items: Vec<ListItem> = app
         .switches
         .iter()
@@ -46,14 +50,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             ]))
         })
         .collect();
-    let title = lang.pick(
-        " Ajustes de shop.toml (● los de este laboratorio) ",
-        " shop.toml settings (● this lab's) ",
-    );
     let mut state = ListState::default().with_selected(Some(app.switch_selected));
     frame.render_stateful_widget(
         List::new(items)
-            .block(Block::default().borders(Borders::ALL).title(title))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(title(msg!(text, "tui-settings-title"))),
+            )
             .highlight_symbol("» "),
         list_area,
         &mut state,
@@ -61,7 +65,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let help = app
         .switches
         .get(app.switch_selected)
-        .map(|s| s.help.clone())
+        .map(|switch| help(&text, switch, settings))
         .unwrap_or_default();
     frame.render_widget(
         Paragraph::new(help)
@@ -70,6 +74,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             .block(Block::default().borders(Borders::TOP)),
         help_area,
     );
+}
+
+/// What the switch does, then what its value means: the current choice, or
+/// the item a member switch adds. Keys built from the path cannot go through
+/// `msg!` (it takes literals): `tests/tui_screens.rs` holds every one of them
+/// to the schema instead.
+fn help(text: &Text, switch: &Switch, settings: &ShopSettings) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::raw(text.get(&switch.help_key()))];
+    let value = match &switch.kind {
+        Kind::Member { item } => Some(item.clone()),
+        Kind::Choice(_) => Some(switches::spelled(settings, &switch.key)),
+        Kind::Count | Kind::Duration => None,
+    };
+    if let Some(value) = value
+        && let Some(key) = switch.value_key(&value)
+    {
+        lines.push(Line::raw(format!("{value}: {}", text.get(&key))));
+    }
+    lines
 }
 
 /// Dotted keys of a settings patch (`cache.backend`).

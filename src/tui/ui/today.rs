@@ -6,55 +6,50 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
 
-use super::Theme;
+use super::{Theme, title};
+use crate::msg;
 use crate::tui::app::App;
 use crate::tui::timetable::Slot;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let lang = app.lang;
+    let text = app.text();
     let rows = app.timetable.rows();
     let [now_area, table_area] =
         Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
     let slot = app.timetable.slot(app.now);
     let headline = match (&slot, app.free_mode) {
-        (_, true) => lang
-            .pick(
-                "Modo libre: sin horario; avanza a tu ritmo.",
-                "Free mode: no timetable; go at your own pace.",
-            )
-            .to_string(),
-        (Slot::Before { starts_in }, _) => lang.pick(
-            format!("El curso empieza en {starts_in} min."),
-            format!("The course starts in {starts_in} min."),
-        ),
+        (_, true) => msg!(text, "tui-today-free"),
+        (Slot::Before { starts_in }, _) => {
+            msg!(text, "tui-today-before", minutes = *starts_in)
+        }
         (Slot::Block { number, left }, _) => {
-            let title = app
+            let block_title = app
                 .catalog
                 .block(*number)
                 .map(|b| b.title.get(lang))
                 .unwrap_or("");
-            let pause = match app.timetable.break_in(app.now) {
-                Some(m) => lang.pick(
-                    format!(" · descanso en {m} min"),
-                    format!(" · break in {m} min"),
+            let (number, left) = (*number, *left);
+            match app.timetable.break_in(app.now) {
+                Some(pause) => msg!(
+                    text,
+                    "tui-today-block-before-break",
+                    number = number,
+                    title = block_title,
+                    left = left,
+                    pause = pause
                 ),
-                None => String::new(),
-            };
-            lang.pick(
-                format!("Ahora: bloque {number}, {title} — quedan {left} min{pause}"),
-                format!("Now: block {number}, {title} — {left} min left{pause}"),
-            )
+                None => msg!(
+                    text,
+                    "tui-today-block",
+                    number = number,
+                    title = block_title,
+                    left = left
+                ),
+            }
         }
-        (Slot::Break { left }, _) => lang.pick(
-            format!("Descanso obligatorio: quedan {left} min. Levántate."),
-            format!("Mandatory break: {left} min left. Stand up."),
-        ),
-        (Slot::After, _) => lang
-            .pick(
-                "El día terminó. Buen trabajo.",
-                "The day is over. Well done.",
-            )
-            .to_string(),
+        (Slot::Break { left }, _) => msg!(text, "tui-today-break", left = *left),
+        (Slot::After, _) => msg!(text, "tui-today-after"),
     };
     frame.render_widget(
         Paragraph::new(headline).style(theme.accent()).block(
@@ -77,7 +72,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         );
         let line = match row.block {
             Some(number) => {
-                let title = app
+                let block_title = app
                     .catalog
                     .block(number)
                     .map(|b| b.title.get(lang))
@@ -89,22 +84,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
                     " "
                 };
                 let done = match total {
-                    0 => lang.pick("(próximamente)", "(coming)").to_string(),
+                    0 => msg!(text, "tui-today-coming"),
                     _ => format!("{passed}/{total}"),
                 };
                 Line::from(vec![
                     Span::raw(format!("{here} {span}  ")),
                     Span::styled(
-                        format!("{} {number}", lang.pick("Bloque", "Block")),
+                        msg!(text, "tui-today-block-label", number = number),
                         theme.accent(),
                     ),
-                    Span::raw(format!("  {title}  ")),
+                    Span::raw(format!("  {block_title}  ")),
                     Span::styled(done, theme.dim()),
                 ])
             }
             None => Line::from(vec![
                 Span::raw(format!("  {span}  ")),
-                Span::styled(lang.pick("Descanso", "Break"), theme.dim()),
+                Span::styled(msg!(text, "tui-today-break-label"), theme.dim()),
             ]),
         };
         lines.push(line);
@@ -115,7 +110,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" Horario ", " Timetable ")),
+                .title(title(msg!(text, "tui-today-timetable"))),
         ),
         list_area,
     );
@@ -131,7 +126,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(lang.pick(" Progreso ", " Progress ")),
+                    .title(title(msg!(text, "tui-today-progress"))),
             )
             .gauge_style(theme.accent())
             .ratio(passed as f64 / total as f64)
