@@ -15,8 +15,9 @@
 //! the course uses speaks h2c.
 //!
 //! Used by `shop::start` for the public API and the control API alike; the
-//! router it serves is wrapped by [`request_limits`] (414, 431, the request
-//! timeout), whose answers are problem documents from `shop::error`.
+//! router it serves is wrapped by [`request_limits`] (414, 431, 400 for a
+//! query that is not UTF-8, the request timeout), whose answers are problem
+//! documents from `shop::error`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,7 +25,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -249,11 +250,11 @@ async fn accept_loop(
             },
         };
         let open = gauge.opened();
-        // Each request carries its peer address as axum's `ConnectInfo`
-        // (what a per-IP rate limit keys on).
+        // No `ConnectInfo` per request: inserting it allocates each request's
+        // extension map (measurable on a cached route); a per-IP limit that
+        // needs the peer can add it here.
         let router = router.clone();
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             router.clone().oneshot(request.map(Body::new))
         });
         let connection = builder.serve_connection(TokioIo::new(stream), service);
@@ -299,7 +300,7 @@ async fn accept_failed(error: std::io::Error, cancel: &CancellationToken) {
 }
 
 /// Wraps a router in the per-request limits: 414 for a long URI, 431 for
-/// large headers, and 503 when the answer takes longer than
+/// large headers, 400 for a query string that is not UTF-8, and 503 when the answer takes longer than
 /// `request_timeout` — each a problem document.
 ///
 /// The timeout is written here rather than taken from tower-http's
@@ -359,7 +360,25 @@ fn check_head(limits: &ServerLimits, request: &Request) -> Result<(), Error> {
     if bytes > limits.max_header_bytes {
         return Err(Error::HeadersTooLarge(limits.max_header_bytes));
     }
+    // `?q=%FF%FE`: axum's `Query` would replace the bytes with U+FFFD and
+    // answer as if the client had sent those characters.
+    if let Some(query) = request.uri().query()
+        && !query_is_utf8(query)
+    {
+        return Err(Error::BadRequest(
+            "the query string's percent-escapes are not valid UTF-8; encode the text as UTF-8"
+                .into(),
+        ));
+    }
     Ok(())
+}
+
+/// Escapes cannot span `&` or `=`, so the whole string decodes iff every
+/// key and value does.
+fn query_is_utf8(query: &str) -> bool {
+    percent_encoding::percent_decode_str(query)
+        .decode_utf8()
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -388,6 +407,15 @@ mod tests {
         };
         assert!(zero.validate().unwrap_err().contains("max_connections"));
         assert!(toml::from_str::<ServerLimits>("max_conections = 8").is_err());
+    }
+
+    #[test]
+    fn a_query_is_utf8_only_when_its_escapes_decode_to_utf8() {
+        assert!(query_is_utf8("q=keyboard&limit=5"));
+        assert!(query_is_utf8("q=%C3%A9t%C3%A9")); // "été"
+        assert!(query_is_utf8("q=100%"));
+        assert!(!query_is_utf8("q=%FF%FE"));
+        assert!(!query_is_utf8("q=%C3&x=%A9"));
     }
 
     #[test]
