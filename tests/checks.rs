@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::{TestShop, check_context, check_spec};
-use perflab::check::{self, CheckResult, Lang, Verdict};
+use common::{TestShop, assert_units, check_context, check_spec};
+use perflab::check::{self, CheckResult, Lang, Unit, Verdict};
 use perflab::shop::settings::{CacheBackend, CachedRoute, Invalidation, ShopSettings};
 
 fn cached(backend: CacheBackend, invalidation: Invalidation) -> ShopSettings {
@@ -25,6 +25,7 @@ async fn run(shop: &TestShop, db: &str, toml: &str) -> CheckResult {
 fn assert_verdict(result: &CheckResult, verdict: Verdict) {
     assert_eq!(result.verdict, verdict, "{result:#?}");
     assert!(!result.message.is_empty());
+    assert_units(std::slice::from_ref(result));
 }
 
 #[tokio::test]
@@ -41,8 +42,9 @@ async fn latency_passes_a_generous_target_and_fails_an_impossible_one() {
     let fail = run(&shop, db, &spec("0.001")).await;
     assert_verdict(&fail, Verdict::Fail);
     let p95 = fail.measured.expect("a p95");
+    assert_eq!(fail.unit, Some(Unit::Ms));
     assert!(
-        fail.message.contains(&format!("{p95:.1} ms")),
+        fail.message.contains(&Unit::Ms.format(p95)),
         "{}",
         fail.message
     );
@@ -72,7 +74,8 @@ async fn non_2xx_answers_fail_latency() {
 #[tokio::test]
 async fn hit_ratio_fails_with_the_cache_off_and_passes_with_memory() {
     let db = "check_hit_ratio";
-    let toml = "kind = \"hit_ratio\"\nmin = 0.8\ntraffic = { path = \"/products/{id}\", ids = [1, 50], users = 4, duration = \"1s\" }";
+    let toml = "kind = \"hit_ratio\"\nmin = 0.8\nwarmup = \"500ms\"\n\
+                traffic = { path = \"/products/{id}\", ids = [1, 50], users = 4, duration = \"1s\" }";
     let shop = TestShop::start(db, cached(CacheBackend::Off, Invalidation::OnWrite)).await;
     let off = run(&shop, db, toml).await;
     assert_verdict(&off, Verdict::Fail);
@@ -80,7 +83,13 @@ async fn hit_ratio_fails_with_the_cache_off_and_passes_with_memory() {
         .await;
     let on = run(&shop, db, toml).await;
     assert_verdict(&on, Verdict::Pass);
-    assert!(on.measured.is_some_and(|r| r >= 0.8));
+    assert_eq!(on.unit, Some(Unit::Percent));
+    assert!(on.measured.is_some_and(|r| r >= 80.0), "{on:#?}");
+    // Counted from X-Cache, after the warm-up: every lookup is a HIT or a MISS.
+    assert_eq!(
+        on.details["hits"] + on.details["misses"],
+        on.details["lookups"]
+    );
     shop.stop().await;
 }
 
@@ -93,6 +102,7 @@ async fn headers_fail_on_bypass_and_pass_when_cached() {
     let bypass = run(&shop, db, toml).await;
     assert_verdict(&bypass, Verdict::Fail);
     assert!(bypass.message.contains("BYPASS"), "{}", bypass.message);
+    assert_eq!(bypass.measured, None, "a judgement, not a number");
     shop.put_settings(&cached(CacheBackend::Memory, Invalidation::OnWrite))
         .await;
     assert_verdict(&run(&shop, db, toml).await, Verdict::Pass);
@@ -151,19 +161,28 @@ async fn explain_fails_without_the_index_and_passes_with_it() {
 async fn stale_reads_fail_ttl_only_and_pass_on_write() {
     let db = "check_stale_reads";
     let toml = "kind = \"stale_reads\"\nproduct = 3\nduration = \"1s\"";
+    let original = common::product_price(db, 3).await;
     let shop = TestShop::start(db, cached(CacheBackend::Memory, Invalidation::TtlOnly)).await;
-    let price = |body: serde_json::Value| body["price"].as_f64();
-    let original = price(shop.get("/products/3").await.json().await.expect("json"));
+    // Cached before the check: a ttl-only cache keeps answering with it.
+    assert!(shop.get("/products/3").await.status().is_success());
     let ttl_only = run(&shop, db, toml).await;
     assert_verdict(&ttl_only, Verdict::Fail);
+    assert_eq!(ttl_only.unit, Some(Unit::Count));
+    // Put back from the database's original, not a cached GET's.
+    assert_eq!(common::product_price(db, 3).await, original);
+    let second = run(&shop, db, toml).await;
+    assert_verdict(&second, Verdict::Fail);
+    assert_eq!(
+        common::product_price(db, 3).await,
+        original,
+        "a second run over a cache still holding the first run's prices puts the original back"
+    );
     shop.put_settings(&cached(CacheBackend::Memory, Invalidation::OnWrite))
         .await;
     let on_write = run(&shop, db, toml).await;
     assert_verdict(&on_write, Verdict::Pass);
     assert_eq!(on_write.measured, Some(0.0));
-    // The check puts the price back (on-write: the next read sees it).
-    let now = price(shop.get("/products/3").await.json().await.expect("json"));
-    assert_eq!(now, original);
+    assert_eq!(common::product_price(db, 3).await, original);
     shop.stop().await;
 }
 
@@ -193,7 +212,7 @@ async fn kinds_needing_the_control_api_or_database_do_not_apply_to_a_bare_target
     let shop = TestShop::start(db, ShopSettings::default()).await;
     let bare = check::Context::new(&shop.shop.endpoint.url, Lang::Es);
     let specs = [
-        "kind = \"hit_ratio\"\nmin = 0.8\ntraffic = { path = \"/products/{id}\", duration = \"200ms\" }",
+        "kind = \"hit_ratio\"\nmin = 0.8\nwrite_share = 0.05\ntraffic = { path = \"/products/{id}\", duration = \"200ms\" }",
         "kind = \"explain\"\nquery = \"category_listing\"",
         "kind = \"pool_connections\"\nbelow = 20\ntraffic = { path = \"/health\", duration = \"200ms\" }",
     ]
@@ -203,10 +222,22 @@ async fn kinds_needing_the_control_api_or_database_do_not_apply_to_a_bare_target
         assert_verdict(result, Verdict::NotApplicable);
         assert!(result.message.contains("no aplica"), "{}", result.message);
     }
-    // What the bare target does have still measures.
+    // What the bare target does have still measures: headers, and the hit
+    // ratio from X-Cache (here every answer is BYPASS: the cache is off).
     let headers =
         check_spec("kind = \"headers\"\npath = \"/health\"\nrequire = [\"x-query-count\"]");
     assert_verdict(&check::run(&headers, &bare).await, Verdict::Pass);
+    let hit_ratio = check_spec(
+        "kind = \"hit_ratio\"\nmin = 0.8\nwarmup = \"0s\"\ntraffic = { path = \"/products/{id}\", duration = \"300ms\" }",
+    );
+    let measured = check::run(&hit_ratio, &bare).await;
+    assert_verdict(&measured, Verdict::Fail);
+    assert!(measured.details["bypasses"] > 0.0, "{measured:#?}");
+    assert!(
+        measured.message.contains("no cachea esta ruta") && !measured.message.contains("shop.toml"),
+        "{}",
+        measured.message
+    );
     shop.stop().await;
 }
 
@@ -263,8 +294,9 @@ async fn memory_reads_the_shop_process_and_needs_its_pid() {
     let roomy = check::run(&spec("100000"), &ctx).await;
     assert_verdict(&roomy, Verdict::Pass);
     let rss = roomy.measured.expect("an RSS");
+    assert_eq!(roomy.unit, Some(Unit::Megabytes));
     assert!(
-        roomy.message.contains(&format!("{rss:.1} MB")),
+        roomy.message.contains(&Unit::Megabytes.format(rss)),
         "{}",
         roomy.message
     );

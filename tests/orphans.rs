@@ -93,7 +93,7 @@ fn start_check(lab: &str) -> RunningCheck {
     let closed_redis = ClosedPort::new();
     let file = |name: &str| std::fs::File::create(dir.path().join(name)).expect("output file");
     let child = perflab(&ws)
-        .args(["check", lab])
+        .args(["check", lab, "--lang", "en"])
         .env("DATABASE_URL", common::database_url("orphans"))
         .env("PERFLAB_LOCAL_REDIS", closed_redis.addr())
         .stdout(file("out.txt"))
@@ -200,7 +200,7 @@ fn sighup_of_a_running_check_stops_it_and_its_children() {
     };
 
     assert_eq!(status.code(), Some(2), "{}", check.output());
-    assert!(check.output().contains("interrupted"), "{}", check.output());
+    assert!(check.output().contains("Interrupted"), "{}", check.output());
     assert_all_end(&seen);
 }
 

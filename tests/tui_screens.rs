@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::NaiveTime;
-use perflab::check::{CheckResult, Lang, Verdict};
+use perflab::check::{CheckResult, Lang, Unit, Verdict};
 use perflab::lab::{Catalog, Progress};
 use perflab::messages::{Catalogue, Source, lint};
 use perflab::msg;
@@ -62,12 +62,18 @@ fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     terminal
 }
 
-fn result(id: &str, verdict: Verdict, measured: f64, target: &str, message: &str) -> CheckResult {
+fn result(
+    id: &str,
+    verdict: Verdict,
+    (measured, unit): (f64, Unit),
+    target: &str,
+    message: &str,
+) -> CheckResult {
     CheckResult {
         id: id.into(),
         kind: "hit_ratio",
         measured: Some(measured),
-        unit: None,
+        unit: Some(unit),
         target: target.into(),
         verdict,
         message: message.into(),
@@ -100,14 +106,14 @@ fn lab_with_checks() {
         result(
             "hit-ratio",
             Verdict::Pass,
-            0.91,
+            (91.0, Unit::Percent),
             "hit ratio ≥ 80 %",
             "La tasa de aciertos fue 91.0 %. Cumple el objetivo.",
         ),
         result(
             "detail",
             Verdict::Fail,
-            9.8,
+            (9.8, Unit::Ms),
             "p95 < 6.97 ms",
             "El p95 fue 9.8 ms. Mira la caché (X-Cache).",
         ),
@@ -403,7 +409,7 @@ fn no_color_draws_the_same_text_without_colour() {
     app.checks = Checks::Done(vec![result(
         "detail",
         Verdict::Fail,
-        9.8,
+        (9.8, Unit::Ms),
         "p95 < 7 ms",
         "m",
     )]);

@@ -1,9 +1,13 @@
-//! What a check may reach: the shop's public URL, its control API (when the
-//! runner started the shop), its database, its process, other instances of
-//! it, a Redis server the check may stop, the lab's traffic profile and the
-//! student's baseline, and the learner's language. A grader pointing
-//! `--target URL` at a student's own API has only the first; kinds that need
-//! more answer `NotApplicable` through [`CheckError::Unavailable`].
+//! What a check may reach: the API's public URL, the control API (when the
+//! runner started perflab's own shop), its database, its process, other
+//! instances of it, a Redis server the check may stop, the lab's traffic
+//! profile and the student's baseline, and the learner's language. A grader
+//! pointing `--target URL` at a student's own API has only the first (and
+//! the `--peer` instances it names): [`Subject::Target`]. There every kind
+//! grades by the HTTP contract alone — status codes, bodies, `X-Cache`,
+//! `X-Query-Count` — and speaks of the API's behaviour, never of perflab's
+//! settings; kinds that need more answer `NotApplicable` through
+//! [`CheckError::Unavailable`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,6 +18,7 @@ use thiserror::Error;
 use super::TrafficSpec;
 pub use crate::messages::Lang;
 use crate::messages::Text;
+use crate::msg;
 
 /// The shop's control API.
 #[derive(Debug, Clone)]
@@ -49,6 +54,27 @@ pub struct Context {
 /// A Redis server a check may stop and start (shared by the runner and the check).
 pub type RedisServer = Arc<tokio::sync::Mutex<crate::services::redis::ScratchRedis>>;
 
+/// What the checks measure: perflab's own shop, whose settings the student
+/// edits in `shop.toml`, or an API of the student's own (`--target URL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// The runner started it: its control API is there.
+    OwnShop,
+    /// Only its public HTTP API (and peers) are known.
+    Target,
+}
+
+impl Subject {
+    /// The value of the `$mode` variable with which a message picks its
+    /// own-shop or target wording.
+    pub fn mode(self) -> &'static str {
+        match self {
+            Self::OwnShop => "shop",
+            Self::Target => "target",
+        }
+    }
+}
+
 /// A surface a check needs and the context may lack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
@@ -64,7 +90,8 @@ pub enum Surface {
     Baseline,
 }
 
-/// Why a check could not measure.
+/// Why a check could not measure. `Display` is for logs; the learner reads
+/// [`CheckError::render`], in their language.
 #[derive(Debug, Error)]
 pub enum CheckError {
     #[error("needs the {0:?} surface")]
@@ -81,14 +108,88 @@ pub enum CheckError {
         status: u16,
         body: String,
     },
-    #[error("unexpected answer from {url}: {what}")]
-    Unexpected { url: String, what: String },
+    #[error("unexpected answer from {url}: {what:?}")]
+    Answer { url: String, what: Oddity },
     #[error("load generator: {0}")]
     Load(#[from] crate::load::LoadError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("cannot start Redis again at {url}: {reason}")]
+    RedisRestart { url: String, reason: String },
+    #[error("a task of the check failed: {0}")]
+    Task(String),
+    /// The writes of a read/write mix did not reach their share: the run did
+    /// not measure what the target describes.
+    #[error("writes were {measured:.4} of the requests, not {wanted:.4}")]
+    WriteShare { wanted: f64, measured: f64 },
+    /// The lab's TOML asks for something the check cannot do: for the pack's
+    /// author, in English, like every message about the pack's files.
     #[error("the check is misconfigured: {0}")]
     Spec(String),
+}
+
+/// What an answer lacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Oddity {
+    /// A login answer without `access_token`.
+    NoToken,
+    /// A product without a numeric `price`.
+    NoPrice,
+    /// No numeric `X-Query-Count` header.
+    NoQueryCount,
+    /// A body that is not JSON, with the answer's status.
+    NotJson(u16),
+    /// An `EXPLAIN` without `Execution Time`.
+    NoExecutionTime,
+}
+
+impl CheckError {
+    /// The error in the learner's language: what failed, where, and the
+    /// underlying detail (a library's own words, as it gave them).
+    pub fn render(&self, text: &Text) -> String {
+        match self {
+            // The runner renders this one with the check's kind and subject
+            // (`check::failed`); alone, neither is known.
+            Self::Unavailable(surface) => super::unavailable(text, Subject::Target, "-", *surface),
+            Self::Http { url, source } => {
+                msg!(
+                    text,
+                    "check-error-http",
+                    url = url,
+                    error = source.to_string()
+                )
+            }
+            Self::Status { url, status, body } => msg!(
+                text,
+                "check-error-status",
+                url = url,
+                status = *status,
+                body = body
+            ),
+            Self::Answer { url, what } => match what {
+                Oddity::NoToken => msg!(text, "check-error-no-token", url = url),
+                Oddity::NoPrice => msg!(text, "check-error-no-price", url = url),
+                Oddity::NoQueryCount => msg!(text, "check-error-no-query-count", url = url),
+                Oddity::NotJson(status) => {
+                    msg!(text, "check-error-not-json", url = url, status = *status)
+                }
+                Oddity::NoExecutionTime => msg!(text, "check-error-no-execution-time", url = url),
+            },
+            Self::Load(e) => msg!(text, "check-error-load", error = e.to_string()),
+            Self::Database(e) => msg!(text, "check-error-database", error = e.to_string()),
+            Self::RedisRestart { url, reason } => {
+                msg!(text, "check-error-redis-restart", url = url, error = reason)
+            }
+            Self::Task(e) => msg!(text, "check-error-task", error = e),
+            Self::WriteShare { wanted, measured } => msg!(
+                text,
+                "check-error-write-share",
+                wanted = super::Unit::Percent.format(wanted * 100.0),
+                measured = super::Unit::Percent.format(measured * 100.0)
+            ),
+            Self::Spec(e) => msg!(text, "check-error-spec", error = e),
+        }
+    }
 }
 
 /// Per request: a check's own time limit bounds the whole, this bounds one call.
@@ -120,6 +221,19 @@ impl Context {
     /// The learner's language.
     pub fn lang(&self) -> Lang {
         self.text.lang()
+    }
+
+    /// Whether this is perflab's own shop (the control API is there) or a target.
+    pub fn subject(&self) -> Subject {
+        match self.control {
+            Some(_) => Subject::OwnShop,
+            None => Subject::Target,
+        }
+    }
+
+    /// `$mode` for the messages with an own-shop and a target wording.
+    pub fn mode(&self) -> &'static str {
+        self.subject().mode()
     }
 
     pub fn with_control(mut self, url: impl Into<String>, token: impl Into<String>) -> Self {
@@ -237,9 +351,9 @@ impl Context {
         answer["access_token"]
             .as_str()
             .map(str::to_string)
-            .ok_or_else(|| CheckError::Unexpected {
+            .ok_or(CheckError::Answer {
                 url,
-                what: "no access_token in the login answer".into(),
+                what: Oddity::NoToken,
             })
     }
 }

@@ -8,8 +8,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::context::Oddity;
 use super::verdict::next_step;
-use super::{CheckError, Context, Kind, Lang, Outcome};
+use super::{CheckError, Context, Kind, Outcome, Unit};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,6 +19,8 @@ pub struct ExplainSpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     /// category_listing | search | order_items | top_products
     pub query: String,
     /// An index the plan must use; any index when absent.
@@ -66,11 +70,24 @@ impl Kind for ExplainSpec {
         self.id.as_deref()
     }
 
-    fn target(&self, _: &Context) -> String {
-        let index = self.index.as_deref().unwrap_or("an index");
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
+    fn target(&self, ctx: &Context) -> String {
+        let text = &ctx.text;
+        let uses = match &self.index {
+            Some(index) => msg!(text, "check-explain-target-index", index = index),
+            None => msg!(text, "check-explain-target-any-index"),
+        };
         match &self.no_seq_scan_on {
-            Some(table) => format!("uses {index}, no Seq Scan on {table}"),
-            None => format!("uses {index}"),
+            Some(table) => msg!(
+                text,
+                "check-explain-target-no-seq-scan",
+                uses = uses,
+                table = table
+            ),
+            None => uses,
         }
     }
 
@@ -83,32 +100,27 @@ impl Kind for ExplainSpec {
         let body = ctx.control_json(&path).await?;
         let root = &body[0];
         let Some(time_ms) = root["Execution Time"].as_f64() else {
-            return Err(CheckError::Unexpected {
+            return Err(CheckError::Answer {
                 url: path,
-                what: "no Execution Time in the plan".into(),
+                what: Oddity::NoExecutionTime,
             });
         };
         let mut plan = Plan::default();
         walk(&root["Plan"], &mut plan);
         let ok = self.judge(&plan);
-        let message = message(
-            ctx.lang(),
-            &self.query,
-            &self.target(ctx),
-            &plan,
-            (time_ms, ok),
-        );
-        Ok(Outcome::judged(ok, Some(time_ms), message))
+        let message = message(ctx, &self.query, &self.target(ctx), &plan, (time_ms, ok));
+        Ok(Outcome::measured(ok, time_ms, Unit::Ms, message))
     }
 }
 
 fn message(
-    lang: Lang,
+    ctx: &Context,
     query: &str,
     target: &str,
     plan: &Plan,
     (time_ms, ok): (f64, bool),
 ) -> String {
+    let text = &ctx.text;
     let list = |v: &[String]| {
         if v.is_empty() {
             "-".to_string()
@@ -116,19 +128,16 @@ fn message(
             v.join(", ")
         }
     };
-    let (indexes, scans) = (list(&plan.indexes), list(&plan.seq_scans));
-    let head = lang.pick(
-        format!("El plan de {query} tardó {time_ms:.2} ms; índices usados: {indexes}; Seq Scan en: {scans} (objetivo: {target})."),
-        format!("The {query} plan took {time_ms:.2} ms; indexes used: {indexes}; Seq Scan on: {scans} (target: {target})."),
+    let head = msg!(
+        text,
+        "check-explain-head",
+        query = query,
+        time = Unit::Ms.format(time_ms),
+        indexes = list(&plan.indexes),
+        scans = list(&plan.seq_scans),
+        target = target
     );
-    let next = next_step(
-        lang,
-        ok,
-        (
-            "Escribe el índice en workspace/indexes.sql y aplícalo; `perflab explain` muestra el plan.",
-            "Write the index in workspace/indexes.sql and apply it; `perflab explain` shows the plan.",
-        ),
-    );
+    let next = next_step(text, ok, || msg!(text, "check-explain-hint", query = query));
     format!("{head} {next}")
 }
 

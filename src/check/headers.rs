@@ -1,13 +1,16 @@
 //! `headers`: requests a path a few times in a row and requires headers on
 //! every answer, optionally with expected values per request (`HIT|MISS`
 //! alternatives), e.g. `X-Cache` MISS then HIT. Uses only the public API.
+//! A judgement, not a number: the result has no measured value; the count
+//! of problems is in the details.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckError, Context, Kind, Lang, Outcome};
+use super::{CheckError, Context, Kind, Outcome};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,6 +18,8 @@ pub struct HeadersSpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     pub path: String,
     /// Headers every answer must carry.
     #[serde(default)]
@@ -84,14 +89,32 @@ impl Kind for HeadersSpec {
         self.id.as_deref()
     }
 
-    fn target(&self, _: &Context) -> String {
-        let mut parts: Vec<String> = self.require.clone();
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
+    fn target(&self, ctx: &Context) -> String {
+        let mut parts = Vec::new();
+        if !self.require.is_empty() {
+            let headers = self.require.join(", ");
+            parts.push(msg!(
+                ctx.text,
+                "check-headers-target-require",
+                headers = headers
+            ));
+        }
         for (k, expect) in self.expect.iter().enumerate() {
             for (name, wanted) in expect {
-                parts.push(format!("#{}: {name}: {wanted}", k + 1));
+                parts.push(msg!(
+                    ctx.text,
+                    "check-headers-target-expect",
+                    request = k + 1,
+                    header = name,
+                    wanted = wanted
+                ));
             }
         }
-        parts.join(", ")
+        parts.join("; ")
     }
 
     fn limit(&self, _: &Context) -> Duration {
@@ -105,26 +128,77 @@ impl Kind for HeadersSpec {
             let response = ctx.send(ctx.http.get(&url), &url).await?;
             problems.extend(self.problems(k, response.headers()));
         }
-        let message = message(ctx.lang(), &self.path, &self.target(ctx), problems.first());
-        Ok(Outcome::judged(
-            problems.is_empty(),
-            Some(problems.len() as f64),
-            message,
-        ))
+        let message = message(ctx, &self.path, &self.target(ctx), problems.first());
+        Ok(Outcome::judgement(problems.is_empty(), message)
+            .with_details([("problems", problems.len() as f64)]))
     }
 }
 
-fn message(lang: Lang, path: &str, target: &str, problem: Option<&Problem>) -> String {
+fn message(ctx: &Context, path: &str, target: &str, problem: Option<&Problem>) -> String {
+    let text = &ctx.text;
     let Some(p) = problem else {
-        return lang.pick(
-            format!("GET {path} lleva las cabeceras esperadas ({target})."),
-            format!("GET {path} carries the expected headers ({target})."),
-        );
+        let head = msg!(text, "check-headers-ok", path = path, target = target);
+        return format!("{head} {}", msg!(text, "check-target-met"));
     };
-    let seen = p.seen.as_deref().unwrap_or("-");
     let wanted = p.wanted.as_deref().unwrap_or("*");
-    lang.pick(
-        format!("En la petición {} a GET {path}, {} fue «{seen}» (se esperaba {wanted}; objetivo {target}). ¿Está la ruta en cache.endpoints y la caché encendida?", p.request, p.header),
-        format!("On request {} to GET {path}, {} was \"{seen}\" (expected {wanted}; target {target}). Is the route in cache.endpoints and the cache on?", p.request, p.header),
+    let head = match &p.seen {
+        None => msg!(
+            text,
+            "check-headers-missing",
+            request = p.request,
+            path = path,
+            header = &p.header,
+            target = target
+        ),
+        Some(seen) => msg!(
+            text,
+            "check-headers-wrong",
+            request = p.request,
+            path = path,
+            header = &p.header,
+            seen = seen,
+            wanted = wanted,
+            target = target
+        ),
+    };
+    format!(
+        "{head} {}",
+        msg!(text, "check-headers-hint", mode = ctx.mode())
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Lang;
+
+    #[test]
+    fn targets_and_messages_speak_the_learners_language() {
+        let spec: HeadersSpec = toml::from_str(
+            "path = \"/products/42\"\nrequire = [\"x-cache\"]\n\
+             expect = [{ \"x-cache\" = \"MISS|HIT\" }, { \"x-cache\" = \"HIT\" }]",
+        )
+        .unwrap();
+        let es = Context::new("http://x", Lang::Es);
+        assert_eq!(
+            spec.target(&es),
+            "lleva x-cache; petición 1: x-cache MISS|HIT; petición 2: x-cache HIT"
+        );
+        let problem = Problem {
+            request: 2,
+            header: "x-cache".into(),
+            seen: Some("MISS".into()),
+            wanted: Some("HIT".into()),
+        };
+        let target = Context::new("http://x", Lang::En);
+        let said = message(&target, "/products/42", "t", Some(&problem));
+        assert!(
+            said.contains("On request 2 to GET /products/42, x-cache was \"MISS\""),
+            "{said}"
+        );
+        assert!(!said.contains("cache.endpoints"), "{said}");
+        let shop = target.with_control("http://c", "t");
+        let said = message(&shop, "/products/42", "t", Some(&problem));
+        assert!(said.contains("cache.endpoints"), "{said}");
+    }
 }

@@ -1,7 +1,10 @@
 //! `health`: GETs the shop's health endpoint and compares fields named by
 //! dotted paths (`cache.backend`, `database.status`) with the values a lab
 //! expects — lab 1.2's "the shop reports cache backend redis, connected".
-//! Uses only the public API, so it measures any API with such an endpoint.
+//! Uses only the public API, so it measures any API with such an endpoint
+//! (the contract's `GET /health`). A judgement, not a number: the result has
+//! no measured value; the answer's status and the fields that matched are in
+//! the details.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,8 +12,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::context::Oddity;
 use super::verdict::next_step;
-use super::{CheckError, Context, Kind, Lang, Outcome};
+use super::{CheckError, Context, Kind, Outcome};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,6 +23,8 @@ pub struct HealthSpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     #[serde(default = "default_path")]
     pub path: String,
     /// Dotted path → expected value, all of which must match. A string
@@ -81,10 +88,15 @@ impl Kind for HealthSpec {
         self.id.as_deref()
     }
 
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
     fn target(&self, _: &Context) -> String {
+        // Field = value: the API's own words, the same in every language.
         self.expect
             .iter()
-            .map(|(path, wanted)| format!("{path} = {}", text(wanted)))
+            .map(|(path, wanted)| format!("{path}: {}", text(wanted)))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -103,57 +115,81 @@ impl Kind for HealthSpec {
         // A 503 (database down) still describes the shop: read its body too.
         let response = ctx.send(ctx.http.get(&url), &url).await?;
         let status = response.status().as_u16();
-        let body: Value = response.json().await.map_err(|e| CheckError::Unexpected {
+        let body: Value = response.json().await.map_err(|_| CheckError::Answer {
             url: url.clone(),
-            what: format!("the answer ({status}) is not JSON: {e}"),
+            what: Oddity::NotJson(status),
         })?;
         let mismatches = self.mismatches(&body);
         let matched = self.expect.len() - mismatches.len();
-        let message = message(ctx.lang(), &self.path, &self.target(ctx), &mismatches);
-        Ok(Outcome::judged(
-            mismatches.is_empty(),
-            Some(matched as f64),
-            message,
-        ))
+        let message = message(ctx, (&self.path, status), &self.target(ctx), &mismatches);
+        // The contract's status: 5xx means the API says it cannot serve,
+        // whatever the fields say.
+        let ok = mismatches.is_empty() && status < 500;
+        Ok(Outcome::judgement(ok, message).with_details([
+            ("status", f64::from(status)),
+            ("matched", matched as f64),
+            ("fields", self.expect.len() as f64),
+        ]))
     }
 }
 
-fn message(lang: Lang, path: &str, target: &str, mismatches: &[Mismatch]) -> String {
-    if mismatches.is_empty() {
-        let done = next_step(lang, true, ("", ""));
-        return lang.pick(
-            format!("GET {path} responde lo esperado: {target}. {done}"),
-            format!("GET {path} answers as expected: {target}. {done}"),
+fn message(
+    ctx: &Context,
+    (path, status): (&str, u16),
+    target: &str,
+    mismatches: &[Mismatch],
+) -> String {
+    let text = &ctx.text;
+    if status >= 500 {
+        return msg!(
+            text,
+            "check-health-unavailable",
+            path = path,
+            status = status,
+            target = target,
+            mode = ctx.mode()
         );
     }
-    let seen = |m: &Mismatch| match &m.seen {
-        Some(v) => lang.pick(format!("«{v}»"), format!("\"{v}\"")),
-        None => lang.pick("no aparece".to_string(), "missing".to_string()),
-    };
+    if mismatches.is_empty() {
+        let head = msg!(
+            text,
+            "check-health-ok",
+            path = path,
+            status = status,
+            target = target
+        );
+        return format!("{head} {}", next_step(text, true, String::new));
+    }
     let list: Vec<String> = mismatches
         .iter()
-        .map(|m| {
-            lang.pick(
-                format!("{}: {} (se esperaba «{}»)", m.path, seen(m), m.wanted),
-                format!("{}: {} (wanted \"{}\")", m.path, seen(m), m.wanted),
-            )
+        .map(|m| match &m.seen {
+            Some(seen) => msg!(
+                text,
+                "check-health-mismatch",
+                field = &m.path,
+                seen = seen,
+                wanted = &m.wanted
+            ),
+            None => msg!(
+                text,
+                "check-health-missing",
+                field = &m.path,
+                wanted = &m.wanted
+            ),
         })
         .collect();
-    let list = list.join("; ");
-    let head = lang.pick(
-        format!("GET {path} no responde lo esperado ({target}): {list}."),
-        format!("GET {path} does not answer as expected ({target}): {list}."),
+    let head = msg!(
+        text,
+        "check-health-head",
+        path = path,
+        status = status,
+        target = target,
+        list = list.join("; ")
     );
     let about_cache = mismatches.iter().any(|m| m.path.starts_with("cache."));
     let next = match about_cache {
-        true => lang.pick(
-            "Conecta la tienda a Redis y pon cache.backend = \"redis\" (laboratorio 1.2); `perflab doctor` te dice si Redis responde y en qué dirección.",
-            "Connect the shop to Redis and set cache.backend = \"redis\" (lab 1.2); `perflab doctor` says whether Redis answers, and where.",
-        ),
-        false => lang.pick(
-            "Lee la respuesta completa de /health y ejecuta `perflab doctor` para ver qué servicio falta.",
-            "Read the whole /health answer and run `perflab doctor` to see which service is missing.",
-        ),
+        true => msg!(text, "check-health-hint-cache", mode = ctx.mode()),
+        false => msg!(text, "check-health-hint", mode = ctx.mode()),
     };
     format!("{head} {next}")
 }
@@ -161,6 +197,7 @@ fn message(lang: Lang, path: &str, target: &str, mismatches: &[Mismatch]) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Lang;
 
     fn spec(toml: &str) -> HealthSpec {
         toml::from_str(toml).expect("a valid spec")
@@ -200,17 +237,24 @@ mod tests {
                 wanted: "redis".into(),
             }]
         );
-        let text = message(
-            Lang::En,
-            "/health",
-            &s.target(&Context::new("http://x", Lang::En)),
-            &found,
-        );
+        let target = Context::new("http://x", Lang::En);
+        let shop = target.clone().with_control("http://c", "t");
+        let text = message(&shop, ("/health", 200), &s.target(&shop), &found);
         assert!(
             text.contains("cache.backend: \"memory\" (wanted \"redis\")"),
             "{text}"
         );
-        assert!(text.contains("lab 1.2"), "{text}");
+        assert!(
+            text.contains("lab 1.2") && text.contains("shop.toml"),
+            "{text}"
+        );
+        let text = message(&target, ("/health", 200), &s.target(&target), &found);
+        assert!(!text.contains("shop.toml"), "{text}");
+        let down = message(&target, ("/health", 503), "t", &[]);
+        assert!(
+            down.contains("503") && !down.contains("Target met"),
+            "{down}"
+        );
         let missing = s.mismatches(&serde_json::json!({ "status": "ok" }));
         assert_eq!(missing.len(), 4);
         assert!(missing.iter().all(|m| m.seen.is_none()));

@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckError, Context, Kind, Lang, Outcome, Surface, TrafficSpec, ms};
+use super::verdict::vs_baseline;
+use super::{CheckError, Context, Kind, Outcome, Surface, TrafficSpec, Unit, ms};
 use crate::load::{Snapshot, StatusClass};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -16,6 +18,8 @@ pub struct LatencySpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     /// Overrides the lab's traffic profile.
     pub traffic: Option<TrafficSpec>,
     /// p95 must stay below this many milliseconds…
@@ -71,26 +75,53 @@ impl Kind for LatencySpec {
         self.id.as_deref()
     }
 
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
     fn target(&self, ctx: &Context) -> String {
-        let mut target = match (self.p95_ms, self.vs_baseline, self.baseline_p95(ctx)) {
-            (_, Some(factor), Some(base)) => format!(
-                "p95 < {:.2} ms ({factor}× better than the baseline's {base:.2} ms)",
-                base / factor
-            ),
-            (_, Some(factor), None) => format!("p95 {factor}× better than the baseline"),
-            (Some(p95), None, _) => format!("p95 < {p95} ms"),
-            (None, None, _) => "p95 measured".to_string(),
-        };
+        let text = &ctx.text;
+        let mut parts = vec![
+            match (self.p95_ms, self.vs_baseline, self.baseline_p95(ctx)) {
+                (_, Some(factor), Some(base)) => msg!(
+                    text,
+                    "check-latency-target-relative",
+                    // Measured numbers, not the lab's: two decimals.
+                    bound = format!("{:.2} ms", self.p95_bound_of(base, factor)),
+                    factor = factor,
+                    base = format!("{base:.2} ms")
+                ),
+                (_, Some(factor), None) => {
+                    msg!(
+                        text,
+                        "check-latency-target-relative-unknown",
+                        factor = factor
+                    )
+                }
+                (Some(p95), None, _) => {
+                    msg!(text, "check-latency-target-p95", p95 = Unit::Ms.target(p95))
+                }
+                (None, None, _) => msg!(text, "check-latency-target-measured"),
+            },
+        ];
         if let Some(p99) = self.p99_ms {
-            target.push_str(&format!(", p99 < {p99} ms"));
+            parts.push(msg!(
+                text,
+                "check-latency-target-p99",
+                p99 = Unit::Ms.target(p99)
+            ));
         }
         if let Some(rps) = self.rps_min {
-            target.push_str(&format!(", ≥ {rps} req/s"));
+            parts.push(msg!(
+                text,
+                "check-latency-target-rps",
+                rps = Unit::PerSecond.target(rps)
+            ));
         }
         if let Some(n) = self.min_requests {
-            target.push_str(&format!(", ≥ {n} requests"));
+            parts.push(msg!(text, "check-latency-target-requests", count = n));
         }
-        target
+        parts.join(", ")
     }
 
     fn limit(&self, ctx: &Context) -> Duration {
@@ -103,14 +134,19 @@ impl Kind for LatencySpec {
         let traffic = ctx.traffic(self.traffic.as_ref())?;
         let m = measured(&traffic.drive(ctx).await?);
         let failures = self.failures(&m, bound);
+        let factor = self
+            .baseline_p95(ctx)
+            .filter(|_| self.vs_baseline.is_some() && m.p95_ms > 0.0)
+            .map(|base| base / m.p95_ms);
         let message = message(
-            ctx.lang(),
+            ctx,
             &traffic.describe(),
             &self.target(ctx),
             &m,
             &failures,
+            factor,
         );
-        let details = [
+        let mut details = vec![
             ("p50_ms", m.p50_ms),
             ("p95_ms", m.p95_ms),
             ("p99_ms", m.p99_ms),
@@ -118,7 +154,13 @@ impl Kind for LatencySpec {
             ("requests", m.requests as f64),
             ("non_2xx", m.non_2xx),
         ];
-        Ok(Outcome::judged(failures.is_empty(), Some(m.p95_ms), message).with_details(details))
+        if let Some(factor) = factor {
+            details.push(("vs_baseline", factor));
+        }
+        Ok(
+            Outcome::measured(failures.is_empty(), m.p95_ms, Unit::Ms, message)
+                .with_details(details),
+        )
     }
 }
 
@@ -139,6 +181,11 @@ impl LatencySpec {
         ctx.baseline.as_ref()?.get(&key).copied()
     }
 
+    /// The relative bound: the baseline's p95 divided by the factor.
+    fn p95_bound_of(&self, base: f64, factor: f64) -> f64 {
+        base / factor
+    }
+
     /// The p95 to stay under: the tighter of the absolute and relative targets.
     fn p95_bound(&self, ctx: &Context) -> Result<Option<f64>, CheckError> {
         let relative = match self.vs_baseline {
@@ -146,7 +193,7 @@ impl LatencySpec {
                 let base = self
                     .baseline_p95(ctx)
                     .ok_or(CheckError::Unavailable(Surface::Baseline))?;
-                Some(base / factor)
+                Some(self.p95_bound_of(base, factor))
             }
             None => None,
         };
@@ -178,48 +225,40 @@ impl LatencySpec {
     }
 }
 
-fn message(lang: Lang, what: &str, target: &str, m: &Measured, misses: &[Miss]) -> String {
-    let head = lang.pick(
-        format!(
-            "El p95 fue {:.1} ms (p99 {:.1} ms, {:.0} req/s, {:.1} % sin 2xx) en {what} (objetivo {target}).",
-            m.p95_ms,
-            m.p99_ms,
-            m.rps,
-            m.non_2xx * 100.0
-        ),
-        format!(
-            "p95 was {:.1} ms (p99 {:.1} ms, {:.0} req/s, {:.1} % non-2xx) on {what} (target {target}).",
-            m.p95_ms,
-            m.p99_ms,
-            m.rps,
-            m.non_2xx * 100.0
-        ),
+fn message(
+    ctx: &Context,
+    what: &str,
+    target: &str,
+    m: &Measured,
+    misses: &[Miss],
+    factor: Option<f64>,
+) -> String {
+    let text = &ctx.text;
+    let head = msg!(
+        text,
+        "check-latency-head",
+        p95 = Unit::Ms.format(m.p95_ms),
+        p99 = Unit::Ms.format(m.p99_ms),
+        rps = Unit::PerSecond.format(m.rps),
+        non2xx = Unit::Percent.format(m.non_2xx * 100.0),
+        what = what,
+        target = target
     );
+    let compared = factor.map(|f| format!(" {}.", vs_baseline(text, f)));
     let next = match misses.first() {
-        None => lang.pick("Cumple el objetivo.", "Target met."),
-        Some(Miss::Errors) => lang.pick(
-            "Demasiadas respuestas sin 2xx: mira los códigos de estado (¿429, 503 por el pool?) antes que la latencia.",
-            "Too many non-2xx answers: look at the status codes (429s? 503s from the pool?) before latency.",
-        ),
-        Some(Miss::Requests) => lang.pick(
-            "Muy pocas peticiones para una medida fiable: ¿responde la tienda despacio o con errores? Mira /health.",
-            "Too few requests for a reliable measurement: is the shop slow to answer or failing? Look at /health.",
-        ),
-        Some(Miss::Rps) => lang.pick(
-            "El rendimiento es bajo: ¿espera la tienda por conexiones del pool o por la base de datos?",
-            "Throughput is low: is the shop waiting on pool connections or the database?",
-        ),
-        Some(_) => lang.pick(
-            "Mira el plan (`perflab explain`: ¿Seq Scan?), la caché (X-Cache) y las consultas por petición (X-Query-Count).",
-            "Look at the plan (`perflab explain`: a Seq Scan?), the cache (X-Cache) and queries per request (X-Query-Count).",
-        ),
+        None => msg!(text, "check-target-met"),
+        Some(Miss::Errors) => msg!(text, "check-latency-errors", mode = ctx.mode()),
+        Some(Miss::Requests) => msg!(text, "check-latency-few", mode = ctx.mode()),
+        Some(Miss::Rps) => msg!(text, "check-latency-rps", mode = ctx.mode()),
+        Some(_) => msg!(text, "check-latency-slow", mode = ctx.mode()),
     };
-    format!("{head} {next}")
+    format!("{head}{} {next}", compared.unwrap_or_default())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Lang;
 
     fn spec(toml: &str) -> LatencySpec {
         toml::from_str(toml).expect("a valid spec")
@@ -247,7 +286,7 @@ mod tests {
             relative.p95_bound(&ctx),
             Err(CheckError::Unavailable(Surface::Baseline))
         ));
-        assert_eq!(relative.target(&ctx), "p95 2× better than the baseline");
+        assert_eq!(relative.target(&ctx), "p95 2× better than your baseline");
         // Another check's baseline is not this one's.
         let other = ctx
             .clone()
@@ -258,7 +297,13 @@ mod tests {
         assert_eq!(relative.p95_bound(&ctx).unwrap(), Some(40.0));
         assert_eq!(
             relative.target(&ctx),
-            "p95 < 40.00 ms (2× better than the baseline's 80.00 ms)"
+            "p95 < 40.00 ms (2× better than your baseline's 80.00 ms)"
+        );
+        let es = Context::new("http://127.0.0.1:1", Lang::Es)
+            .with_baseline([("detail.p95_ms".to_string(), 13.94)].into());
+        assert_eq!(
+            relative.target(&es),
+            "p95 < 6.97 ms (2× mejor que los 13.94 ms de tu línea base)"
         );
         let looser = spec("id = \"detail\"\nvs_baseline = 2.0\np95_ms = 50");
         assert_eq!(looser.p95_bound(&ctx).unwrap(), Some(40.0));
@@ -291,16 +336,19 @@ mod tests {
             requests: 10,
         };
         let ctx = Context::new("http://127.0.0.1:1", Lang::En);
-        let text = message(
-            Lang::En,
-            "GET /x",
-            &s.target(&ctx),
-            &m,
-            &s.failures(&m, s.p95_ms),
-        );
+        let misses = s.failures(&m, s.p95_ms);
+        let text = message(&ctx, "GET /x", &s.target(&ctx), &m, &misses, Some(0.7));
         assert!(
             text.contains("182.0 ms") && text.contains("p95 < 50 ms, p99 < 80 ms"),
             "{text}"
         );
+        assert!(
+            text.contains("p95 1.4× slower than your baseline"),
+            "{text}"
+        );
+        assert!(!text.contains("perflab explain"), "{text}");
+        let shop = ctx.with_control("http://c", "t");
+        let text = message(&shop, "GET /x", "t", &m, &misses, None);
+        assert!(text.contains("GET /explain/"), "{text}");
     }
 }

@@ -14,7 +14,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::verdict::next_step;
-use super::{CheckError, Context, Kind, Lang, Outcome, Surface};
+use super::{CheckError, Context, Kind, Outcome, Surface, Unit};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +23,8 @@ pub struct MemorySpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     #[serde(default = "default_path")]
     pub path: String,
     /// Requests in a row: memory that grows across them is a leak, not a peak.
@@ -86,14 +89,21 @@ impl Kind for MemorySpec {
         self.id.as_deref()
     }
 
-    fn target(&self, _: &Context) -> String {
-        let target = format!("RSS < {} MB", self.below_mb);
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
+    fn target(&self, ctx: &Context) -> String {
+        let below = Unit::Megabytes.target(self.below_mb);
         match self.max_growth_mb {
-            Some(growth) => format!(
-                "{target}, growth ≤ {growth} MB across {} runs",
-                self.requests.max(1)
+            Some(growth) => msg!(
+                ctx.text,
+                "check-memory-target-growth",
+                below = below,
+                growth = Unit::Megabytes.target(growth),
+                runs = self.requests.max(1)
             ),
-            None => target,
+            None => msg!(ctx.text, "check-memory-target", below = below),
         }
     }
 
@@ -125,8 +135,9 @@ impl Kind for MemorySpec {
             growth: self.max_growth_mb.map(|_| growth),
             peak_ok,
         };
-        let message = message(ctx.lang(), &self.path, &self.target(ctx), &measured, ok);
-        Ok(Outcome::judged(ok, Some(max), message).with_details([("growth_mb", growth)]))
+        let message = message(ctx, &self.path, &self.target(ctx), &measured, ok);
+        Ok(Outcome::measured(ok, max, Unit::Megabytes, message)
+            .with_details([("growth_mb", growth)]))
     }
 }
 
@@ -138,30 +149,31 @@ struct Measured {
     peak_ok: bool,
 }
 
-fn message(lang: Lang, path: &str, target: &str, m: &Measured, ok: bool) -> String {
-    let max = m.max;
-    let growth = match m.growth {
-        Some(g) => lang.pick(
-            format!(" y creció {g:.1} MB de la primera petición a la última"),
-            format!(" and grew {g:.1} MB from the first request to the last"),
+fn message(ctx: &Context, path: &str, target: &str, m: &Measured, ok: bool) -> String {
+    let text = &ctx.text;
+    let max = Unit::Megabytes.format(m.max);
+    let head = match m.growth {
+        Some(growth) => msg!(
+            text,
+            "check-memory-head-growth",
+            max = max,
+            path = path,
+            growth = format!("{growth:.1} MB"),
+            target = target
         ),
-        None => String::new(),
-    };
-    let head = lang.pick(
-        format!("La memoria residente de la tienda llegó a {max:.1} MB durante GET {path}{growth} (objetivo {target})."),
-        format!("The shop's resident memory reached {max:.1} MB during GET {path}{growth} (target {target})."),
-    );
-    let hint = match m.peak_ok {
-        true => (
-            "La memoria crece de una petición a otra: ¿queda algo guardado entre peticiones (un búfer, una caché sin límite)?",
-            "Memory grows from one request to the next: is something kept between requests (a buffer, an unbounded cache)?",
-        ),
-        false => (
-            "¿Se arma la respuesta entera en memoria? Prueba export.mode = \"streamed\".",
-            "Is the whole response built in memory? Try export.mode = \"streamed\".",
+        None => msg!(
+            text,
+            "check-memory-head",
+            max = max,
+            path = path,
+            target = target
         ),
     };
-    format!("{head} {}", next_step(lang, ok, hint))
+    let next = next_step(text, ok, || match m.peak_ok {
+        true => msg!(text, "check-memory-hint-growth"),
+        false => msg!(text, "check-memory-hint-peak", mode = ctx.mode()),
+    });
+    format!("{head} {next}")
 }
 
 #[cfg(test)]
@@ -218,7 +230,7 @@ mod tests {
     #[test]
     fn growth_shows_in_target_and_message() {
         let spec: MemorySpec = toml::from_str("below_mb = 512\nmax_growth_mb = 5").unwrap();
-        let ctx = Context::new("http://x", Lang::En);
+        let ctx = Context::new("http://x", crate::check::Lang::En);
         let target = spec.target(&ctx);
         assert_eq!(target, "RSS < 512 MB, growth ≤ 5 MB across 3 runs");
         let m = Measured {
@@ -226,7 +238,7 @@ mod tests {
             growth: Some(60.0),
             peak_ok: true,
         };
-        let text = message(Lang::En, "/products/export", &target, &m, false);
+        let text = message(&ctx, "/products/export", &target, &m, false);
         assert!(
             text.contains("grew 60.0 MB") && text.contains("kept between requests"),
             "{text}"

@@ -5,7 +5,11 @@
 //! A lab's TOML lists [`CheckSpec`]s; [`run`] dispatches each to its kind (one
 //! file per kind, one `match` here) under the kind's time limit, and
 //! [`run_all`] runs a lab's checks one after another, since concurrent checks
-//! would disturb each other's measurements. Depends on `load` (traffic),
+//! would disturb each other's measurements. Every sentence and target a
+//! learner reads comes from the message catalogue (`labs/messages/*/check*.ftl`),
+//! every measured value carries its [`Unit`]. Checks that write (prices) put
+//! back what they changed on every exit path, a dropped check included
+//! ([`settle`] waits for that). Depends on `load` (traffic), `messages`,
 //! `fixtures::users` (credentials), `services::redis::ScratchRedis` (the
 //! Redis `redis_outage` stops) and nothing else of perflab.
 
@@ -19,6 +23,7 @@ mod latency;
 mod memory;
 mod pool;
 mod price_writes;
+mod prices;
 mod query_count;
 mod redis_outage;
 mod shared_keys;
@@ -35,7 +40,7 @@ use crate::messages::Text;
 use crate::msg;
 
 pub use baseline::BaselineSpec;
-pub use context::{CheckError, Context, Control, Lang, RedisServer, Surface};
+pub use context::{CheckError, Context, Control, Lang, Oddity, RedisServer, Subject, Surface};
 pub use explain::ExplainSpec;
 pub use headers::HeadersSpec;
 pub use health::HealthSpec;
@@ -43,12 +48,13 @@ pub use hit_ratio::HitRatioSpec;
 pub use latency::LatencySpec;
 pub use memory::{MemorySpec, read_rss};
 pub use pool::{COUNT_SQL as POOL_COUNT_SQL, PoolSpec};
+pub use prices::settle;
 pub use query_count::QueryCountSpec;
 pub use redis_outage::RedisOutageSpec;
 pub use shared_keys::SharedKeysSpec;
 pub use stale_reads::StaleReadsSpec;
 pub use traffic::{MixEntry, TrafficSpec};
-pub use verdict::{CheckResult, Outcome, Unit, Verdict, lab_passed};
+pub use verdict::{CheckResult, Outcome, Unit, Verdict, lab_passed, measured_text, vs_baseline};
 
 /// One check of a lab, as its TOML says it: `kind = "latency"` and the kind's fields.
 #[derive(Debug, Clone, Deserialize)]
@@ -74,7 +80,10 @@ pub(crate) trait Kind {
     const NAME: &'static str;
     /// The lab's id for the check, if it gave one.
     fn id(&self) -> Option<&str>;
-    /// The target in words, e.g. "p95 < 50 ms".
+    /// Why the check is a guard, when the lab says it is one: it must pass
+    /// in the lab's starting state too (what `labs validate` proves of it).
+    fn guard(&self) -> Option<&str>;
+    /// The target in words, in the learner's language, e.g. "p95 < 50 ms".
     fn target(&self, ctx: &Context) -> String;
     /// How long the whole check may take.
     fn limit(&self, ctx: &Context) -> Duration;
@@ -118,14 +127,24 @@ impl CheckSpec {
         each_kind!(self, s => s.id().unwrap_or(kind_name(s)))
     }
 
+    /// Why the check is a guard (it must pass in the starting state too), if it is one.
+    pub fn guard(&self) -> Option<&str> {
+        each_kind!(self, s => s.guard())
+    }
+
+    /// Whether the target is relative to lab 1.1's baseline.
+    pub fn needs_baseline(&self) -> bool {
+        matches!(self, Self::Latency(s) if s.vs_baseline.is_some())
+    }
+
     /// The target in words, as far as it is known without a run.
     pub fn target(&self, ctx: &Context) -> String {
         each_kind!(self, s => s.target(ctx))
     }
 
-    /// "id (kind): target", for listings.
-    pub fn describe(&self) -> String {
-        let ctx = Context::new("http://127.0.0.1", Lang::default());
+    /// "id (kind): target", for listings, in the learner's language.
+    pub fn describe_in(&self, text: &Text) -> String {
+        let ctx = Context::new("http://127.0.0.1", text.clone());
         format!("{} ({}): {}", self.id(), self.kind(), self.target(&ctx))
     }
 }
@@ -151,7 +170,7 @@ async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
     let outcome = match tokio::time::timeout(limit, spec.measure(ctx)).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(error)) => failed(ctx, K::NAME, &target, &error),
-        Err(_) => Outcome::unjudged(Verdict::Error, timed_out(&ctx.text, K::NAME, limit)),
+        Err(_) => Outcome::unjudged(Verdict::Error, timed_out(ctx, K::NAME, limit)),
     };
     CheckResult {
         id: spec.id().unwrap_or(K::NAME).to_string(),
@@ -169,15 +188,18 @@ async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
 /// A kind's error as an outcome: a missing surface is `NotApplicable`, the rest `Error`.
 fn failed(ctx: &Context, kind: &str, target: &str, error: &CheckError) -> Outcome {
     let text = &ctx.text;
+    let subject = ctx.subject();
     let (verdict, message) = match error {
         // On the runner's own shop a missing baseline is the student's next
         // step (lab 1.1), not a surface the target lacks.
-        CheckError::Unavailable(Surface::Baseline) if ctx.control.is_some() => {
-            (Verdict::Fail, unavailable(text, kind, Surface::Baseline))
-        }
-        CheckError::Unavailable(surface) => {
-            (Verdict::NotApplicable, unavailable(text, kind, *surface))
-        }
+        CheckError::Unavailable(Surface::Baseline) if subject == Subject::OwnShop => (
+            Verdict::Fail,
+            unavailable(text, subject, kind, Surface::Baseline),
+        ),
+        CheckError::Unavailable(surface) => (
+            Verdict::NotApplicable,
+            unavailable(text, subject, kind, *surface),
+        ),
         other => (
             Verdict::Error,
             msg!(
@@ -185,27 +207,38 @@ fn failed(ctx: &Context, kind: &str, target: &str, error: &CheckError) -> Outcom
                 "check-could-not-measure",
                 kind = kind,
                 target = target,
-                error = other.to_string()
+                error = other.render(text)
             ),
         ),
     };
     Outcome::unjudged(verdict, message)
 }
 
-fn unavailable(text: &Text, kind: &str, surface: Surface) -> String {
+fn unavailable(text: &Text, subject: Subject, kind: &str, surface: Surface) -> String {
     match surface {
         Surface::Control => msg!(text, "check-needs-control", kind = kind),
         Surface::Database => msg!(text, "check-needs-database", kind = kind),
         Surface::Process => msg!(text, "check-needs-process", kind = kind),
         Surface::Peer => msg!(text, "check-needs-peer", kind = kind),
         Surface::RedisServer => msg!(text, "check-needs-redis-server", kind = kind),
-        Surface::Baseline => msg!(text, "check-needs-baseline", kind = kind),
+        Surface::Baseline => msg!(
+            text,
+            "check-needs-baseline",
+            kind = kind,
+            mode = subject.mode()
+        ),
     }
 }
 
-fn timed_out(text: &Text, kind: &str, limit: Duration) -> String {
+fn timed_out(ctx: &Context, kind: &str, limit: Duration) -> String {
     let limit = humantime::format_duration(limit).to_string();
-    msg!(text, "check-timed-out", kind = kind, limit = limit)
+    msg!(
+        ctx.text,
+        "check-timed-out",
+        kind = kind,
+        limit = limit,
+        mode = ctx.mode()
+    )
 }
 
 /// Milliseconds from microseconds, for messages and `measured`.

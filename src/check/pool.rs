@@ -10,7 +10,8 @@ use sqlx::postgres::PgPoolOptions;
 use tokio_util::sync::CancellationToken;
 
 use super::verdict::next_step;
-use super::{CheckError, Context, Kind, Lang, Outcome, TrafficSpec};
+use super::{CheckError, Context, Kind, Outcome, TrafficSpec, Unit};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,6 +19,8 @@ pub struct PoolSpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     /// Overrides the lab's traffic profile.
     pub traffic: Option<TrafficSpec>,
     /// Connections must stay below this.
@@ -39,8 +42,12 @@ impl Kind for PoolSpec {
         self.id.as_deref()
     }
 
-    fn target(&self, _: &Context) -> String {
-        format!("< {} connections", self.below)
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
+    fn target(&self, ctx: &Context) -> String {
+        msg!(ctx.text, "check-pool-target", below = self.below)
     }
 
     fn limit(&self, ctx: &Context) -> Duration {
@@ -71,28 +78,18 @@ impl Kind for PoolSpec {
         }
         db.close().await;
         let ok = max < i64::from(self.below);
-        let message = message(
-            ctx.lang(),
-            &traffic.describe(),
-            &self.target(ctx),
-            (max, ok),
+        let text = &ctx.text;
+        let head = msg!(
+            text,
+            "check-pool-head",
+            max = max,
+            what = traffic.describe(),
+            target = self.target(ctx)
         );
-        Ok(Outcome::judged(ok, Some(max as f64), message))
+        let next = next_step(text, ok, || {
+            msg!(text, "check-pool-hint", mode = ctx.mode())
+        });
+        let message = format!("{head} {next}");
+        Ok(Outcome::measured(ok, max as f64, Unit::Count, message))
     }
-}
-
-fn message(lang: Lang, what: &str, target: &str, (max, ok): (i64, bool)) -> String {
-    let head = lang.pick(
-        format!("La tienda abrió hasta {max} conexiones a PostgreSQL bajo carga en {what} (objetivo {target})."),
-        format!("The shop opened up to {max} PostgreSQL connections under load on {what} (target {target})."),
-    );
-    let next = next_step(
-        lang,
-        ok,
-        (
-            "Ajusta database.pool_size: pocas conexiones ocupadas rinden más que muchas esperando.",
-            "Size database.pool_size: a few busy connections beat many waiting ones.",
-        ),
-    );
-    format!("{head} {next}")
 }

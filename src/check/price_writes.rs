@@ -1,23 +1,28 @@
 //! The admin writer of a read/write mix (lab 1.4, "hit ratio ≥ 70 % with
-//! writes"): while a check's traffic runs, one writer changes the price of
+//! 5 % writes"): while a check's traffic runs, writers change the price of
 //! products drawn from the traffic's own Zipf distribution — hot products get
-//! written as often as they are read — paced so that writes are about
-//! `share` of all requests, and every price it changed is put back at the end.
+//! written as often as they are read — paced so that writes are `share` of
+//! all requests, and every price they changed is put back at the end, or
+//! when the check is dropped ([`super::prices::PutBack`]).
 //!
 //! Pacing: the load generator publishes the requests it finished every
 //! [`PACE_WINDOW`]; between two snapshots the writers extrapolate with the
 //! last window's rate, so writes follow the reads instead of arriving late in
 //! bursts. Up to [`WRITERS`] writes are in flight at once, never more than
-//! are due, so the share is reached on a fast shop and never overshot. The original prices come from the database, not from a
-//! GET: in the labs that use this a cached read may be stale, and putting a
-//! stale price "back" would corrupt the catalog. Used by `hit_ratio`.
+//! are due, so the share is reached and never overshot as long as the shop
+//! takes writes as fast as they are due — which is why lab 1.4's reads come
+//! at a fixed rate (an open loop), not as fast as a cache can answer. The
+//! share reached is measured and returned; `hit_ratio` refuses a run whose
+//! share is off the target. The original prices come from the database, not
+//! from a GET: in the labs that use this a cached read may be stale, and
+//! putting a stale price "back" would corrupt the catalog.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures::StreamExt;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rust_decimal::Decimal;
@@ -27,8 +32,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::prices::{PutBack, price_in};
 use super::{CheckError, Context, TrafficSpec};
-use crate::load::Zipf;
+use crate::load::{Snapshot, Zipf};
 
 /// What a run with writes did.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,8 +63,6 @@ const WRITER_TICK: Duration = Duration::from_millis(5);
 const WRITERS: usize = 8;
 /// The load generator's snapshot period here: the pace's resolution.
 const PACE_WINDOW: Duration = Duration::from_millis(200);
-/// Prices put back at once at the end.
-const RESTORES_AT_ONCE: usize = 4;
 
 /// The reads as of the last snapshot, and their rate.
 #[derive(Debug, Clone, Copy)]
@@ -75,17 +79,14 @@ fn writes_due(reads: u64, rps: f64, since: Duration, share: f64) -> u64 {
     (reads * share / (1.0 - share)).floor() as u64
 }
 
-/// Original prices of the products written so far: shared with the guard
-/// that puts them back, whatever ends the run.
-type Originals = Arc<Mutex<BTreeMap<i64, Decimal>>>;
-
 /// Drives `traffic` to its end with writes at `share` of the requests, then
-/// puts every changed price back.
+/// puts every changed price back; returns the reads' final snapshot and the
+/// counts.
 pub(crate) async fn drive(
     ctx: &Context,
     traffic: &TrafficSpec,
     share: f64,
-) -> Result<Writes, CheckError> {
+) -> Result<(Snapshot, Writes), CheckError> {
     if !(share > 0.0 && share < 1.0) {
         return Err(CheckError::Spec(format!(
             "write_share must be between 0 and 1 (0.05 = 5 % writes), not {share}"
@@ -96,6 +97,7 @@ pub(crate) async fn drive(
         .connect(ctx.database_url()?)
         .await?;
     let token = ctx.login(1).await?;
+    let restore = PutBack::new(ctx, &token);
     let [lo, hi] = traffic.ids;
     let writer = Writer {
         ctx,
@@ -104,25 +106,22 @@ pub(crate) async fn drive(
         share,
         zipf: Zipf::new(lo, hi, traffic.zipf)?,
         rng: Mutex::new(SmallRng::from_rng(&mut rand::rng())),
-        originals: Originals::default(),
+        restore: &restore,
         counts: Mutex::default(),
         claimed: AtomicU64::new(0),
         written: AtomicU64::new(0),
     };
-    let restore = PutBack {
-        ctx: ctx.clone(),
-        token: token.clone(),
-        originals: Some(writer.originals.clone()),
-    };
     let run = writer.run(traffic).await;
+    let written = writer.written.load(Ordering::SeqCst);
     let restored = restore.now().await;
     db.close().await;
-    let reads = run?;
+    let snapshot = run?;
     restored?;
-    Ok(Writes {
-        reads,
-        writes: writer.written.load(Ordering::SeqCst),
-    })
+    let writes = Writes {
+        reads: snapshot.total.requests,
+        writes: written,
+    };
+    Ok((snapshot, writes))
 }
 
 struct Writer<'a> {
@@ -132,7 +131,8 @@ struct Writer<'a> {
     share: f64,
     zipf: Zipf,
     rng: Mutex<SmallRng>,
-    originals: Originals,
+    /// Keeps the original prices and puts them back.
+    restore: &'a PutBack,
     /// Writes per product, to vary each next price.
     counts: Mutex<BTreeMap<i64, u64>>,
     /// Writes taken on by a writer (in flight or done).
@@ -141,13 +141,15 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Runs the traffic and the writers together; returns the reads.
-    async fn run(&self, traffic: &TrafficSpec) -> Result<u64, CheckError> {
+    /// Runs the traffic and the writers together; returns the reads' final snapshot.
+    async fn run(&self, traffic: &TrafficSpec) -> Result<Snapshot, CheckError> {
         let cancel = CancellationToken::new();
         let _stop = cancel.clone().drop_guard();
         let mut config = traffic.config(self.ctx)?;
         config.window = PACE_WINDOW;
         let mut run = crate::load::start(config, cancel).await?;
+        // The run's clock starts as `start` returns: no read comes after this.
+        let ends = Instant::now() + traffic.duration;
         let (pace, paced) = watch::channel(Pace {
             reads: 0,
             rps: 0.0,
@@ -158,27 +160,36 @@ impl Writer<'_> {
             while let Some(snapshot) = run.snapshots.recv().await {
                 pace.send_replace(Pace {
                     reads: snapshot.total.requests,
-                    rps: snapshot.window.rps,
+                    // The last snapshot's count is final: nothing to extrapolate.
+                    rps: if snapshot.done {
+                        0.0
+                    } else {
+                        snapshot.window.rps
+                    },
                     at: Instant::now(),
                 });
             }
             done.cancel();
         };
-        let writers = (0..WRITERS).map(|_| self.write_while(paced.clone(), &done));
+        let writers = (0..WRITERS).map(|_| self.write_while(paced.clone(), ends, &done));
         let (_, written) = tokio::join!(feed, futures::future::join_all(writers));
         written.into_iter().collect::<Result<(), _>>()?;
-        Ok(run.finish().await?.total.requests)
+        Ok(run.finish().await?)
     }
 
     /// Takes on a write whenever the writes fall behind, until `done`.
     async fn write_while(
         &self,
         mut pace: watch::Receiver<Pace>,
+        ends: Instant,
         done: &CancellationToken,
     ) -> Result<(), CheckError> {
         while !done.is_cancelled() {
             let now = *pace.borrow_and_update();
-            let due = writes_due(now.reads, now.rps, now.at.elapsed(), self.share);
+            // Reads are extrapolated up to the run's end, never past it: the
+            // last answers arriving late must not make room for writes.
+            let since = now.at.elapsed().min(ends.saturating_duration_since(now.at));
+            let due = writes_due(now.reads, now.rps, since, self.share);
             let claim = self
                 .claimed
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
@@ -222,77 +233,24 @@ impl Writer<'_> {
 
     /// The price before the first write, read from the database once.
     async fn original(&self, id: i64) -> Result<Decimal, CheckError> {
-        let known = self.lock().get(&id).copied();
+        let known = self.restore.originals();
+        let known = known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .copied();
         if let Some(price) = known {
             return Ok(price);
         }
-        let price: Option<Decimal> = sqlx::query_scalar("SELECT price FROM products WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.db)
-            .await?;
-        let price = price.ok_or_else(|| {
-            CheckError::Spec(format!(
+        let price = price_in(self.db, id).await.map_err(|e| match e {
+            CheckError::Spec(_) => CheckError::Spec(format!(
                 "product {id}, drawn from the traffic's ids, does not exist: narrow `ids`"
-            ))
+            )),
+            other => other,
         })?;
         // Two writers may read the same product at once: the first one kept wins.
-        Ok(*self.lock().entry(id).or_insert(price))
+        Ok(self.restore.remember(id, price))
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, Decimal>> {
-        self.originals
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Puts the original prices back: awaited at the end of a run, and from
-/// `Drop` (the check's time limit dropped it) by a task of its own.
-struct PutBack {
-    ctx: Context,
-    token: String,
-    originals: Option<Originals>,
-}
-
-impl PutBack {
-    async fn now(mut self) -> Result<(), CheckError> {
-        match self.originals.take() {
-            Some(originals) => put_back(&self.ctx, &self.token, &originals).await,
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for PutBack {
-    fn drop(&mut self) {
-        let Some(originals) = self.originals.take() else {
-            return;
-        };
-        let (ctx, token) = (self.ctx.clone(), std::mem::take(&mut self.token));
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(e) = put_back(&ctx, &token, &originals).await {
-                    tracing::warn!("could not put product prices back: {e}");
-                }
-            });
-        }
-    }
-}
-
-/// Every price back, a few at a time; the first error, after trying them all.
-async fn put_back(ctx: &Context, token: &str, originals: &Originals) -> Result<(), CheckError> {
-    let prices: Vec<(i64, Decimal)> = originals
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .map(|(id, price)| (*id, *price))
-        .collect();
-    let results: Vec<Result<(), CheckError>> = futures::stream::iter(prices)
-        .map(|(id, price)| ctx.set_price(token, id, price))
-        .buffer_unordered(RESTORES_AT_ONCE)
-        .collect()
-        .await;
-    results.into_iter().collect()
 }
 
 #[cfg(test)]

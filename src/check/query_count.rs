@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::context::Oddity;
 use super::verdict::next_step;
-use super::{CheckError, Context, Kind, Lang, Outcome};
+use super::{CheckError, Context, Kind, Outcome, Unit};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,6 +17,8 @@ pub struct QueryCountSpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     pub path: String,
     /// Log in as fixture user n first (1 is the admin).
     pub user: Option<i64>,
@@ -28,8 +32,12 @@ impl Kind for QueryCountSpec {
         self.id.as_deref()
     }
 
-    fn target(&self, _: &Context) -> String {
-        format!("X-Query-Count ≤ {}", self.max)
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
+    fn target(&self, ctx: &Context) -> String {
+        msg!(ctx.text, "check-query-count-target", max = self.max)
     }
 
     fn limit(&self, _: &Context) -> Duration {
@@ -44,37 +52,41 @@ impl Kind for QueryCountSpec {
         }
         let response = ctx.send(request, &url).await?;
         let status = response.status();
-        let unexpected = |what: String| CheckError::Unexpected {
-            url: url.clone(),
-            what,
-        };
         if !status.is_success() {
-            return Err(unexpected(format!("status {status}")));
+            let body = response.text().await.unwrap_or_default();
+            return Err(CheckError::Status {
+                url,
+                status: status.as_u16(),
+                body: body.chars().take(200).collect(),
+            });
         }
         let count: u32 = response
             .headers()
             .get("x-query-count")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok())
-            .ok_or_else(|| unexpected("no numeric X-Query-Count header".into()))?;
+            .ok_or(CheckError::Answer {
+                url,
+                what: Oddity::NoQueryCount,
+            })?;
         let ok = count <= self.max;
-        let message = message(ctx.lang(), &self.path, &self.target(ctx), (count, ok));
-        Ok(Outcome::judged(ok, Some(f64::from(count)), message))
+        let text = &ctx.text;
+        let head = msg!(
+            text,
+            "check-query-count-head",
+            path = &self.path,
+            count = count,
+            target = self.target(ctx)
+        );
+        let next = next_step(text, ok, || {
+            msg!(text, "check-query-count-hint", mode = ctx.mode())
+        });
+        let message = format!("{head} {next}");
+        Ok(Outcome::measured(
+            ok,
+            f64::from(count),
+            Unit::Count,
+            message,
+        ))
     }
-}
-
-fn message(lang: Lang, path: &str, target: &str, (count, ok): (u32, bool)) -> String {
-    let head = lang.pick(
-        format!("GET {path} hizo {count} consultas SQL (objetivo {target})."),
-        format!("GET {path} took {count} SQL queries (target {target})."),
-    );
-    let next = next_step(
-        lang,
-        ok,
-        (
-            "¿Una consulta por elemento (N+1)? Prueba database.loading = \"eager\" y mira X-Query-Count.",
-            "One query per item (N+1)? Try database.loading = \"eager\" and watch X-Query-Count.",
-        ),
-    );
-    format!("{head} {next}")
 }

@@ -38,8 +38,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{CheckError, Context, Kind, Lang, Outcome, RedisServer, Surface, TrafficSpec};
+use super::{CheckError, Context, Kind, Outcome, RedisServer, Surface, TrafficSpec, Unit};
 use crate::load::{Mix, StatusClass};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +48,8 @@ pub struct RedisOutageSpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     /// Overrides the lab's traffic profile.
     pub traffic: Option<TrafficSpec>,
     /// Load before Redis is stopped.
@@ -151,9 +154,9 @@ impl RedisOutageSpec {
         let back = Instant::now();
         over.cancel();
         while probers.join_next().await.is_some() {}
-        restarted.map_err(|what| CheckError::Unexpected {
+        restarted.map_err(|reason| CheckError::RedisRestart {
             url: redis_url.clone(),
-            what,
+            reason,
         })?;
 
         let resume = self.resume(ctx, &redis_url, back).await;
@@ -261,7 +264,7 @@ async fn ensure_running(server: &RedisServer) -> Result<(), CheckError> {
     redis
         .restart()
         .await
-        .map_err(|what| CheckError::Unexpected { url, what })
+        .map_err(|reason| CheckError::RedisRestart { url, reason })
 }
 
 /// Makes sure the student's Redis is running once the check is over: awaited
@@ -298,11 +301,16 @@ impl Kind for RedisOutageSpec {
         self.id.as_deref()
     }
 
-    fn target(&self, _: &Context) -> String {
-        format!(
-            "≤ {} 5xx while Redis is down, hits resume within {}",
-            self.max_5xx,
-            humantime::format_duration(self.resume_within)
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
+    fn target(&self, ctx: &Context) -> String {
+        msg!(
+            ctx.text,
+            "check-outage-target",
+            max = self.max_5xx,
+            within = humantime::format_duration(self.resume_within).to_string()
         )
     }
 
@@ -324,7 +332,7 @@ impl Kind for RedisOutageSpec {
         let m = measured?;
         restored?;
         let (served, resumed) = self.ok(&m);
-        let message = message(ctx.lang(), self, &self.target(ctx), &m);
+        let message = message(ctx, self, &self.target(ctx), &m);
         let mut details = vec![
             ("outage_requests", m.outage_requests as f64),
             ("outage_5xx", m.outage_5xx as f64),
@@ -336,69 +344,65 @@ impl Kind for RedisOutageSpec {
             details.push(("resume_ms", resume.as_secs_f64() * 1000.0));
         }
         Ok(
-            Outcome::judged(served && resumed, Some(m.failures() as f64), message)
+            Outcome::measured(served && resumed, m.failures() as f64, Unit::Count, message)
                 .with_details(details),
         )
     }
 }
 
-fn message(lang: Lang, spec: &RedisOutageSpec, target: &str, m: &Measured) -> String {
+fn message(ctx: &Context, spec: &RedisOutageSpec, target: &str, m: &Measured) -> String {
+    let text = &ctx.text;
     let (served, resumed) = spec.ok(m);
-    let down = humantime::format_duration(spec.down_for);
-    let within = humantime::format_duration(spec.resume_within);
-    let answer_within = humantime::format_duration(ANSWER_WITHIN);
-    let (failed, requests) = (m.failures(), m.outage_requests);
-    let mut text = lang.pick(
-        format!("Con Redis parado durante {down}, {failed} de {requests} peticiones de sondeo recibieron un 5xx ({}) o ninguna respuesta en {answer_within} ({}); objetivo: {target}.", m.outage_5xx, m.outage_unanswered),
-        format!("With Redis stopped for {down}, {failed} of {requests} probe requests got a 5xx ({}) or no answer within {answer_within} ({}); target: {target}.", m.outage_5xx, m.outage_unanswered),
-    );
+    let duration = |d: Duration| humantime::format_duration(d).to_string();
+    let mut parts = vec![msg!(
+        text,
+        "check-outage-probes",
+        down = duration(spec.down_for),
+        failed = m.failures(),
+        requests = m.outage_requests,
+        errors = m.outage_5xx,
+        answer = duration(ANSWER_WITHIN),
+        unanswered = m.outage_unanswered,
+        target = target
+    )];
     let probe = &spec.probe_path;
-    text.push(' ');
-    text.push_str(&match m.resume {
-        Some(r) => lang.pick(
-            format!("Al volver Redis, GET {probe} dio un acierto servido desde Redis a los {} ms.", r.as_millis()),
-            format!("Once Redis was back, GET {probe} got a hit served from Redis after {} ms.", r.as_millis()),
+    parts.push(match m.resume {
+        Some(r) => msg!(
+            text,
+            "check-outage-resumed",
+            path = probe,
+            after = Unit::Ms.format(r.as_secs_f64() * 1000.0)
         ),
-        None => lang.pick(
-            format!("Al volver Redis, GET {probe} no dio ningún acierto servido desde Redis en {within}."),
-            format!("Once Redis was back, GET {probe} got no hit served from Redis within {within}."),
+        None => msg!(
+            text,
+            "check-outage-not-resumed",
+            path = probe,
+            within = duration(spec.resume_within)
         ),
     });
     if m.load_5xx > 0 {
-        text.push(' ');
-        text.push_str(&lang.pick(
-            format!(
-                "El tráfico del laboratorio recibió {} respuestas 5xx de {} en toda la ejecución.",
-                m.load_5xx, m.load_requests
-            ),
-            format!(
-                "The lab's traffic got {} 5xx answers out of {} over the whole run.",
-                m.load_5xx, m.load_requests
-            ),
+        parts.push(msg!(
+            text,
+            "check-outage-load-5xx",
+            errors = m.load_5xx,
+            requests = m.load_requests
         ));
     }
-    text.push(' ');
-    text.push_str(match (served, resumed) {
-        (true, true) => lang.pick("Cumple el objetivo.", "Target met."),
-        (false, _) if requests == 0 => lang.pick(
-            "No se llegó a enviar ninguna petición de sondeo: ¿responde la tienda? Mira /health.",
-            "Not a single probe request was sent: is the shop answering? Look at /health.",
-        ),
-        (false, _) => lang.pick(
-            "Un fallo de Redis debe convertirse en un fallo de caché: timeouts cortos en cada llamada y servir desde la base de datos o la caché en memoria (cache.fallback). Mira /health durante el corte.",
-            "A Redis failure must become a cache miss: short timeouts on every call, and serve from the database or the in-process cache (cache.fallback). Watch /health during the outage.",
-        ),
-        (true, false) => lang.pick(
-            "La tienda no volvió a leer de Redis: ¿se reconecta su conexión tras un fallo (un ConnectionManager, no una MultiplexedConnection)? En /health, cache.status debe volver a «up».",
-            "The shop did not read from Redis again: does its connection reconnect after a failure (a ConnectionManager, not a MultiplexedConnection)? In /health, cache.status must return to \"up\".",
-        ),
+    parts.push(match (served, resumed) {
+        (true, true) => msg!(text, "check-target-met"),
+        (false, _) if m.outage_requests == 0 => {
+            msg!(text, "check-outage-no-probe", mode = ctx.mode())
+        }
+        (false, _) => msg!(text, "check-outage-hint-served", mode = ctx.mode()),
+        (true, false) => msg!(text, "check-outage-hint-resumed"),
     });
-    text
+    parts.join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Lang;
 
     fn spec(toml: &str) -> RedisOutageSpec {
         toml::from_str(toml).expect("a valid spec")
@@ -451,12 +455,8 @@ mod tests {
     #[test]
     fn messages_say_what_failed_and_what_to_look_at() {
         let s = spec("");
-        let text = message(
-            Lang::En,
-            &s,
-            &s.target(&Context::new("http://x", Lang::En)),
-            &measured(12, None),
-        );
+        let en = Context::new("http://x", Lang::En);
+        let text = message(&en, &s, &s.target(&en), &measured(12, None));
         assert!(
             text.contains("12 of 500 probe requests got a 5xx (12)"),
             "{text}"
@@ -466,14 +466,19 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("cache miss"), "{text}");
-        let es = message(Lang::Es, &s, "t", &measured(0, None));
+        let es = message(
+            &Context::new("http://x", Lang::Es),
+            &s,
+            "t",
+            &measured(0, None),
+        );
         assert!(
             es.contains("ConnectionManager") && es.contains("Redis parado"),
             "{es}"
         );
-        let ok = message(Lang::En, &s, "t", &measured(0, Some(420)));
+        let ok = message(&en, &s, "t", &measured(0, Some(420)));
         assert!(
-            ok.contains("after 420 ms") && ok.ends_with("Target met."),
+            ok.contains("after 420.0 ms") && ok.ends_with("Target met."),
             "{ok}"
         );
     }

@@ -14,7 +14,11 @@
 //! 5. puts P's price back on A, then reads the listing on B in both parameter
 //!    orders: both must show the price put back.
 //!
-//! measured = misses on B + stale listing reads.
+//! P's original price comes from the database when the context has it (a
+//! cached listing may show a stale one) and is put back on every exit path,
+//! a dropped check included ([`super::prices`]).
+//!
+//! measured = misses on B + stale listing reads, a count.
 
 use std::time::Duration;
 
@@ -22,8 +26,10 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::prices::{self, PutBack};
 use super::verdict::next_step;
-use super::{CheckError, Context, Kind, Lang, Outcome, Surface};
+use super::{CheckError, Context, Kind, Outcome, Surface, Unit};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +37,8 @@ pub struct SharedKeysSpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     /// Cached paths to request on both instances. The first must be a listing
     /// (`{"items": [...]}` or an array of products) whose order a price change
     /// of its first product does not alter (sorted by price ascending, by id…).
@@ -136,16 +144,22 @@ impl SharedKeysSpec {
             .ok_or_else(|| CheckError::Spec("shared_keys needs at least one path".into()))
     }
 
+    /// The listing's first product, with its price from the database (from
+    /// the listing itself against a `--target`).
     async fn subject(&self, ctx: &Context) -> Result<Subject, CheckError> {
         let listing = self.listing()?;
         let answer = get(ctx, &ctx.shop_url, listing).await?;
         let first = items(&answer.body).and_then(|items| items.first());
         let subject = first.and_then(|p| Some((p["id"].as_i64()?, price(p)?)));
-        let (id, original) = subject.ok_or_else(|| {
+        let (id, listed) = subject.ok_or_else(|| {
             CheckError::Spec(format!(
                 "the first path ({listing}) must be a listing with at least one product (id, price)"
             ))
         })?;
+        let original = match ctx.database_url {
+            Some(_) => prices::original(ctx, id).await?,
+            None => listed,
+        };
         Ok(Subject { id, original })
     }
 
@@ -215,8 +229,12 @@ impl Kind for SharedKeysSpec {
         self.id.as_deref()
     }
 
-    fn target(&self, _: &Context) -> String {
-        "hits shared across instances, 0 stale listing reads".into()
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
+    fn target(&self, ctx: &Context) -> String {
+        msg!(ctx.text, "check-shared-target")
     }
 
     fn limit(&self, _: &Context) -> Duration {
@@ -230,105 +248,96 @@ impl Kind for SharedKeysSpec {
             .ok_or(CheckError::Unavailable(Surface::Peer))?;
         let token = ctx.login(1).await?;
         let subject = self.subject(ctx).await?;
-        let failures = match self.rounds(ctx, peer, &token, &subject).await {
-            Ok(failures) => failures,
-            Err(error) => {
-                // A grader leaves the catalog as it found it, even when it
-                // could not finish; the measuring error is the one to report.
-                let _ = ctx.set_price(&token, subject.id, subject.original).await;
-                return Err(error);
-            }
-        };
+        // From here on the price goes back, however the check ends.
+        let restore = PutBack::new(ctx, &token);
+        restore.remember(subject.id, subject.original);
+        let rounds = self.rounds(ctx, peer, &token, &subject).await;
+        let restored = restore.now().await;
+        let failures = rounds?;
+        restored?;
         let misses = failures
             .iter()
             .filter(|f| matches!(f, Failure::NotShared { .. }))
             .count();
         let stale = failures.len() - misses;
-        let message = message(
-            ctx.lang(),
-            (&ctx.shop_url, peer),
-            &self.target(ctx),
-            &failures,
-        );
+        let message = message(ctx, (&ctx.shop_url, peer), &self.target(ctx), &failures);
         let details = [
             ("paths", self.paths.len() as f64),
             ("misses", misses as f64),
             ("stale_reads", stale as f64),
         ];
-        Ok(
-            Outcome::judged(failures.is_empty(), Some(failures.len() as f64), message)
-                .with_details(details),
+        Ok(Outcome::measured(
+            failures.is_empty(),
+            failures.len() as f64,
+            Unit::Count,
+            message,
         )
+        .with_details(details))
     }
 }
 
-fn describe(lang: Lang, failure: &Failure) -> String {
+fn describe(ctx: &Context, failure: &Failure) -> String {
+    let text = &ctx.text;
     match failure {
         Failure::NotShared {
             path,
             a,
             b,
             other_body: false,
-        } => lang.pick(
-            format!("GET {} en B respondió X-Cache: {b} justo después de que A lo sirviera ({a})", reversed(path)),
-            format!("GET {} on B answered X-Cache: {b} right after A served it ({a})", reversed(path)),
+        } => msg!(
+            text,
+            "check-shared-not-shared",
+            path = reversed(path),
+            a = a,
+            b = b
         ),
-        Failure::NotShared { path, b, .. } => lang.pick(
-            format!("GET {} en B respondió X-Cache: {b} con un cuerpo distinto del de A (una entrada propia de B, no la de A)", reversed(path)),
-            format!("GET {} on B answered X-Cache: {b} with another body than A's (an entry of B's own, not A's)", reversed(path)),
+        Failure::NotShared { path, b, .. } => msg!(
+            text,
+            "check-shared-other-body",
+            path = reversed(path),
+            b = b
         ),
         Failure::Stale {
             instance,
             path,
             seen,
             wanted,
-        } => {
-            let seen = seen.map_or("-".to_string(), |p| p.to_string());
-            lang.pick(
-                format!("GET {path} en {instance} mostró el precio {seen} en vez de {wanted} tras la escritura"),
-                format!("GET {path} on {instance} showed price {seen} instead of {wanted} after the write"),
-            )
-        }
+        } => msg!(
+            text,
+            "check-shared-stale",
+            path = path,
+            instance = *instance,
+            seen = seen.map_or("-".to_string(), |p| p.to_string()),
+            wanted = wanted.to_string()
+        ),
     }
 }
 
-fn message(lang: Lang, (a, b): (&str, &str), target: &str, failures: &[Failure]) -> String {
-    let instances = lang.pick(format!("(A = {a}, B = {b})"), format!("(A = {a}, B = {b})"));
+fn message(ctx: &Context, (a, b): (&str, &str), target: &str, failures: &[Failure]) -> String {
+    let text = &ctx.text;
     if failures.is_empty() {
-        let done = next_step(lang, true, ("", ""));
-        return lang.pick(
-            format!("Las dos instancias comparten aciertos y ninguna lectura de listado fue obsoleta {instances}; objetivo: {target}. {done}"),
-            format!("Both instances share hits and no listing read was stale {instances}; target: {target}. {done}"),
-        );
+        let head = msg!(text, "check-shared-ok", a = a, b = b, target = target);
+        return format!("{head} {}", next_step(text, true, String::new));
     }
-    let list: Vec<String> = failures.iter().map(|f| describe(lang, f)).collect();
-    let head = lang.pick(
-        format!(
-            "{} fallos {instances}: {} (objetivo: {target}).",
-            failures.len(),
-            list.join("; ")
-        ),
-        format!(
-            "{} failures {instances}: {} (target: {target}).",
-            failures.len(),
-            list.join("; ")
-        ),
+    let list: Vec<String> = failures.iter().map(|f| describe(ctx, f)).collect();
+    let head = msg!(
+        text,
+        "check-shared-head",
+        count = failures.len(),
+        a = a,
+        b = b,
+        list = list.join("; "),
+        target = target
     );
     let mut next = Vec::new();
     if failures
         .iter()
         .any(|f| matches!(f, Failure::NotShared { .. }))
     {
-        next.push(lang.pick(
-            "Las claves deben ser iguales en todos los procesos y para cualquier orden de parámetros: constrúyelas con la ruta y los parámetros normalizados y ordenados, nunca con un hash propio de cada proceso.",
-            "Keys must be equal in every process and for any parameter order: build them from the route and the normalised, sorted parameters, never from a per-process hash.",
-        ));
+        next.push(msg!(text, "check-shared-hint-keys", mode = ctx.mode()));
     }
     if failures.iter().any(|f| matches!(f, Failure::Stale { .. })) {
-        next.push(lang.pick(
-            "Escribir un producto debe retirar todos los listados en caché: invalidación por espacio de nombres (un número de generación en las claves de listado que cada escritura incrementa).",
-            "A product write must retire every cached listing: namespace invalidation (a generation number in the listing keys that each write increments).",
-        ));
+        next.push(msg!(text, "check-shared-hint-stale"));
     }
     format!("{head} {}", next.join(" "))
 }
@@ -336,6 +345,7 @@ fn message(lang: Lang, (a, b): (&str, &str), target: &str, failures: &[Failure])
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Lang;
 
     #[test]
     fn parameters_are_reversed_and_plain_paths_kept() {
@@ -383,7 +393,8 @@ mod tests {
                 wanted: Decimal::new(1000, 2),
             },
         ];
-        let text = message(Lang::En, ("http://a", "http://b"), "t", &failures);
+        let en = Context::new("http://a", Lang::En);
+        let text = message(&en, ("http://a", "http://b"), "t", &failures);
         assert!(
             text.contains("?sort=price&category=3 on B answered X-Cache: MISS"),
             "{text}"
@@ -393,7 +404,8 @@ mod tests {
             text.contains("per-process hash") && text.contains("namespace"),
             "{text}"
         );
-        let es = message(Lang::Es, ("http://a", "http://b"), "t", &failures);
+        let es = Context::new("http://a", Lang::Es);
+        let es = message(&es, ("http://a", "http://b"), "t", &failures);
         assert!(es.contains("2 fallos") && es.contains("en B"), "{es}");
     }
 }

@@ -1,18 +1,25 @@
 //! `stale_reads`: readers fetch one product while an admin writer sets its
 //! price to 1000, 1001, 1002… one write after another. A read that *started*
 //! after write k returned yet shows a price below k is stale; the target is
-//! none. Uses only the public API (the admin logs in as the fixture admin).
+//! none. Uses the public API (the admin logs in as the fixture admin); the
+//! original price comes from the database when the context has it — a GET
+//! through a cache that serves stale prices could answer the last run's — and
+//! is put back on every exit path, a dropped check included
+//! ([`super::prices`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::prices::{self, PutBack};
 use super::verdict::next_step;
-use super::{CheckError, Context, Kind, Lang, Outcome};
+use super::{CheckError, Context, Kind, Outcome, Unit};
+use crate::msg;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +27,8 @@ pub struct StaleReadsSpec {
     pub id: Option<String>,
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
     /// The product written and read.
     #[serde(default = "default_product")]
     pub product: i64,
@@ -52,11 +61,17 @@ struct Board {
     done: AtomicBool,
 }
 
-impl StaleReadsSpec {
-    fn url(&self, ctx: &Context) -> String {
-        ctx.url(&format!("/products/{}", self.product))
-    }
+/// The price of the first write; each next write adds one.
+const FIRST_PRICE: i64 = 1000;
 
+/// What a run counted.
+struct Counts {
+    stale: u64,
+    writes: i64,
+    reads: u64,
+}
+
+impl StaleReadsSpec {
     /// Writes increasing prices, one after another, until the duration is over;
     /// returns how many.
     async fn writes(&self, ctx: &Context, token: &str, board: &Board) -> Result<i64, CheckError> {
@@ -64,47 +79,49 @@ impl StaleReadsSpec {
         let mut price = FIRST_PRICE;
         while Instant::now() < deadline {
             price += 1;
-            self.write(ctx, token, price as f64).await?;
+            ctx.set_price(token, self.product, Decimal::from(price))
+                .await?;
             board.committed.store(price, Ordering::SeqCst);
         }
         Ok(price - FIRST_PRICE)
     }
 
-    async fn write(&self, ctx: &Context, token: &str, price: f64) -> Result<(), CheckError> {
-        let url = self.url(ctx);
-        let request = ctx
-            .http
-            .put(&url)
-            .bearer_auth(token)
-            .json(&serde_json::json!({ "price": price }));
-        super::context::json(ctx.send(request, &url).await?, &url)
-            .await
-            .map(drop)
+    /// The writer and the readers; the caller puts the price back.
+    async fn run(&self, ctx: &Context, token: &str) -> Result<Counts, CheckError> {
+        ctx.set_price(token, self.product, Decimal::from(FIRST_PRICE))
+            .await?;
+        let board = Arc::new(Board {
+            committed: AtomicI64::new(FIRST_PRICE),
+            ..Board::default()
+        });
+        // Cache the first price, so a cache that is never retired shows.
+        prices::price_from_api(ctx, self.product).await?;
+        // Dropped with the check: the readers stop with it.
+        let mut readers = JoinSet::new();
+        for _ in 0..self.readers.max(1) {
+            readers.spawn(read(ctx.clone(), self.product, Arc::clone(&board)));
+        }
+        let written = self.writes(ctx, token, &board).await;
+        board.done.store(true, Ordering::SeqCst);
+        while let Some(joined) = readers.join_next().await {
+            joined.map_err(|e| CheckError::Task(e.to_string()))??;
+        }
+        Ok(Counts {
+            stale: board.stale.load(Ordering::SeqCst),
+            writes: written?,
+            reads: board.reads.load(Ordering::Relaxed),
+        })
     }
 }
 
-/// The price of the first write; each next write adds one.
-const FIRST_PRICE: i64 = 1000;
-
-/// The product's price as a GET answers it.
-async fn price_of(ctx: &Context, url: &str) -> Result<f64, CheckError> {
-    let body = super::context::json(ctx.send(ctx.http.get(url), url).await?, url).await?;
-    body["price"]
-        .as_f64()
-        .ok_or_else(|| CheckError::Unexpected {
-            url: url.to_string(),
-            what: "no numeric price".into(),
-        })
-}
-
 /// Reads until the writer is done, plus one read after, so every write is read.
-async fn read(ctx: Context, url: String, board: Arc<Board>) -> Result<(), CheckError> {
+async fn read(ctx: Context, product: i64, board: Arc<Board>) -> Result<(), CheckError> {
     let mut last_round = false;
     loop {
-        let floor = board.committed.load(Ordering::SeqCst);
-        let price = price_of(&ctx, &url).await?;
+        let floor = Decimal::from(board.committed.load(Ordering::SeqCst));
+        let price = prices::price_from_api(&ctx, product).await?;
         board.reads.fetch_add(1, Ordering::Relaxed);
-        if (price as i64) < floor {
+        if price < floor {
             board.stale.fetch_add(1, Ordering::SeqCst);
         }
         if last_round {
@@ -121,8 +138,12 @@ impl Kind for StaleReadsSpec {
         self.id.as_deref()
     }
 
-    fn target(&self, _: &Context) -> String {
-        format!("stale reads ≤ {}", self.max)
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
+    fn target(&self, ctx: &Context) -> String {
+        msg!(ctx.text, "check-stale-target", max = self.max)
     }
 
     fn limit(&self, _: &Context) -> Duration {
@@ -132,56 +153,38 @@ impl Kind for StaleReadsSpec {
 
     async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
         let token = ctx.login(1).await?;
-        let url = self.url(ctx);
-        let original = price_of(ctx, &url).await?;
-        self.write(ctx, &token, FIRST_PRICE as f64).await?;
-        let board = Arc::new(Board {
-            committed: AtomicI64::new(FIRST_PRICE),
-            ..Board::default()
-        });
-        // Cache the first price, so a cache that is never retired shows.
-        price_of(ctx, &url).await?;
-        let mut readers = JoinSet::new();
-        for _ in 0..self.readers.max(1) {
-            readers.spawn(read(ctx.clone(), url.clone(), Arc::clone(&board)));
-        }
-        let written = self.writes(ctx, &token, &board).await;
-        board.done.store(true, Ordering::SeqCst);
-        while let Some(joined) = readers.join_next().await {
-            joined.map_err(|e| CheckError::Unexpected {
-                url: url.clone(),
-                what: format!("a reader task failed: {e}"),
-            })??;
-        }
-        let writes = written?;
-        // A grader leaves the catalog as it found it.
-        self.write(ctx, &token, original).await?;
-        let stale = board.stale.load(Ordering::SeqCst);
-        let ok = stale <= self.max;
-        let counts = (stale, writes, board.reads.load(Ordering::Relaxed));
-        let message = message(ctx.lang(), self.product, &self.target(ctx), counts, ok);
-        Ok(Outcome::judged(ok, Some(stale as f64), message))
+        let original = prices::original(ctx, self.product).await?;
+        // From here on the price goes back, however the check ends.
+        let restore = PutBack::new(ctx, &token);
+        restore.remember(self.product, original);
+        let counts = self.run(ctx, &token).await;
+        let restored = restore.now().await;
+        let counts = counts?;
+        restored?;
+        let ok = counts.stale <= self.max;
+        let message = message(ctx, self.product, &self.target(ctx), &counts, ok);
+        Ok(
+            Outcome::measured(ok, counts.stale as f64, Unit::Count, message).with_details([
+                ("reads", counts.reads as f64),
+                ("writes", counts.writes as f64),
+            ]),
+        )
     }
 }
 
-fn message(
-    lang: Lang,
-    product: i64,
-    target: &str,
-    (stale, writes, reads): (u64, i64, u64),
-    ok: bool,
-) -> String {
-    let head = lang.pick(
-        format!("{stale} lecturas obsoletas de {reads} en GET /products/{product} durante {writes} escrituras (objetivo {target})."),
-        format!("{stale} stale reads out of {reads} on GET /products/{product} during {writes} writes (target {target})."),
+fn message(ctx: &Context, product: i64, target: &str, counts: &Counts, ok: bool) -> String {
+    let text = &ctx.text;
+    let head = msg!(
+        text,
+        "check-stale-head",
+        stale = counts.stale,
+        reads = counts.reads,
+        product = product,
+        writes = counts.writes,
+        target = target
     );
-    let next = next_step(
-        lang,
-        ok,
-        (
-            "La escritura debe borrar o reescribir la entrada antes de responder: cache.invalidation = \"on-write\" o write-through.",
-            "A write must delete or rewrite the entry before it returns: cache.invalidation = \"on-write\" or write-through.",
-        ),
-    );
+    let next = next_step(text, ok, || {
+        msg!(text, "check-stale-hint", mode = ctx.mode())
+    });
     format!("{head} {next}")
 }

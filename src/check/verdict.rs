@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::messages::Text;
+use crate::msg;
+
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,6 +57,15 @@ pub enum Unit {
     Megabytes,
 }
 
+/// A measured value as printed: with its unit, or "—" when there is no
+/// value or no unit to say what it means.
+pub fn measured_text(measured: Option<f64>, unit: Option<Unit>) -> String {
+    match (measured, unit) {
+        (Some(value), Some(unit)) => unit.format(value),
+        _ => "—".to_string(),
+    }
+}
+
 impl Unit {
     /// `value` with its unit, as printed: "4.49 ms", "98.8 %", "844 req/s", "3", "13 MB".
     pub fn format(self, value: f64) -> String {
@@ -64,6 +76,20 @@ impl Unit {
             Self::PerSecond => format!("{value:.0} req/s"),
             Self::Count => format!("{value:.0}"),
             Self::Megabytes => format!("{value:.0} MB"),
+        }
+    }
+
+    /// A target's bound as the lab wrote it, with the unit: "80 %", "50 ms",
+    /// "0.5 ms" — no digits the lab did not give.
+    pub fn target(self, value: f64) -> String {
+        // Rounded first: 0.07 × 100 is 7.000000000000001 in binary.
+        let value = (value * 1000.0).round() / 1000.0;
+        match self {
+            Self::Count => format!("{value}"),
+            Self::Ms => format!("{value} ms"),
+            Self::Percent => format!("{value} %"),
+            Self::PerSecond => format!("{value} req/s"),
+            Self::Megabytes => format!("{value} MB"),
         }
     }
 }
@@ -91,11 +117,26 @@ pub struct CheckResult {
 }
 
 /// The last sentence of a message: "target met", or the kind's hint.
-pub(crate) fn next_step(lang: super::Lang, ok: bool, hint: (&'static str, &'static str)) -> String {
+pub(crate) fn next_step(text: &Text, ok: bool, hint: impl FnOnce() -> String) -> String {
     match ok {
-        true => crate::msg!(crate::messages::Text::from(lang), "check-target-met"),
-        false => lang.pick(hint.0, hint.1).to_string(),
+        true => msg!(text, "check-target-met"),
+        false => hint(),
     }
+}
+
+/// "p95 2.4× better than your baseline", or "1.4× slower" when `factor`
+/// (baseline p95 / this p95) is below 1: never "0.7× better".
+pub fn vs_baseline(text: &Text, factor: f64) -> String {
+    let (slower, factor) = match factor < 1.0 && factor > 0.0 {
+        true => ("yes", 1.0 / factor),
+        false => ("no", factor),
+    };
+    msg!(
+        text,
+        "check-vs-baseline",
+        slower = slower,
+        factor = format!("{factor:.1}")
+    )
 }
 
 /// What a kind measured, before the runner adds id, kind and time.
@@ -109,15 +150,19 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// `Pass` when `ok`, else `Fail`.
-    pub fn judged(ok: bool, measured: Option<f64>, message: String) -> Self {
+    /// A value measured in `unit`, judged: `Pass` when `ok`, else `Fail`.
+    pub fn measured(ok: bool, value: f64, unit: Unit, message: String) -> Self {
         Self {
-            measured,
-            unit: None,
-            verdict: if ok { Verdict::Pass } else { Verdict::Fail },
-            message,
-            details: BTreeMap::new(),
+            measured: Some(value),
+            unit: Some(unit),
+            ..Self::judgement(ok, message)
         }
+    }
+
+    /// A judgement that is not one number (headers present, fields equal):
+    /// nothing to print in a "measured" column.
+    pub fn judgement(ok: bool, message: String) -> Self {
+        Self::unjudged(if ok { Verdict::Pass } else { Verdict::Fail }, message)
     }
 
     /// An outcome that is not a judgement of the student's work.
@@ -129,12 +174,6 @@ impl Outcome {
             message,
             details: BTreeMap::new(),
         }
-    }
-
-    /// Says the unit `measured` is in.
-    pub fn in_unit(mut self, unit: Unit) -> Self {
-        self.unit = Some(unit);
-        self
     }
 
     /// Adds the other values measured.
@@ -157,6 +196,27 @@ mod tests {
         assert_eq!(Unit::PerSecond.format(843.6), "844 req/s");
         assert_eq!(Unit::Count.format(2.0), "2");
         assert_eq!(Unit::Megabytes.format(13.2), "13 MB");
+    }
+
+    #[test]
+    fn a_target_keeps_the_digits_the_lab_gave() {
+        assert_eq!(Unit::Percent.target(0.07 * 100.0), "7 %");
+        assert_eq!(Unit::Percent.target(80.0), "80 %");
+        assert_eq!(Unit::Ms.target(0.001), "0.001 ms");
+        assert_eq!(Unit::Ms.target(6.9712), "6.971 ms");
+        assert_eq!(Unit::Count.target(3.0), "3");
+    }
+
+    #[test]
+    fn a_ratio_below_one_reads_slower() {
+        let en = Text::from(super::super::Lang::En);
+        assert_eq!(vs_baseline(&en, 2.44), "p95 2.4× better than your baseline");
+        assert_eq!(vs_baseline(&en, 0.7), "p95 1.4× slower than your baseline");
+        let es = Text::from(super::super::Lang::Es);
+        assert_eq!(
+            vs_baseline(&es, 0.5),
+            "p95 2.0× más lento que tu línea base"
+        );
     }
 
     #[test]

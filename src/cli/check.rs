@@ -266,6 +266,9 @@ pub(super) async fn in_workspace(
 /// Starts the lab's stage, runs its checks and stops it; `Ok(None)` when a
 /// stop signal came. Either way the shops are stopped gracefully (their
 /// endpoint files removed): one that is starting is let finish, then stopped.
+/// How long an interrupted run waits for a dropped check to put back what it changed.
+const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 async fn run_lab(
     env: &RunEnv,
     lab: &Lab,
@@ -291,6 +294,11 @@ async fn run_lab(
         results = check::run_all(&lab.checks, &ctx) => Some(results),
         () = stop.recv() => None,
     };
+    if results.is_none() {
+        // A dropped check puts back the prices it changed: through the shop,
+        // while it still runs.
+        check::settle(SETTLE_LIMIT).await;
+    }
     drop(ctx);
     staged.stop().await;
     Ok(results)

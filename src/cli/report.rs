@@ -133,11 +133,7 @@ impl CheckReport {
     /// the check measured no number. A value without a unit is a check's bug;
     /// it prints bare rather than not at all.
     pub fn measured_text(&self) -> String {
-        match (self.measured, self.unit) {
-            (Some(value), Some(unit)) => unit.format(value),
-            (Some(value), None) => format!("{value:.2}"),
-            (None, _) => "—".to_string(),
-        }
+        crate::check::measured_text(self.measured, self.unit)
     }
 
     /// ✓ ✗ – ! for pass, fail, not applicable, could not measure.
@@ -152,23 +148,17 @@ impl CheckReport {
 
     /// `  ✓ detail    4.49 ms   p95 < 6.97 ms`, the message under it, and
     /// the factor against the baseline when there is one.
-    pub fn human(&self, text: &Text) -> String {
-        let mut out = format!(
+    pub fn human(&self) -> String {
+        // The latency check's own message says how it compares with the
+        // baseline (check::vs_baseline); the JSON keeps the factor.
+        format!(
             "  {} {:<24} {:>10}   {}\n      {}\n",
             self.mark(),
             self.id,
             self.measured_text(),
             self.target,
             self.message
-        );
-        if let Some(factor) = self.vs_baseline {
-            let factor = format!("{factor:.1}");
-            out.push_str(&format!(
-                "      {}\n",
-                msg!(text, "report-vs-baseline", factor = factor)
-            ));
-        }
-        out
+        )
     }
 }
 
@@ -197,7 +187,7 @@ pub fn human_lab(lab: &LabReport, text: &Text) -> String {
         ));
     }
     for check in &lab.checks {
-        out.push_str(&check.human(text));
+        out.push_str(&check.human());
     }
     let verdict = match lab.passed {
         true => msg!(text, "report-lab-passed"),

@@ -150,7 +150,7 @@ async fn serve_on(
             )
         })?,
     };
-    let shop = shop::start(ShopOptions {
+    let options = ShopOptions {
         database_url: services.postgres.url.clone(),
         redis_url,
         settings,
@@ -159,9 +159,10 @@ async fn serve_on(
         control_port: config.shop.control_port,
         jwt_secret,
         state_dir: config.state_dir(),
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    };
+    let shop = shop::start_with_limits(options, config.shop.limits.clone())
+        .await
+        .map_err(|e| e.to_string())?;
     let ready = tokio::select! {
         ready = shop.cache_ready(CACHE_READY_WITHIN) => ready,
         () = stop.recv() => {

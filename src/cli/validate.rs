@@ -1,10 +1,16 @@
 //! `perflab labs validate DIR`: proves a lab pack. The pack must read
 //! cleanly (unique ids, known blocks, hints, both languages, a solution that
 //! makes valid settings); then, on real services and the small catalog in a
-//! database of its own (`perflab_validate`), every lab's starting state must
-//! fail at least one of its checks and its solution must pass them all. Labs
-//! run in order, so lab 1.1's solution measures the baseline the later labs'
-//! relative targets compare with.
+//! database of its own (`perflab_validate`, or `<name>_validate` beside a
+//! database named in the configuration), each check of every lab is proven
+//! on its own: it fails in the lab's starting state — so it tests what the
+//! lab teaches — unless the lab marks it as a guard (`guard = "why"`), which
+//! must pass in both states; and the solution passes every check. Labs run in
+//! order, so lab 1.1's solution measures the baseline the later labs'
+//! relative targets compare with (run only when a lab asked for needs it).
+//!
+//! Its output is for the pack's author, in English, like every message about
+//! the pack's files.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -34,8 +40,8 @@ pub struct ValidateArgs {
     /// Catalog size to validate on.
     #[arg(long, default_value = "small")]
     pub scale: Scale,
-    /// Only these labs (ids); the others still run first when a relative
-    /// target needs lab 1.1's baseline.
+    /// Only these labs (`1.3` or `1.3-cache-aside`); the lab recording the
+    /// baseline still runs first when one of them has a target relative to it.
     #[arg(long = "only")]
     pub only: Vec<String>,
 }
@@ -52,7 +58,7 @@ pub async fn run(mut config: Config, course: &CourseArgs, command: &LabsCommand)
     }
     config.fixtures.scale = args.scale;
     // Its own database: validating must not reseed the student's catalog.
-    config.database.name = "perflab_validate".into();
+    config.database.name = format!("{}_validate", config.database.name);
     match validate(&config, course, args).await {
         Ok(code) => ExitCode::from(code),
         Err(failure) => failure.exit(),
@@ -68,11 +74,16 @@ async fn validate(
         message: format!("the pack is invalid: {e}"),
         code: 1,
     })?;
-    if let Some(unknown) = args.only.iter().find(|id| catalog.lab(id).is_none()) {
-        return Err(Failure::environment(format!(
-            "--only {unknown}: no such lab in {}",
-            args.dir.display()
-        )));
+    // `--only 1.3` or `--only 1.3-cache-aside`, as everywhere else.
+    let mut only = Vec::new();
+    for query in &args.only {
+        let lab = catalog.find(query).ok_or_else(|| {
+            Failure::environment(format!(
+                "--only {query}: no such lab in {}",
+                args.dir.display()
+            ))
+        })?;
+        only.push(lab.id.clone());
     }
     println!("{}: {} labs read", args.dir.display(), catalog.labs.len());
     let mut stop = StopSignal::new().map_err(Failure::environment)?;
@@ -81,20 +92,32 @@ async fn validate(
     let mut baseline: Option<BTreeMap<String, f64>> = None;
     let mut problems = 0;
     let mut environment = false;
+    let wanted = |lab: &Lab| only.is_empty() || only.contains(&lab.id);
+    let baseline_needed = catalog.labs.iter().filter(|lab| wanted(lab)).any(|lab| {
+        lab.checks
+            .iter()
+            .any(crate::check::CheckSpec::needs_baseline)
+    });
     for lab in &catalog.labs {
-        let wanted = args.only.is_empty() || args.only.contains(&lab.id);
-        if !wanted && !lab.records_baseline {
+        let runs = wanted(lab) || (lab.records_baseline && baseline_needed);
+        if !runs {
             continue;
         }
         let verdict = tokio::select! {
             verdict = prove(&env, lab, &mut baseline) => verdict,
             () = stop.recv() => {
+                // A dropped check puts back what it changed: before the
+                // database it writes to goes away.
+                crate::check::settle(SETTLE_LIMIT).await;
                 services.shutdown().await;
                 return Err(Failure::environment("interrupted; every server perflab started is stopped"));
             }
         };
-        if wanted {
+        if wanted(lab) {
             println!("{}", verdict.line(lab));
+            for line in verdict.check_lines(lab) {
+                println!("    {line}");
+            }
             for detail in &verdict.details {
                 println!("    {detail}");
             }
@@ -106,7 +129,7 @@ async fn validate(
     println!(
         "{}",
         match problems {
-            0 => "pack valid: every start fails and every solution passes".to_string(),
+            0 => "pack valid: every check fails at the start (or is a guard that passes there) and every solution passes".to_string(),
             n => format!("{n} lab(s) do not prove themselves"),
         }
     );
@@ -117,18 +140,77 @@ async fn validate(
     })
 }
 
+/// How long an interrupted validation waits for a dropped check's clean-up.
+const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What one check showed in the two states.
+struct CheckProof {
+    id: String,
+    guard: Option<String>,
+    /// Its verdict in the starting state (`None`: the start could not run).
+    start: Option<Verdict>,
+    solved: Option<Verdict>,
+}
+
+impl CheckProof {
+    /// A check is proven when it fails at the start and passes solved; a
+    /// guard, when it passes in both.
+    fn ok(&self) -> bool {
+        let start_wanted = match self.guard {
+            Some(_) => Verdict::Pass,
+            None => Verdict::Fail,
+        };
+        self.start == Some(start_wanted) && self.solved == Some(Verdict::Pass)
+    }
+
+    fn line(&self) -> String {
+        let mark = if self.ok() { "✓" } else { "✗" };
+        let state = |v: Option<Verdict>| v.map_or("did not run".to_string(), |v| format!("{v:?}"));
+        let (start, solved) = (state(self.start), state(self.solved));
+        let why = match (&self.guard, self.ok()) {
+            (Some(reason), true) => format!("guard, passes in both states: {reason}"),
+            (None, true) => "fails at the start, passes solved".to_string(),
+            (Some(reason), false) => format!(
+                "guard ({reason}) must pass in both states: start {start}, solution {solved}"
+            ),
+            (None, false) if self.start == Some(Verdict::Pass) => format!(
+                "passes at the start: make the start break it, or mark it `guard = \"why\"` \
+                 in lab.toml (solution {solved})"
+            ),
+            (None, false) => {
+                format!("start {start} (wanted Fail), solution {solved} (wanted Pass)")
+            }
+        };
+        format!("{mark} {:<24} {why}", self.id)
+    }
+}
+
 /// What one lab showed.
 struct Proof {
-    start_failed: bool,
-    solution_passed: bool,
+    checks: Vec<CheckProof>,
     /// A run failed for the machine's sake (no shop, no Redis), not the pack's.
     environment: bool,
     details: Vec<String>,
 }
 
 impl Proof {
+    fn start_ok(&self) -> bool {
+        self.checks.iter().all(|c| {
+            c.start
+                == Some(if c.guard.is_some() {
+                    Verdict::Pass
+                } else {
+                    Verdict::Fail
+                })
+        })
+    }
+
+    fn solution_ok(&self) -> bool {
+        self.checks.iter().all(|c| c.solved == Some(Verdict::Pass))
+    }
+
     fn ok(&self) -> bool {
-        self.start_failed && self.solution_passed
+        !self.checks.is_empty() && self.checks.iter().all(CheckProof::ok)
     }
 
     fn line(&self, lab: &Lab) -> String {
@@ -137,9 +219,13 @@ impl Proof {
             "{} {:<20} start fails {}   solution passes {}",
             mark(self.ok()),
             lab.id,
-            mark(self.start_failed),
-            mark(self.solution_passed)
+            mark(self.start_ok()),
+            mark(self.solution_ok())
         )
+    }
+
+    fn check_lines(&self, _: &Lab) -> Vec<String> {
+        self.checks.iter().map(CheckProof::line).collect()
     }
 }
 
@@ -167,22 +253,6 @@ async fn prove(env: &RunEnv, lab: &Lab, baseline: &mut Option<BTreeMap<String, f
         }
         Err(e) => Err(runner::RunError::Settings(e)),
     };
-    let start_failed = match &start {
-        Ok(results) => {
-            let failed = results.iter().any(|r| r.verdict == Verdict::Fail)
-                && !results.iter().any(|r| r.verdict == Verdict::Error);
-            if !failed {
-                details.push("start: no check failed (or one could not measure):".to_string());
-                details.extend(describe(results));
-            }
-            failed
-        }
-        Err(e) => {
-            blame(e);
-            details.push(format!("start: {e}"));
-            false
-        }
-    };
     let solved = match lab.solved_settings() {
         Ok(settings) => {
             let indexes = lab.solution.indexes.as_deref();
@@ -190,35 +260,52 @@ async fn prove(env: &RunEnv, lab: &Lab, baseline: &mut Option<BTreeMap<String, f
         }
         Err(e) => Err(runner::RunError::Settings(e)),
     };
-    let solution_passed = match &solved {
-        Ok(results) => {
-            let passed = crate::check::lab_passed(results.iter().map(|r| r.verdict));
-            if passed && lab.records_baseline {
-                *baseline = Some(runner::baseline_of(results));
-            }
-            if !passed {
-                details.push("solution: not every check passed:".to_string());
-                details.extend(describe(results));
-            }
-            passed
-        }
-        Err(e) => {
+    for (state, run) in [("start", &start), ("solution", &solved)] {
+        if let Err(e) = run {
             blame(e);
-            details.push(format!("solution: {e}"));
-            false
+            details.push(format!("{state}: {e}"));
         }
+    }
+    if let Ok(results) = &solved
+        && lab.records_baseline
+        && crate::check::lab_passed(results.iter().map(|r| r.verdict))
+    {
+        *baseline = Some(runner::baseline_of(results));
+    }
+    // The results come in the order of the lab's checks.
+    let verdict_of = |run: &Result<Vec<CheckResult>, runner::RunError>, k: usize| {
+        run.as_ref()
+            .ok()
+            .and_then(|results| results.get(k))
+            .map(|r| r.verdict)
     };
+    let checks: Vec<CheckProof> = lab
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(k, spec)| CheckProof {
+            id: spec.id().to_string(),
+            guard: spec.guard().map(str::to_string),
+            start: verdict_of(&start, k),
+            solved: verdict_of(&solved, k),
+        })
+        .collect();
+    // What the checks that did not prove themselves said, for the author.
+    for (state, run) in [("start", &start), ("solution", &solved)] {
+        let Ok(results) = run else { continue };
+        for (proof, result) in checks.iter().zip(results) {
+            if !proof.ok() {
+                details.push(format!("  {state}: {}", describe(result)));
+            }
+        }
+    }
     Proof {
-        start_failed,
-        solution_passed,
+        checks,
         environment,
         details,
     }
 }
 
-fn describe(results: &[CheckResult]) -> Vec<String> {
-    results
-        .iter()
-        .map(|r| format!("  {:?} {} — {}", r.verdict, r.id, r.message))
-        .collect()
+fn describe(r: &CheckResult) -> String {
+    format!("{:?} {} — {}", r.verdict, r.id, r.message)
 }

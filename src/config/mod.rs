@@ -71,6 +71,9 @@ pub struct ShopConfig {
     /// once in the state directory and shared by every shop instance that uses
     /// it, so a token from one is accepted by another (labs run two instances).
     pub jwt_secret: Option<String>,
+    /// `[shop.limits]`: connection cap, header/request/database timeouts,
+    /// URI and header ceilings (see `shop::server`).
+    pub limits: crate::shop::ServerLimits,
 }
 
 /// What the seeded catalog looks like.
@@ -110,6 +113,7 @@ impl Default for ShopConfig {
             port: 8000,
             control_port: 0,
             jwt_secret: None,
+            limits: crate::shop::ServerLimits::default(),
         }
     }
 }
@@ -310,6 +314,20 @@ mod tests {
         assert_eq!(config.shop.port, 9000);
         assert_eq!(config.fixtures.scale, crate::fixtures::Scale::Small);
         assert_eq!(config.fixtures.seed, 3);
+    }
+
+    #[test]
+    fn shop_limits_read_from_the_file() {
+        let config =
+            Config::from_toml("[shop.limits]\nmax_connections = 64\nrequest_timeout = \"5s\"\n")
+                .unwrap();
+        assert_eq!(config.shop.limits.max_connections, 64);
+        assert_eq!(
+            config.shop.limits.request_timeout,
+            std::time::Duration::from_secs(5)
+        );
+        let err = Config::from_toml("[shop.limits]\nmax_conns = 1\n").unwrap_err();
+        assert!(err.contains("max_conns"), "{err}");
     }
 
     #[test]

@@ -563,7 +563,8 @@ fn in_target_words(result: &CheckResult, text: &Text, url: &str) -> Option<Strin
     if result.message == msg!(text, "check-needs-peer", kind = kind) {
         return Some(msg!(text, "target-needs-peer", kind = kind));
     }
-    if result.message == msg!(text, "check-needs-baseline", kind = kind) {
+    let needs_baseline = msg!(text, "check-needs-baseline", kind = kind, mode = "target");
+    if result.message == needs_baseline {
         return Some(msg!(text, "target-needs-baseline", kind = kind, url = url));
     }
     None

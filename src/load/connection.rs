@@ -17,11 +17,18 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::HeaderName;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use super::snapshot::CacheAnswer;
 use super::target::Target;
+
+/// The header a cacheable route of the contract answers with: HIT, MISS or
+/// BYPASS. Read on every response: one lookup in a map hyper has already
+/// built, so counting it costs the generator nothing it would notice.
+static X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 type Driver = http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
 
@@ -36,14 +43,16 @@ pub enum RequestError {
     Http(#[from] hyper::Error),
 }
 
-/// A response as the generator needs it: the status, its size, and the body
-/// only when asked for (logins); load requests drain it without keeping it.
+/// A response as the generator needs it: the status, its size, its
+/// `X-Cache` answer, and the body only when asked for (logins); load requests
+/// drain it without keeping it.
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
     /// Bytes received: the head as it is on the wire (see [`head_bytes`])
     /// plus the body. Chunked framing is not counted.
     pub bytes: u64,
+    pub cache: Option<CacheAnswer>,
     pub body: Option<Bytes>,
 }
 
@@ -157,12 +166,17 @@ async fn drive(
         };
         let status = response.status();
         let head = head_bytes(&response);
+        let cache = response
+            .headers()
+            .get(&X_CACHE)
+            .map(|v| CacheAnswer::of(v.as_bytes()));
         let (body, body_bytes) = read_body(response.into_body(), keep_body)
             .await
             .map_err(|e| Unsent::Failed(e.into()))?;
         Ok(Reply {
             status,
             bytes: head + body_bytes,
+            cache,
             body,
         })
     };

@@ -43,7 +43,10 @@ pub use error::LoadError;
 pub use identity::Login;
 pub use mix::{Endpoint, Mix, Param};
 pub use report::{EndpointInfo, LoginInfo, ParamInfo, RunInfo, header, json, summary, window_line};
-pub use snapshot::{ClassStats, ErrorCounts, Latency, Snapshot, Stats, StatusClass, UserStats};
+pub use snapshot::{
+    CacheAnswer, CacheCounts, ClassStats, ErrorCounts, Latency, Snapshot, Stats, StatusClass,
+    UserStats,
+};
 pub use tally::{HIGHEST_US, LOWEST_US, SIGNIFICANT_DIGITS};
 pub use target::{Target, split_url, split_urls};
 pub use worker::LATE_AFTER;

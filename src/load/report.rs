@@ -207,6 +207,17 @@ pub fn summary(info: &RunInfo, snapshot: &Snapshot) -> String {
         latency_line(&mut out, &label, &stats.latency);
     }
     let _ = writeln!(out, "status codes: {}", codes(total));
+    let cache = &total.cache;
+    if cache.answered() > 0 {
+        let ratio = cache
+            .hit_ratio()
+            .map_or("-".to_string(), |r| format!("{:.1} %", r * 100.0));
+        let _ = writeln!(
+            out,
+            "X-Cache: HIT {}, MISS {}, BYPASS {}, other {}; hit ratio {ratio}",
+            cache.hit, cache.miss, cache.bypass, cache.other
+        );
+    }
     let errors = &total.errors;
     let _ = writeln!(
         out,

@@ -59,6 +59,8 @@ pub struct Stats {
     pub late: u64,
     /// Responses with status 429.
     pub rate_limited: u64,
+    /// What the responses' `X-Cache` headers said.
+    pub cache: CacheCounts,
     /// Per virtual user, when they logged in (empty otherwise).
     pub users: Vec<UserStats>,
 }
@@ -156,6 +158,77 @@ impl Latency {
     }
 }
 
+/// A response's `X-Cache` header, as the API contract defines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheAnswer {
+    Hit,
+    Miss,
+    /// Not cached (the route is not, or the cache is off).
+    Bypass,
+    /// Some other value.
+    Other,
+}
+
+impl CacheAnswer {
+    /// The answer an `X-Cache` value gives (case-insensitive).
+    pub fn of(value: &[u8]) -> Self {
+        let is = |word: &[u8]| value.eq_ignore_ascii_case(word);
+        if is(b"HIT") {
+            Self::Hit
+        } else if is(b"MISS") {
+            Self::Miss
+        } else if is(b"BYPASS") {
+            Self::Bypass
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// Responses per `X-Cache` answer; responses without the header are the
+/// rest of [`Stats::responses`].
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct CacheCounts {
+    pub hit: u64,
+    pub miss: u64,
+    pub bypass: u64,
+    pub other: u64,
+}
+
+impl CacheCounts {
+    pub(crate) fn count(&mut self, answer: CacheAnswer) {
+        *match answer {
+            CacheAnswer::Hit => &mut self.hit,
+            CacheAnswer::Miss => &mut self.miss,
+            CacheAnswer::Bypass => &mut self.bypass,
+            CacheAnswer::Other => &mut self.other,
+        } += 1;
+    }
+
+    pub(crate) fn add(&mut self, other: &Self) {
+        self.hit += other.hit;
+        self.miss += other.miss;
+        self.bypass += other.bypass;
+        self.other += other.other;
+    }
+
+    /// Responses that carried the header at all.
+    pub fn answered(&self) -> u64 {
+        self.hit + self.miss + self.bypass + self.other
+    }
+
+    /// Cache lookups: hits and misses (a bypass looked nothing up).
+    pub fn lookups(&self) -> u64 {
+        self.hit + self.miss
+    }
+
+    /// hits / lookups; `None` with no lookup.
+    pub fn hit_ratio(&self) -> Option<f64> {
+        let lookups = self.lookups();
+        (lookups > 0).then(|| self.hit as f64 / lookups as f64)
+    }
+}
+
 /// Requests that got no response.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct ErrorCounts {
@@ -226,6 +299,7 @@ impl Stats {
             },
             late: tally.late,
             rate_limited: tally.codes.get(&429).copied().unwrap_or(0),
+            cache: tally.cache,
             users: users(tally),
         }
     }
@@ -263,6 +337,30 @@ mod tests {
         assert_eq!(
             Latency::of(&crate::load::tally::empty_histogram()).stdev_us,
             0.0
+        );
+    }
+
+    #[test]
+    fn x_cache_answers_are_read_whatever_their_case() {
+        assert_eq!(CacheAnswer::of(b"HIT"), CacheAnswer::Hit);
+        assert_eq!(CacheAnswer::of(b"miss"), CacheAnswer::Miss);
+        assert_eq!(CacheAnswer::of(b"Bypass"), CacheAnswer::Bypass);
+        assert_eq!(CacheAnswer::of(b"HIT from cdn"), CacheAnswer::Other);
+        let mut counts = CacheCounts::default();
+        for answer in [
+            CacheAnswer::Hit,
+            CacheAnswer::Hit,
+            CacheAnswer::Miss,
+            CacheAnswer::Bypass,
+        ] {
+            counts.count(answer);
+        }
+        assert_eq!((counts.lookups(), counts.answered()), (3, 4));
+        assert_eq!(counts.hit_ratio(), Some(2.0 / 3.0));
+        assert_eq!(
+            CacheCounts::default().hit_ratio(),
+            None,
+            "no lookup, no ratio"
         );
     }
 }

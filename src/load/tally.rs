@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use hyper::StatusCode;
 
+use super::snapshot::{CacheAnswer, CacheCounts};
+
 /// The histograms' range: 1 µs to 60 s, 3 significant digits.
 pub const LOWEST_US: u64 = 1;
 pub const HIGHEST_US: u64 = 60_000_000;
@@ -83,6 +85,8 @@ pub(crate) struct Outcome<'a> {
     pub result: Result<StatusCode, Failure>,
     /// Bytes of the response (head and body); 0 without one.
     pub bytes: u64,
+    /// The response's `X-Cache`, if it had one.
+    pub cache: Option<CacheAnswer>,
     pub late: bool,
     pub user: Option<UserRef<'a>>,
 }
@@ -99,6 +103,8 @@ pub(crate) struct Tally {
     pub late: u64,
     /// Bytes received in responses.
     pub bytes: u64,
+    /// `X-Cache` answers, counted as they come (the hit ratio of `--target`).
+    pub cache: CacheCounts,
     pub users: BTreeMap<u32, UserTally>,
 }
 
@@ -107,6 +113,9 @@ impl Tally {
     pub(crate) fn record(&mut self, outcome: &Outcome<'_>) {
         self.late += u64::from(outcome.late);
         self.bytes += outcome.bytes;
+        if let Some(answer) = outcome.cache {
+            self.cache.count(answer);
+        }
         match outcome.result {
             Ok(status) => self.record_status(outcome, status),
             Err(Failure::Connect) => self.connect_errors += 1,
@@ -182,6 +191,7 @@ impl Tally {
         self.other_errors += other.other_errors;
         self.late += other.late;
         self.bytes += other.bytes;
+        self.cache.add(&other.cache);
         for (index, user) in other.users {
             let mine = self.users.entry(index).or_insert_with(|| UserTally {
                 name: Arc::clone(&user.name),
@@ -223,6 +233,7 @@ mod tests {
             done: sent + Duration::from_millis(ms),
             result: Ok(StatusCode::from_u16(status).unwrap()),
             bytes: 100,
+            cache: Some(CacheAnswer::Hit),
             late: late_ms > 0,
             user: None,
         }
@@ -236,6 +247,7 @@ mod tests {
         shard.record(&Outcome {
             result: Err(Failure::Timeout),
             bytes: 0,
+            cache: None,
             ..outcome(200, 1, 0)
         });
         let mut window = Tally::default();
@@ -244,6 +256,7 @@ mod tests {
         assert_eq!(window.requests(), 3);
         assert_eq!(window.late, 1);
         assert_eq!(window.bytes, 200);
+        assert_eq!(window.cache.hit, 2, "X-Cache of the two answers");
         let ok = window.classes[1].as_ref().unwrap();
         assert_eq!(ok.corrected.len(), 1);
         let limited = window.classes[3].as_ref().unwrap();

@@ -38,16 +38,16 @@ impl Worker {
         let sent = Instant::now();
         let scheduled = scheduled.unwrap_or(sent);
         let bearer = self.identity.as_ref().map(|i| &i.bearer);
-        let (result, bytes) =
+        let (result, bytes, cache) =
             match self
                 .mix
                 .request(&mut self.rng, &self.connection.target().host, bearer)
             {
                 Ok(request) => match self.connection.send(request, false).await {
-                    Ok(reply) => (Ok(reply.status), reply.bytes),
-                    Err(e) => (Err(failure(&e)), 0),
+                    Ok(reply) => (Ok(reply.status), reply.bytes, reply.cache),
+                    Err(e) => (Err(failure(&e)), 0, None),
                 },
-                Err(_) => (Err(Failure::Other), 0),
+                Err(_) => (Err(Failure::Other), 0, None),
             };
         let done = Instant::now();
         let refused = matches!(result, Err(Failure::Connect));
@@ -57,6 +57,7 @@ impl Worker {
             done: done.into_std(),
             result,
             bytes,
+            cache,
             late: sent.saturating_duration_since(scheduled) > LATE_AFTER,
             user: self.identity.as_ref().map(|i| UserRef {
                 index: i.index,

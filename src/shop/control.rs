@@ -68,11 +68,7 @@ async fn authorize(token: &str, request: Request, next: Next) -> Response {
 
 /// Compares in constant time, so the token cannot be guessed byte by byte.
 fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
-    let Some(given) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
+    let Some(given) = super::auth::bearer_token(headers) else {
         return false;
     };
     given.len() == token.len()

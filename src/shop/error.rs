@@ -34,9 +34,29 @@ pub enum Error {
     /// 422: well-formed but invalid values.
     #[error("{0}")]
     Unprocessable(String),
+    /// 405: the route exists, the method does not (the `Allow` header lists
+    /// the ones that do).
+    #[error("method {0} is not allowed here; the Allow header lists those that are")]
+    MethodNotAllowed(String),
+    /// 414: the request target is longer than the server reads.
+    #[error("the URI is longer than {0} bytes")]
+    UriTooLong(usize),
+    /// 431: the header section is larger than the server reads.
+    #[error("the request headers exceed {0} bytes")]
+    HeadersTooLarge(usize),
     /// 503: every pooled database connection stayed busy past the acquire timeout.
     #[error("database pool exhausted")]
     PoolTimeout,
+    /// 503: the answer took longer than the server's request timeout.
+    #[error("the request took longer than {0:?}")]
+    RequestTimeout(std::time::Duration),
+    /// 503: a query waited too long for a lock (`lock_timeout`) or ran too
+    /// long (`statement_timeout`): the database is busy, not broken.
+    #[error("database busy: {0}")]
+    DatabaseBusy(sqlx::Error),
+    /// 503: the database went away (stopped, restarted, unreachable).
+    #[error("database unavailable: {0}")]
+    DatabaseUnavailable(sqlx::Error),
     /// 503: a cached route while Redis does not answer and `cache.fallback`
     /// is `none` (the course's naive starting code).
     #[error(
@@ -52,13 +72,17 @@ pub enum Error {
     Internal(String),
 }
 
-/// RFC 9457 problem details.
-#[derive(Debug, Serialize)]
-struct Problem {
+/// An RFC 9457 problem document: how every error of the shop reads.
+#[derive(Debug, Serialize, utoipa::ToSchema, utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Problem {
+    /// Always `about:blank`: the status says what kind of problem it is.
     #[serde(rename = "type")]
     kind: &'static str,
+    /// The status's reason phrase, or the problem's own name.
     title: &'static str,
     status: u16,
+    /// What happened and, where the client can act, what to do.
     detail: String,
 }
 
@@ -72,7 +96,14 @@ impl Error {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::PoolTimeout | Self::CacheUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::PoolTimeout
+            | Self::CacheUnavailable
+            | Self::RequestTimeout(_)
+            | Self::DatabaseBusy(_)
+            | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +124,15 @@ impl Error {
                 "the server failed to answer this request; it has been logged".into()
             }
             Self::PoolTimeout => "no database connection became free in time; retry shortly".into(),
+            Self::RequestTimeout(limit) => format!(
+                "the server gave up on this request after {}; retry shortly",
+                humantime::format_duration(*limit)
+            ),
+            Self::DatabaseBusy(_) => {
+                "the database is busy (a lock or a slow query held this request); retry shortly"
+                    .into()
+            }
+            Self::DatabaseUnavailable(_) => "the database is unavailable; retry shortly".into(),
             other => other.to_string(),
         }
     }
@@ -121,7 +161,11 @@ impl IntoResponse for Error {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::PoolTimeout | Self::CacheUnavailable => {
+            Self::PoolTimeout
+            | Self::CacheUnavailable
+            | Self::RequestTimeout(_)
+            | Self::DatabaseBusy(_)
+            | Self::DatabaseUnavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
@@ -137,10 +181,32 @@ impl From<sqlx::Error> for Error {
 }
 
 /// sqlx errors that are the client's doing become 4xx; the pool timing out is
-/// its own kind (lab 2.4 counts it); the rest stay internal.
+/// its own kind (lab 2.4 counts it); a database that is busy or gone is a 503
+/// the client may retry; the rest stay internal.
 fn from_sqlx(error: sqlx::Error) -> Error {
     match &error {
         sqlx::Error::PoolTimedOut => Error::PoolTimeout,
+        // 55P03 lock_not_available (`lock_timeout`), 57014 query_canceled
+        // (`statement_timeout`).
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("55P03" | "57014")) => {
+            Error::DatabaseBusy(error)
+        }
+        // Class 57P: the server is shutting down or restarting (57P01
+        // admin_shutdown is what a request in flight gets from `pg_ctl stop`);
+        // 08: connection exceptions; 53: out of resources (too many
+        // connections). None is this request's fault, all may pass.
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|code| {
+                code.starts_with("57P") || code.starts_with("08") || code.starts_with("53")
+            }) =>
+        {
+            Error::DatabaseUnavailable(error)
+        }
+        // The socket broke (the server died), or the pool was closed under us.
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => Error::DatabaseUnavailable(error),
         sqlx::Error::RowNotFound => Error::NotFound("row".into()),
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
             Error::Unprocessable("a referenced record does not exist".into())
@@ -248,6 +314,19 @@ mod tests {
             detail.contains("Redis") && detail.contains("cache.fallback"),
             "{detail}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_broken_database_socket_is_503_with_retry_after_and_no_detail() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "10.0.0.5:5432 reset");
+        let response = from_sqlx(sqlx::Error::Io(io)).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(!text.contains("10.0.0.5"), "{text}");
     }
 
     #[tokio::test]

@@ -7,14 +7,18 @@
 //! and the tests use it the same way; the TUI runs `perflab serve` as a child
 //! process so the shop's memory and CPU are its own.
 //!
-//! The shop depends on `config`-free inputs ([`ShopOptions`]) so it can run
-//! against any database URL; it never imports the runner's pieces.
+//! The shop depends on `config`-free inputs ([`ShopOptions`], [`ServerLimits`])
+//! so it can run against any database URL; it never imports the runner's pieces.
+//! Both APIs are served by [`server`]'s accept loop, with its connection cap,
+//! header and request timeouts.
 
 pub mod auth;
 pub mod cache;
 pub mod control;
 pub mod error;
+pub mod openapi;
 pub mod routes;
+pub mod server;
 pub mod settings;
 pub mod state;
 pub mod store;
@@ -29,6 +33,7 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use self::server::{ConnectionGauge, ServerLimits};
 use self::settings::ShopSettings;
 use self::state::AppState;
 
@@ -67,6 +72,8 @@ pub enum StartError {
     RedisUrl(redis::RedisError),
     #[error("invalid settings: {0}")]
     Settings(String),
+    #[error("invalid server limits: {0}")]
+    Limits(String),
     #[error("cannot write the control token under {path}: {source}")]
     TokenFile {
         path: PathBuf,
@@ -98,11 +105,21 @@ pub struct RunningShop {
     state: Arc<AppState>,
     cancel: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    connections: Arc<ConnectionGauge>,
 }
 
-/// Binds both listeners and starts serving.
+/// Binds both listeners and starts serving, with the default [`ServerLimits`].
 pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
+    start_with_limits(options, ServerLimits::default()).await
+}
+
+/// Binds both listeners and starts serving within `limits`.
+pub async fn start_with_limits(
+    options: ShopOptions,
+    limits: ServerLimits,
+) -> Result<RunningShop, StartError> {
     options.settings.validate().map_err(StartError::Settings)?;
+    limits.validate().map_err(StartError::Limits)?;
     let connect: PgConnectOptions = options
         .database_url
         .parse()
@@ -115,7 +132,15 @@ pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
         connect.get_port(),
         connect.get_database().unwrap_or("postgres")
     );
-    let db = Arc::new(store::Db::new(connect, &options.settings.database));
+    let db = Arc::new(store::Db::new(
+        connect,
+        &options.settings.database,
+        store::Timeouts {
+            statement: limits.statement_timeout,
+            lock: limits.lock_timeout,
+            export: limits.export_timeout,
+        },
+    ));
     let cache = cache::Cache::new(options.redis_url.as_deref(), &namespace, Arc::clone(&db))
         .map_err(StartError::RedisUrl)?;
     let keys = auth::Keys::new(&options.jwt_secret)
@@ -149,15 +174,21 @@ pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
         let cancel = cancel.clone();
         tokio::spawn(async move { state.cache.watch(cancel).await })
     };
-    let tasks = vec![
-        watcher,
-        serve(public, routes::router(Arc::clone(&state)), cancel.clone()),
-        serve(
-            control,
-            control::router(Arc::clone(&state), control_token),
-            cancel.clone(),
-        ),
-    ];
+    let (public_task, connections) = server::spawn(
+        public,
+        server::request_limits(routes::router(Arc::clone(&state)), &limits),
+        limits.max_connections,
+        &limits,
+        cancel.clone(),
+    );
+    let (control_task, _) = server::spawn(
+        control,
+        server::request_limits(control::router(Arc::clone(&state), control_token), &limits),
+        server::CONTROL_MAX_CONNECTIONS,
+        &limits,
+        cancel.clone(),
+    );
+    let tasks = vec![watcher, public_task, control_task];
     tracing::info!(url = %endpoint.url, control = %endpoint.control_url, "shop listening");
     Ok(RunningShop {
         addr,
@@ -167,6 +198,7 @@ pub async fn start(options: ShopOptions) -> Result<RunningShop, StartError> {
         state,
         cancel,
         tasks,
+        connections,
     })
 }
 
@@ -199,21 +231,11 @@ impl RunningShop {
     pub fn url(&self) -> &str {
         &self.endpoint.url
     }
-}
 
-fn serve(
-    listener: TcpListener,
-    router: axum::Router,
-    cancel: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { cancel.cancelled().await })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "server stopped with an error");
-        }
-    })
+    /// The public API's open connections, now and at the most so far.
+    pub fn connections(&self) -> &ConnectionGauge {
+        &self.connections
+    }
 }
 
 async fn bind(host: &str, port: u16) -> Result<TcpListener, StartError> {

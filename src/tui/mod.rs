@@ -144,11 +144,19 @@ pub async fn run(options: Options, start_services: StartServices) -> Result<(), 
         tx,
         load: None,
         load_control: None,
+        checks_task: None,
         start_services,
     };
     let result = session.event_loop(&mut terminal, rx).await;
     ratatui::restore();
     session.stop_load();
+    // A check cut short puts back what it changed (prices) in tasks of its
+    // own: let them finish before the services they write to go away.
+    if let Some(task) = session.checks_task.take() {
+        task.abort();
+        let _ = task.await;
+    }
+    crate::check::settle(std::time::Duration::from_secs(10)).await;
     if let Some(ready) = session.ready.take() {
         ready.services.shutdown().await;
     }
@@ -164,6 +172,8 @@ struct Session {
     load: Option<tokio_util::sync::CancellationToken>,
     /// The running load's shop, for switches applied at once.
     load_control: Option<crate::check::Control>,
+    /// The checks running in the background, if any (aborted on quit).
+    checks_task: Option<tokio::task::JoinHandle<()>>,
     start_services: StartServices,
 }
 
@@ -543,7 +553,7 @@ impl Session {
         let env = ready.env.clone();
         let baseline = self.app.progress.baseline().map(|b| b.measurements.clone());
         let tx = self.tx.clone();
-        tokio::spawn(async move {
+        self.checks_task = Some(tokio::spawn(async move {
             let result = runner::run_lab(&env, &lab, &settings, Some(&indexes), baseline)
                 .await
                 .map_err(|e| e.to_string());
@@ -551,7 +561,7 @@ impl Session {
                 lab: lab.id,
                 result,
             });
-        });
+        }));
     }
 
     fn stop_load(&mut self) {

@@ -339,6 +339,85 @@ pub async fn product_prices(db: &str) -> std::collections::BTreeMap<i64, String>
     rows.into_iter().collect()
 }
 
+/// Block 1's pack as the repository holds it (`labs/` and `solutions/`).
+pub fn block1() -> perflab::lab::Catalog {
+    let labs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("labs");
+    perflab::lab::Catalog::from_dir(&labs).expect("the pack reads")
+}
+
+/// Check `id` of lab `lab` (`1.3`) in the repository's pack, as its TOML says it.
+pub fn lab_check(lab: &str, id: &str) -> perflab::check::CheckSpec {
+    let catalog = block1();
+    let lab = catalog.find(lab).expect("a Block 1 lab");
+    lab.checks
+        .iter()
+        .find(|spec| spec.id() == id)
+        .unwrap_or_else(|| panic!("lab {} has no check {id}", lab.id))
+        .clone()
+}
+
+/// Product `id`'s price in database `perflab_test_<db>`, as exact text.
+pub async fn product_price(db: &str, id: i64) -> String {
+    let pool = sqlx::PgPool::connect(&database_url(db))
+        .await
+        .expect("connect");
+    let price: String = sqlx::query_scalar("SELECT price::text FROM products WHERE id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .expect("a price");
+    pool.close().await;
+    price
+}
+
+/// A server that accepts connections and never answers: a peer that hangs,
+/// for stopping a check midway at a known step. Accepts until dropped.
+pub struct SilentServer {
+    addr: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentServer {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        Self { addr, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Every result that measured a number says its unit; a judgement has neither.
+pub fn assert_units(results: &[perflab::check::CheckResult]) {
+    for r in results {
+        assert_eq!(
+            r.measured.is_some(),
+            r.unit.is_some(),
+            "{} ({}): measured {:?} in {:?}",
+            r.id,
+            r.kind,
+            r.measured,
+            r.unit
+        );
+    }
+}
+
 /// What a test needs from the machine, checked before it starts.
 pub mod prerequisites;
 pub use prerequisites::{Need, require};

@@ -1,7 +1,6 @@
 # The reports of perflab check (src/cli/report.rs) and the grade of perflab
 # grade (src/cli/grade.rs). Points arrive already written with two decimals.
 
-report-vs-baseline = p95 { $factor }× better than your baseline.
 report-could-not-run = Could not run: { $error }
 report-lab-passed = passed
 report-lab-not-yet = not yet

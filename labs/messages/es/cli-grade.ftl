@@ -1,7 +1,6 @@
 # Los informes de perflab check (src/cli/report.rs) y la nota de perflab grade
 # (src/cli/grade.rs). Los puntos llegan ya escritos con dos decimales.
 
-report-vs-baseline = p95 { $factor }× mejor que tu línea base.
 report-could-not-run = No se pudo ejecutar: { $error }
 report-lab-passed = superado
 report-lab-not-yet = aún no

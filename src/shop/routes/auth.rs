@@ -3,37 +3,56 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::post;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::shop::auth::TOKEN_TTL;
-use crate::shop::error::Error;
 use crate::shop::error::extract::Json;
+use crate::shop::error::{Error, Problem};
 use crate::shop::state::AppState;
 use crate::shop::store::users;
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/auth/login", post(login))
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(login))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
+    /// The account's e-mail (`username` is accepted too, as the course's
+    /// tests send it).
     #[serde(alias = "username")]
     email: String,
     // A password is bytes to argon2: any text is fine, NUL included.
     password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Token {
+    /// An HS256 JWT: send it as `Authorization: Bearer <token>`.
     access_token: String,
+    /// Always `bearer`.
     token_type: &'static str,
+    /// Seconds until it expires.
     expires_in: u64,
 }
 
+/// Exchanges an e-mail and password for a bearer token.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "auth",
+    request_body = Login,
+    responses(
+        (status = 200, description = "Logged in", body = Token),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 422, response = Problem),
+    )
+)]
 async fn login(
     State(state): State<Arc<AppState>>,
     Json(login): Json<Login>,

@@ -6,12 +6,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::shop::cache::CacheHealth;
 use crate::shop::error::extract::Json;
@@ -20,18 +21,21 @@ use crate::shop::state::AppState;
 /// A health probe never waits longer than this on a dependency.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/health", get(health))
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(health))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Health {
+    /// `ok`, `degraded` (Redis down, the fallback answers) or `down`.
     status: &'static str,
     database: DatabaseHealth,
+    /// The cache's backend, status and fallback.
+    #[schema(value_type = Object)]
     cache: CacheHealth,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct DatabaseHealth {
     /// `up` or `down`.
     status: &'static str,
@@ -41,6 +45,16 @@ struct DatabaseHealth {
     backend: &'static str,
 }
 
+/// Whether the database answers (and how fast) and what the cache is doing.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "health",
+    responses(
+        (status = 200, description = "The shop can serve", body = Health),
+        (status = 503, description = "The database does not answer", body = Health),
+    )
+)]
 async fn health(State(state): State<Arc<AppState>>) -> Response {
     let database = probe_database(&state).await;
     let cache = state.cache.health(&state.settings().cache);

@@ -1,6 +1,9 @@
 //! The public API's router: one module per resource, each with its handlers,
-//! plus the middleware every response passes through (`X-Query-Count`).
-//! The contract is DESIGN.md's; every check speaks to it.
+//! plus the middleware every response passes through (`X-Query-Count`; the
+//! server's limits wrap it all, see `shop::server`). The contract is
+//! DESIGN.md's; every check speaks to it, and `/openapi.json` describes it:
+//! the router and the document are built together from the handlers'
+//! `#[utoipa::path]`s, so neither can list a route the other lacks.
 
 mod auth;
 mod health;
@@ -14,24 +17,29 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::error::Error;
 use super::state::AppState;
 use super::store::QUERY_COUNT;
 
-/// The shop's public router.
+/// The shop's public router, serving its own OpenAPI document at
+/// `/openapi.json`.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .merge(products::routes())
-        .merge(auth::routes())
-        .merge(users::routes())
-        .merge(orders::routes())
-        .merge(reports::routes())
-        .merge(health::routes())
+    let (router, api) = api().split_for_parts();
+    // Rendered once: the document never changes while the shop runs.
+    let document = bytes::Bytes::from(api.to_json().unwrap_or_default());
+    router
+        .route(
+            "/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
+        )
         .fallback(|| async { Error::NotFound("route".into()) })
         .layer(middleware::from_fn(count_queries))
         // A bug in a handler answers a 500 problem document instead of
@@ -42,6 +50,22 @@ pub fn router(state: Arc<AppState>) -> Router {
             },
         ))
         .with_state(state)
+}
+
+/// Every public route with its OpenAPI description.
+fn api() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(super::openapi::ApiDoc::openapi())
+        .merge(products::routes())
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(orders::routes())
+        .merge(reports::routes())
+        .merge(health::routes())
+}
+
+/// The public API's OpenAPI document, as `/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
 }
 
 /// Scopes a query counter to the request and reports it as `X-Query-Count`.
@@ -59,10 +83,13 @@ async fn count_queries(request: Request, next: Next) -> Response {
 }
 
 /// `?page=&per_page=` with the course's defaults and a ceiling.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, serde::Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
+    #[param(minimum = 1, maximum = 100000, default = 1)]
     pub page: i64,
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: i64,
 }
 
@@ -104,7 +131,7 @@ impl Page {
 }
 
 /// A page of results.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, ToSchema)]
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub page: i64,

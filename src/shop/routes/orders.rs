@@ -4,27 +4,41 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Page, Paged};
 use crate::shop::auth::AuthUser;
-use crate::shop::error::Error;
 use crate::shop::error::extract::{Json, Path, Query};
+use crate::shop::error::{Error, Problem};
 use crate::shop::settings::Loading;
 use crate::shop::state::AppState;
 use crate::shop::store::orders::{self, NewOrderItem, OrderDetail, OrderSummary, PlaceError};
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/orders", get(list).post(place))
-        .route("/orders/{id}", get(detail))
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list, place))
+        .routes(routes!(detail))
 }
 
+/// The caller's orders, newest first.
+#[utoipa::path(
+    get,
+    path = "/orders",
+    tag = "orders",
+    params(Page),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of orders", body = Paged<OrderSummary>),
+        (status = 401, response = Problem),
+        (status = 422, response = Problem),
+    )
+)]
 async fn list(
     State(state): State<Arc<AppState>>,
     user: AuthUser,
@@ -39,6 +53,19 @@ async fn list(
     }))
 }
 
+/// One order with its items and their products (an admin sees any order).
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    tag = "orders",
+    params(("id" = i64, Path, description = "The order's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The order", body = OrderDetail),
+        (status = 401, response = Problem),
+        (status = 404, response = Problem),
+    )
+)]
 async fn detail(
     State(state): State<Arc<AppState>>,
     user: AuthUser,
@@ -55,12 +82,27 @@ async fn detail(
         .ok_or_else(|| Error::NotFound(format!("order {id}")))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewOrder {
+    /// 1 to 100 lines, each 1 to 1000 units.
     items: Vec<NewOrderItem>,
 }
 
+/// Places an order: checks and takes the stock in one transaction.
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "orders",
+    request_body = NewOrder,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Placed; `Location` names it", body = OrderDetail),
+        (status = 401, response = Problem),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+    )
+)]
 async fn place(
     State(state): State<Arc<AppState>>,
     user: AuthUser,

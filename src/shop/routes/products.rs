@@ -1,54 +1,75 @@
 //! `/products`, `/products/{id}`, `/products/search`, `/products/export`,
-//! `/categories`.
+//! `/categories`. Each handler carries its `#[utoipa::path]`, from which the
+//! router and `/openapi.json` are both built (one `routes!` per path).
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use bytes::Bytes;
 use futures::StreamExt;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::PgPool;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Page, Paged};
 use crate::shop::auth::Admin;
 use crate::shop::cache::{self, keys::Key};
-use crate::shop::error::Error;
 use crate::shop::error::extract::{Json, Path, Query};
+use crate::shop::error::{Error, Problem};
 use crate::shop::settings::{CachedRoute, ExportMode};
 use crate::shop::state::AppState;
 use crate::shop::store::products::{
     self, Category, NewProduct, Product, ProductDetail, ProductUpdate, Sort,
 };
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/products", get(list).post(create))
-        .route("/products/search", get(search))
-        .route("/products/export", get(export))
-        .route("/products/{id}", get(detail).put(update))
-        .route("/categories", get(categories))
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(search))
+        .routes(routes!(export))
+        .routes(routes!(detail, update))
+        .routes(routes!(categories))
 }
 
 /// `Page`'s fields are repeated rather than `#[serde(flatten)]`ed: flattening
 /// makes serde_urlencoded hand every value over as a string, so `per_page=5`
 /// would fail to parse as a number (serde-rs/serde#1183).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this category's products.
     category: Option<i64>,
     #[serde(default)]
+    #[param(inline)]
     sort: Sort,
     #[serde(default = "Page::first")]
+    #[param(minimum = 1, maximum = 100000, default = 1)]
     page: i64,
     #[serde(default = "Page::default_per_page")]
+    #[param(minimum = 1, maximum = 100, default = 20)]
     per_page: i64,
 }
 
+/// A page of the catalog, filtered by category and sorted.
+#[utoipa::path(
+    get,
+    path = "/products",
+    tag = "products",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of products", body = Paged<Product>,
+            headers(("x-cache" = String, description = "HIT, MISS or BYPASS"))),
+        (status = 400, response = Problem),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    )
+)]
 async fn list(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
@@ -90,6 +111,20 @@ async fn list(
     Ok(cache::respond(body, outcome))
 }
 
+/// One product and how many units of it were ever sold.
+#[utoipa::path(
+    get,
+    path = "/products/{id}",
+    tag = "products",
+    params(("id" = i64, Path, description = "The product's id")),
+    responses(
+        (status = 200, description = "The product", body = ProductDetail,
+            headers(("x-cache" = String, description = "HIT, MISS or BYPASS"))),
+        (status = 400, response = Problem),
+        (status = 404, response = Problem),
+        (status = 503, response = Problem),
+    )
+)]
 async fn detail(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
@@ -112,6 +147,20 @@ async fn read_product(pool: &PgPool, id: i64) -> Result<Bytes, Error> {
     cache::to_json(&product)
 }
 
+/// Adds a product (admins only).
+#[utoipa::path(
+    post,
+    path = "/products",
+    tag = "products",
+    request_body = NewProduct,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = ProductDetail),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 422, response = Problem),
+    )
+)]
 async fn create(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -139,6 +188,22 @@ async fn create(
         .into_response())
 }
 
+/// Changes the fields it is given (admins only).
+#[utoipa::path(
+    put,
+    path = "/products/{id}",
+    tag = "products",
+    params(("id" = i64, Path, description = "The product's id")),
+    request_body = ProductUpdate,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The product as it now is", body = ProductDetail),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 422, response = Problem),
+    )
+)]
 async fn update(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -201,11 +266,14 @@ fn validate_stock(stock: i32) -> Result<(), Error> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
+    /// Text the name contains (case-insensitive), 2 to 100 characters.
     #[serde(default)]
     q: String,
     #[serde(default = "default_search_limit")]
+    #[param(minimum = 1, maximum = 100, default = 20)]
     limit: i64,
 }
 
@@ -213,6 +281,21 @@ fn default_search_limit() -> i64 {
     20
 }
 
+/// Products whose name contains `q` (`ILIKE '%q%'`, on purpose: lab 2.2
+/// indexes it).
+#[utoipa::path(
+    get,
+    path = "/products/search",
+    tag = "products",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "Matching products", body = Vec<Product>,
+            headers(("x-cache" = String, description = "HIT, MISS or BYPASS"))),
+        (status = 400, response = Problem),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    )
+)]
 async fn search(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
@@ -243,6 +326,17 @@ async fn search(
     Ok(cache::respond(body, outcome))
 }
 
+/// Every category with its number of products.
+#[utoipa::path(
+    get,
+    path = "/categories",
+    tag = "products",
+    responses(
+        (status = 200, description = "The categories", body = Vec<Category>,
+            headers(("x-cache" = String, description = "HIT, MISS or BYPASS"))),
+        (status = 503, response = Problem),
+    )
+)]
 async fn categories(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
@@ -262,6 +356,15 @@ async fn categories(
 
 /// The whole catalog as one JSON array, built in memory or streamed row by row
 /// according to `export.mode`. Both send the same bytes.
+#[utoipa::path(
+    get,
+    path = "/products/export",
+    tag = "products",
+    responses(
+        (status = 200, description = "Every product", body = Vec<Product>),
+        (status = 503, response = Problem),
+    )
+)]
 async fn export(State(state): State<Arc<AppState>>) -> Result<Response, Error> {
     let pool = state.db.pool();
     let body = match state.settings().export.mode {
@@ -270,8 +373,17 @@ async fn export(State(state): State<Arc<AppState>>) -> Result<Response, Error> {
             Body::from(cache::to_json(&all)?)
         }
         ExportMode::Streamed => {
-            let conn = pool.acquire().await?;
-            Body::from_stream(json_array(products::export_stream(conn)))
+            let conn = state.db.export_connection(&pool).await?;
+            let mut rows = products::export_stream(conn).peekable();
+            // The first row before the head: a database that is down or busy
+            // is a 503 now, not a 200 whose body breaks (the request timeout
+            // covers this far, not the rest of the body).
+            if let Some(Err(_)) = std::pin::Pin::new(&mut rows).peek().await
+                && let Some(Err(error)) = rows.next().await
+            {
+                return Err(error.into());
+            }
+            Body::from_stream(json_array(Box::pin(rows)))
         }
     };
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())

@@ -5,6 +5,11 @@
 //! Every query goes through [`count_query`] first, so the shop can answer
 //! `X-Query-Count` — the number the N+1 lab is about. The count lives in a
 //! task-local scoped to one request by the `query_count` middleware.
+//!
+//! Every pooled connection opens with PostgreSQL's `statement_timeout` and
+//! `lock_timeout` ([`Timeouts`]), sent in the startup packet so they cost no
+//! round trip: a `LOCK TABLE` elsewhere or a runaway query makes a request
+//! fail (503, see `shop::error`) within seconds instead of hanging it.
 
 pub mod dedicated;
 pub mod explain;
@@ -17,10 +22,12 @@ pub mod users;
 
 use std::cell::Cell;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
 
 use crate::shop::settings::DatabaseSettings;
 
@@ -42,6 +49,19 @@ pub fn count_query() {
 pub struct Db {
     options: PgConnectOptions,
     pool: ArcSwap<Pool>,
+    timeouts: Timeouts,
+}
+
+/// How long PostgreSQL lets the shop's statements run and wait for locks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timeouts {
+    /// `statement_timeout` of every pooled connection.
+    pub statement: Duration,
+    /// `lock_timeout` of every pooled connection.
+    pub lock: Duration,
+    /// `statement_timeout` of the streamed export, which runs as long as its
+    /// client reads ([`Db::export_connection`]).
+    pub export: Duration,
 }
 
 /// One generation of the connection pool. Dereferences to sqlx's `PgPool`.
@@ -69,11 +89,16 @@ impl Drop for Pool {
 impl Db {
     /// Builds the pool lazily: connections open on first use, so starting the
     /// shop never waits on the database.
-    pub fn new(options: PgConnectOptions, settings: &DatabaseSettings) -> Self {
+    pub fn new(options: PgConnectOptions, settings: &DatabaseSettings, timeouts: Timeouts) -> Self {
+        let options = options.options([
+            ("statement_timeout", millis(timeouts.statement)),
+            ("lock_timeout", millis(timeouts.lock)),
+        ]);
         let pool = Self::build(options.clone(), settings);
         Self {
             options,
             pool: ArcSwap::from_pointee(pool),
+            timeouts,
         }
     }
 
@@ -98,8 +123,31 @@ impl Db {
             .store(Arc::new(Self::build(self.options.clone(), settings)));
     }
 
+    /// A pooled connection for the streamed export, whose one statement lasts
+    /// as long as the client takes to read the catalog: it gets the export's
+    /// `statement_timeout` instead of the pool's, and is closed rather than
+    /// returned afterwards, so no other request inherits that timeout.
+    pub async fn export_connection(&self, pool: &Pool) -> sqlx::Result<PoolConnection<Postgres>> {
+        let mut conn = pool.acquire().await?;
+        conn.close_on_drop();
+        count_query();
+        // A SET takes no bind parameters; the value is a number we format.
+        let set = format!("SET statement_timeout = {}", millis(self.timeouts.export));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(set))
+            .execute(&mut *conn)
+            .await?;
+        Ok(conn)
+    }
+
     /// Closes the current pool (shutdown).
     pub async fn close(&self) {
         self.pool.load_full().close().await;
     }
+}
+
+/// A duration as PostgreSQL's integer milliseconds (its default unit for
+/// timeouts): at least 1, since 0 means "no timeout", and at most what its
+/// `int` setting holds (24 days).
+fn millis(duration: Duration) -> u128 {
+    duration.as_millis().clamp(1, i32::MAX as u128)
 }

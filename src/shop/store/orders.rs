@@ -16,7 +16,7 @@ use super::count_query;
 use super::products::Product;
 
 /// An order as listed.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OrderSummary {
     pub id: i64,
     pub user_id: i64,
@@ -26,7 +26,7 @@ pub struct OrderSummary {
 }
 
 /// One line of an order, with the product it refers to.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OrderItem {
     pub id: i64,
     pub product_id: i64,
@@ -36,7 +36,7 @@ pub struct OrderItem {
 }
 
 /// An order with its items.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OrderDetail {
     #[serde(flatten)]
     pub order: OrderSummary,
@@ -44,7 +44,7 @@ pub struct OrderDetail {
 }
 
 /// One line of a new order.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrderItem {
     pub product_id: i64,

@@ -20,7 +20,7 @@ use sqlx::{PgPool, Postgres};
 use super::count_query;
 
 /// A product as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Product {
     pub id: i64,
     pub category_id: i64,
@@ -34,7 +34,7 @@ pub struct Product {
 
 /// A product's own page (`GET /products/{id}`, and what a write returns): the
 /// product and how many units of it were ever ordered.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ProductDetail {
     #[serde(flatten)]
     #[sqlx(flatten)]
@@ -44,7 +44,7 @@ pub struct ProductDetail {
 }
 
 /// A category with how many products it holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Category {
     pub id: i64,
     pub name: String,
@@ -53,7 +53,7 @@ pub struct Category {
 }
 
 /// Orderings of `GET /products?sort=`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 pub enum Sort {
     #[default]
     #[serde(rename = "id")]
@@ -82,7 +82,7 @@ impl Sort {
 }
 
 /// The fields of a new product.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     pub category_id: i64,
@@ -94,7 +94,7 @@ pub struct NewProduct {
 }
 
 /// The fields a product update may change; absent fields keep their value.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductUpdate {
     pub category_id: Option<i64>,

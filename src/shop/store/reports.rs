@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use super::count_query;
 
 /// One line of the best-sellers report.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TopProduct {
     pub product_id: i64,
     pub name: String,

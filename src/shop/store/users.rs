@@ -16,7 +16,7 @@ pub struct Credentials {
 }
 
 /// A user's profile, without the password hash.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Profile {
     pub id: i64,
     pub email: String,

@@ -116,7 +116,7 @@ fn checks(app: &App, theme: Theme) -> Text<'static> {
     match &app.checks {
         Checks::NotRun => {
             for spec in &lab.checks {
-                lines.push(Line::raw(format!("· {}", spec.describe())));
+                lines.push(Line::raw(format!("· {}", spec.describe_in(&text))));
             }
             lines.push(Line::default());
             lines.push(Line::styled(
@@ -131,10 +131,7 @@ fn checks(app: &App, theme: Theme) -> Text<'static> {
         Checks::Failed(why) => lines.push(Line::styled(why.clone(), theme.verdict(Verdict::Error))),
         Checks::Done(results) => {
             for r in results {
-                let measured = r
-                    .measured
-                    .map(|m| format!("{m:.2}"))
-                    .unwrap_or_else(|| "—".into());
+                let measured = crate::check::measured_text(r.measured, r.unit);
                 lines.push(Line::from(vec![
                     Span::styled(
                         format!("{} {}", mark(r.verdict), r.id),
