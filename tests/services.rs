@@ -992,8 +992,19 @@ impl Drop for DistroLikeServer {
 async fn a_local_server_refusing_tcp_is_reached_over_its_socket_as_the_os_user() {
     let server = DistroLikeServer::start();
     let socket = PathBuf::from(format!("/tmp/.s.PGSQL.{}", server.port));
+    // A socket that accepts is not yet a server that answers ("the database
+    // system is starting up"): wait for pg_isready on the socket.
+    let isready = scratch_postgres::find_binaries()
+        .expect("PostgreSQL server binaries")
+        .bin_dir
+        .join("pg_isready");
     common::wait_until(Duration::from_secs(30), "the server's socket", || async {
-        socket.exists() && accepts_connections(server.port)
+        socket.exists()
+            && accepts_connections(server.port)
+            && std::process::Command::new(&isready)
+                .args(["-q", "-h", "/tmp", "-p", &server.port.to_string()])
+                .status()
+                .is_ok_and(|s| s.success())
     })
     .await;
     let (state, pg, redis) = (

@@ -46,6 +46,29 @@ pub async fn run(config: &Config, args: &DoctorArgs, lang: Lang) -> ExitCode {
     report(config, &text).await
 }
 
+/// How long a server just installed may take to answer: a package's start
+/// script returns before the server accepts connections.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Waits, up to [`ANSWER_WITHIN`], until the servers the plan installed
+/// answer, so that the report that follows does not call a server that is
+/// still starting "not answering".
+async fn wait_for_installed(config: &Config, installed: &[install::Missing]) {
+    use crate::services::{PostgresReport, RedisReport};
+    let deadline = tokio::time::Instant::now() + ANSWER_WITHIN;
+    loop {
+        let report = crate::services::probe(config).await;
+        let postgres = !installed.contains(&install::Missing::Postgres)
+            || matches!(report.postgres, PostgresReport::Reachable { .. });
+        let redis = !installed.contains(&install::Missing::Redis)
+            || matches!(report.redis, RedisReport::Reachable { .. });
+        if (postgres && redis) || tokio::time::Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
 /// Installs what is missing, with consent. `Err` is one line for stderr.
 async fn fix(config: &Config, yes: bool, text: &Text) -> Result<(), String> {
     let missing = install::missing(config).await;
@@ -97,6 +120,7 @@ async fn fix(config: &Config, yes: bool, text: &Text) -> Result<(), String> {
     )
     .await
     .map_err(|e| e.message(text))?;
+    wait_for_installed(config, &plan.missing).await;
     println!("\n{}\n", msg!(text, "doctor-fix-installed"));
     Ok(())
 }
