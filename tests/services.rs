@@ -21,8 +21,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use perflab::config::Config;
+use perflab::messages::{Lang, Text};
+use perflab::services::NoScratch;
 use perflab::services::postgres::{self, Origin};
-use perflab::services::redis::RedisAvailability;
+use perflab::services::redis::{RedisAvailability, RedisMissing};
 use perflab::services::{
     self, PostgresReport, RedisReport, ServiceError, leftovers, scratch_postgres,
 };
@@ -301,10 +303,49 @@ async fn no_server_and_no_scratch_is_an_error_saying_what_to_do() {
         .await
         .expect_err("nothing to use");
 
-    let message = err.to_string();
-    assert!(message.contains(&pg.addr()), "{message}");
-    assert!(message.contains("perflab doctor --fix"), "{message}");
-    assert!(message.contains("DATABASE_URL"), "{message}");
+    for lang in [Lang::Es, Lang::En] {
+        let message = err.message(&Text::builtin(lang));
+        assert!(message.contains(&pg.addr()), "{message}");
+        assert!(message.contains("perflab doctor --fix"), "{message}");
+        assert!(message.contains("DATABASE_URL"), "{message}");
+    }
+}
+
+/// Everything `doctor` says about a server it could not reach is in the
+/// learner's language, not the English of the log lines.
+#[test]
+fn doctor_in_spanish_says_why_nothing_answers_in_spanish() {
+    let (dir, pg, redis) = (
+        TempDir::new().unwrap(),
+        ClosedPort::new(),
+        ClosedPort::new(),
+    );
+    let env = [
+        (
+            "DATABASE_URL",
+            format!("postgres://postgres@{}/perflab", pg.addr()),
+        ),
+        ("REDIS_URL", format!("redis://{}", redis.addr())),
+    ];
+
+    let output = perflab_in(dir.path(), &["doctor", "--lang", "es"], &env);
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("(la URL configurada) no responde"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(la REDIS_URL configurada) no responde"),
+        "{stdout}"
+    );
+    for english in ["does not answer", "the shop runs", "Check that"] {
+        assert!(
+            !stdout.contains(english),
+            "English {english:?} in:\n{stdout}"
+        );
+    }
 }
 
 #[test]
@@ -395,10 +436,14 @@ async fn redis_configured_url_that_fails_is_missing_with_a_reason() {
     config.redis.local = LOCAL_REDIS.into();
 
     match services::redis::resolve(&config.redis).await {
-        RedisAvailability::Missing { reason } => {
-            assert!(reason.contains("REDIS_URL"), "{reason}");
-            assert!(reason.contains("without a cache"), "{reason}");
+        RedisAvailability::Missing {
+            reason: reason @ RedisMissing::ConfiguredDown { .. },
+        } => {
+            let said = reason.message(&Text::builtin(Lang::Es));
+            assert!(said.contains("REDIS_URL"), "{said}");
+            assert!(said.contains("sin caché"), "{said}");
         }
+        RedisAvailability::Missing { reason } => panic!("another reason: {reason}"),
         RedisAvailability::Up(service) => panic!("fell through to {}", service.url),
     }
 }
@@ -481,10 +526,19 @@ async fn redis_missing_when_nothing_answers_and_scratch_is_off() {
     config.redis.scratch = false;
 
     match services::redis::resolve(&config.redis).await {
-        RedisAvailability::Missing { reason } => {
-            assert!(reason.contains(&redis.addr()), "{reason}");
-            assert!(reason.contains("perflab doctor --fix"), "{reason}");
+        RedisAvailability::Missing {
+            reason:
+                reason @ RedisMissing::NothingLocal {
+                    why: NoScratch::Disabled,
+                    ..
+                },
+        } => {
+            let said = reason.message(&Text::builtin(Lang::Es));
+            assert!(said.contains(&redis.addr()), "{said}");
+            assert!(said.contains("perflab doctor --fix"), "{said}");
+            assert!(said.contains("PERFLAB_SCRATCH"), "{said}");
         }
+        RedisAvailability::Missing { reason } => panic!("another reason: {reason}"),
         RedisAvailability::Up(service) => panic!("unexpected {}", service.url),
     }
 }
@@ -559,7 +613,9 @@ async fn probe_with_nothing_reachable_and_scratch_off_is_not_runnable() {
     assert!(!report.runnable());
     match &report.postgres {
         PostgresReport::Unavailable { problem } => {
-            assert!(problem.contains("perflab doctor --fix"), "{problem}")
+            let said = problem.message(&Text::builtin(Lang::Es));
+            assert!(said.contains("perflab doctor --fix"), "{said}");
+            assert!(said.contains("desactivados"), "{said}");
         }
         other => panic!("{other:?}"),
     }
@@ -614,7 +670,9 @@ async fn redis_turned_off_is_missing_even_with_a_local_server() {
 
     match services::redis::resolve(&config.redis).await {
         RedisAvailability::Missing { reason } => {
-            assert!(reason.contains("PERFLAB_REDIS"), "{reason}")
+            assert_eq!(reason, RedisMissing::Disabled);
+            let said = reason.message(&Text::builtin(Lang::En));
+            assert!(said.contains("PERFLAB_REDIS"), "{said}")
         }
         RedisAvailability::Up(service) => panic!("fell through to {}", service.url),
     }

@@ -225,7 +225,7 @@ pub(super) async fn in_workspace(
     })?;
     let mut progress = load_progress(workspace, text)?;
     let mut stop = StopSignal::new().map_err(Failure::environment)?;
-    let services = start_services(config, true).await?;
+    let services = start_services(config, text, true).await?;
     let env = run_env(config, &services, course)?;
     let mut reports = Vec::new();
     for lab in labs {
@@ -305,10 +305,14 @@ async fn run_lab(
 }
 
 /// PostgreSQL and Redis as `perflab serve` finds them, with the catalog loaded.
-pub async fn start_services(config: &Config, announce: bool) -> Result<Services, Failure> {
+pub async fn start_services(
+    config: &Config,
+    text: &Text,
+    announce: bool,
+) -> Result<Services, Failure> {
     let services = services::start(config)
         .await
-        .map_err(|e| Failure::environment(e.to_string()))?;
+        .map_err(|e| Failure::environment(e.message(text)))?;
     let seed = SeedOptions {
         scale: config.fixtures.scale,
         seed: config.fixtures.seed,

@@ -265,7 +265,7 @@ fn postgres_lines(text: &Text, report: &PostgresReport, database: &str) -> Vec<S
                 msg!(text, "doctor-label-reachable"),
                 msg!(text, "doctor-no"),
             ),
-            finding(msg!(text, "doctor-label-problem"), problem),
+            finding(msg!(text, "doctor-label-problem"), problem.message(text)),
         ],
     }
 }
@@ -318,7 +318,7 @@ fn redis_lines(text: &Text, report: &RedisReport) -> Vec<String> {
                 msg!(text, "doctor-label-reachable"),
                 msg!(text, "doctor-redis-missing"),
             ),
-            finding(msg!(text, "doctor-label-why"), reason),
+            finding(msg!(text, "doctor-label-why"), reason.message(text)),
         ],
     }
 }

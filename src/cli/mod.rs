@@ -103,9 +103,9 @@ pub fn main() -> ExitCode {
             return tui::run(config, &cli.course, &cli.tui).await;
         };
         match command {
-            Command::Serve(args) => serve::run(config, args).await,
+            Command::Serve(args) => serve::run(config, args, cli.course.lang()).await,
             Command::Doctor(args) => doctor::run(&config, &args, cli.course.lang()).await,
-            Command::Seed(args) => seed::run(config, args).await,
+            Command::Seed(args) => seed::run(config, args, cli.course.lang()).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Init(args) => init::run(&cli.course, &args),
             Command::List => list::list(&cli.course),

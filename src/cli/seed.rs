@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use super::EXIT_ENVIRONMENT;
 use crate::config::Config;
 use crate::fixtures::{self, Scale, SeedOptions, SeedOutcome};
+use crate::messages::{Lang, Text};
 use crate::services;
 
 #[derive(Debug, Args)]
@@ -24,11 +25,11 @@ pub struct SeedArgs {
     pub force: bool,
 }
 
-pub async fn run(config: Config, args: SeedArgs) -> ExitCode {
+pub async fn run(config: Config, args: SeedArgs, lang: Lang) -> ExitCode {
     let services = match services::start(&config).await {
         Ok(services) => services,
         Err(e) => {
-            eprintln!("perflab: {e}");
+            eprintln!("perflab: {}", e.message(&Text::builtin(lang)));
             return ExitCode::from(EXIT_ENVIRONMENT);
         }
     };

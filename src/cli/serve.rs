@@ -20,6 +20,7 @@ use super::EXIT_ENVIRONMENT;
 use super::stop::StopSignal;
 use crate::config::Config;
 use crate::fixtures::SeedOptions;
+use crate::messages::{Lang, Text};
 use crate::services::net::mask_password;
 use crate::services::{self, Origin, redis::RedisAvailability};
 use crate::shop::cache::Readiness;
@@ -39,8 +40,8 @@ pub struct ServeArgs {
     pub preset: Preset,
 }
 
-pub async fn run(config: Config, args: ServeArgs) -> ExitCode {
-    match serve(config, args).await {
+pub async fn run(config: Config, args: ServeArgs, lang: Lang) -> ExitCode {
+    match serve(config, args, &Text::builtin(lang)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("perflab: {e}");
@@ -49,7 +50,7 @@ pub async fn run(config: Config, args: ServeArgs) -> ExitCode {
     }
 }
 
-async fn serve(config: Config, args: ServeArgs) -> Result<(), String> {
+async fn serve(config: Config, args: ServeArgs, text: &Text) -> Result<(), String> {
     let settings = match &args.settings {
         Some(path) => ShopSettings::from_file(path)?,
         None => ShopSettings::preset(args.preset),
@@ -62,10 +63,10 @@ async fn serve(config: Config, args: ServeArgs) -> Result<(), String> {
         parent: config.parent_pid,
     };
     let services = tokio::select! {
-        services = services::start(&config) => services.map_err(|e| e.to_string())?,
+        services = services::start(&config) => services.map_err(|e| e.message(text))?,
         () = stop.recv() => return Err(INTERRUPTED.into()),
     };
-    let result = serve_on(&config, &args, settings, &services, &mut stop).await;
+    let result = serve_on(&config, &args, settings, &services, &mut stop, text).await;
     services.shutdown().await;
     result
 }
@@ -119,6 +120,7 @@ async fn serve_on(
     settings: ShopSettings,
     services: &services::Services,
     stop: &mut Stop,
+    text: &Text,
 ) -> Result<(), String> {
     let seed = SeedOptions {
         scale: config.fixtures.scale,
@@ -133,7 +135,7 @@ async fn serve_on(
             Some(redis.url.clone())
         }
         RedisAvailability::Missing { reason } => {
-            println!("redis       none: {reason}");
+            println!("redis       none: {}", reason.message(text));
             None
         }
     };

@@ -53,6 +53,7 @@ async fn open(config: Config, course: &CourseArgs, args: &TuiArgs) -> Result<(),
     };
     let lang = course.lang();
     let course = course.clone();
+    let text = catalog.text(lang);
     let options = Options {
         catalog,
         workspace,
@@ -65,9 +66,9 @@ async fn open(config: Config, course: &CourseArgs, args: &TuiArgs) -> Result<(),
     };
     // Called once the TUI knows nothing is missing, or after it installed it.
     let start: tui::StartServices = std::sync::Arc::new(move || {
-        let (config, course) = (config.clone(), course.clone());
+        let (config, course, text) = (config.clone(), course.clone(), text.clone());
         Box::pin(async move {
-            let services = start_services(&config, false)
+            let services = start_services(&config, &text, false)
                 .await
                 .map_err(|f| f.message)?;
             let env = run_env(&config, &services, &course).map_err(|f| f.message)?;

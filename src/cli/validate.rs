@@ -87,7 +87,7 @@ async fn validate(
     }
     println!("{}: {} labs read", args.dir.display(), catalog.labs.len());
     let mut stop = StopSignal::new().map_err(Failure::environment)?;
-    let services = start_services(config, true).await?;
+    let services = start_services(config, &catalog.text(course.lang()), true).await?;
     let env = run_env(config, &services, course)?;
     let mut baseline: Option<BTreeMap<String, f64>> = None;
     let mut problems = 0;

@@ -823,9 +823,15 @@ mod tests {
     fn only_what_a_package_brings_is_missing() {
         use super::super::{Origin, PostgresReport, RedisReport};
         let unavailable = || PostgresReport::Unavailable {
-            problem: "x".into(),
+            problem: super::super::ServiceError::NoServer {
+                local: "127.0.0.1:5432".into(),
+                cause: "refused".into(),
+                why: super::super::NoScratch::NoPostgresBinaries,
+            },
         };
-        let no_redis = || RedisReport::Missing { reason: "x".into() };
+        let no_redis = || RedisReport::Missing {
+            reason: super::super::redis::RedisMissing::Disabled,
+        };
         let config = Config::default();
         let fresh = report(unavailable(), no_redis());
         assert_eq!(

@@ -27,6 +27,8 @@ pub mod scratch_postgres;
 pub use report::{PostgresReport, RedisReport, Report, probe};
 
 use crate::config::Config;
+use crate::messages::Text;
+use crate::msg;
 
 /// Where a server came from: it decides what perflab may do to it (only a
 /// scratch server is perflab's to stop).
@@ -57,7 +59,10 @@ impl Services {
 
 /// Why PostgreSQL could not be had, said so that the user knows what to do.
 /// (Redis never fails `start`: it is reported as [`redis::RedisAvailability::Missing`].)
-#[derive(Debug, thiserror::Error)]
+/// `Display` is the English line for logs; [`ServiceError::message`] is the
+/// learner's, from the catalogue (`services.ftl`). A `cause` is the server's
+/// or the system's own words, quoted as they are.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ServiceError {
     #[error(
         "PostgreSQL at {url} (the configured database URL) does not answer: {cause}. \
@@ -79,6 +84,9 @@ pub enum ServiceError {
         user: String,
     },
 
+    #[error("the PostgreSQL server at {addr} answers but could not be asked its version: {cause}")]
+    Unanswered { addr: String, cause: String },
+
     #[error(
         "cannot create the database {name:?} on {addr}: {cause}. Create it yourself \
          (`createdb {name}`) or set DATABASE_URL to a database perflab may use"
@@ -96,14 +104,142 @@ pub enum ServiceError {
     NoServer {
         local: String,
         cause: String,
-        why: String,
+        why: NoScratch,
     },
 
     #[error(
         "cannot start a scratch PostgreSQL cluster: {step} failed: {cause}. \
          Set DATABASE_URL to a running server instead"
     )]
-    Scratch { step: &'static str, cause: String },
+    Scratch { step: ScratchStep, cause: String },
+}
+
+impl ServiceError {
+    /// The error in the learner's words (`services.ftl`).
+    pub fn message(&self, text: &Text) -> String {
+        match self {
+            ServiceError::ConfiguredUnreachable { url, cause } => msg!(
+                text,
+                "service-pg-configured-down",
+                url = url.as_str(),
+                cause = cause.as_str()
+            ),
+            ServiceError::LocalRefused {
+                addr,
+                users,
+                cause,
+                user,
+            } => msg!(
+                text,
+                "service-pg-refused",
+                addr = addr.as_str(),
+                users = users.as_str(),
+                cause = cause.as_str(),
+                user = user.as_str()
+            ),
+            ServiceError::Unanswered { addr, cause } => msg!(
+                text,
+                "service-pg-unanswered",
+                addr = addr.as_str(),
+                cause = cause.as_str()
+            ),
+            ServiceError::CreateDatabase { name, addr, cause } => msg!(
+                text,
+                "service-pg-create-database",
+                name = name.as_str(),
+                addr = addr.as_str(),
+                cause = cause.as_str()
+            ),
+            ServiceError::NoServer { local, cause, why } => msg!(
+                text,
+                "service-pg-none",
+                local = local.as_str(),
+                cause = cause.as_str(),
+                why = why.message(text)
+            ),
+            ServiceError::Scratch { step, cause } => msg!(
+                text,
+                "service-pg-scratch-failed",
+                step = step.message(text),
+                cause = cause.as_str()
+            ),
+        }
+    }
+}
+
+/// Why no scratch server could be had, as the end of a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoScratch {
+    #[error("scratch servers are disabled (PERFLAB_SCRATCH=false or scratch = false)")]
+    Disabled,
+    #[error(
+        "no PostgreSQL server binaries (initdb, postgres) were found in PATH or \
+         /usr/lib/postgresql/*/bin to start a scratch cluster"
+    )]
+    NoPostgresBinaries,
+    #[error(
+        "perflab runs as root, which initdb refuses, and neither a `postgres` nor a \
+         `nobody` user exists to run a scratch cluster as (run perflab as a normal user)"
+    )]
+    RootWithoutUser,
+    #[error("no redis-server was found in PATH to start a scratch one")]
+    NoRedisBinary,
+    /// A scratch redis-server was started and did not come up: the cause.
+    #[error("a scratch redis-server did not start: {0}")]
+    RedisFailed(String),
+}
+
+impl NoScratch {
+    pub fn message(&self, text: &Text) -> String {
+        match self {
+            NoScratch::Disabled => msg!(text, "service-no-scratch-disabled"),
+            NoScratch::NoPostgresBinaries => msg!(text, "service-no-scratch-pg-binaries"),
+            NoScratch::RootWithoutUser => msg!(text, "service-no-scratch-root"),
+            NoScratch::NoRedisBinary => msg!(text, "service-no-scratch-redis-binary"),
+            NoScratch::RedisFailed(cause) => msg!(
+                text,
+                "service-no-scratch-redis-failed",
+                cause = cause.as_str()
+            ),
+        }
+    }
+}
+
+/// The step of starting a scratch PostgreSQL cluster that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScratchStep {
+    Directory,
+    Initdb,
+    FreePort,
+    Start,
+    CreateDatabase,
+    Version,
+}
+
+impl ScratchStep {
+    pub fn message(self, text: &Text) -> String {
+        match self {
+            ScratchStep::Directory => msg!(text, "service-step-directory"),
+            ScratchStep::Initdb => msg!(text, "service-step-initdb"),
+            ScratchStep::FreePort => msg!(text, "service-step-free-port"),
+            ScratchStep::Start => msg!(text, "service-step-start"),
+            ScratchStep::CreateDatabase => msg!(text, "service-step-create-database"),
+            ScratchStep::Version => msg!(text, "service-step-version"),
+        }
+    }
+}
+
+impl std::fmt::Display for ScratchStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ScratchStep::Directory => "creating its directory",
+            ScratchStep::Initdb => "initdb",
+            ScratchStep::FreePort => "finding a free port",
+            ScratchStep::Start => "starting the server",
+            ScratchStep::CreateDatabase => "creating the database",
+            ScratchStep::Version => "asking its version",
+        })
+    }
 }
 
 /// Finds or starts PostgreSQL (required) and Redis (optional), after

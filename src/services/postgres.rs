@@ -19,7 +19,7 @@ use sqlx::{Connection, Executor};
 
 use super::net::{CONNECT_TIMEOUT, mask_password, one_line, split_host_port};
 use super::scratch_postgres::{self, ScratchCluster};
-use super::{Origin as ServiceOrigin, ServiceError};
+use super::{NoScratch, Origin as ServiceOrigin, ServiceError};
 use crate::config::DatabaseConfig;
 
 /// Where the server came from (shared with Redis).
@@ -118,7 +118,7 @@ pub async fn resolve(
         return Err(ServiceError::NoServer {
             local: config.local.clone(),
             cause: not_listening,
-            why: "scratch clusters are disabled (PERFLAB_SCRATCH=false or scratch = false)".into(),
+            why: NoScratch::Disabled,
         });
     }
     let cluster = scratch_postgres::start(config, state_dir, &not_listening).await?;
@@ -347,7 +347,7 @@ pub(crate) enum LocalProbe {
     /// Nothing listens there.
     NotListening(String),
     /// A server answers but perflab cannot use it; says what to do.
-    Unusable(String),
+    Unusable(ServiceError),
 }
 
 /// Looks at the local default server without creating anything.
@@ -359,7 +359,7 @@ pub(crate) async fn probe_local(addr: &str) -> LocalProbe {
     } = match connect_local(addr, MAINTENANCE_DB).await {
         Ok(found) => found,
         Err(LocalError::NotListening(cause)) => return LocalProbe::NotListening(cause),
-        Err(LocalError::Fatal(e)) => return LocalProbe::Unusable(e.to_string()),
+        Err(LocalError::Fatal(e)) => return LocalProbe::Unusable(e),
     };
     let probed = probe_connection(&mut conn).await;
     let _ = conn.close().await;
@@ -370,7 +370,10 @@ pub(crate) async fn probe_local(addr: &str) -> LocalProbe {
             server_version,
             pg_trgm,
         },
-        Err(cause) => LocalProbe::Unusable(cause),
+        Err(cause) => LocalProbe::Unusable(ServiceError::Unanswered {
+            addr: addr.to_string(),
+            cause,
+        }),
     }
 }
 

@@ -19,13 +19,15 @@ use nix::sys::signal::Signal;
 use redis::AsyncConnectionConfig;
 use tokio::time::Instant;
 
-use super::Origin;
 use super::leftovers::redis_record_path;
 use super::net::{
     CONNECT_TIMEOUT, POLL_INTERVAL, START_DEADLINE, free_port, mask_password, one_line,
 };
 use super::process::ServerProcess;
+use super::{NoScratch, Origin};
 use crate::config::RedisConfig;
+use crate::messages::Text;
+use crate::msg;
 
 /// How many free ports to try when another process takes ours first.
 const PORT_ATTEMPTS: usize = 3;
@@ -55,7 +57,7 @@ pub enum RedisAvailability {
     Up(RedisService),
     /// No Redis; `reason` says what was tried and how to get one.
     Missing {
-        reason: String,
+        reason: RedisMissing,
     },
 }
 
@@ -67,17 +69,102 @@ impl RedisAvailability {
     }
 }
 
-/// How to get a Redis, appended to every reason.
-pub const HOW_TO_GET_REDIS: &str =
-    "the shop runs without a cache; to get one, `perflab doctor --fix` or set REDIS_URL";
+/// Why there is no Redis. `Display` is the English line for logs, with how
+/// to get one; [`RedisMissing::message`] the learner's (`services.ftl`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedisMissing {
+    #[error("Redis is turned off (PERFLAB_REDIS=off or enabled = false under [redis])")]
+    Disabled,
+    #[error(
+        "Redis at {url} (the configured REDIS_URL) does not answer: {cause}; \
+         the shop runs without a cache; to get one, `perflab doctor --fix` or set REDIS_URL"
+    )]
+    ConfiguredDown { url: String, cause: String },
+    #[error(
+        "nothing answers at {local} ({cause}) and {why}; \
+         the shop runs without a cache; to get one, `perflab doctor --fix` or set REDIS_URL"
+    )]
+    NothingLocal {
+        local: String,
+        cause: String,
+        why: NoScratch,
+    },
+}
 
-/// Why there is no Redis when the configuration turns it off.
-pub const REDIS_DISABLED: &str =
-    "Redis is turned off (PERFLAB_REDIS=off or enabled = false under [redis])";
+impl RedisMissing {
+    pub fn message(&self, text: &Text) -> String {
+        match self {
+            RedisMissing::Disabled => msg!(text, "service-redis-disabled"),
+            RedisMissing::ConfiguredDown { url, cause } => msg!(
+                text,
+                "service-redis-configured-down",
+                url = url.as_str(),
+                cause = cause.as_str()
+            ),
+            RedisMissing::NothingLocal { local, cause, why } => msg!(
+                text,
+                "service-redis-none",
+                local = local.as_str(),
+                cause = cause.as_str(),
+                why = why.message(text)
+            ),
+        }
+    }
+}
 
-/// Why no scratch server was started when the configuration forbids it.
-pub const SCRATCH_DISABLED: &str =
-    "scratch servers are disabled (PERFLAB_SCRATCH=false or scratch = false)";
+/// Where Redis would come from, found without starting anything: the
+/// steps [`resolve`] and `probe` share.
+pub(super) enum Found {
+    /// A server answers: the configured URL or the local default.
+    Answers {
+        url: String,
+        origin: Origin,
+        version: String,
+    },
+    /// Nothing answers locally; a scratch server may be started.
+    ScratchWanted {
+        local: String,
+        cause: String,
+    },
+    Missing(RedisMissing),
+}
+
+/// The configured URL, else the local default server; never another.
+pub(super) async fn find(config: &RedisConfig) -> Found {
+    if !config.enabled {
+        return Found::Missing(RedisMissing::Disabled);
+    }
+    if let Some(url) = &config.url {
+        return match ping(url).await {
+            Ok(version) => Found::Answers {
+                url: url.clone(),
+                origin: Origin::Configured,
+                version,
+            },
+            Err(cause) => Found::Missing(RedisMissing::ConfiguredDown {
+                url: mask_password(url),
+                cause,
+            }),
+        };
+    }
+    let local_url = format!("redis://{}", config.local);
+    match ping(&local_url).await {
+        Ok(version) => Found::Answers {
+            url: local_url,
+            origin: Origin::LocalDefault,
+            version,
+        },
+        Err(cause) if !config.scratch => Found::Missing(RedisMissing::NothingLocal {
+            local: config.local.clone(),
+            cause,
+            why: NoScratch::Disabled,
+        }),
+        Err(cause) => Found::ScratchWanted {
+            local: config.local.clone(),
+            cause,
+        },
+    }
+}
 
 /// PINGs `url` and reads its version, all within [`CONNECT_TIMEOUT`].
 pub async fn ping(url: &str) -> Result<String, String> {
@@ -110,52 +197,27 @@ async fn ping_unbounded(url: &str) -> redis::RedisResult<String> {
 
 /// Finds or starts Redis in the order the module doc gives.
 pub async fn resolve(config: &RedisConfig) -> RedisAvailability {
-    if !config.enabled {
-        return RedisAvailability::Missing {
-            reason: REDIS_DISABLED.into(),
-        };
-    }
-    if let Some(url) = &config.url {
-        return match ping(url).await {
-            Ok(version) => up(url.clone(), Origin::Configured, version, None),
-            Err(cause) => missing(format!(
-                "Redis at {} (the configured REDIS_URL) does not answer: {cause}",
-                mask_password(url)
-            )),
-        };
-    }
-    let local_url = format!("redis://{}", config.local);
-    let local_cause = match ping(&local_url).await {
-        Ok(version) => return up(local_url, Origin::LocalDefault, version, None),
-        Err(cause) => cause,
+    let (local, cause) = match find(config).await {
+        Found::Answers {
+            url,
+            origin,
+            version,
+        } => {
+            return RedisAvailability::Up(RedisService {
+                url,
+                origin,
+                version,
+                scratch: None,
+            });
+        }
+        Found::Missing(reason) => return RedisAvailability::Missing { reason },
+        Found::ScratchWanted { local, cause } => (local, cause),
     };
-    let nothing_local = format!("nothing answers at {} ({local_cause})", config.local);
-    if !config.scratch {
-        return missing(format!("{nothing_local} and {SCRATCH_DISABLED}"));
-    }
     match start_scratch().await {
         Ok(service) => RedisAvailability::Up(service),
-        Err(why) => missing(format!("{nothing_local} and {why}")),
-    }
-}
-
-fn up(
-    url: String,
-    origin: Origin,
-    version: String,
-    scratch: Option<ServerProcess>,
-) -> RedisAvailability {
-    RedisAvailability::Up(RedisService {
-        url,
-        origin,
-        version,
-        scratch,
-    })
-}
-
-fn missing(reason: String) -> RedisAvailability {
-    RedisAvailability::Missing {
-        reason: format!("{reason}; {HOW_TO_GET_REDIS}"),
+        Err(why) => RedisAvailability::Missing {
+            reason: RedisMissing::NothingLocal { local, cause, why },
+        },
     }
 }
 
@@ -173,13 +235,14 @@ pub fn find_redis_server() -> Option<std::path::PathBuf> {
         })
 }
 
-/// Starts a scratch `redis-server`; the error ends a sentence saying why not.
-async fn start_scratch() -> Result<RedisService, String> {
-    let binary = redis_server_binary().await?;
+/// Starts a scratch `redis-server`.
+async fn start_scratch() -> Result<RedisService, NoScratch> {
+    let binary = redis_server_binary()
+        .await
+        .ok_or(NoScratch::NoRedisBinary)?;
     for _ in 0..PORT_ATTEMPTS {
-        let port =
-            free_port().map_err(|e| format!("no free port for a scratch redis-server: {e}"))?;
-        let (mut process, log) = spawn(&binary, port).await?;
+        let port = free_port().map_err(|e| NoScratch::RedisFailed(format!("no free port: {e}")))?;
+        let (mut process, log) = spawn(&binary, port).await.map_err(NoScratch::RedisFailed)?;
         let url = format!("redis://127.0.0.1:{port}");
         match wait_ready(&mut process, &url, &log).await {
             Ok(version) => {
@@ -191,20 +254,19 @@ async fn start_scratch() -> Result<RedisService, String> {
                 });
             }
             Err(log) if log.contains("Address already in use") => continue,
-            Err(why) => return Err(format!("a scratch redis-server did not start: {why}")),
+            Err(why) => return Err(NoScratch::RedisFailed(why)),
         }
     }
-    Err(format!(
-        "{PORT_ATTEMPTS} free ports were taken before a scratch redis-server could bind"
-    ))
+    Err(NoScratch::RedisFailed(format!(
+        "{PORT_ATTEMPTS} free ports were taken before it could bind"
+    )))
 }
 
-async fn redis_server_binary() -> Result<std::path::PathBuf, String> {
+async fn redis_server_binary() -> Option<std::path::PathBuf> {
     tokio::task::spawn_blocking(find_redis_server)
         .await
         .ok()
         .flatten()
-        .ok_or_else(|| "no redis-server was found in PATH to start a scratch one".to_string())
 }
 
 /// A private `redis-server` that can be stopped and started again on the same
@@ -222,8 +284,10 @@ pub struct ScratchRedis {
 impl ScratchRedis {
     /// Starts one on a free port.
     pub async fn start() -> Result<Self, String> {
-        let binary = redis_server_binary().await?;
-        let service = start_scratch().await?;
+        let binary = redis_server_binary()
+            .await
+            .ok_or_else(|| NoScratch::NoRedisBinary.to_string())?;
+        let service = start_scratch().await.map_err(|e| e.to_string())?;
         let port = service
             .url
             .rsplit(':')

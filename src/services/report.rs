@@ -9,8 +9,9 @@ use sqlx::postgres::PgConnectOptions;
 
 use super::net::mask_password;
 use super::postgres::{LocalProbe, connect, probe_connection, probe_local};
-use super::redis::{HOW_TO_GET_REDIS, REDIS_DISABLED, SCRATCH_DISABLED, find_redis_server, ping};
+use super::redis::{Found, RedisMissing, find, find_redis_server};
 use super::scratch_postgres::{self, Plan};
+use super::{NoScratch, ServiceError};
 use crate::config::{Config, DatabaseConfig, RedisConfig};
 
 /// Everything `probe` found.
@@ -49,7 +50,7 @@ pub enum PostgresReport {
         pg_trgm: Option<bool>,
     },
     /// No PostgreSQL can be had; `problem` says what was tried and what to do.
-    Unavailable { problem: String },
+    Unavailable { problem: ServiceError },
 }
 
 /// What perflab found for Redis.
@@ -66,7 +67,7 @@ pub enum RedisReport {
     },
     /// No Redis: the shop runs without a cache. `reason` says how to get one.
     Missing {
-        reason: String,
+        reason: RedisMissing,
     },
 }
 
@@ -101,18 +102,15 @@ async fn probe_postgres(config: &DatabaseConfig) -> PostgresReport {
         LocalProbe::Unusable(problem) => return PostgresReport::Unavailable { problem },
         LocalProbe::NotListening(cause) => cause,
     };
-    let unavailable = |why: String| PostgresReport::Unavailable {
-        problem: super::ServiceError::NoServer {
+    let unavailable = |why: NoScratch| PostgresReport::Unavailable {
+        problem: ServiceError::NoServer {
             local: config.local.clone(),
             cause: not_listening.clone(),
             why,
-        }
-        .to_string(),
+        },
     };
     if !config.scratch {
-        return unavailable(
-            "scratch clusters are disabled (PERFLAB_SCRATCH=false or scratch = false)".into(),
-        );
+        return unavailable(NoScratch::Disabled);
     }
     let planned = tokio::task::spawn_blocking(|| {
         scratch_postgres::plan().map(|plan| {
@@ -121,7 +119,7 @@ async fn probe_postgres(config: &DatabaseConfig) -> PostgresReport {
         })
     })
     .await
-    .unwrap_or_else(|e| Err(e.to_string()));
+    .unwrap_or(Err(NoScratch::NoPostgresBinaries));
     match planned {
         Ok((Plan { binaries, run_as }, pg_trgm)) => PostgresReport::WouldStartScratch {
             local: config.local.clone(),
@@ -136,11 +134,10 @@ async fn probe_postgres(config: &DatabaseConfig) -> PostgresReport {
 async fn probe_configured_postgres(url: &str) -> PostgresReport {
     let location = mask_password(url);
     let problem = |cause: String| PostgresReport::Unavailable {
-        problem: super::ServiceError::ConfiguredUnreachable {
+        problem: ServiceError::ConfiguredUnreachable {
             url: location.clone(),
             cause,
-        }
-        .to_string(),
+        },
     };
     let options = match PgConnectOptions::from_str(url) {
         Ok(options) => options,
@@ -164,50 +161,35 @@ async fn probe_configured_postgres(url: &str) -> PostgresReport {
 }
 
 async fn probe_redis(config: &RedisConfig) -> RedisReport {
-    let missing = |reason: String| RedisReport::Missing {
-        reason: format!("{reason}; {HOW_TO_GET_REDIS}"),
-    };
-    if !config.enabled {
-        return RedisReport::Missing {
-            reason: REDIS_DISABLED.into(),
-        };
-    }
-    if let Some(url) = &config.url {
-        return match ping(url).await {
-            Ok(version) => RedisReport::Reachable {
-                origin: super::Origin::Configured,
-                location: mask_password(url),
-                version,
+    match find(config).await {
+        Found::Answers {
+            url,
+            origin,
+            version,
+        } => RedisReport::Reachable {
+            origin,
+            location: match origin {
+                super::Origin::Configured => mask_password(&url),
+                _ => config.local.clone(),
             },
-            Err(cause) => missing(format!(
-                "Redis at {} (the configured REDIS_URL) does not answer: {cause}",
-                mask_password(url)
-            )),
-        };
-    }
-    let cause = match ping(&format!("redis://{}", config.local)).await {
-        Ok(version) => {
-            return RedisReport::Reachable {
-                origin: super::Origin::LocalDefault,
-                location: config.local.clone(),
-                version,
-            };
-        }
-        Err(cause) => cause,
-    };
-    let nothing_local = format!("nothing answers at {} ({cause})", config.local);
-    if !config.scratch {
-        return missing(format!("{nothing_local} and {SCRATCH_DISABLED}"));
-    }
-    match tokio::task::spawn_blocking(find_redis_server)
-        .await
-        .ok()
-        .flatten()
-    {
-        Some(binary) => RedisReport::WouldStartScratch {
-            local: config.local.clone(),
-            binary,
+            version,
         },
-        None => missing(format!("{nothing_local} and no redis-server is in PATH")),
+        Found::Missing(reason) => RedisReport::Missing { reason },
+        Found::ScratchWanted { local, cause } => {
+            match tokio::task::spawn_blocking(find_redis_server)
+                .await
+                .ok()
+                .flatten()
+            {
+                Some(binary) => RedisReport::WouldStartScratch { local, binary },
+                None => RedisReport::Missing {
+                    reason: RedisMissing::NothingLocal {
+                        local,
+                        cause,
+                        why: NoScratch::NoRedisBinary,
+                    },
+                },
+            }
+        }
     }
 }

@@ -22,11 +22,11 @@ use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::time::Instant;
 
-use super::ServiceError;
 use super::net::{POLL_INTERVAL, START_DEADLINE, free_port};
 use super::postgres::{MAINTENANCE_DB, connect, ensure_database, server_version};
 use super::process::ServerProcess;
 use super::process_info;
+use super::{NoScratch, ScratchStep, ServiceError};
 use crate::config::DatabaseConfig;
 
 /// Every scratch cluster directory starts with this, so stale ones can be found.
@@ -75,12 +75,8 @@ pub struct Plan {
 /// Finds the binaries and, as root, the user to run them as. Blocking (reads
 /// the file system and the user database): call from `spawn_blocking`.
 /// The error says why no cluster can be started, as the end of a sentence.
-pub fn plan() -> Result<Plan, String> {
-    let binaries = find_binaries().ok_or_else(|| {
-        "no PostgreSQL server binaries (initdb, postgres) were found in PATH or \
-         /usr/lib/postgresql/*/bin to start a scratch cluster"
-            .to_string()
-    })?;
+pub fn plan() -> Result<Plan, NoScratch> {
+    let binaries = find_binaries().ok_or(NoScratch::NoPostgresBinaries)?;
     Ok(Plan {
         binaries,
         run_as: run_as()?,
@@ -130,7 +126,7 @@ fn versioned_bin_dirs(base: &Path, prefix: &str) -> Vec<PathBuf> {
 }
 
 /// As root, the user to run initdb and the server as: initdb refuses root.
-fn run_as() -> Result<Option<RunAs>, String> {
+fn run_as() -> Result<Option<RunAs>, NoScratch> {
     if !geteuid().is_root() {
         return Ok(None);
     }
@@ -144,11 +140,7 @@ fn run_as() -> Result<Option<RunAs>, String> {
                 gid: user.gid,
             })
         })
-        .ok_or_else(|| {
-            "perflab runs as root, which initdb refuses, and neither a `postgres` nor a \
-             `nobody` user exists to run a scratch cluster as (run perflab as a normal user)"
-                .to_string()
-        })
+        .ok_or(NoScratch::RootWithoutUser)
 }
 
 /// Whether the server can offer `pg_trgm`, from its share directory; `None`
@@ -220,7 +212,7 @@ pub async fn start(
         remove_stale(&state_dir);
         let plan = plan().map_err(|why| ServiceError::NoServer { local, cause, why })?;
         let dir = create_cluster_dir(&state_dir, plan.run_as.as_ref())
-            .map_err(|e| scratch_error("creating its directory", e.to_string()))?;
+            .map_err(|e| scratch_error(ScratchStep::Directory, e.to_string()))?;
         Ok((plan, dir))
     })
     .await?;
@@ -228,10 +220,10 @@ pub async fn start(
     let (process, port, mut conn) = start_server(&plan, &dir).await?;
     ensure_database(&mut conn, &config.name)
         .await
-        .map_err(|e| scratch_error("creating the database", e.to_string()))?;
+        .map_err(|e| scratch_error(ScratchStep::CreateDatabase, e.to_string()))?;
     let server_version = server_version(&mut conn)
         .await
-        .map_err(|e| scratch_error("asking its version", e.to_string()))?;
+        .map_err(|e| scratch_error(ScratchStep::Version, e.to_string()))?;
     let _ = conn.close().await;
     Ok(ScratchCluster {
         process,
@@ -241,7 +233,7 @@ pub async fn start(
     })
 }
 
-fn scratch_error(step: &'static str, cause: String) -> ServiceError {
+fn scratch_error(step: ScratchStep, cause: String) -> ServiceError {
     ServiceError::Scratch { step, cause }
 }
 
@@ -251,7 +243,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ServiceError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| scratch_error("running set-up work", e.to_string()))?
+        .map_err(|e| scratch_error(ScratchStep::Directory, e.to_string()))?
 }
 
 /// The cluster's directory; removed when dropped unless already removed.
@@ -341,7 +333,7 @@ async fn initdb(plan: &Plan, dir: &ClusterDir) -> Result<(), ServiceError> {
     as_server_user(command.as_std_mut(), plan);
     let output = command.output().await.map_err(|e| {
         scratch_error(
-            "running initdb",
+            ScratchStep::Initdb,
             format!("{}: {e}", plan.binaries.initdb().display()),
         )
     })?;
@@ -349,7 +341,7 @@ async fn initdb(plan: &Plan, dir: &ClusterDir) -> Result<(), ServiceError> {
         return Ok(());
     }
     Err(scratch_error(
-        "initdb",
+        ScratchStep::Initdb,
         format!(
             "{}: {}",
             output.status,
@@ -365,16 +357,16 @@ async fn start_server(
     dir: &ClusterDir,
 ) -> Result<(ServerProcess, u16, PgConnection), ServiceError> {
     for _ in 0..PORT_ATTEMPTS {
-        let port = free_port().map_err(|e| scratch_error("finding a free port", e.to_string()))?;
+        let port = free_port().map_err(|e| scratch_error(ScratchStep::FreePort, e.to_string()))?;
         let mut process = spawn_server(plan, dir, port).await?;
         match wait_ready(&mut process, port, dir).await {
             Ready::Up(conn) => return Ok((process, port, conn)),
             Ready::PortTaken => continue,
-            Ready::Failed(cause) => return Err(scratch_error("starting the server", cause)),
+            Ready::Failed(cause) => return Err(scratch_error(ScratchStep::Start, cause)),
         }
     }
     Err(scratch_error(
-        "starting the server",
+        ScratchStep::Start,
         format!("{PORT_ATTEMPTS} free ports were taken by other processes before it could bind"),
     ))
 }
@@ -416,7 +408,7 @@ async fn spawn_server(
             }
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
-        spawned.map_err(|e| scratch_error("running postgres", e.to_string()))
+        spawned.map_err(|e| scratch_error(ScratchStep::Start, e.to_string()))
     })
     .await
 }

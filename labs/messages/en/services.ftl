@@ -44,3 +44,27 @@ install-brew-as-root = Homebrew refuses to run as root: run `perflab doctor --fi
 install-no-sudo = installing needs root and sudo is not installed: run `perflab doctor --fix` as root.
 install-cannot-run = `{ $command }` could not run: { $cause }.
 install-step-failed = `{ $command }` failed ({ $status }): fix what it says above, then run `perflab doctor --fix` again.
+
+# Why there is no PostgreSQL or Redis (src/services/mod.rs, redis.rs): what
+# doctor, serve, seed, check and the TUI's first screen print.
+# $cause is the server's or the system's own words, as they are.
+service-pg-configured-down = PostgreSQL at { $url } (the configured database URL) does not answer: { $cause }. Check that the server runs and the URL is right, or unset DATABASE_URL to use the local server.
+service-pg-refused = the PostgreSQL server at { $addr } refused perflab (tried users { $users }): { $cause }. Give your user a role (`sudo -u postgres createuser --createdb { $user }`) or set DATABASE_URL to a URL with a user and password that may connect.
+service-pg-unanswered = the PostgreSQL server at { $addr } answers but did not tell its version: { $cause }.
+service-pg-create-database = cannot create the database "{ $name }" on { $addr }: { $cause }. Create it yourself (`createdb { $name }`) or set DATABASE_URL to a database perflab may use.
+service-pg-none = no PostgreSQL: nothing answers at { $local } ({ $cause }) and { $why }. Install the server (`perflab doctor --fix`) or set DATABASE_URL.
+service-pg-scratch-failed = cannot start a scratch PostgreSQL cluster: { $step } failed: { $cause }. Set DATABASE_URL to a running server instead.
+service-step-directory = creating its directory
+service-step-initdb = initdb
+service-step-free-port = finding a free port
+service-step-start = starting the server
+service-step-create-database = creating the database
+service-step-version = asking its version
+service-no-scratch-disabled = scratch servers are disabled (PERFLAB_SCRATCH=false or scratch = false)
+service-no-scratch-pg-binaries = no PostgreSQL server binaries (initdb, postgres) were found in PATH or /usr/lib/postgresql/*/bin to start a scratch cluster
+service-no-scratch-root = perflab runs as root, which initdb refuses, and neither a `postgres` nor a `nobody` user exists to run a scratch cluster as (run perflab as a normal user)
+service-no-scratch-redis-binary = no redis-server is in PATH to start a scratch one
+service-no-scratch-redis-failed = a scratch redis-server did not start: { $cause }
+service-redis-disabled = Redis is turned off (PERFLAB_REDIS=off or enabled = false under [redis])
+service-redis-configured-down = Redis at { $url } (the configured REDIS_URL) does not answer: { $cause }; the shop runs without a cache; to get one, `perflab doctor --fix` or set REDIS_URL
+service-redis-none = nothing answers at { $local } ({ $cause }) and { $why }; the shop runs without a cache; to get one, `perflab doctor --fix` or set REDIS_URL

@@ -44,3 +44,27 @@ install-brew-as-root = Homebrew no funciona como root: ejecuta `perflab doctor -
 install-no-sudo = para instalar hace falta root y sudo no está instalado: ejecuta `perflab doctor --fix` como root.
 install-cannot-run = `{ $command }` no pudo ejecutarse: { $cause }.
 install-step-failed = `{ $command }` falló ({ $status }): corrige lo que dice arriba y vuelve a ejecutar `perflab doctor --fix`.
+
+# Por qué no hay PostgreSQL o Redis (src/services/mod.rs, redis.rs): lo que
+# imprimen doctor, serve, seed, check y la primera pantalla del TUI.
+# $cause son las palabras del servidor o del sistema, tal cual.
+service-pg-configured-down = PostgreSQL en { $url } (la URL configurada) no responde: { $cause }. Comprueba que el servidor está en marcha y que la URL es correcta, o quita DATABASE_URL para usar el servidor local.
+service-pg-refused = el servidor PostgreSQL de { $addr } rechazó a perflab (usuarios probados: { $users }): { $cause }. Dale un rol a tu usuario (`sudo -u postgres createuser --createdb { $user }`) o pon en DATABASE_URL una URL con un usuario y contraseña que puedan conectar.
+service-pg-unanswered = el servidor PostgreSQL de { $addr } responde pero no dijo su versión: { $cause }.
+service-pg-create-database = no se pudo crear la base de datos "{ $name }" en { $addr }: { $cause }. Créala tú (`createdb { $name }`) o pon en DATABASE_URL una base que perflab pueda usar.
+service-pg-none = no hay PostgreSQL: nada responde en { $local } ({ $cause }) y { $why }. Instala el servidor (`perflab doctor --fix`) o configura DATABASE_URL.
+service-pg-scratch-failed = no se pudo arrancar un clúster PostgreSQL temporal: falló { $step }: { $cause }. Configura DATABASE_URL con un servidor en marcha.
+service-step-directory = crear su directorio
+service-step-initdb = initdb
+service-step-free-port = buscar un puerto libre
+service-step-start = arrancar el servidor
+service-step-create-database = crear la base de datos
+service-step-version = preguntar su versión
+service-no-scratch-disabled = los servidores temporales están desactivados (PERFLAB_SCRATCH=false o scratch = false)
+service-no-scratch-pg-binaries = no se encontraron los programas del servidor PostgreSQL (initdb, postgres) en el PATH ni en /usr/lib/postgresql/*/bin para arrancar un clúster temporal
+service-no-scratch-root = perflab se ejecuta como root, que initdb rechaza, y no existe ningún usuario `postgres` ni `nobody` con el que arrancar un clúster temporal (ejecuta perflab con un usuario normal)
+service-no-scratch-redis-binary = no hay ningún redis-server en el PATH para arrancar uno temporal
+service-no-scratch-redis-failed = un redis-server temporal no arrancó: { $cause }
+service-redis-disabled = Redis está desactivado (PERFLAB_REDIS=off o enabled = false en [redis])
+service-redis-configured-down = Redis en { $url } (la REDIS_URL configurada) no responde: { $cause }; la tienda funciona sin caché; para tener una, `perflab doctor --fix` o configura REDIS_URL
+service-redis-none = nada responde en { $local } ({ $cause }) y { $why }; la tienda funciona sin caché; para tener una, `perflab doctor --fix` o configura REDIS_URL
