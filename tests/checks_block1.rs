@@ -21,7 +21,7 @@ use perflab::check::{self, CheckResult, Context, Lang, RedisServer, Unit, Verdic
 use perflab::services::redis::ScratchRedis;
 use perflab::shop::settings::{CacheBackend, CachedRoute, Invalidation, ShopSettings};
 
-const LOCAL_REDIS: &str = "redis://127.0.0.1:6379";
+use common::LOCAL_REDIS_URL as LOCAL_REDIS;
 
 fn cached(backend: CacheBackend) -> ShopSettings {
     let mut settings = ShopSettings::default();

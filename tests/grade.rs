@@ -413,7 +413,7 @@ async fn peer_lets_lab_1_5_compare_two_instances_of_a_target() {
         CachedRoute::Categories,
     ];
     settings.cache.ttl = Duration::from_secs(300);
-    let redis = Some("redis://127.0.0.1:6379".to_string());
+    let redis = Some(common::LOCAL_REDIS_URL.to_string());
     let a = TestShop::start_with_redis(db, settings.clone(), redis.clone()).await;
     let b = TestShop::start_with_redis(db, settings, redis).await;
     common::wait_for_cache_status(&a, "up").await;

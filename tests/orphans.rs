@@ -224,7 +224,7 @@ fn a_dead_shops_endpoint_file_is_removed_on_the_next_run() {
     let output = perflab(&ws)
         .args(["check", "1.2", "--format", "json"])
         .env("DATABASE_URL", common::database_url("orphans"))
-        .env("REDIS_URL", "redis://127.0.0.1:6379")
+        .env("REDIS_URL", common::LOCAL_REDIS_URL)
         .output()
         .expect("perflab check runs");
 

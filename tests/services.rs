@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::ClosedPort;
+use common::{ClosedPort, Need};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -407,6 +407,7 @@ async fn orphaned_scratch_cluster_of_a_killed_perflab_is_stopped_and_removed() {
 
 #[tokio::test]
 async fn redis_configured_url_is_used() {
+    common::require(&[Need::Redis]);
     let (state, pg, redis) = (
         TempDir::new().unwrap(),
         ClosedPort::new(),
@@ -426,6 +427,7 @@ async fn redis_configured_url_is_used() {
 
 #[tokio::test]
 async fn redis_configured_url_that_fails_is_missing_with_a_reason() {
+    common::require(&[Need::Redis]);
     let (state, pg, redis) = (
         TempDir::new().unwrap(),
         ClosedPort::new(),
@@ -450,6 +452,7 @@ async fn redis_configured_url_that_fails_is_missing_with_a_reason() {
 
 #[tokio::test]
 async fn redis_local_default_is_used() {
+    common::require(&[Need::Redis]);
     let (state, pg, redis) = (
         TempDir::new().unwrap(),
         ClosedPort::new(),
@@ -569,6 +572,7 @@ async fn start_gets_both_and_shutdown_stops_what_it_started() {
 
 #[tokio::test]
 async fn probe_on_the_healthy_machine_finds_both() {
+    common::require(&[Need::Redis]);
     let (state, pg, redis) = (
         TempDir::new().unwrap(),
         ClosedPort::new(),
@@ -659,6 +663,7 @@ async fn probe_says_it_would_start_scratch_servers_without_starting_them() {
 
 #[tokio::test]
 async fn redis_turned_off_is_missing_even_with_a_local_server() {
+    common::require(&[Need::Redis]);
     let (state, pg, redis) = (
         TempDir::new().unwrap(),
         ClosedPort::new(),

@@ -17,7 +17,7 @@ use perflab::shop::settings::{
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const REDIS: &str = "redis://127.0.0.1:6379";
+use common::LOCAL_REDIS_URL as REDIS;
 
 fn settings(backend: CacheBackend, invalidation: Invalidation) -> ShopSettings {
     let mut settings = ShopSettings::default();

@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 
 /// The shared local Redis (never stopped here: the fallback test stops a
 /// private one).
-const REDIS: &str = "redis://127.0.0.1:6379";
+use common::LOCAL_REDIS_URL as REDIS;
 
 /// Generous bounds on waits for conditions; never a timing claim.
 const PATIENCE: Duration = Duration::from_secs(30);

@@ -20,7 +20,7 @@ use perflab::lab::targets::Target;
 use perflab::messages::Text;
 use perflab::shop::settings::{Preset, ShopSettings};
 
-const LOCAL_REDIS: &str = "redis://127.0.0.1:6379";
+use common::LOCAL_REDIS_URL as LOCAL_REDIS;
 
 /// One measuring test at a time.
 async fn turn() -> tokio::sync::MutexGuard<'static, ()> {
