@@ -125,6 +125,7 @@ check-shared-hint-stale = A product write must retire every cached listing: name
 ## query_count
 check-query-count-target = X-Query-Count ≤ { $max }
 check-query-count-head = GET { $path } took { $count } SQL queries (target { $target }).
+check-query-count-items = The answer holds { $items } items: loading each item's product on its own (lazy) takes 2 + { $items } = { $lazy } queries, loading them together (eager) 2.
 check-query-count-hint = { $mode ->
     [target] One query per item (N+1)? Load the items in one query (a JOIN, or WHERE id = ANY(…)) and watch X-Query-Count.
    *[shop] One query per item (N+1)? Try database.loading = "eager" in shop.toml and watch X-Query-Count.
@@ -143,7 +144,7 @@ check-explain-target-index = uses { $index }
 check-explain-target-any-index = uses an index
 check-explain-target-no-seq-scan = { $uses }, no Seq Scan on { $table }
 check-explain-head = The { $query } plan took { $time }; indexes used: { $indexes }; Seq Scan on: { $scans } (target: { $target }).
-check-explain-hint = Write the index in indexes.sql: every check applies it. The plan shows in the plan panel of the TUI dashboard, or with GET /explain/{ $query } on the control API.
+check-explain-hint = Run perflab explain { $query } to see the plan as a tree (the marked nodes first), then write the index in indexes.sql: every check applies it.
 
 ## memory (perflab's shop only: it needs its process)
 check-memory-target = RSS < { $below }

@@ -125,6 +125,7 @@ check-shared-hint-stale = Escribir un producto debe invalidar todos los listados
 ## query_count
 check-query-count-target = X-Query-Count ≤ { $max }
 check-query-count-head = GET { $path } hizo { $count } consultas SQL (objetivo { $target }).
+check-query-count-items = La respuesta tiene { $items } elementos: cargar el producto de cada elemento por separado (lazy) cuesta 2 + { $items } = { $lazy } consultas; cargarlos juntos (eager), 2.
 check-query-count-hint = { $mode ->
     [target] ¿Una consulta por elemento (N+1)? Carga los elementos con una sola consulta (un JOIN, o WHERE id = ANY(…)) y mira X-Query-Count.
    *[shop] ¿Una consulta por elemento (N+1)? Prueba database.loading = "eager" en shop.toml y mira X-Query-Count.
@@ -143,7 +144,7 @@ check-explain-target-index = usa { $index }
 check-explain-target-any-index = usa un índice
 check-explain-target-no-seq-scan = { $uses }, sin Seq Scan en { $table }
 check-explain-head = El plan de { $query } tardó { $time }; índices usados: { $indexes }; Seq Scan en: { $scans } (objetivo: { $target }).
-check-explain-hint = Escribe el índice en indexes.sql: cada comprobación lo aplica. El plan se ve en el panel del plan del dashboard de la TUI, o con GET /explain/{ $query } en la API de control.
+check-explain-hint = Ejecuta perflab explain { $query } para ver el plan como árbol (primero los nodos marcados) y escribe el índice en indexes.sql: cada comprobación lo aplica.
 
 ## memory (solo la tienda de perflab: necesita su proceso)
 check-memory-target = RSS < { $below }
