@@ -147,3 +147,45 @@ async fn a_pool_resize_has_closed_the_old_connections_when_it_returns() {
     observer.close().await;
     shop.stop().await;
 }
+
+#[tokio::test]
+async fn a_missing_extension_is_one_line_naming_the_package() {
+    use perflab::check::{self, Lang, Verdict};
+    let shop = TestShop::start(DB, ShopSettings::default()).await;
+    let ctx = common::check_context(&shop, DB, Lang::En);
+    let missing = common::check_spec("kind = \"extension\"\nname = \"perflab_no_such_extension\"");
+    let result = check::run(&missing, &ctx).await;
+    assert_eq!(result.verdict, Verdict::Fail, "{}", result.message);
+    assert_eq!(result.message.lines().count(), 1, "{}", result.message);
+    assert!(
+        result.message.contains("perflab_no_such_extension")
+            && result
+                .message
+                .contains(perflab::services::install::contrib_package()),
+        "{}",
+        result.message
+    );
+    let present = common::check_spec("kind = \"extension\"\nname = \"pg_trgm\"");
+    assert_eq!(check::run(&present, &ctx).await.verdict, Verdict::Pass);
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn an_order_check_says_lazy_2_plus_n_and_eager_2() {
+    use perflab::check::{self, Lang, Verdict};
+    let shop = TestShop::start(DB, ShopSettings::default()).await;
+    let ctx = common::check_context(&shop, DB, Lang::En);
+    let spec =
+        common::check_spec("kind = \"query_count\"\npath = \"/orders/1\"\nuser = 1\nmax = 3");
+    let lazy = check::run(&spec, &ctx).await;
+    assert_eq!(lazy.verdict, Verdict::Fail, "{}", lazy.message);
+    let queries = lazy.measured.expect("a count") as u64;
+    let items = queries - 2;
+    assert!(
+        lazy.message
+            .contains(&format!("2 + {items} = {queries} queries")),
+        "{}",
+        lazy.message
+    );
+    shop.stop().await;
+}

@@ -139,11 +139,17 @@ check-pool-hint = { $mode ->
    *[shop] Size database.pool_size in shop.toml: a few busy connections beat many waiting ones.
 }
 
+## extension (perflab's shop only: it needs its database)
+check-extension-target = { $name } available on the server
+check-extension-available = The PostgreSQL server can create the { $name } extension.
+check-extension-missing = This PostgreSQL server does not have the { $name } extension: install the { $package } package (or run perflab doctor --fix), restart PostgreSQL and check again.
+
 ## explain (perflab's shop only: it needs its control API)
 check-explain-target-index = uses { $index }
 check-explain-target-any-index = uses an index
 check-explain-target-no-seq-scan = { $uses }, no Seq Scan on { $table }
 check-explain-head = The { $query } plan took { $time }; indexes used: { $indexes }; Seq Scan on: { $scans } (target: { $target }).
+check-explain-as-if-large = Planned as on a large table (enable_seqscan = off for this plan only: on a small catalog reading the whole table is cheaper than any index).
 check-explain-hint = Run perflab explain { $query } to see the plan as a tree (the marked nodes first), then write the index in indexes.sql: every check applies it.
 
 ## memory (perflab's shop only: it needs its process)

@@ -139,11 +139,17 @@ check-pool-hint = { $mode ->
    *[shop] Ajusta database.pool_size en shop.toml: pocas conexiones ocupadas rinden más que muchas esperando.
 }
 
+## extension (solo la tienda de perflab: necesita su base de datos)
+check-extension-target = { $name } disponible en el servidor
+check-extension-available = El servidor PostgreSQL puede crear la extensión { $name }.
+check-extension-missing = Este servidor PostgreSQL no tiene la extensión { $name }: instala el paquete { $package } (o ejecuta perflab doctor --fix), reinicia PostgreSQL y vuelve a comprobar.
+
 ## explain (solo la tienda de perflab: necesita su API de control)
 check-explain-target-index = usa { $index }
 check-explain-target-any-index = usa un índice
 check-explain-target-no-seq-scan = { $uses }, sin Seq Scan en { $table }
 check-explain-head = El plan de { $query } tardó { $time }; índices usados: { $indexes }; Seq Scan en: { $scans } (objetivo: { $target }).
+check-explain-as-if-large = Plan hecho como sobre una tabla grande (enable_seqscan = off solo para este plan: en un catálogo pequeño leer la tabla entera sale más barato que cualquier índice).
 check-explain-hint = Ejecuta perflab explain { $query } para ver el plan como árbol (primero los nodos marcados) y escribe el índice en indexes.sql: cada comprobación lo aplica.
 
 ## memory (solo la tienda de perflab: necesita su proceso)
