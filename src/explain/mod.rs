@@ -231,18 +231,17 @@ fn walk(node: &Value, depth: usize, out: &mut Vec<PlanNode>) {
     }
 }
 
-/// `Seq Scan on products`, `Index Scan using idx on products`, `Hash Join`.
+/// `Seq Scan on products`, `Index Scan using idx on products`, `Bitmap
+/// Index Scan on idx`, `Hash Join`.
 fn label(node: &Value, kind: &str, table: Option<&str>) -> String {
-    let mut label = kind.to_string();
-    if let Some(index) = node["Index Name"].as_str() {
-        label.push_str(" using ");
-        label.push_str(index);
+    // As PostgreSQL's text format writes them: a Bitmap Index Scan reads no
+    // table, so it is "on" its index.
+    match (node["Index Name"].as_str(), table) {
+        (Some(index), Some(table)) => format!("{kind} using {index} on {table}"),
+        (Some(index), None) => format!("{kind} on {index}"),
+        (None, Some(table)) => format!("{kind} on {table}"),
+        (None, None) => kind.to_string(),
     }
-    if let Some(table) = table {
-        label.push_str(" on ");
-        label.push_str(table);
-    }
-    label
 }
 
 /// The condition or key that explains the node, as PostgreSQL printed it.

@@ -46,7 +46,7 @@ check-latency-rps = { $mode ->
 }
 check-latency-slow = { $mode ->
     [target] Look at its queries' plans (EXPLAIN ANALYZE: a Seq Scan?), the cache (X-Cache) and queries per request (X-Query-Count).
-   *[shop] Look at the query's plan (the plan panel of the TUI dashboard, or GET /explain/… on the control API: a Seq Scan?), the cache (X-Cache) and queries per request (X-Query-Count).
+   *[shop] Look at the query's plan (perflab explain with the lab, or the plan panel of the TUI dashboard: a Seq Scan?), the cache (X-Cache) and queries per request (X-Query-Count).
 }
 
 ## hit_ratio

@@ -46,7 +46,7 @@ check-latency-rps = { $mode ->
 }
 check-latency-slow = { $mode ->
     [target] Mira los planes de sus consultas (EXPLAIN ANALYZE: ¿Seq Scan?), la caché (X-Cache) y las consultas por petición (X-Query-Count).
-   *[shop] Mira el plan de la consulta (el panel del plan en el dashboard de la TUI, o GET /explain/… en la API de control: ¿Seq Scan?), la caché (X-Cache) y las consultas por petición (X-Query-Count).
+   *[shop] Mira el plan de la consulta (perflab explain con el laboratorio, o el panel del plan en el dashboard de la TUI: ¿Seq Scan?), la caché (X-Cache) y las consultas por petición (X-Query-Count).
 }
 
 ## hit_ratio
