@@ -3,11 +3,12 @@
 # its check (the baseline), every other solution applied in order, then
 # `perflab check --all` (goal: < 120 s in total). Prints each lab's verdicts.
 # Usage: bench/check_all.sh [scale]   (default: the course's size)
-# Needs: cargo build --release; PostgreSQL and Redis as for `perflab serve`.
+# Needs: cargo build --release (or PERFLAB_BIN=another binary); PostgreSQL and
+# Redis as for `perflab serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-default}
-bin=$PWD/target/release/perflab
+bin=${PERFLAB_BIN:-$PWD/target/release/perflab}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
