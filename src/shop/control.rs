@@ -16,7 +16,8 @@
 //!   `?lock_timeout=5s&statement_timeout=60s`. A refused or failed file is a
 //!   422 problem document with `line`, `column`, `statement` and `allowed`.
 //! - `GET /explain/{query}` — `EXPLAIN (ANALYZE, FORMAT JSON)` of a lab query,
-//!   planned with the server's own settings.
+//!   planned with the server's own settings (`?large_table=true`: with
+//!   `enable_seqscan = off` for that plan only, see `store::explain`).
 
 use std::sync::Arc;
 
