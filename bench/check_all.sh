@@ -3,11 +3,12 @@
 # its check (the baseline), every other solution applied in order, then
 # `perflab check --all` (goal: < 120 s in total). Prints each lab's verdicts.
 # Usage: bench/check_all.sh [scale]   (default: the course's size)
-# Needs: cargo build --release; PostgreSQL and Redis as for `perflab serve`.
+# Needs: cargo build --release (or PERFLAB_BIN=another binary); PostgreSQL and
+# Redis as for `perflab serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-default}
-bin=$PWD/target/release/perflab
+bin=${PERFLAB_BIN:-$PWD/target/release/perflab}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
@@ -16,7 +17,7 @@ export PERFLAB_STATE_DIR=$dir/.state PERFLAB_SCALE=$scale LANG=C.UTF-8
 cd ws
 "$bin" solution 1.1 --apply >/dev/null
 "$bin" check 1.1
-for lab in 1.2 1.3 1.4 1.5 1.6; do "$bin" solution "$lab" --apply >/dev/null; done
+for lab in 1.2 1.3 1.4 1.5 1.6 2.1 2.2 2.3; do "$bin" solution "$lab" --apply >/dev/null; done
 start=$(date +%s.%N)
 "$bin" check --all
 echo "check --all ($scale scale): $(echo "$(date +%s.%N) - $start" | bc) s"

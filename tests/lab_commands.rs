@@ -46,7 +46,7 @@ fn progress(ws: &Path) -> Progress {
 }
 
 #[test]
-fn the_embedded_pack_holds_block_1_in_order() {
+fn the_embedded_pack_holds_blocks_1_and_2_in_order() {
     let catalog = Catalog::embedded().expect("the embedded pack reads");
     let ids: Vec<&str> = catalog.labs.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(
@@ -57,7 +57,10 @@ fn the_embedded_pack_holds_block_1_in_order() {
             "1.3-cache-aside",
             "1.4-invalidation",
             "1.5-list-keys",
-            "1.6-degradation"
+            "1.6-degradation",
+            "2.1-explain",
+            "2.2-search",
+            "2.3-n-plus-one"
         ]
     );
     for lab in &catalog.labs {

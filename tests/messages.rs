@@ -136,8 +136,8 @@ fn the_command_lint_finds_what_does_not_exist() {
         cli.problems("```sh\nperflab labs validate labs/ --only 1.2\n```")
             .is_empty()
     );
-    assert_eq!(cli.problems("then `perflab explain 2.1`").len(), 1);
-    assert_eq!(cli.problems("ejecuta perflab explain 2.1.").len(), 1);
+    assert_eq!(cli.problems("then `perflab plan 2.1`").len(), 1);
+    assert_eq!(cli.problems("ejecuta perflab plan 2.1.").len(), 1);
     assert_eq!(cli.problems("pass it with --peers URL").len(), 1);
     assert_eq!(cli.problems("`perflab check 1.3 --peers x`").len(), 1);
     assert!(

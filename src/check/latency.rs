@@ -349,6 +349,6 @@ mod tests {
         assert!(!text.contains("perflab explain"), "{text}");
         let shop = ctx.with_control("http://c", "t");
         let text = message(&shop, "GET /x", "t", &m, &misses, None);
-        assert!(text.contains("GET /explain/"), "{text}");
+        assert!(text.contains("perflab explain"), "{text}");
     }
 }

@@ -16,6 +16,7 @@
 mod baseline;
 mod context;
 mod explain;
+mod extension;
 mod headers;
 mod health;
 mod hit_ratio;
@@ -42,6 +43,7 @@ use crate::msg;
 pub use baseline::BaselineSpec;
 pub use context::{CheckError, Context, Control, Lang, Oddity, RedisServer, Subject, Surface};
 pub use explain::ExplainSpec;
+pub use extension::ExtensionSpec;
 pub use headers::HeadersSpec;
 pub use health::HealthSpec;
 pub use hit_ratio::HitRatioSpec;
@@ -66,6 +68,7 @@ pub enum CheckSpec {
     Headers(HeadersSpec),
     QueryCount(QueryCountSpec),
     Explain(ExplainSpec),
+    Extension(ExtensionSpec),
     StaleReads(StaleReadsSpec),
     PoolConnections(PoolSpec),
     Memory(MemorySpec),
@@ -101,6 +104,7 @@ macro_rules! each_kind {
             CheckSpec::Headers($s) => $body,
             CheckSpec::QueryCount($s) => $body,
             CheckSpec::Explain($s) => $body,
+            CheckSpec::Extension($s) => $body,
             CheckSpec::StaleReads($s) => $body,
             CheckSpec::PoolConnections($s) => $body,
             CheckSpec::Memory($s) => $body,

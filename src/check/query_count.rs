@@ -60,9 +60,15 @@ impl Kind for QueryCountSpec {
                 body: body.chars().take(200).collect(),
             });
         }
-        let count: u32 = response
-            .headers()
-            .get("x-query-count")
+        let header = response.headers().get("x-query-count").cloned();
+        // The order's items, when the answer lists them: what 2 + N counts.
+        let items = response
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|body| body["items"].as_array().map(Vec::len));
+        let count: u32 = header
+            .as_ref()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok())
             .ok_or(CheckError::Answer {
@@ -81,7 +87,15 @@ impl Kind for QueryCountSpec {
         let next = next_step(text, ok, || {
             msg!(text, "check-query-count-hint", mode = ctx.mode())
         });
-        let message = format!("{head} {next}");
+        let message = match items {
+            Some(items) => {
+                let items = items as u64;
+                let lazy = 2 + items;
+                let why = msg!(text, "check-query-count-items", items = items, lazy = lazy);
+                format!("{head} {why} {next}")
+            }
+            None => format!("{head} {next}"),
+        };
         Ok(Outcome::measured(
             ok,
             f64::from(count),

@@ -275,7 +275,11 @@ fn pg_trgm_line(text: &Text, available: Option<bool>) -> String {
         "pg_trgm".into(),
         match available {
             Some(true) => msg!(text, "doctor-pg-trgm-available"),
-            Some(false) => msg!(text, "doctor-pg-trgm-missing"),
+            Some(false) => msg!(
+                text,
+                "doctor-pg-trgm-missing",
+                package = crate::services::install::contrib_package()
+            ),
             None => msg!(text, "doctor-pg-trgm-unknown"),
         },
     )

@@ -114,7 +114,11 @@ fn reveal(course: &CourseArgs, args: &SolutionArgs) -> Result<String, Failure> {
         out.push_str(&format!("\n{line}\n"));
     }
     if let Some(sql) = &lab.solution.indexes {
-        let backup = workspace.write_indexes(sql).map_err(|e| {
+        // Added to what the file holds, not put in its place: the Block 2
+        // labs' indexes accumulate (2.2's must not drop 2.1's).
+        let current = workspace.indexes().unwrap_or_default();
+        let sql = with_solution(&current, sql);
+        let backup = workspace.write_indexes(&sql).map_err(|e| {
             Failure::environment(msg!(
                 text,
                 "solution-indexes-unwritten",
@@ -128,4 +132,29 @@ fn reveal(course: &CourseArgs, args: &SolutionArgs) -> Result<String, Failure> {
         out.push_str(&format!("{line}\n"));
     }
     Ok(out)
+}
+
+/// `current` with `solution` appended, unless it already holds it.
+fn with_solution(current: &str, solution: &str) -> String {
+    if current.contains(solution.trim()) {
+        return current.to_string();
+    }
+    match current.trim_end() {
+        "" => solution.to_string(),
+        kept => format!("{kept}\n\n{solution}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_solution;
+
+    #[test]
+    fn a_solution_adds_to_the_indexes_once() {
+        let first = with_solution("-- mine\n", "CREATE INDEX a ON t (x);\n");
+        assert_eq!(first, "-- mine\n\nCREATE INDEX a ON t (x);\n");
+        assert_eq!(with_solution(&first, "CREATE INDEX a ON t (x);\n"), first);
+        let second = with_solution(&first, "CREATE INDEX b ON t (y);\n");
+        assert!(second.contains("a ON t (x)") && second.ends_with("b ON t (y);\n"));
+    }
 }

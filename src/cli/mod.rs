@@ -6,6 +6,7 @@ mod bench;
 mod check;
 mod course;
 mod doctor;
+mod explain;
 mod grade;
 mod hint;
 mod init;
@@ -62,6 +63,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Grade every lab with the course's weights (performance 40 %, monitoring 30 %, code 30 %).
     Grade(grade::GradeArgs),
+    /// The plan of a lab's query (or a named query) with your indexes.sql, as a tree.
+    Explain(explain::ExplainArgs),
     /// The next hint of a lab.
     Hint(hint::HintArgs),
     /// A lab's reference solution (recorded in your progress); --apply writes it.
@@ -112,6 +115,7 @@ pub fn main() -> ExitCode {
             Command::Show(args) => list::show(&cli.course, &args),
             Command::Check(args) => check::run(config, &cli.course, &args).await,
             Command::Grade(args) => grade::run(config, &cli.course, &args).await,
+            Command::Explain(args) => explain::run(config, &cli.course, &args).await,
             Command::Hint(args) => hint::hint(&cli.course, &args),
             Command::Solution(args) => hint::solution(&cli.course, &args),
             Command::Reset(args) => reset::run(&cli.course, &args),
@@ -134,19 +138,31 @@ fn init_tracing_to_file(path: &std::path::Path) {
     };
     let filter =
         EnvFilter::try_from_env("PERFLAB_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let log = tracing_subscriber::fmt::layer()
         .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
-        .try_init();
+        .with_writer(std::sync::Mutex::new(file));
+    init_subscriber(log, filter);
 }
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("PERFLAB_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let log = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    init_subscriber(log, filter);
+}
+
+/// The process's subscriber: the log layer under its own filter, and the
+/// shop's statement counter (`X-Query-Count`) under its own, so the log's
+/// `sqlx=warn` does not hide the statements from the counter.
+fn init_subscriber<L>(log: L, filter: tracing_subscriber::EnvFilter)
+where
+    L: tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync,
+{
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = tracing_subscriber::registry()
+        .with(log.with_filter(filter))
+        .with(crate::shop::store::statements::layer())
         .try_init();
 }

@@ -241,16 +241,9 @@ async fn prove(env: &RunEnv, lab: &Lab, baseline: &mut Option<BTreeMap<String, f
         );
     };
     let start = match lab.start_settings() {
-        Ok(settings) => {
-            runner::run_lab(
-                env,
-                lab,
-                &settings,
-                lab.start.indexes.as_deref(),
-                baseline.clone(),
-            )
-            .await
-        }
+        // The runner applies the lab's starting indexes itself; the student
+        // starts with an indexes.sql of their own that adds nothing.
+        Ok(settings) => runner::run_lab(env, lab, &settings, None, baseline.clone()).await,
         Err(e) => Err(runner::RunError::Settings(e)),
     };
     let solved = match lab.solved_settings() {

@@ -375,6 +375,21 @@ fn brew(missing: &[Missing]) -> (Vec<String>, Vec<Step>) {
     (packages.into_iter().map(String::from).collect(), steps)
 }
 
+/// The package with PostgreSQL's contrib extensions (`pg_trgm`) on most
+/// systems (Debian, Ubuntu, Fedora).
+pub const CONTRIB_PACKAGE: &str = "postgresql-contrib";
+
+/// The package that installs `pg_trgm` on this machine: Homebrew's server
+/// carries the contrib extensions itself (`postgresql`); Debian, Ubuntu and
+/// Fedora name it [`CONTRIB_PACKAGE`], which is also the best guess
+/// elsewhere. Blocking (reads `/etc/os-release`).
+pub fn contrib_package() -> &'static str {
+    match Machine::detect().manager {
+        Some(Manager::Brew) => "postgresql",
+        Some(Manager::Apt | Manager::Dnf) | None => CONTRIB_PACKAGE,
+    }
+}
+
 /// The package manager named by an `/etc/os-release` text: its `ID`, else
 /// the families in `ID_LIKE` (Ubuntu's derivatives say `ubuntu debian`).
 pub fn manager_from_os_release(text: &str) -> Option<Manager> {

@@ -8,12 +8,16 @@
 //!   call returns, every request that starts reads with them (no cache flush
 //!   is needed for that: see [`super::cache`]).
 //! - `GET /cache/stats`, `POST /cache/flush` — the cache's counters; forget it all.
+//! - `GET /pool` — the pool's size, open and idle connections, and how many
+//!   requests timed out waiting for one (503). A settings call that resizes
+//!   the pool returns once the old pool's connections are closed.
 //! - `GET /indexes`, `POST /indexes/apply` (body: the SQL file; only what the
 //!   labs teach, see `store::student_sql`), `POST /indexes/drop`; both take
 //!   `?lock_timeout=5s&statement_timeout=60s`. A refused or failed file is a
 //!   422 problem document with `line`, `column`, `statement` and `allowed`.
 //! - `GET /explain/{query}` — `EXPLAIN (ANALYZE, FORMAT JSON)` of a lab query,
-//!   planned with the server's own settings.
+//!   planned with the server's own settings (`?large_table=true`: with
+//!   `enable_seqscan = off` for that plan only, see `store::explain`).
 
 use std::sync::Arc;
 
@@ -44,6 +48,7 @@ pub fn router(state: Arc<AppState>, token: String) -> Router {
         )
         .route("/cache/stats", get(cache_stats))
         .route("/cache/flush", post(flush_cache))
+        .route("/pool", get(pool_stats))
         .route("/indexes", get(list_indexes))
         .route("/indexes/apply", post(apply_indexes))
         .route("/indexes/drop", post(drop_indexes))
@@ -92,7 +97,7 @@ async fn put_settings(
         .update_settings(|_| Ok(settings))
         .map_err(Error::Unprocessable)?;
     tracing::info!(settings = ?change.new, "settings replaced");
-    Ok(Json(change.new))
+    Ok(Json(settled(&state, change).await))
 }
 
 /// Changes only the keys given: a JSON merge patch (RFC 7386), e.g.
@@ -109,7 +114,24 @@ async fn patch_settings(
         })
         .map_err(Error::Unprocessable)?;
     tracing::info!(settings = ?settings.new, "settings changed");
-    Ok(Json(settings.new))
+    Ok(Json(settled(&state, settings).await))
+}
+
+/// How long a settings call waits for the requests still on a resized pool.
+const SETTLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The new settings, once a replaced pool's connections are closed: when the
+/// call returns, the server sees only the new pool (what lab 2.4 counts).
+async fn settled(state: &AppState, change: super::state::SettingsChange) -> ShopSettings {
+    if let Some(retired) = change.retired {
+        state.db.settle(retired, SETTLE_WITHIN).await;
+    }
+    change.new
+}
+
+/// The pool's size, use and acquire timeouts so far.
+async fn pool_stats(State(state): State<Arc<AppState>>) -> Json<super::store::PoolStats> {
+    Json(state.db.pool_stats())
 }
 
 /// Hits, misses, bypasses, invalidations, errors and fallbacks per route.

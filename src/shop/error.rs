@@ -152,11 +152,15 @@ impl IntoResponse for Error {
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
+        response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if matches!(self, Self::PoolTimeout) {
+            // Counted by the routes' middleware (`shop::store::Db::pool_stats`).
+            response.extensions_mut().insert(PoolTimedOut);
+        }
+        let headers = response.headers_mut();
         match self {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -173,6 +177,10 @@ impl IntoResponse for Error {
         response
     }
 }
+
+/// Marks a response that is a pool timeout, for the counter.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolTimedOut;
 
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {

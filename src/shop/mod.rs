@@ -120,6 +120,9 @@ pub async fn start_with_limits(
 ) -> Result<RunningShop, StartError> {
     options.settings.validate().map_err(StartError::Settings)?;
     limits.validate().map_err(StartError::Limits)?;
+    if !store::statements::ensure_installed() {
+        tracing::warn!("another tracing subscriber came first: X-Query-Count will read 0");
+    }
     let connect: PgConnectOptions = options
         .database_url
         .parse()

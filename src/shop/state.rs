@@ -49,12 +49,10 @@ impl AppState {
             );
         }
         self.settings.store(Arc::new(new.clone()));
-        if old.database.pool_size != new.database.pool_size
-            || old.database.acquire_timeout != new.database.acquire_timeout
-        {
-            self.db.resize(&new.database);
-        }
-        Ok(SettingsChange { old, new })
+        let retired = (old.database.pool_size != new.database.pool_size
+            || old.database.acquire_timeout != new.database.acquire_timeout)
+            .then(|| self.db.resize(&new.database));
+        Ok(SettingsChange { old, new, retired })
     }
 }
 
@@ -64,4 +62,6 @@ impl AppState {
 pub struct SettingsChange {
     pub old: Arc<ShopSettings>,
     pub new: ShopSettings,
+    /// The pool a resize replaced, to [`super::store::Db::settle`].
+    pub retired: Option<Arc<super::store::Pool>>,
 }

@@ -46,7 +46,7 @@ check-latency-rps = { $mode ->
 }
 check-latency-slow = { $mode ->
     [target] Look at its queries' plans (EXPLAIN ANALYZE: a Seq Scan?), the cache (X-Cache) and queries per request (X-Query-Count).
-   *[shop] Look at the query's plan (the plan panel of the TUI dashboard, or GET /explain/… on the control API: a Seq Scan?), the cache (X-Cache) and queries per request (X-Query-Count).
+   *[shop] Look at the query's plan (perflab explain with the lab, or the plan panel of the TUI dashboard: a Seq Scan?), the cache (X-Cache) and queries per request (X-Query-Count).
 }
 
 ## hit_ratio
@@ -125,6 +125,7 @@ check-shared-hint-stale = A product write must retire every cached listing: name
 ## query_count
 check-query-count-target = X-Query-Count ≤ { $max }
 check-query-count-head = GET { $path } took { $count } SQL queries (target { $target }).
+check-query-count-items = The answer holds { $items } items: loading each item's product on its own (lazy) takes 2 + { $items } = { $lazy } queries, loading them together (eager) 2.
 check-query-count-hint = { $mode ->
     [target] One query per item (N+1)? Load the items in one query (a JOIN, or WHERE id = ANY(…)) and watch X-Query-Count.
    *[shop] One query per item (N+1)? Try database.loading = "eager" in shop.toml and watch X-Query-Count.
@@ -138,12 +139,18 @@ check-pool-hint = { $mode ->
    *[shop] Size database.pool_size in shop.toml: a few busy connections beat many waiting ones.
 }
 
+## extension (perflab's shop only: it needs its database)
+check-extension-target = { $name } available on the server
+check-extension-available = The PostgreSQL server can create the { $name } extension.
+check-extension-missing = This PostgreSQL server does not have the { $name } extension: install the { $package } package (or run perflab doctor --fix), restart PostgreSQL and check again.
+
 ## explain (perflab's shop only: it needs its control API)
 check-explain-target-index = uses { $index }
 check-explain-target-any-index = uses an index
 check-explain-target-no-seq-scan = { $uses }, no Seq Scan on { $table }
 check-explain-head = The { $query } plan took { $time }; indexes used: { $indexes }; Seq Scan on: { $scans } (target: { $target }).
-check-explain-hint = Write the index in indexes.sql: every check applies it. The plan shows in the plan panel of the TUI dashboard, or with GET /explain/{ $query } on the control API.
+check-explain-as-if-large = Planned as on a large table (enable_seqscan = off for this plan only: on a small catalog reading the whole table is cheaper than any index).
+check-explain-hint = Run perflab explain { $query } to see the plan as a tree (the marked nodes first), then write the index in indexes.sql: every check applies it.
 
 ## memory (perflab's shop only: it needs its process)
 check-memory-target = RSS < { $below }

@@ -46,7 +46,7 @@ check-latency-rps = { $mode ->
 }
 check-latency-slow = { $mode ->
     [target] Mira los planes de sus consultas (EXPLAIN ANALYZE: ¿Seq Scan?), la caché (X-Cache) y las consultas por petición (X-Query-Count).
-   *[shop] Mira el plan de la consulta (el panel del plan en el dashboard de la TUI, o GET /explain/… en la API de control: ¿Seq Scan?), la caché (X-Cache) y las consultas por petición (X-Query-Count).
+   *[shop] Mira el plan de la consulta (perflab explain con el laboratorio, o el panel del plan en el dashboard de la TUI: ¿Seq Scan?), la caché (X-Cache) y las consultas por petición (X-Query-Count).
 }
 
 ## hit_ratio
@@ -125,6 +125,7 @@ check-shared-hint-stale = Escribir un producto debe invalidar todos los listados
 ## query_count
 check-query-count-target = X-Query-Count ≤ { $max }
 check-query-count-head = GET { $path } hizo { $count } consultas SQL (objetivo { $target }).
+check-query-count-items = La respuesta tiene { $items } elementos: cargar el producto de cada elemento por separado (lazy) cuesta 2 + { $items } = { $lazy } consultas; cargarlos juntos (eager), 2.
 check-query-count-hint = { $mode ->
     [target] ¿Una consulta por elemento (N+1)? Carga los elementos con una sola consulta (un JOIN, o WHERE id = ANY(…)) y mira X-Query-Count.
    *[shop] ¿Una consulta por elemento (N+1)? Prueba database.loading = "eager" en shop.toml y mira X-Query-Count.
@@ -138,12 +139,18 @@ check-pool-hint = { $mode ->
    *[shop] Ajusta database.pool_size en shop.toml: pocas conexiones ocupadas rinden más que muchas esperando.
 }
 
+## extension (solo la tienda de perflab: necesita su base de datos)
+check-extension-target = { $name } disponible en el servidor
+check-extension-available = El servidor PostgreSQL puede crear la extensión { $name }.
+check-extension-missing = Este servidor PostgreSQL no tiene la extensión { $name }: instala el paquete { $package } (o ejecuta perflab doctor --fix), reinicia PostgreSQL y vuelve a comprobar.
+
 ## explain (solo la tienda de perflab: necesita su API de control)
 check-explain-target-index = usa { $index }
 check-explain-target-any-index = usa un índice
 check-explain-target-no-seq-scan = { $uses }, sin Seq Scan en { $table }
 check-explain-head = El plan de { $query } tardó { $time }; índices usados: { $indexes }; Seq Scan en: { $scans } (objetivo: { $target }).
-check-explain-hint = Escribe el índice en indexes.sql: cada comprobación lo aplica. El plan se ve en el panel del plan del dashboard de la TUI, o con GET /explain/{ $query } en la API de control.
+check-explain-as-if-large = Plan hecho como sobre una tabla grande (enable_seqscan = off solo para este plan: en un catálogo pequeño leer la tabla entera sale más barato que cualquier índice).
+check-explain-hint = Ejecuta perflab explain { $query } para ver el plan como árbol (primero los nodos marcados) y escribe el índice en indexes.sql: cada comprobación lo aplica.
 
 ## memory (solo la tienda de perflab: necesita su proceso)
 check-memory-target = RSS < { $below }

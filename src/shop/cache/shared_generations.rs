@@ -25,7 +25,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::shop::store::{Db, count_query};
+use crate::shop::store::Db;
 
 /// A generation read or bump never waits longer than this.
 const CALL_TIMEOUT: Duration = Duration::from_secs(1);
@@ -90,7 +90,6 @@ impl SharedGenerations {
         let (started, table, generation) = self
             .with_table(|| async {
                 let pool = self.db.pool();
-                count_query();
                 sqlx::query_as::<_, (i64, i64, i64)>(READ_SQL)
                     .bind(scope)
                     .fetch_one(&**pool)
@@ -108,7 +107,6 @@ impl SharedGenerations {
         scopes.dedup();
         self.with_table(|| async {
             let pool = self.db.pool();
-            count_query();
             sqlx::query(BUMP_SQL)
                 .bind(&scopes)
                 .execute(&**pool)

@@ -1,5 +1,6 @@
 //! The public API's router: one module per resource, each with its handlers,
-//! plus the middleware every response passes through (`X-Query-Count`; the
+//! plus the middleware every response passes through (`X-Query-Count`, the
+//! pool-timeout counter; the
 //! server's limits wrap it all, see `shop::server`). The contract is
 //! DESIGN.md's; every check speaks to it, and `/openapi.json` describes it:
 //! the router and the document are built together from the handlers'
@@ -16,7 +17,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +26,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
-use super::error::Error;
+use super::error::{Error, PoolTimedOut};
 use super::state::AppState;
 use super::store::QUERY_COUNT;
 
@@ -41,7 +42,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
         )
         .fallback(|| async { Error::NotFound("route".into()) })
-        .layer(middleware::from_fn(count_queries))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            count_statements,
+        ))
         // A bug in a handler answers a 500 problem document instead of
         // dropping the connection.
         .layer(CatchPanicLayer::custom(
@@ -68,9 +72,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-/// Scopes a query counter to the request and reports it as `X-Query-Count`.
-async fn count_queries(request: Request, next: Next) -> Response {
-    QUERY_COUNT
+/// Scopes a statement counter to the request and reports it as
+/// `X-Query-Count`; counts the request's pool timeout, if it was one.
+async fn count_statements(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = QUERY_COUNT
         .scope(Cell::new(0), async move {
             let mut response = next.run(request).await;
             let count = QUERY_COUNT.with(Cell::get);
@@ -79,7 +88,11 @@ async fn count_queries(request: Request, next: Next) -> Response {
                 .insert("x-query-count", HeaderValue::from(count));
             response
         })
-        .await
+        .await;
+    if response.extensions().get::<PoolTimedOut>().is_some() {
+        state.db.note_pool_timeout();
+    }
+    response
 }
 
 /// `?page=&per_page=` with the course's defaults and a ceiling.

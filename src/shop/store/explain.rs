@@ -41,6 +41,12 @@ pub struct ExplainParams {
     pub category: i64,
     pub q: String,
     pub order: i64,
+    /// Plan as if the table were too large to read whole: `enable_seqscan =
+    /// off` for this plan only (after the server's defaults are put back).
+    /// On the `small` catalog a 23-page table is cheaper to scan than any
+    /// index, so this is how a check asks whether an index *can* serve the
+    /// query; a Seq Scan still shows when no index can.
+    pub large_table: bool,
 }
 
 impl Default for ExplainParams {
@@ -49,6 +55,7 @@ impl Default for ExplainParams {
             category: 1,
             q: "keyboard".into(),
             order: 1,
+            large_table: false,
         }
     }
 }
@@ -80,6 +87,11 @@ pub async fn explain(
     let plan = async {
         let mut tx = db.conn().begin().await?;
         server_defaults(&mut tx).await?;
+        if params.large_table {
+            sqlx::raw_sql("SET LOCAL enable_seqscan = off")
+                .execute(&mut *tx)
+                .await?;
+        }
         let plan = query_builder.fetch_one(&mut *tx).await;
         tx.rollback().await?;
         plan

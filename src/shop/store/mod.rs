@@ -2,9 +2,10 @@
 //! with sqlx's runtime queries (no build-time database), on a pool that the
 //! settings can resize at runtime.
 //!
-//! Every query goes through [`count_query`] first, so the shop can answer
-//! `X-Query-Count` — the number the N+1 lab is about. The count lives in a
-//! task-local scoped to one request by the `query_count` middleware.
+//! Every statement is counted for `X-Query-Count` — the number the N+1 lab
+//! is about — from sqlx's own statement events ([`statements`]), so no query
+//! has to remember to count itself. Transactions start with
+//! [`statements::begin`].
 //!
 //! Every pooled connection opens with PostgreSQL's `statement_timeout` and
 //! `lock_timeout` ([`Timeouts`]), sent in the startup packet so they cost no
@@ -17,30 +18,22 @@ pub mod indexes;
 pub mod orders;
 pub mod products;
 pub mod reports;
+pub mod statements;
 pub mod student_sql;
 pub mod users;
 
-use std::cell::Cell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres};
+use sqlx::{ConnectOptions, PgConnection, PgPool, Postgres};
 
 use crate::shop::settings::DatabaseSettings;
 
-tokio::task_local! {
-    /// SQL statements sent while answering the current request.
-    pub static QUERY_COUNT: Cell<u32>;
-}
-
-/// Notes that one SQL statement is about to be sent. Outside a request (tests,
-/// background tasks) it does nothing.
-pub fn count_query() {
-    let _ = QUERY_COUNT.try_with(|count| count.set(count.get() + 1));
-}
+pub use statements::QUERY_COUNT;
 
 /// The database handle: a pool that can be replaced when the lab changes its
 /// size or timeout. A request takes the current pool once ([`Db::pool`]) and
@@ -50,6 +43,23 @@ pub struct Db {
     options: PgConnectOptions,
     pool: ArcSwap<Pool>,
     timeouts: Timeouts,
+    /// `/health`'s own connection, outside the pool, so a saturated pool is
+    /// not reported as a database that is down (see [`Db::probe`]).
+    probe: tokio::sync::Mutex<Option<PgConnection>>,
+    /// Requests that waited past the acquire timeout (answered 503).
+    pool_timeouts: AtomicU64,
+}
+
+/// The pool's state for the control API (`GET /pool`) and lab 2.4.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PoolStats {
+    /// `database.pool_size` in force.
+    pub max: u32,
+    /// Connections open now, busy or idle.
+    pub open: u32,
+    pub idle: usize,
+    /// Requests answered 503 because no connection was free in time.
+    pub timeouts: u64,
 }
 
 /// How long PostgreSQL lets the shop's statements run and wait for locks.
@@ -99,6 +109,8 @@ impl Db {
             options,
             pool: ArcSwap::from_pointee(pool),
             timeouts,
+            probe: tokio::sync::Mutex::new(None),
+            pool_timeouts: AtomicU64::new(0),
         }
     }
 
@@ -117,10 +129,64 @@ impl Db {
     }
 
     /// Swaps in a pool with the new size and timeout. Requests in flight finish
-    /// on the old one, which closes after them.
-    pub fn resize(&self, settings: &DatabaseSettings) {
+    /// on the old one, which closes after them; the old one is returned so a
+    /// caller can wait for that ([`Db::settle`]).
+    pub fn resize(&self, settings: &DatabaseSettings) -> Arc<Pool> {
         self.pool
-            .store(Arc::new(Self::build(self.options.clone(), settings)));
+            .swap(Arc::new(Self::build(self.options.clone(), settings)))
+    }
+
+    /// Waits until no request holds `retired` any more (or `within` passed),
+    /// then closes its connections: after a resize returns through the control
+    /// API, the server holds only the new pool's connections, so a check that
+    /// counts them (lab 2.4) measures the new size, not both.
+    ///
+    /// Polled: an `Arc` has no "last other holder gone" notification, and the
+    /// holders are requests in flight, which finish within their timeouts.
+    pub async fn settle(&self, retired: Arc<Pool>, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while Arc::strong_count(&retired) > 1 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        retired.close().await;
+    }
+
+    /// `SELECT 1` on the probe connection (opened on first use, named
+    /// `perflab-shop` like the pool's: it is one of the shop's server
+    /// connections). The connection is taken out while in use and put back
+    /// only after an answer, so a probe dropped mid-statement (its caller's
+    /// timeout) leaves no half-read connection behind.
+    pub async fn probe(&self) -> sqlx::Result<()> {
+        let mut slot = self.probe.lock().await;
+        let mut conn = match slot.take() {
+            Some(conn) => conn,
+            None => {
+                self.options
+                    .clone()
+                    .application_name("perflab-shop")
+                    .connect()
+                    .await?
+            }
+        };
+        sqlx::query("SELECT 1").execute(&mut conn).await?;
+        *slot = Some(conn);
+        Ok(())
+    }
+
+    /// Notes a request answered 503 because the pool had no free connection.
+    pub fn note_pool_timeout(&self) {
+        self.pool_timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The current pool's size and use, and the timeouts so far.
+    pub fn pool_stats(&self) -> PoolStats {
+        let pool = self.pool();
+        PoolStats {
+            max: pool.options().get_max_connections(),
+            open: pool.size(),
+            idle: pool.num_idle(),
+            timeouts: self.pool_timeouts.load(Ordering::Relaxed),
+        }
     }
 
     /// A pooled connection for the streamed export, whose one statement lasts
@@ -130,7 +196,6 @@ impl Db {
     pub async fn export_connection(&self, pool: &Pool) -> sqlx::Result<PoolConnection<Postgres>> {
         let mut conn = pool.acquire().await?;
         conn.close_on_drop();
-        count_query();
         // A SET takes no bind parameters; the value is a number we format.
         let set = format!("SET statement_timeout = {}", millis(self.timeouts.export));
         sqlx::raw_sql(sqlx::AssertSqlSafe(set))

@@ -12,7 +12,6 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
-use super::count_query;
 use super::products::Product;
 
 /// An order as listed.
@@ -90,7 +89,6 @@ pub const ITEMS_WITH_PRODUCTS_SQL: &str = "SELECT oi.id, oi.product_id, oi.quant
      WHERE oi.order_id = $1 ORDER BY oi.id";
 
 async fn order(pool: &PgPool, id: i64, owner: Option<i64>) -> sqlx::Result<Option<OrderSummary>> {
-    count_query();
     sqlx::query_as(ORDER_SQL)
         .bind(id)
         .bind(owner)
@@ -108,7 +106,6 @@ pub async fn detail_lazy(
     let Some(order) = order(pool, id, owner).await? else {
         return Ok(None);
     };
-    count_query();
     let rows: Vec<ItemRow> = sqlx::query_as(ITEMS_SQL).bind(id).fetch_all(pool).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
@@ -145,7 +142,6 @@ async fn items_with_products(
     order_id: i64,
 ) -> sqlx::Result<Vec<OrderItem>> {
     use sqlx::Row;
-    count_query();
     let rows = sqlx::query(ITEMS_WITH_PRODUCTS_SQL)
         .bind(order_id)
         .fetch_all(db)
@@ -179,7 +175,6 @@ pub async fn list_for_user(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<OrderSummary>> {
-    count_query();
     sqlx::query_as(
         "SELECT id, user_id, status, total, created_at FROM orders \
          WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
@@ -213,8 +208,7 @@ pub async fn place(
     }
     let ids: Vec<i64> = wanted.keys().copied().collect();
 
-    let mut tx = pool.begin().await?;
-    count_query();
+    let mut tx = super::statements::begin(pool).await?;
     let stock: Vec<StockRow> = sqlx::query_as(
         "SELECT id, price, stock FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE",
     )
@@ -245,7 +239,6 @@ pub async fn place(
         .map(|(&q, &p)| Decimal::from(q) * p)
         .sum();
 
-    count_query();
     sqlx::query(
         "UPDATE products p SET stock = p.stock - t.quantity, updated_at = now() \
          FROM unnest($1::bigint[], $2::int[]) AS t(id, quantity) WHERE p.id = t.id",
@@ -254,7 +247,6 @@ pub async fn place(
     .bind(&quantities)
     .execute(&mut *tx)
     .await?;
-    count_query();
     let order: OrderSummary = sqlx::query_as(
         "INSERT INTO orders (user_id, status, total) VALUES ($1, 'paid', $2) \
          RETURNING id, user_id, status, total, created_at",
@@ -263,7 +255,6 @@ pub async fn place(
     .bind(total)
     .fetch_one(&mut *tx)
     .await?;
-    count_query();
     sqlx::query(
         "INSERT INTO order_items (order_id, product_id, quantity, unit_price) \
          SELECT $1, t.product_id, t.quantity, t.unit_price \

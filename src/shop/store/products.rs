@@ -17,8 +17,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres};
 
-use super::count_query;
-
 /// A product as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Product {
@@ -160,7 +158,6 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<Product>> {
-    count_query();
     let query = sqlx::query_as(listing_sql(category.is_some(), sort));
     let query = match category {
         Some(category) => query.bind(category),
@@ -171,7 +168,6 @@ pub async fn list(
 
 /// One product without its sales: what lazy loading reads per order item.
 pub async fn get(pool: &PgPool, id: i64) -> sqlx::Result<Option<Product>> {
-    count_query();
     sqlx::query_as(concat!(select_products!(), " WHERE id = $1"))
         .bind(id)
         .fetch_optional(pool)
@@ -180,7 +176,6 @@ pub async fn get(pool: &PgPool, id: i64) -> sqlx::Result<Option<Product>> {
 
 /// One product with its units sold, in one statement.
 pub async fn detail(pool: &PgPool, id: i64) -> sqlx::Result<Option<ProductDetail>> {
-    count_query();
     sqlx::query_as(concat!(
         "SELECT ",
         detail_columns!(),
@@ -213,7 +208,6 @@ pub fn contains_pattern(q: &str) -> String {
 }
 
 pub async fn search(pool: &PgPool, q: &str, limit: i64) -> sqlx::Result<Vec<Product>> {
-    count_query();
     sqlx::query_as(SEARCH_SQL)
         .bind(contains_pattern(q))
         .bind(limit)
@@ -224,7 +218,6 @@ pub async fn search(pool: &PgPool, q: &str, limit: i64) -> sqlx::Result<Vec<Prod
 /// Inserts a product and returns its detail (`sold` is 0, counted the same
 /// way as every detail so the two can never disagree).
 pub async fn create(pool: &PgPool, new: &NewProduct) -> sqlx::Result<ProductDetail> {
-    count_query();
     sqlx::query_as(concat!(
         "INSERT INTO products AS p (category_id, name, description, price, stock) \
          VALUES ($1, $2, $3, $4, $5) RETURNING ",
@@ -245,7 +238,6 @@ pub async fn update(
     id: i64,
     change: &ProductUpdate,
 ) -> sqlx::Result<Option<ProductDetail>> {
-    count_query();
     sqlx::query_as(concat!(
         "UPDATE products AS p SET \
            category_id = COALESCE($2, category_id), name = COALESCE($3, name), \
@@ -266,7 +258,6 @@ pub async fn update(
 
 /// Every category with its product count, in one grouped join.
 pub async fn categories(pool: &PgPool) -> sqlx::Result<Vec<Category>> {
-    count_query();
     sqlx::query_as(
         "SELECT c.id, c.name, c.slug, count(p.id) AS product_count \
          FROM categories c LEFT JOIN products p ON p.category_id = c.id \
@@ -280,7 +271,6 @@ const EXPORT_SQL: &str = concat!(select_products!(), " ORDER BY id");
 
 /// The whole catalog in memory: what the memory lab starts from.
 pub async fn export_all(pool: &PgPool) -> sqlx::Result<Vec<Product>> {
-    count_query();
     sqlx::query_as(EXPORT_SQL).fetch_all(pool).await
 }
 
@@ -290,7 +280,6 @@ pub async fn export_all(pool: &PgPool) -> sqlx::Result<Vec<Product>> {
 pub fn export_stream(
     mut conn: PoolConnection<Postgres>,
 ) -> BoxStream<'static, sqlx::Result<Product>> {
-    count_query();
     Box::pin(async_stream::try_stream! {
         let mut rows = sqlx::query_as::<_, Product>(EXPORT_SQL).fetch(&mut *conn);
         while let Some(product) = futures::TryStreamExt::try_next(&mut rows).await? {

@@ -5,8 +5,6 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::count_query;
-
 /// One line of the best-sellers report.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TopProduct {
@@ -28,7 +26,6 @@ pub const TOP_PRODUCTS_SQL: &str = "SELECT p.id AS product_id, p.name, \
      LIMIT $1";
 
 pub async fn top_products(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<TopProduct>> {
-    count_query();
     sqlx::query_as(TOP_PRODUCTS_SQL)
         .bind(limit)
         .fetch_all(pool)

@@ -4,8 +4,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::count_query;
-
 /// What login needs to check a password and sign a token.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Credentials {
@@ -27,7 +25,6 @@ pub struct Profile {
 }
 
 pub async fn credentials_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<Credentials>> {
-    count_query();
     sqlx::query_as("SELECT id, password_hash, role, tier FROM users WHERE email = $1")
         .bind(email)
         .fetch_optional(pool)
@@ -35,7 +32,6 @@ pub async fn credentials_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Op
 }
 
 pub async fn profile(pool: &PgPool, id: i64) -> sqlx::Result<Option<Profile>> {
-    count_query();
     sqlx::query_as("SELECT id, email, name, role, tier, created_at FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
