@@ -55,11 +55,23 @@ fn screen_text(terminal: &Terminal<TestBackend>) -> String {
 }
 
 fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    render_in(app, width, height, Theme::new(true))
+}
+
+fn render_in(app: &App, width: u16, height: u16, theme: Theme) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     terminal
-        .draw(|frame| ui::draw(frame, app, Theme::new(true)))
+        .draw(|frame| ui::draw(frame, app, theme))
         .expect("draw");
     terminal
+}
+
+/// Whether any cell of the screen has a colour but grey (or none).
+fn coloured_beyond_grey(terminal: &Terminal<TestBackend>, rows: std::ops::Range<u16>) -> bool {
+    use ratatui::style::Color;
+    let buffer = terminal.backend().buffer();
+    rows.flat_map(|y| (0..buffer.area.width).map(move |x| (x, y)))
+        .any(|(x, y)| !matches!(buffer[(x, y)].fg, Color::Reset | Color::DarkGray))
 }
 
 fn result(
@@ -151,7 +163,7 @@ fn dashboard_while_load_runs() {
     }
     dash.status_codes = vec![(200, 98_000), (503, 12)];
     dash.requests = 98_012;
-    dash.hit_ratio = Some(0.93);
+    dash.set_hit_ratio(0.93);
     dash.rss_mb = Some(41.0);
     dash.connections = Some(5);
     dash.query_count = Some(1);
@@ -160,6 +172,86 @@ fn dashboard_while_load_runs() {
     insta::assert_snapshot!("dashboard_120x40", render(&app, 120, 40).backend());
     app.lang = Lang::En;
     insta::assert_snapshot!("dashboard_en_120x40", render(&app, 120, 40).backend());
+}
+
+/// The dashboard of lab 1.3 with a minute of load behind it.
+fn loaded_dashboard(lang: Lang) -> App {
+    use perflab::tui::dashboard::{Dashboard, Point};
+    let mut app = app(lang);
+    app.screen = Screen::Dashboard;
+    let mut dash = Dashboard::new("1.3-cache-aside", "GET /products/{id}".into(), 200.0);
+    dash.virtual_users = Some(8);
+    for t in 1..=30 {
+        let t = f64::from(t);
+        dash.points.push_back(Point {
+            t,
+            p50_ms: 1.0,
+            p95_ms: 3.0,
+            p99_ms: 5.0,
+            rps: 4000.0,
+        });
+    }
+    dash.status_codes = vec![(200, 120_000)];
+    dash.requests = 120_000;
+    dash.set_hit_ratio(0.95);
+    dash.rss_mb = Some(13.0);
+    dash.connections = Some(5);
+    app.dashboard = Some(dash);
+    app
+}
+
+#[test]
+fn a_dead_shop_is_named_and_its_panels_greyed() {
+    use perflab::tui::dashboard::{Exit, ShopHealth};
+    for lang in [Lang::Es, Lang::En] {
+        let mut app = loaded_dashboard(lang);
+        if let Some(dash) = &mut app.dashboard {
+            dash.running = false;
+            dash.health = ShopHealth::Dead {
+                pid: Some(4242),
+                exit: Exit::Signal(9),
+                log: vec!["{\"level\":\"INFO\",\"msg\":\"shop http://127.0.0.1:41234\"}".into()],
+            };
+        }
+        let code = lang.code();
+        let narrow = render(&app, 80, 24);
+        insta::assert_snapshot!(format!("dashboard_dead_{code}_80x24"), narrow.backend());
+        let shown = screen_text(&narrow);
+        let (died, key) = match lang {
+            Lang::Es => (
+                "pid 4242) terminó: la mató la señal 9 (SIGKILL)",
+                "d arranca la carga de nuevo",
+            ),
+            Lang::En => (
+                "pid 4242) ended: signal 9 (SIGKILL) killed it",
+                "d starts the load again",
+            ),
+        };
+        assert!(shown.contains(died), "{shown}");
+        assert!(
+            shown.contains(key),
+            "the footer offers the restart:\n{shown}"
+        );
+        // Below the banner only grey: no green 95 % for a dead shop.
+        assert!(!coloured_beyond_grey(&narrow, 4..21), "{shown}");
+        insta::assert_snapshot!(
+            format!("dashboard_dead_{code}_120x40"),
+            render(&app, 120, 40).backend()
+        );
+    }
+    let app = loaded_dashboard(Lang::Es);
+    // Alive, the same numbers carry their verdict's colour.
+    assert!(coloured_beyond_grey(&render(&app, 80, 24), 4..21));
+    let mut silent = app;
+    if let Some(dash) = &mut silent.dashboard {
+        dash.health = ShopHealth::Silent { failed: 3 };
+    }
+    let no_color = render_in(&silent, 80, 24, Theme::new(false));
+    insta::assert_snapshot!("dashboard_silent_no_color_80x24", no_color.backend());
+    assert!(
+        screen_text(&no_color).contains("tienda sin respuesta"),
+        "without colour the title says it"
+    );
 }
 
 #[test]

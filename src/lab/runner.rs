@@ -100,7 +100,7 @@ pub struct ShopChild {
     /// The settings file it read; removed when the child is dropped.
     _settings: tempfile::NamedTempFile,
     /// Its stderr, readable under `<state_dir>/runs/` while it runs.
-    _log: tempfile::NamedTempFile,
+    log: tempfile::NamedTempFile,
 }
 
 impl ShopChild {
@@ -164,12 +164,33 @@ impl ShopChild {
             child,
             endpoint,
             _settings: file,
-            _log: log,
+            log,
         })
     }
 
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// How the child ended, if it has (never blocks): the TUI's dashboard
+    /// asks once a second, so a shop killed under load is named at once
+    /// instead of its panels going on showing the last numbers.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The last `n` non-empty lines of its log (stderr): why it stopped.
+    pub fn log_tail(&self, n: usize) -> Vec<String> {
+        let text = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        let mut lines: Vec<String> = text
+            .lines()
+            .rev()
+            .filter(|l| !l.trim().is_empty())
+            .take(n)
+            .map(|l| l.trim().to_string())
+            .collect();
+        lines.reverse();
+        lines
     }
 
     /// SIGTERM, then SIGKILL after the grace period.

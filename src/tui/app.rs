@@ -272,7 +272,7 @@ impl App {
                     Screen::Today => self.on_today_key(key.code),
                     Screen::Labs => self.on_labs_key(key.code),
                     Screen::Lab => self.on_lab_key(key.code),
-                    Screen::Dashboard => Action::None,
+                    Screen::Dashboard => self.on_dashboard_key(key.code),
                     Screen::Settings => self.on_settings_key(key.code),
                 };
             }
@@ -390,6 +390,15 @@ impl App {
         match super::switches::step(switch, settings, forward) {
             Some(patch) => Action::Switch(patch),
             None => Action::None,
+        }
+    }
+
+    /// `d` on a dashboard whose load ended (or whose shop died): the same
+    /// lab's load again, on a new shop.
+    fn on_dashboard_key(&mut self, code: KeyCode) -> Action {
+        match (code, &self.dashboard) {
+            (KeyCode::Char('d'), Some(dash)) => Action::StartLoad(dash.lab.clone()),
+            _ => Action::None,
         }
     }
 

@@ -94,11 +94,12 @@ enum Event {
     Snapshot(Box<crate::load::Snapshot>),
     /// The shop's own numbers, sampled once a second during the load.
     Sample {
-        hit_ratio: Option<f64>,
         rss_mb: Option<f64>,
         connections: Option<i64>,
         query_count: Option<u64>,
     },
+    /// Whether the load's shop lives and answers (each second).
+    Health(dashboard::ShopHealth),
     /// The load ended (finished, stopped, or could not start: the reason).
     LoadDone(Option<String>),
     /// The control API of the shop the load runs against (switches reach it at once).
@@ -276,18 +277,25 @@ impl Session {
                     dirty = true;
                 }
                 Event::Sample {
-                    hit_ratio,
                     rss_mb,
                     connections,
                     query_count,
                 } => {
                     if let Some(dash) = &mut self.app.dashboard {
-                        dash.hit_ratio = hit_ratio.or(dash.hit_ratio);
                         dash.rss_mb = rss_mb.or(dash.rss_mb);
                         dash.connections = connections.or(dash.connections);
                         dash.query_count = query_count.or(dash.query_count);
                     }
                     dirty = true;
+                }
+                Event::Health(health) => {
+                    if matches!(health, dashboard::ShopHealth::Dead { .. }) {
+                        self.app.status = live::death_line(&health, &self.app.text());
+                    }
+                    if let Some(dash) = &mut self.app.dashboard {
+                        dirty |= dash.health != health;
+                        dash.health = health;
+                    }
                 }
                 Event::LoadControl(control) => self.load_control = Some(control),
                 Event::Plan(lines) => {
@@ -334,7 +342,9 @@ impl Session {
             }
             Action::Reset(lab) => self.reset(&lab),
             Action::Switch(patch) => self.switch(&patch),
-            Action::StartLoad(lab) => self.start_load(&lab).map(|()| None),
+            Action::StartLoad(lab) => self
+                .start_load(&lab)
+                .map(|()| Some(msg!(self.app.text(), "tui-status-load-starting", lab = lab))),
             Action::StopLoad => {
                 self.stop_load();
                 Ok(None)

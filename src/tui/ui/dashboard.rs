@@ -10,16 +10,17 @@ use ratatui::style::Color;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Block, Borders, Chart, Dataset, Gauge, GraphType, Paragraph, Sparkline,
+    Axis, Block, Borders, Chart, Dataset, Gauge, GraphType, Paragraph, Sparkline, Wrap,
 };
 
-use super::{Theme, title};
+use super::{Theme, mark, title};
 use crate::check::Verdict;
 use crate::lab::catalog::Panel;
 use crate::messages::Text;
 use crate::msg;
 use crate::tui::app::App;
-use crate::tui::dashboard::Dashboard;
+use crate::tui::dashboard::{Dashboard, ShopHealth};
+use crate::tui::live;
 
 /// The course's targets the gauges compare with.
 const HIT_RATIO_TARGET: f64 = 0.8;
@@ -32,10 +33,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let Some(dash) = &app.dashboard else {
         frame.render_widget(
             Paragraph::new(msg!(text, "tui-dashboard-no-load"))
+                .wrap(Wrap { trim: true })
                 .block(Block::default().borders(Borders::ALL)),
             area,
         );
         return;
+    };
+    let banner = health_lines(dash, text, theme);
+    // Wrapped: the line names what died and how, whatever the width.
+    let rows: usize = banner
+        .iter()
+        .map(|l| l.width().div_ceil(usize::from(area.width.max(1))).max(1))
+        .sum();
+    let [banner_area, area] = Layout::vertical([
+        Constraint::Length(u16::try_from(rows).unwrap_or(0)),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(banner).wrap(Wrap { trim: false }),
+        banner_area,
+    );
+    let theme = match dash.stale() {
+        true => theme.greyed(),
+        false => theme,
     };
     let bottom_panels: Vec<Panel> = [
         Panel::HitRatio,
@@ -83,6 +104,42 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
 }
 
+/// What is wrong with the shop, first and in one line (a dead one's last
+/// log lines under it); nothing while it answers.
+fn health_lines(dash: &Dashboard, text: &Text, theme: Theme) -> Vec<Line<'static>> {
+    let alarm = theme.verdict(Verdict::Fail);
+    match &dash.health {
+        ShopHealth::Up => Vec::new(),
+        ShopHealth::Silent { failed } => vec![Line::styled(
+            format!(
+                "{} {}",
+                mark(Verdict::Fail),
+                msg!(text, "tui-dashboard-shop-silent", failed = *failed)
+            ),
+            alarm,
+        )],
+        dead @ ShopHealth::Dead { log, .. } => {
+            let mut lines = vec![Line::styled(
+                format!("{} {}", mark(Verdict::Fail), live::death_line(dead, text)),
+                alarm,
+            )];
+            lines.extend(
+                log.iter()
+                    .map(|l| Line::styled(format!("  {l}"), theme.dim())),
+            );
+            lines
+        }
+    }
+}
+
+/// A panel's frame, grey when what it shows is stale.
+fn panel(title: String, theme: Theme) -> Block<'static> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.frame())
+        .title(title)
+}
+
 /// One of the dashboard's lower panels.
 fn small_panel(
     frame: &mut Frame,
@@ -99,7 +156,7 @@ fn small_panel(
             theme,
             GaugeSpec {
                 title: title(msg!(text, "tui-dashboard-hit-ratio")),
-                value: dash.hit_ratio,
+                value: dash.hit_ratio(),
                 target: HIT_RATIO_TARGET,
                 higher_is_better: true,
                 label: |v| format!("{:.1} %", v * 100.0),
@@ -160,11 +217,7 @@ fn rate_limits(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, the
             .collect(),
     };
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(title(msg!(text, "tui-dashboard-rate-limits"))),
-        ),
+        Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-rate-limits")), theme)),
         area,
     );
 }
@@ -181,18 +234,18 @@ fn plan(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: The
         None => vec![Line::raw("—")],
     };
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(title(msg!(text, "tui-dashboard-plan"))),
-        ),
+        Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-plan")), theme)),
         area,
     );
 }
 
 fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
     let series = |f: fn(&crate::tui::dashboard::Point) -> f64| -> Vec<(f64, f64)> {
-        dash.points.iter().map(|p| (p.t, f(p))).collect()
+        dash.points
+            .iter()
+            .map(|p| (p.t, f(p)))
+            .filter(|(_, v)| v.is_finite())
+            .collect()
     };
     let (p50, p95, p99) = (
         series(|p| p.p50_ms),
@@ -236,9 +289,11 @@ fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, t
             .style(colour(Color::Red))
             .data(&target),
     ];
-    let state = match dash.running {
-        true => msg!(text, "tui-dashboard-running"),
-        false => msg!(text, "tui-dashboard-finished"),
+    let state = match (&dash.health, dash.running) {
+        (ShopHealth::Dead { .. }, _) => msg!(text, "tui-dashboard-dead"),
+        (ShopHealth::Silent { .. }, _) => msg!(text, "tui-dashboard-silent"),
+        (ShopHealth::Up, true) => msg!(text, "tui-dashboard-running"),
+        (ShopHealth::Up, false) => msg!(text, "tui-dashboard-finished"),
     };
     let traffic = match dash.virtual_users {
         Some(users) => msg!(
@@ -249,13 +304,14 @@ fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, t
         ),
         None => dash.traffic.clone(),
     };
+    // The state first: a narrow screen cuts the end of a title.
     let title = format!(
-        " {} · {traffic} · p95 < {:.0} ms · {state} ",
+        " {state} · {} · {traffic} · p95 < {:.0} ms ",
         dash.lab, dash.target_p95_ms
     );
     frame.render_widget(
         Chart::new(datasets)
-            .block(Block::default().borders(Borders::ALL).title(title))
+            .block(panel(title, theme))
             .x_axis(
                 Axis::default()
                     .bounds([t0, t1])
@@ -274,7 +330,13 @@ fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, them
     let [numbers, spark] =
         Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(area);
     let last = dash.last();
-    let p95 = last.map_or(0.0, |p| p.p95_ms);
+    // No successful answer in the window: no latency, never a green 0.0 ms.
+    let ms = |f: fn(&crate::tui::dashboard::Point) -> f64| {
+        last.map(f)
+            .filter(|v| v.is_finite())
+            .map_or_else(|| "—".to_string(), |v| format!("{v:.1}"))
+    };
+    let p95 = last.map_or(f64::NAN, |p| p.p95_ms);
     let verdict = match p95 < dash.target_p95_ms {
         true => Verdict::Pass,
         false => Verdict::Fail,
@@ -283,13 +345,13 @@ fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, them
         Line::from(format!("{:.0} req/s", last.map_or(0.0, |p| p.rps))),
         Line::from(vec![
             Span::raw("p95 "),
-            Span::styled(format!("{p95:.1} ms"), theme.verdict(verdict)),
+            Span::styled(format!("{} ms", ms(|p| p.p95_ms)), theme.verdict(verdict)),
             Span::raw(format!(" (< {:.0})", dash.target_p95_ms)),
         ]),
         Line::from(format!(
-            "p50 {:.1} · p99 {:.1} ms",
-            last.map_or(0.0, |p| p.p50_ms),
-            last.map_or(0.0, |p| p.p99_ms)
+            "p50 {} · p99 {} ms",
+            ms(|p| p.p50_ms),
+            ms(|p| p.p99_ms)
         )),
         Line::from(match dash.query_count {
             Some(n) => format!("X-Query-Count {n}"),
@@ -297,17 +359,13 @@ fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, them
         }),
     ];
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(title(msg!(text, "tui-dashboard-now"))),
-        ),
+        Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-now")), theme)),
         numbers,
     );
     let rates: Vec<u64> = dash.points.iter().map(|p| p.rps as u64).collect();
     frame.render_widget(
         Sparkline::default()
-            .block(Block::default().borders(Borders::ALL).title(" req/s "))
+            .block(panel(" req/s ".to_string(), theme))
             .style(theme.accent())
             .data(&rates),
         spark,
@@ -325,7 +383,7 @@ struct GaugeSpec {
 }
 
 fn gauge(frame: &mut Frame, area: Rect, theme: Theme, spec: GaugeSpec) {
-    let block = Block::default().borders(Borders::ALL).title(spec.title);
+    let block = panel(spec.title, theme);
     let Some(value) = spec.value else {
         frame.render_widget(Paragraph::new("—").block(block), area);
         return;
@@ -369,7 +427,7 @@ fn status_codes(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, th
     }
     let codes = msg!(text, "tui-dashboard-status-codes", requests = dash.requests);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title(codes))),
+        Paragraph::new(lines).block(panel(title(codes), theme)),
         area,
     );
 }
