@@ -130,7 +130,16 @@ fn lab_with_checks() {
             "El p95 fue 9.8 ms. Mira la caché (X-Cache).",
         ),
     ]);
-    insta::assert_snapshot!("lab_80x24", render(&app, 80, 24).backend());
+    let narrow = render(&app, 80, 24);
+    insta::assert_snapshot!("lab_80x24", narrow.backend());
+    // At 80×24 the verdict is the first line of the checks pane.
+    let shown = screen_text(&narrow);
+    let first = shown
+        .lines()
+        .skip_while(|l| !l.contains("Comprobaciones"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(first.contains("✗ No superado: 1 de 2"), "{shown}");
     let wide = render(&app, 120, 40);
     insta::assert_snapshot!("lab_120x40", wide.backend());
     // The failed check is red: colour carries the verdict.
@@ -140,6 +149,52 @@ fn lab_with_checks() {
         .iter()
         .any(|cell| cell.symbol() == "✗" && cell.fg == ratatui::style::Color::Red);
     assert!(red, "the ✗ of a failed check is drawn in red");
+}
+
+#[test]
+fn a_hint_and_the_solution_open_in_view() {
+    use perflab::tui::app::Popup;
+    for lang in [Lang::Es, Lang::En] {
+        let code = lang.code();
+        let mut app = app(lang);
+        app.open_lab(2);
+        app.settings = Some(perflab::shop::settings::ShopSettings::default());
+        app.hints_shown = 1;
+        app.popup = Some(Popup::Hint(0));
+        let narrow = render(&app, 80, 24);
+        insta::assert_snapshot!(format!("lab_hint_{code}_80x24"), narrow.backend());
+        let heading = match lang {
+            Lang::Es => "Pista 1/",
+            Lang::En => "Hint 1/",
+        };
+        assert!(
+            screen_text(&narrow).contains(heading),
+            "{}",
+            screen_text(&narrow)
+        );
+        insta::assert_snapshot!(
+            format!("lab_hint_{code}_120x40"),
+            render(&app, 120, 40).backend()
+        );
+        app.show_solution = true;
+        app.popup = Some(Popup::Solution);
+        let narrow = render(&app, 80, 24);
+        insta::assert_snapshot!(format!("lab_solution_{code}_80x24"), narrow.backend());
+        assert!(
+            screen_text(&narrow).contains("product_detail"),
+            "the solution's settings are in view:\n{}",
+            screen_text(&narrow)
+        );
+        insta::assert_snapshot!(
+            format!("lab_solution_{code}_120x40"),
+            render(&app, 120, 40).backend()
+        );
+        let no_color = render_in(&app, 80, 24, Theme::new(false));
+        insta::assert_snapshot!(
+            format!("lab_solution_{code}_no_color_80x24"),
+            no_color.backend()
+        );
+    }
 }
 
 #[test]

@@ -127,7 +127,7 @@ fn a_student_switches_redis_on_and_passes_lab_1_2() {
     tmux.wait_for("1.2-redis — Connect Redis", Duration::from_secs(5));
     tmux.keys(&["r"]);
     tmux.wait_for("Back to the lab's starting state?", Duration::from_secs(5));
-    tmux.keys(&["y"]);
+    tmux.keys(&["Enter"]);
     tmux.wait_for("backend memory", Duration::from_secs(5));
 
     tmux.keys(&["b"]);
@@ -142,6 +142,54 @@ fn a_student_switches_redis_on_and_passes_lab_1_2() {
         !after.contains("Timetable"),
         "the TUI's screen is gone:\n{after}"
     );
+}
+
+#[test]
+fn at_80x24_a_student_changes_lab_1_3_and_reads_the_verdict_without_scrolling() {
+    use common::Need;
+    common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
+    let database = common::database_url("tui_80x24");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let command = format!(
+        "cd {dir} && LANG=en_US.UTF-8 PERFLAB_STATE_DIR={dir}/.state PERFLAB_SCALE=small \
+         PERFLAB_SEED=7 DATABASE_URL={database} REDIS_URL=redis://127.0.0.1:6379 \
+         {bin} --free; echo EXITED $?; sleep 600",
+        dir = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_perflab"),
+    );
+    let tmux = Tmux::start_sized(&command, 80, 24);
+    tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
+    tmux.keys(&["2", "Down", "Down", "Enter"]);
+    tmux.wait_for("1.3-cache-aside", Duration::from_secs(5));
+    tmux.keys(&["r"]);
+    tmux.wait_for("Back to the lab's starting state?", Duration::from_secs(5));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("starting state in shop.toml", Duration::from_secs(5));
+
+    // The change: product detail goes through the cache (Settings screen).
+    tmux.keys(&["5"]);
+    tmux.wait_for("[ ] product_detail", Duration::from_secs(5));
+    tmux.keys(&["Down", "Right"]);
+    tmux.wait_for("[x] product_detail", Duration::from_secs(5));
+
+    tmux.keys(&["3", "c"]);
+    tmux.wait_for("Measuring", Duration::from_secs(5));
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let screen = loop {
+        let screen = tmux.screen();
+        if screen.contains("Passed!") || screen.contains("Not passed:") {
+            break screen;
+        }
+        assert!(Instant::now() < deadline, "no verdict on screen:\n{screen}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // The verdict and every check's line are on the 80×24 screen as it
+    // came, no key pressed.
+    for check in ["hit-ratio", "detail", "x-cache"] {
+        assert!(screen.contains(check), "`{check}` not in view:\n{screen}");
+    }
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", Duration::from_secs(30));
 }
 
 /// The pids of the shop children whose settings file lies under `state`

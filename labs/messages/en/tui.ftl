@@ -15,14 +15,14 @@ tui-free-mode = free mode
 
 tui-keys-today = Tab screens · Enter current lab · L language · q quit
 tui-keys-labs = ↑↓ choose · Enter open · / search · L language · q quit
-tui-keys-lab = c check · d load · h hint · s solution · r reset · b cache · q quit
+tui-keys-lab = c check · d load · h hint · s solution · r reset · b cache · ←→ pane · q quit
 tui-keys-dashboard = d stops the load · 3 back to the lab · q quit
 tui-keys-dashboard-stopped = d starts the load again (a new shop) · 3 back to the lab · q quit
 tui-keys-dashboard-none = 3 back to the lab · q quit
 tui-keys-settings = ↑↓ choose · ←→ change (written to shop.toml and the running shop) · q quit
 
-tui-confirm-solution = Show the solution? It is recorded. [y/N]
-tui-confirm-reset = Back to the lab's starting state? (.bak copy) [y/N]
+tui-confirm-solution = Show the solution? It is recorded. Enter: yes · any other key: no
+tui-confirm-reset = Back to the lab's starting state? (a .bak copy is kept) Enter: yes · any other key: no
 
 ## Today
 
@@ -56,6 +56,8 @@ tui-lab-checks-not-run = c: starts the shop with your shop.toml and measures.
 tui-lab-not-ready = PostgreSQL and Redis are not ready yet (see the status line).
 tui-lab-checks-running = Measuring… (the shop runs in the background)
 tui-lab-passed = Passed! n: next lab.
+tui-lab-not-passed = Not passed: { $failed } of { $total } checks fail (details below).
+tui-lab-popup-close = ↑↓ scroll · any other key closes
 
 ## Dashboard
 

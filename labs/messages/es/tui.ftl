@@ -15,14 +15,14 @@ tui-free-mode = modo libre
 
 tui-keys-today = Tab pantallas · Enter laboratorio actual · L idioma · q salir
 tui-keys-labs = ↑↓ elegir · Enter abrir · / buscar · L idioma · q salir
-tui-keys-lab = c medir · d carga · h pista · s solución · r reinicio · b caché · q salir
+tui-keys-lab = c medir · d carga · h pista · s solución · r reinicio · b caché · ←→ panel
 tui-keys-dashboard = d detiene la carga · 3 vuelve al laboratorio · q salir
 tui-keys-dashboard-stopped = d arranca la carga de nuevo (otra tienda) · 3 vuelve al laboratorio · q salir
 tui-keys-dashboard-none = 3 vuelve al laboratorio · q salir
 tui-keys-settings = ↑↓ elegir · ←→ cambiar (en shop.toml y en la tienda en marcha) · q salir
 
-tui-confirm-solution = ¿Ver la solución? Queda registrado. [s/N]
-tui-confirm-reset = ¿Volver al estado inicial del laboratorio? (copia .bak) [s/N]
+tui-confirm-solution = ¿Ver la solución? Queda registrado. Enter: sí · otra tecla: no
+tui-confirm-reset = ¿Volver al estado inicial del laboratorio? (copia .bak) Enter: sí · otra tecla: no
 
 ## Hoy
 
@@ -56,6 +56,8 @@ tui-lab-checks-not-run = c: arranca la tienda con tu shop.toml y mide.
 tui-lab-not-ready = PostgreSQL y Redis aún no están listos (mira la línea de estado).
 tui-lab-checks-running = Midiendo… (la tienda corre en segundo plano)
 tui-lab-passed = ¡Superado! n: siguiente laboratorio.
+tui-lab-not-passed = No superado: { $failed } de { $total } comprobaciones fallan (detalles abajo).
+tui-lab-popup-close = ↑↓ desplaza · otra tecla cierra
 
 ## Panel
 
