@@ -310,6 +310,39 @@ fn a_dead_shop_is_named_and_its_panels_greyed() {
 }
 
 #[test]
+fn the_dashboard_judges_by_the_labs_own_targets_with_or_without_colour() {
+    use std::collections::BTreeMap;
+    let mut app = loaded_dashboard(Lang::Es);
+    let lab = app.catalog.lab("1.3-cache-aside").expect("lab 1.3").clone();
+    let baseline = BTreeMap::from([("detail.p95_ms".to_string(), 8.98)]);
+    if let Some(dash) = app.dashboard.take() {
+        // p95 3 ms in the windows against 2× better than 8.98 ms.
+        app.dashboard = Some(dash.with_targets_of(&lab, Some(&baseline)));
+    }
+    let narrow = render(&app, 80, 24);
+    insta::assert_snapshot!("dashboard_lab_targets_80x24", narrow.backend());
+    let shown = screen_text(&narrow);
+    assert!(shown.contains("p95 3.0 ms (< 4.49)"), "{shown}");
+    assert!(shown.contains("línea base 8.98 ms ÷ 2"), "{shown}");
+    assert!(
+        shown.contains("objetivo p95 4.49 ms"),
+        "the legend names the target:\n{shown}"
+    );
+    insta::assert_snapshot!(
+        "dashboard_lab_targets_120x40",
+        render(&app, 120, 40).backend()
+    );
+    // Without colour: the legend shows each line's mark, and the gauges their target's.
+    let plain = render_in(&app, 80, 24, Theme::new(false));
+    insta::assert_snapshot!("dashboard_lab_targets_no_color_80x24", plain.backend());
+    let shown = screen_text(&plain);
+    for legend in ["• p50", "⠒ p95", "▄ p99"] {
+        assert!(shown.contains(legend), "`{legend}` in the legend:\n{shown}");
+    }
+    assert!(shown.contains('┃'), "a target mark on the gauges:\n{shown}");
+}
+
+#[test]
 fn dashboard_without_load() {
     let mut app = app(Lang::Es);
     app.screen = Screen::Dashboard;

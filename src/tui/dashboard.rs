@@ -9,8 +9,10 @@
 //! And the shop the load runs against is watched ([`ShopHealth`]): a shop
 //! that died or stopped answering greys the panels and says so.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
+use crate::check::CheckSpec;
+use crate::lab::Lab;
 use crate::lab::catalog::Panel;
 use crate::load::{CacheCounts, Snapshot, StatusClass};
 
@@ -21,6 +23,49 @@ pub const HISTORY: usize = 120;
 /// long enough not to flicker, short enough to follow a switch within two
 /// of them.
 pub const RECENT_WINDOWS: usize = 3;
+
+/// The course's targets (its README), where a lab's checks name none.
+pub const COURSE_P95_MS: f64 = 200.0;
+pub const COURSE_HIT_RATIO: f64 = 0.8;
+pub const COURSE_RSS_MB: f64 = 512.0;
+pub const COURSE_CONNECTIONS: f64 = 20.0;
+
+impl Dashboard {
+    /// Takes the lab's own targets from its checks: the latency check's p95
+    /// (a baseline-relative one computed from `baseline`, the tighter of the
+    /// two when it has both, as the check judges), the hit-ratio check's
+    /// minimum, the memory check's bound, the pool check's connections.
+    pub fn with_targets_of(mut self, lab: &Lab, baseline: Option<&BTreeMap<String, f64>>) -> Self {
+        for spec in &lab.checks {
+            match spec {
+                CheckSpec::Latency(s) if s.p95_ms.is_some() || s.vs_baseline.is_some() => {
+                    let key = format!("{}.p95_ms", s.id.as_deref().unwrap_or("latency"));
+                    let base = baseline.and_then(|b| b.get(&key)).copied();
+                    let relative = match (s.vs_baseline, base) {
+                        (Some(factor), Some(base)) if factor > 0.0 => {
+                            self.p95_vs_baseline = Some((base, factor));
+                            Some(base / factor)
+                        }
+                        (Some(_), None) => {
+                            self.p95_needs_baseline = true;
+                            None
+                        }
+                        _ => None,
+                    };
+                    self.target_p95_ms = match (s.p95_ms, relative) {
+                        (Some(a), Some(b)) => a.min(b),
+                        (a, b) => a.or(b).unwrap_or(COURSE_P95_MS),
+                    };
+                }
+                CheckSpec::HitRatio(s) => self.hit_ratio_target = s.min,
+                CheckSpec::Memory(s) => self.rss_target_mb = s.below_mb,
+                CheckSpec::PoolConnections(s) => self.connections_target = f64::from(s.below),
+                _ => {}
+            }
+        }
+        self
+    }
+}
 
 /// The shop the load runs against, as last seen.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -91,6 +136,15 @@ pub struct Dashboard {
     pub points: VecDeque<Point>,
     /// The p95 line to beat (the lab's latency target, else the course's 200 ms).
     pub target_p95_ms: f64,
+    /// Where that p95 comes from, when it is relative: the baseline's p95
+    /// and the factor the lab asks for.
+    pub p95_vs_baseline: Option<(f64, f64)>,
+    /// The lab's relative p95 target, with no baseline to compute it from.
+    pub p95_needs_baseline: bool,
+    /// The other targets: the lab's checks', else the course's.
+    pub hit_ratio_target: f64,
+    pub rss_target_mb: f64,
+    pub connections_target: f64,
     /// Status codes over the whole run.
     pub status_codes: Vec<(u16, u64)>,
     pub errors: u64,
@@ -120,6 +174,9 @@ impl Dashboard {
             lab: lab.to_string(),
             traffic,
             target_p95_ms,
+            hit_ratio_target: COURSE_HIT_RATIO,
+            rss_target_mb: COURSE_RSS_MB,
+            connections_target: COURSE_CONNECTIONS,
             running: true,
             panels: Panel::DEFAULT.to_vec(),
             ..Self::default()
@@ -286,6 +343,26 @@ mod tests {
             seen.iter().skip(RECENT_WINDOWS).all(|&r| r == 0.0),
             "{seen:?}"
         );
+    }
+
+    #[test]
+    fn the_targets_are_the_labs_own() {
+        let catalog = crate::lab::Catalog::embedded().expect("embedded pack");
+        let lab = catalog.lab("1.3-cache-aside").expect("lab 1.3");
+        let new = || Dashboard::new(&lab.id, String::new(), COURSE_P95_MS);
+        // 2× better than a baseline of 8.98 ms: 4.49 ms, not the course's 200.
+        let baseline = BTreeMap::from([("detail.p95_ms".to_string(), 8.98)]);
+        let dash = new().with_targets_of(lab, Some(&baseline));
+        assert!(
+            (dash.target_p95_ms - 4.49).abs() < 1e-9,
+            "{}",
+            dash.target_p95_ms
+        );
+        assert_eq!(dash.p95_vs_baseline, Some((8.98, 2.0)));
+        assert_eq!(dash.hit_ratio_target, 0.8);
+        // No baseline yet: the dashboard says so rather than judge by 200 ms silently.
+        let dash = new().with_targets_of(lab, None);
+        assert!(dash.p95_needs_baseline);
     }
 
     #[test]

@@ -23,9 +23,6 @@ use crate::shop::settings::ShopSettings;
 /// A dashboard load never runs longer than this.
 pub const MAX_LOAD: Duration = Duration::from_secs(600);
 
-/// The course's p95 target when a lab names none.
-const COURSE_P95_MS: f64 = 200.0;
-
 /// The lab's traffic profile, else its first check's, else product detail.
 pub fn traffic_of(lab: &Lab) -> TrafficSpec {
     let from_checks = lab.checks.iter().find_map(|spec| match spec {
@@ -37,17 +34,6 @@ pub fn traffic_of(lab: &Lab) -> TrafficSpec {
         .clone()
         .or(from_checks)
         .unwrap_or_else(|| TrafficSpec::path("/products/{id}"))
-}
-
-/// The p95 line the chart draws: the lab's absolute latency target, else 200 ms.
-pub fn p95_target_of(lab: &Lab) -> f64 {
-    lab.checks
-        .iter()
-        .find_map(|spec| match spec {
-            CheckSpec::Latency(s) => s.p95_ms,
-            _ => None,
-        })
-        .unwrap_or(COURSE_P95_MS)
 }
 
 /// Runs until the traffic ends, `cancel`, or the shop dies (said by an

@@ -605,8 +605,10 @@ impl Session {
             .map_err(|e| cannot_read_indexes(&text, &e))?;
         let mut traffic = live::traffic_of(&lab);
         traffic.duration = live::MAX_LOAD;
-        let target = live::p95_target_of(&lab);
-        let mut dash = dashboard::Dashboard::new(lab_id, traffic.describe(), target);
+        let baseline = self.app.progress.baseline().map(|b| b.measurements.clone());
+        let mut dash =
+            dashboard::Dashboard::new(lab_id, traffic.describe(), dashboard::COURSE_P95_MS)
+                .with_targets_of(&lab, baseline.as_ref());
         dash.virtual_users = traffic.users;
         dash.panels = lab.panels.clone();
         self.app.dashboard = Some(dash);

@@ -41,6 +41,11 @@ impl Theme {
         Self::new(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()))
     }
 
+    /// Whether it draws colours (`NO_COLOR` unset).
+    pub fn colour(self) -> bool {
+        self.color
+    }
+
     /// The same theme with every colour grey (stale numbers must not look
     /// like a verdict).
     pub fn greyed(self) -> Self {
