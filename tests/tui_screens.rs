@@ -198,6 +198,50 @@ fn a_hint_and_the_solution_open_in_view() {
 }
 
 #[test]
+fn a_check_in_progress_shows_its_phase_and_time() {
+    use perflab::lab::runner::Phase;
+    for lang in [Lang::Es, Lang::En] {
+        let code = lang.code();
+        let mut app = app(lang);
+        app.open_lab(2);
+        app.settings = Some(perflab::shop::settings::ShopSettings::default());
+        app.checks = Checks::Running;
+        let phase = Phase::Check {
+            index: 1,
+            total: 3,
+            id: "hit-ratio".into(),
+            warmup: Duration::from_secs(5),
+            measure: Some(Duration::from_secs(4)),
+        };
+        app.check_phase = Some((phase.clone(), Duration::from_secs(3)));
+        let narrow = render(&app, 80, 24);
+        insta::assert_snapshot!(format!("lab_checking_{code}_80x24"), narrow.backend());
+        let warm_up = match lang {
+            Lang::Es => "1/3 hit-ratio: calentamiento (no cuenta) 3 s de 5 s",
+            Lang::En => "1/3 hit-ratio: warm-up (not counted) 3 s of 5 s",
+        };
+        assert!(
+            screen_text(&narrow).contains(warm_up),
+            "{}",
+            screen_text(&narrow)
+        );
+        // Past the warm-up, the measuring's own clock.
+        app.check_phase = Some((phase, Duration::from_secs(7)));
+        let measuring = match lang {
+            Lang::Es => "1/3 hit-ratio: midiendo 2 s de ~4 s",
+            Lang::En => "1/3 hit-ratio: measuring 2 s of ~4 s",
+        };
+        let wide = render(&app, 120, 40);
+        insta::assert_snapshot!(format!("lab_checking_{code}_120x40"), wide.backend());
+        assert!(
+            screen_text(&wide).contains(measuring),
+            "{}",
+            screen_text(&wide)
+        );
+    }
+}
+
+#[test]
 fn dashboard_while_load_runs() {
     use perflab::tui::dashboard::{Dashboard, Point};
     let mut app = app(Lang::Es);

@@ -174,6 +174,9 @@ fn at_80x24_a_student_changes_lab_1_3_and_reads_the_verdict_without_scrolling() 
 
     tmux.keys(&["3", "c"]);
     tmux.wait_for("Measuring", Duration::from_secs(5));
+    // The phase, with its clock: the hit ratio's 5 s warm-up and 4 s of
+    // measuring leave time to see it.
+    tmux.wait_for("1/3 hit-ratio: ", Duration::from_secs(60));
     let deadline = Instant::now() + Duration::from_secs(180);
     let screen = loop {
         let screen = tmux.screen();

@@ -166,6 +166,9 @@ pub struct App {
     pub show_solution: bool,
     pub confirm: Option<Confirm>,
     pub checks: Checks,
+    /// Where the running checks stand: the phase and how long it has run
+    /// (updated by the clock's tick).
+    pub check_phase: Option<(crate::lab::runner::Phase, std::time::Duration)>,
     /// The live dashboard of the load that runs (or ran last).
     pub dashboard: Option<super::dashboard::Dashboard>,
     /// The shop's switches (from its settings schema) and the one selected.
@@ -207,6 +210,7 @@ impl App {
             show_solution: false,
             confirm: None,
             checks: Checks::NotRun,
+            check_phase: None,
             settings: None,
             dashboard: None,
             switches: super::switches::all(),

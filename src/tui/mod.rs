@@ -98,6 +98,8 @@ enum Event {
         connections: Option<i64>,
         query_count: Option<u64>,
     },
+    /// The running checks began a phase.
+    Phase(runner::Phase),
     /// Whether the load's shop lives and answers (each second).
     Health(dashboard::ShopHealth),
     /// The load ended (finished, stopped, or could not start: the reason).
@@ -146,6 +148,7 @@ pub async fn run(options: Options, start_services: StartServices) -> Result<(), 
         load: None,
         load_control: None,
         checks_task: None,
+        phase_started: None,
         start_services,
     };
     let result = session.event_loop(&mut terminal, rx).await;
@@ -175,6 +178,8 @@ struct Session {
     load_control: Option<crate::check::Control>,
     /// The checks running in the background, if any (aborted on quit).
     checks_task: Option<tokio::task::JoinHandle<()>>,
+    /// When the running checks' phase began (its elapsed time is shown).
+    phase_started: Option<std::time::Instant>,
     start_services: StartServices,
 }
 
@@ -252,7 +257,15 @@ impl Session {
                 Event::Term(TermEvent::Resize(..)) => dirty = true,
                 Event::Term(_) => {}
                 Event::Tick => {
-                    // Redraw only when the minute shown changes.
+                    // A running check's elapsed seconds move once a second.
+                    if let (Some(started), Some((_, elapsed))) =
+                        (self.phase_started, &mut self.app.check_phase)
+                    {
+                        let now = started.elapsed();
+                        dirty |= now.as_secs() != elapsed.as_secs();
+                        *elapsed = now;
+                    }
+                    // Otherwise redraw only when the minute shown changes.
                     let now = chrono::Local::now().time();
                     dirty |=
                         now.format("%H:%M").to_string() != self.app.now.format("%H:%M").to_string();
@@ -267,6 +280,8 @@ impl Session {
                     dirty = true;
                 }
                 Event::ChecksDone { lab, result } => {
+                    self.app.check_phase = None;
+                    self.phase_started = None;
                     self.checks_done(&lab, result);
                     dirty = true;
                 }
@@ -286,6 +301,11 @@ impl Session {
                         dash.connections = connections.or(dash.connections);
                         dash.query_count = query_count.or(dash.query_count);
                     }
+                    dirty = true;
+                }
+                Event::Phase(phase) => {
+                    self.phase_started = Some(std::time::Instant::now());
+                    self.app.check_phase = Some((phase, Duration::ZERO));
                     dirty = true;
                 }
                 Event::Health(health) => {
@@ -546,7 +566,7 @@ impl Session {
     fn run_checks(&mut self, lab_id: String) {
         let fail = |app: &mut App, why: String| app.checks = Checks::Failed(why);
         let text = self.app.text();
-        let Some(ready) = &self.ready else {
+        let Some(env) = self.ready.as_ref().map(|ready| ready.env.clone()) else {
             return fail(&mut self.app, msg!(text, "tui-lab-not-ready"));
         };
         let Some(lab) = self.app.catalog.lab(&lab_id).cloned() else {
@@ -560,13 +580,29 @@ impl Session {
             Ok(sql) => sql,
             Err(e) => return fail(&mut self.app, cannot_read_indexes(&text, &e)),
         };
-        let env = ready.env.clone();
+        // One measurement at a time: the dashboard's load would share the
+        // machine with the check's and skew both (a baseline taken then is wrong).
+        if self.app.load_running() {
+            self.stop_load();
+            self.app.status = msg!(text, "tui-status-load-stopped-for-checks");
+        }
         let baseline = self.app.progress.baseline().map(|b| b.measurements.clone());
         let tx = self.tx.clone();
+        let phases = self.tx.clone();
+        let on_phase: runner::OnPhase = Arc::new(move |phase| {
+            let _ = phases.send(Event::Phase(phase));
+        });
         self.checks_task = Some(tokio::spawn(async move {
-            let result = runner::run_lab(&env, &lab, &settings, Some(&indexes), baseline)
-                .await
-                .map_err(|e| e.to_string());
+            let result = runner::run_lab_reporting(
+                &env,
+                &lab,
+                &settings,
+                Some(&indexes),
+                baseline,
+                &on_phase,
+            )
+            .await
+            .map_err(|e| e.to_string());
             let _ = tx.send(Event::ChecksDone {
                 lab: lab.id,
                 result,

@@ -256,10 +256,31 @@ fn checks(app: &App, theme: Theme) -> Text<'static> {
                 theme.dim(),
             ));
         }
-        Checks::Running => lines.push(Line::styled(
-            msg!(text, "tui-lab-checks-running"),
-            theme.accent(),
-        )),
+        Checks::Running => {
+            lines.push(Line::styled(
+                msg!(text, "tui-lab-checks-running"),
+                theme.accent(),
+            ));
+            if let Some((phase, elapsed)) = &app.check_phase {
+                lines.push(Line::raw(format!("▸ {}", phase.describe(&text, *elapsed))));
+            }
+            for (n, spec) in lab.checks.iter().enumerate() {
+                let done = match &app.check_phase {
+                    Some((crate::lab::runner::Phase::Check { index, .. }, _)) => n + 1 < *index,
+                    Some((crate::lab::runner::Phase::Restoring, _)) => true,
+                    _ => false,
+                };
+                let mark = if done { "✓" } else { "·" };
+                lines.push(Line::styled(
+                    format!("  {mark} {}", spec.id()),
+                    if done {
+                        theme.dim()
+                    } else {
+                        Default::default()
+                    },
+                ));
+            }
+        }
         Checks::Failed(why) => lines.push(Line::styled(why.clone(), theme.verdict(Verdict::Error))),
         Checks::Done(results) => {
             // The verdict first, then a line per check (all in view at
