@@ -102,6 +102,50 @@ fn today() {
 }
 
 #[test]
+fn today_on_a_break_after_the_day_and_free() {
+    for lang in [Lang::Es, Lang::En] {
+        let code = lang.code();
+        let mut app = app(lang);
+        // 14:10: the break of block 2, marked where the student is.
+        app.now = NaiveTime::from_hms_opt(14, 10, 0).unwrap();
+        let shown = screen_text(&render(&app, 80, 24));
+        insta::assert_snapshot!(
+            format!("today_break_{code}_80x24"),
+            render(&app, 80, 24).backend()
+        );
+        assert!(shown.contains("▶ 14:00–14:30"), "{shown}");
+        assert!(
+            shown.contains("18:00"),
+            "the day's end has its row:\n{shown}"
+        );
+        // 18:30: what was done, and how to go on.
+        app.now = NaiveTime::from_hms_opt(18, 30, 0).unwrap();
+        let shown = screen_text(&render(&app, 80, 24));
+        insta::assert_snapshot!(
+            format!("today_after_{code}_80x24"),
+            render(&app, 80, 24).backend()
+        );
+        assert!(
+            shown.contains("2 ") && shown.contains("perflab --free"),
+            "{shown}"
+        );
+        // Free mode: no hours.
+        app.free_mode = true;
+        let shown = screen_text(&render(&app, 120, 40));
+        insta::assert_snapshot!(
+            format!("today_free_{code}_120x40"),
+            render(&app, 120, 40).backend()
+        );
+        assert!(!shown.contains("12:00–"), "{shown}");
+        let block_2 = match lang {
+            Lang::Es => "Bloque 2",
+            Lang::En => "Block 2",
+        };
+        assert_eq!(shown.matches(block_2).count(), 1, "{shown}");
+    }
+}
+
+#[test]
 fn labs() {
     let mut app = app(Lang::Es);
     app.screen = Screen::Labs;

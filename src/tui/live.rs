@@ -23,17 +23,49 @@ use crate::shop::settings::ShopSettings;
 /// A dashboard load never runs longer than this.
 pub const MAX_LOAD: Duration = Duration::from_secs(600);
 
-/// The lab's traffic profile, else its first check's, else product detail.
+/// The lab's traffic profile, else what its first measuring check drives
+/// (its latency or baseline traffic, the listings its shared-keys check
+/// compares), else product detail.
 pub fn traffic_of(lab: &Lab) -> TrafficSpec {
     let from_checks = lab.checks.iter().find_map(|spec| match spec {
         CheckSpec::Latency(s) => s.traffic.clone(),
         CheckSpec::Baseline(s) => s.profiles.values().next().cloned(),
+        CheckSpec::SharedKeys(s) => listings(&s.paths),
         _ => None,
     });
     lab.traffic
         .clone()
         .or(from_checks)
         .unwrap_or_else(|| TrafficSpec::path("/products/{id}"))
+}
+
+/// The listings a check names as an even mix, any category's
+/// (`category=3` becomes `category={category}`).
+fn listings(paths: &[String]) -> Option<TrafficSpec> {
+    let mut traffic = TrafficSpec::path(paths.first()?.as_str());
+    traffic.path = None;
+    traffic.mix = paths
+        .iter()
+        .map(|path| crate::check::MixEntry {
+            path: any_category(path),
+            weight: 1,
+        })
+        .collect();
+    Some(traffic)
+}
+
+fn any_category(path: &str) -> String {
+    let Some((route, query)) = path.split_once('?') else {
+        return path.to_string();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some(("category", _)) => "category={category}".to_string(),
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{route}?{}", query.join("&"))
 }
 
 /// Runs until the traffic ends, `cancel`, or the shop dies (said by an
@@ -238,5 +270,22 @@ pub async fn patch_running(
             "tui-status-running-shop-silent",
             error = e.to_string()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lab_1_5_drives_the_listings_it_is_about() {
+        let catalog = crate::lab::Catalog::embedded().expect("embedded pack");
+        let lab = catalog.lab("1.5-list-keys").expect("lab 1.5");
+        assert_eq!(
+            traffic_of(lab).describe(),
+            "GET /products?category={category}&sort=price&page=1, GET /categories"
+        );
+        let lab = catalog.lab("1.3-cache-aside").expect("lab 1.3");
+        assert_eq!(traffic_of(lab).describe(), "GET /products/{id}");
     }
 }

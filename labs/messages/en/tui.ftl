@@ -31,9 +31,10 @@ tui-today-before = The course starts in { $minutes } min.
 tui-today-block = Now: block { $number }, { $title } — { $left } min left
 tui-today-block-before-break = Now: block { $number }, { $title } — { $left } min left · break in { $pause } min
 tui-today-break = Mandatory break: { $left } min left. Stand up.
-tui-today-after = The day is over. Well done.
+tui-today-after = The day is over: { $passed } of { $total } labs passed. Go on at your own pace, without a timetable: perflab --free
 tui-today-block-label = Block { $number }
 tui-today-break-label = Break
+tui-today-end-label = End of the day
 tui-today-coming = (coming)
 tui-today-timetable = Timetable
 tui-today-progress = Progress
@@ -42,6 +43,10 @@ tui-today-progress = Progress
 
 tui-labs-title = Labs
 tui-labs-search-hint = / to search
+tui-labs-attempts = { $count ->
+    [one] 1 attempt
+   *[other] { $count } attempts
+}
 tui-labs-hints = hints { $count }
 tui-labs-solution-seen = solution seen
 
@@ -50,7 +55,10 @@ tui-labs-solution-seen = solution seen
 tui-lab-hint = Hint { $number }/{ $total }
 tui-lab-solution = Solution
 tui-lab-checks = Checks
-tui-lab-settings = backend { $backend } · { $invalidation } · ttl { $ttl } · { $endpoints } · pool { $pool } · { $loading }
+tui-lab-settings = backend { $backend } · { $invalidation } · ttl { $ttl } · { $endpoints ->
+    [one] 1 cached route
+   *[other] { $endpoints } cached routes
+} · pool { $pool } · { $loading }
 tui-lab-settings-keys = b: switch cache.backend · e: edit shop.toml · i: edit indexes.sql
 tui-lab-checks-not-run = c: starts the shop with your shop.toml and measures.
 tui-lab-not-ready = PostgreSQL and Redis are not ready yet (see the status line).

@@ -31,9 +31,10 @@ tui-today-before = El curso empieza en { $minutes } min.
 tui-today-block = Ahora: bloque { $number }, { $title } — quedan { $left } min
 tui-today-block-before-break = Ahora: bloque { $number }, { $title } — quedan { $left } min · descanso en { $pause } min
 tui-today-break = Descanso obligatorio: quedan { $left } min. Levántate.
-tui-today-after = El día terminó. Buen trabajo.
+tui-today-after = El día terminó: { $passed } de { $total } laboratorios superados. Sigue a tu ritmo, sin horario: perflab --free
 tui-today-block-label = Bloque { $number }
 tui-today-break-label = Descanso
+tui-today-end-label = Fin del día
 tui-today-coming = (próximamente)
 tui-today-timetable = Horario
 tui-today-progress = Progreso
@@ -42,6 +43,10 @@ tui-today-progress = Progreso
 
 tui-labs-title = Laboratorios
 tui-labs-search-hint = / para buscar
+tui-labs-attempts = { $count ->
+    [one] 1 intento
+   *[other] { $count } intentos
+}
 tui-labs-hints = pistas { $count }
 tui-labs-solution-seen = solución vista
 
@@ -50,7 +55,10 @@ tui-labs-solution-seen = solución vista
 tui-lab-hint = Pista { $number }/{ $total }
 tui-lab-solution = Solución
 tui-lab-checks = Comprobaciones
-tui-lab-settings = backend { $backend } · { $invalidation } · ttl { $ttl } · { $endpoints } · pool { $pool } · { $loading }
+tui-lab-settings = backend { $backend } · { $invalidation } · ttl { $ttl } · { $endpoints ->
+    [one] 1 ruta en caché
+   *[other] { $endpoints } rutas en caché
+} · pool { $pool } · { $loading }
 tui-lab-settings-keys = b: cambia cache.backend · e: edita shop.toml · i: edita indexes.sql
 tui-lab-checks-not-run = c: arranca la tienda con tu shop.toml y mide.
 tui-lab-not-ready = PostgreSQL y Redis aún no están listos (mira la línea de estado).
