@@ -516,10 +516,10 @@ impl Session {
         }
     }
 
-    /// Writes one setting into shop.toml (comments kept, a .bak copy made);
-    /// the next check runs the shop with it.
+    /// Writes one setting into shop.toml (comments kept; no .bak per key:
+    /// resets and solutions keep one); the next check runs the shop with it.
     fn switch(&mut self, patch: &toml::Table) -> Result<Option<String>, String> {
-        self.workspace.merge_settings(patch)?;
+        self.workspace.switch_settings(patch)?;
         if let Some(control) = self.load_control.clone() {
             let body = serde_json::to_value(patch).map_err(|e| e.to_string())?;
             let tx = self.tx.clone();
