@@ -48,7 +48,7 @@ before=$(ticks $pid)
 sleep "$secs"
 after=$(ticks $pid)
 screen=$(tmux -L $sock capture-pane -p -t t)
-requests=$(echo "$screen" | sed -n 's/.*Status codes (\([0-9]*\)).*/\1/p' | head -1)
+requests=$(echo "$screen" | sed -n 's/.*Codes (\([0-9]*\)).*/\1/p' | head -1)
 elapsed=$(echo "$screen" | grep -o '[0-9]*s│' | tail -1 | tr -d 's│')
 tmux -L $sock send-keys -t t d
 tui=$(( requests / elapsed ))

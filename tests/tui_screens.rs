@@ -693,3 +693,61 @@ fn no_color_draws_the_same_text_without_colour() {
         .any(|cell| cell.fg != ratatui::style::Color::Reset);
     assert!(!coloured, "NO_COLOR: no foreground colour anywhere");
 }
+
+/// Every screen, at both sizes, in both languages, and without colour: the
+/// matrix the issue asks for (the screens in particular states have their
+/// own tests above). Each must show its tabs and its key line whole.
+#[test]
+fn every_screen_at_both_sizes_in_both_languages_and_without_colour() {
+    let screens = [
+        ("today", Screen::Today),
+        ("labs", Screen::Labs),
+        ("lab", Screen::Lab),
+        ("dashboard", Screen::Dashboard),
+        ("settings", Screen::Settings),
+    ];
+    for lang in [Lang::Es, Lang::En] {
+        let code = lang.code();
+        for (name, screen) in screens {
+            let mut app = loaded_dashboard(lang);
+            app.settings = Some(perflab::shop::settings::ShopSettings::default());
+            if screen == Screen::Lab {
+                app.open_lab(2);
+                app.checks = Checks::Done(vec![result(
+                    "hit-ratio",
+                    Verdict::Pass,
+                    (91.0, Unit::Percent),
+                    "hit ratio ≥ 80 %",
+                    "91.0 %",
+                )]);
+            }
+            app.screen = screen;
+            for (width, height) in [(80, 24), (120, 40)] {
+                let drawn = render(&app, width, height);
+                insta::assert_snapshot!(
+                    format!("matrix_{name}_{code}_{width}x{height}"),
+                    drawn.backend()
+                );
+                let shown = screen_text(&drawn);
+                let tabs = shown.lines().next().unwrap_or_default();
+                assert!(
+                    tabs.contains("5 "),
+                    "the tabs fit at {width}×{height}:\n{shown}"
+                );
+                let keys = shown
+                    .lines()
+                    .nth(usize::from(height) - 2)
+                    .unwrap_or_default();
+                assert!(
+                    !keys.trim().is_empty() && keys.trim_end().chars().count() < usize::from(width),
+                    "the key line fits at {width}×{height}: `{keys}`"
+                );
+            }
+            let plain = render_in(&app, 80, 24, Theme::new(false));
+            insta::assert_snapshot!(
+                format!("matrix_{name}_{code}_no_color_80x24"),
+                plain.backend()
+            );
+        }
+    }
+}

@@ -15,6 +15,7 @@ tui-free-mode = free mode
 
 tui-keys-today = Tab screens · Enter current lab · L language · q quit
 tui-keys-labs = ↑↓ choose · Enter open · / search · L language · q quit
+tui-keys-search = type to filter · Enter done · Esc clears the search · Ctrl-C quit
 tui-keys-lab = c check · d load · h hint · s solution · r reset · b cache · ←→ pane · q quit
 tui-keys-dashboard = d stops the load · 3 back to the lab · q quit
 tui-keys-dashboard-stopped = d starts the load again (a new shop) · 3 back to the lab · q quit
@@ -88,7 +89,7 @@ tui-dashboard-now = Now
 tui-dashboard-hit-ratio = Cache 3 s ≥ { $target } %
 tui-dashboard-memory = Memory < { $target } MB
 tui-dashboard-connections = Connections < { $target }
-tui-dashboard-status-codes = Status codes ({ $requests })
+tui-dashboard-status-codes = Codes ({ $requests })
 tui-dashboard-no-answer = no answer { $count }
 tui-dashboard-rate-limits = 429s per user
 tui-dashboard-no-users = no logged-in users

@@ -204,6 +204,8 @@ fn keys_line(app: &App, text: &Text) -> Line<'static> {
                 (Ok(_), _) => msg!(text, "tui-setup-keys-again"),
             },
         },
+        // The search box takes every letter (q included) as text.
+        Screen::Labs if app.searching => msg!(text, "tui-keys-search"),
         Screen::Labs => msg!(text, "tui-keys-labs"),
         Screen::Settings => msg!(text, "tui-keys-settings"),
         // Only the keys that work now: `d` stops a running load, starts a
