@@ -195,6 +195,41 @@ fn at_80x24_a_student_changes_lab_1_3_and_reads_the_verdict_without_scrolling() 
     tmux.wait_for("EXITED 0", Duration::from_secs(30));
 }
 
+#[test]
+fn perflab_check_shows_its_phase_on_a_terminal_and_nothing_in_a_pipe() {
+    use common::Need;
+    common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
+    let database = common::database_url("tui_check_bar");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let piped = dir.path().join("stderr.txt");
+    let command = format!(
+        "cd {dir} && export LANG=en_US.UTF-8 PERFLAB_STATE_DIR={dir}/.state PERFLAB_SCALE=small \
+         PERFLAB_SEED=7 DATABASE_URL={database} REDIS_URL=redis://127.0.0.1:6379; \
+         {bin} init ws >/dev/null && cd ws && {bin} check 1.3-cache-aside 2>{piped}; echo PIPED; \
+         {bin} check 1.3-cache-aside; echo EXITED; sleep 600",
+        dir = dir.path().display(),
+        piped = piped.display(),
+        bin = env!("CARGO_BIN_EXE_perflab"),
+    );
+    let tmux = Tmux::start_sized(&command, 100, 30);
+    tmux.wait_for("PIPED", Duration::from_secs(120));
+    let stderr = std::fs::read_to_string(&piped).expect("stderr captured");
+    assert!(
+        !stderr.contains("warm-up") && !stderr.contains('\u{1b}'),
+        "no progress line in a pipe:\n{stderr}"
+    );
+    // On the terminal: the phase with its clock, then gone with the run.
+    tmux.wait_for(
+        "1/3 hit-ratio: warm-up (not counted)",
+        Duration::from_secs(60),
+    );
+    let done = tmux.wait_for("EXITED", Duration::from_secs(120));
+    assert!(
+        !done.contains("measuring"),
+        "the line is cleared at the end:\n{done}"
+    );
+}
+
 /// The pids of the shop children whose settings file lies under `state`
 /// (each run's is `<state>/runs/shop-*.toml`): this test's shops alone.
 fn shops_of(state: &std::path::Path) -> Vec<i32> {
@@ -249,11 +284,14 @@ fn a_shop_killed_under_the_dashboard_is_named_and_one_key_restarts_the_load() {
     // Served: its answers are counted.
     tmux.wait_for("│200 ", Duration::from_secs(60));
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(shop),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .expect("kill the shop child");
+    // Frozen first (SIGSTOP): alive but silent, and the dashboard says so.
+    let signal = |signal| {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(shop), signal).expect("signal the shop")
+    };
+    signal(nix::sys::signal::Signal::SIGSTOP);
+    let silent = tmux.wait_for("does not answer /health", Duration::from_secs(10));
+    assert!(silent.contains("shop not answering"), "{silent}");
+    signal(nix::sys::signal::Signal::SIGKILL);
     let dead = tmux.wait_for("signal 9 (SIGKILL) killed it", Duration::from_secs(10));
     assert!(dead.contains(&format!("pid {shop}")), "{dead}");
     assert!(dead.contains("shop down"), "{dead}");

@@ -77,7 +77,10 @@ tui-dashboard-finished = finished
 tui-dashboard-dead = shop down
 tui-dashboard-silent = shop not answering
 tui-dashboard-shop-died = The shop (perflab serve, pid { $pid }) ended: { $how }. The load stopped; d starts another shop and the load.
-tui-dashboard-shop-silent = The shop does not answer /health ({ $failed } probes in a row): the grey numbers are old.
+tui-dashboard-shop-silent = The shop does not answer /health ({ $failed ->
+    [one] 1 probe
+   *[other] { $failed } probes in a row
+}): the grey numbers are old.
 tui-exit-code = it exited with code { $code }
 tui-exit-signal = signal { $signal } ({ $name }) killed it
 tui-exit-unknown = no exit status

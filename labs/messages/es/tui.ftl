@@ -77,7 +77,10 @@ tui-dashboard-finished = terminada
 tui-dashboard-dead = tienda caída
 tui-dashboard-silent = tienda sin respuesta
 tui-dashboard-shop-died = La tienda (perflab serve, pid { $pid }) terminó: { $how }. La carga se detuvo; d arranca otra tienda y la carga.
-tui-dashboard-shop-silent = La tienda no responde a /health ({ $failed } intentos seguidos): los números en gris son viejos.
+tui-dashboard-shop-silent = La tienda no responde a /health ({ $failed ->
+    [one] 1 intento
+   *[other] { $failed } intentos seguidos
+}): los números en gris son viejos.
 tui-exit-code = salió con código { $code }
 tui-exit-signal = la mató la señal { $signal } ({ $name })
 tui-exit-unknown = sin estado de salida
