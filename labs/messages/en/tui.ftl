@@ -17,6 +17,7 @@ tui-keys-today = Tab screens · Enter current lab · L language · q quit
 tui-keys-labs = ↑↓ choose · Enter open · / search · L language · q quit
 tui-keys-search = type to filter · Enter done · Esc clears the search · Ctrl-C quit
 tui-keys-lab = c check · d load · h hint · s solution · r reset · b cache · ←→ pane · q quit
+tui-keys-lab-running = checking… · d load · h hint · s solution · ←→ pane · q quit
 tui-keys-dashboard = d stops the load · 3 back to the lab · q quit
 tui-keys-dashboard-stopped = d starts the load again (a new shop) · 3 back to the lab · q quit
 tui-keys-dashboard-none = 3 back to the lab · q quit

@@ -17,6 +17,7 @@ tui-keys-today = Tab pantallas · Enter laboratorio actual · L idioma · q sali
 tui-keys-labs = ↑↓ elegir · Enter abrir · / buscar · L idioma · q salir
 tui-keys-search = escribe para filtrar · Enter termina · Esc borra la búsqueda · Ctrl-C salir
 tui-keys-lab = c medir · d carga · h pista · s solución · r reinicio · b caché · ←→ panel
+tui-keys-lab-running = midiendo… · d carga · h pista · s solución · ←→ panel · q salir
 tui-keys-dashboard = d detiene la carga · 3 vuelve al laboratorio · q salir
 tui-keys-dashboard-stopped = d arranca la carga de nuevo (otra tienda) · 3 vuelve al laboratorio · q salir
 tui-keys-dashboard-none = 3 vuelve al laboratorio · q salir

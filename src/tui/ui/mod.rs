@@ -215,6 +215,10 @@ fn keys_line(app: &App, text: &Text) -> Line<'static> {
             Some(_) => msg!(text, "tui-keys-dashboard-stopped"),
             None => msg!(text, "tui-keys-dashboard-none"),
         },
+        // While checks run, `c` does nothing: it is not offered.
+        Screen::Lab if matches!(app.checks, super::app::Checks::Running) => {
+            msg!(text, "tui-keys-lab-running")
+        }
         Screen::Lab => msg!(text, "tui-keys-lab"),
     };
     Line::from(Span::raw(words))
