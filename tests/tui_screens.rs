@@ -55,11 +55,23 @@ fn screen_text(terminal: &Terminal<TestBackend>) -> String {
 }
 
 fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    render_in(app, width, height, Theme::new(true))
+}
+
+fn render_in(app: &App, width: u16, height: u16, theme: Theme) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     terminal
-        .draw(|frame| ui::draw(frame, app, Theme::new(true)))
+        .draw(|frame| ui::draw(frame, app, theme))
         .expect("draw");
     terminal
+}
+
+/// Whether any cell of the screen has a colour but grey (or none).
+fn coloured_beyond_grey(terminal: &Terminal<TestBackend>, rows: std::ops::Range<u16>) -> bool {
+    use ratatui::style::Color;
+    let buffer = terminal.backend().buffer();
+    rows.flat_map(|y| (0..buffer.area.width).map(move |x| (x, y)))
+        .any(|(x, y)| !matches!(buffer[(x, y)].fg, Color::Reset | Color::DarkGray))
 }
 
 fn result(
@@ -87,6 +99,50 @@ fn today() {
     let app = app(Lang::Es);
     insta::assert_snapshot!("today_80x24", render(&app, 80, 24).backend());
     insta::assert_snapshot!("today_120x40", render(&app, 120, 40).backend());
+}
+
+#[test]
+fn today_on_a_break_after_the_day_and_free() {
+    for lang in [Lang::Es, Lang::En] {
+        let code = lang.code();
+        let mut app = app(lang);
+        // 14:10: the break of block 2, marked where the student is.
+        app.now = NaiveTime::from_hms_opt(14, 10, 0).unwrap();
+        let shown = screen_text(&render(&app, 80, 24));
+        insta::assert_snapshot!(
+            format!("today_break_{code}_80x24"),
+            render(&app, 80, 24).backend()
+        );
+        assert!(shown.contains("▶ 14:00–14:30"), "{shown}");
+        assert!(
+            shown.contains("18:00"),
+            "the day's end has its row:\n{shown}"
+        );
+        // 18:30: what was done, and how to go on.
+        app.now = NaiveTime::from_hms_opt(18, 30, 0).unwrap();
+        let shown = screen_text(&render(&app, 80, 24));
+        insta::assert_snapshot!(
+            format!("today_after_{code}_80x24"),
+            render(&app, 80, 24).backend()
+        );
+        assert!(
+            shown.contains("2 ") && shown.contains("perflab --free"),
+            "{shown}"
+        );
+        // Free mode: no hours.
+        app.free_mode = true;
+        let shown = screen_text(&render(&app, 120, 40));
+        insta::assert_snapshot!(
+            format!("today_free_{code}_120x40"),
+            render(&app, 120, 40).backend()
+        );
+        assert!(!shown.contains("12:00–"), "{shown}");
+        let block_2 = match lang {
+            Lang::Es => "Bloque 2",
+            Lang::En => "Block 2",
+        };
+        assert_eq!(shown.matches(block_2).count(), 1, "{shown}");
+    }
 }
 
 #[test]
@@ -118,7 +174,16 @@ fn lab_with_checks() {
             "El p95 fue 9.8 ms. Mira la caché (X-Cache).",
         ),
     ]);
-    insta::assert_snapshot!("lab_80x24", render(&app, 80, 24).backend());
+    let narrow = render(&app, 80, 24);
+    insta::assert_snapshot!("lab_80x24", narrow.backend());
+    // At 80×24 the verdict is the first line of the checks pane.
+    let shown = screen_text(&narrow);
+    let first = shown
+        .lines()
+        .skip_while(|l| !l.contains("Comprobaciones"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(first.contains("✗ No superado: 1 de 2"), "{shown}");
     let wide = render(&app, 120, 40);
     insta::assert_snapshot!("lab_120x40", wide.backend());
     // The failed check is red: colour carries the verdict.
@@ -128,6 +193,96 @@ fn lab_with_checks() {
         .iter()
         .any(|cell| cell.symbol() == "✗" && cell.fg == ratatui::style::Color::Red);
     assert!(red, "the ✗ of a failed check is drawn in red");
+}
+
+#[test]
+fn a_hint_and_the_solution_open_in_view() {
+    use perflab::tui::app::Popup;
+    for lang in [Lang::Es, Lang::En] {
+        let code = lang.code();
+        let mut app = app(lang);
+        app.open_lab(2);
+        app.settings = Some(perflab::shop::settings::ShopSettings::default());
+        app.hints_shown = 1;
+        app.popup = Some(Popup::Hint(0));
+        let narrow = render(&app, 80, 24);
+        insta::assert_snapshot!(format!("lab_hint_{code}_80x24"), narrow.backend());
+        let heading = match lang {
+            Lang::Es => "Pista 1/",
+            Lang::En => "Hint 1/",
+        };
+        assert!(
+            screen_text(&narrow).contains(heading),
+            "{}",
+            screen_text(&narrow)
+        );
+        insta::assert_snapshot!(
+            format!("lab_hint_{code}_120x40"),
+            render(&app, 120, 40).backend()
+        );
+        app.show_solution = true;
+        app.popup = Some(Popup::Solution);
+        let narrow = render(&app, 80, 24);
+        insta::assert_snapshot!(format!("lab_solution_{code}_80x24"), narrow.backend());
+        assert!(
+            screen_text(&narrow).contains("product_detail"),
+            "the solution's settings are in view:\n{}",
+            screen_text(&narrow)
+        );
+        insta::assert_snapshot!(
+            format!("lab_solution_{code}_120x40"),
+            render(&app, 120, 40).backend()
+        );
+        let no_color = render_in(&app, 80, 24, Theme::new(false));
+        insta::assert_snapshot!(
+            format!("lab_solution_{code}_no_color_80x24"),
+            no_color.backend()
+        );
+    }
+}
+
+#[test]
+fn a_check_in_progress_shows_its_phase_and_time() {
+    use perflab::lab::runner::Phase;
+    for lang in [Lang::Es, Lang::En] {
+        let code = lang.code();
+        let mut app = app(lang);
+        app.open_lab(2);
+        app.settings = Some(perflab::shop::settings::ShopSettings::default());
+        app.checks = Checks::Running;
+        let phase = Phase::Check {
+            index: 1,
+            total: 3,
+            id: "hit-ratio".into(),
+            warmup: Duration::from_secs(5),
+            measure: Some(Duration::from_secs(4)),
+        };
+        app.check_phase = Some((phase.clone(), Duration::from_secs(3)));
+        let narrow = render(&app, 80, 24);
+        insta::assert_snapshot!(format!("lab_checking_{code}_80x24"), narrow.backend());
+        let warm_up = match lang {
+            Lang::Es => "1/3 hit-ratio: calentamiento (no cuenta) 3 s de 5 s",
+            Lang::En => "1/3 hit-ratio: warm-up (not counted) 3 s of 5 s",
+        };
+        assert!(
+            screen_text(&narrow).contains(warm_up),
+            "{}",
+            screen_text(&narrow)
+        );
+        // Past the warm-up, the measuring's own clock.
+        app.check_phase = Some((phase, Duration::from_secs(7)));
+        let measuring = match lang {
+            Lang::Es => "1/3 hit-ratio: midiendo 2 s de ~4 s",
+            Lang::En => "1/3 hit-ratio: measuring 2 s of ~4 s",
+        };
+        let wide = render(&app, 120, 40);
+        insta::assert_snapshot!(format!("lab_checking_{code}_120x40"), wide.backend());
+        assert!(
+            screen_text(&wide).contains(measuring),
+            "{}",
+            screen_text(&wide)
+        );
+    }
 }
 
 #[test]
@@ -151,7 +306,7 @@ fn dashboard_while_load_runs() {
     }
     dash.status_codes = vec![(200, 98_000), (503, 12)];
     dash.requests = 98_012;
-    dash.hit_ratio = Some(0.93);
+    dash.set_hit_ratio(0.93);
     dash.rss_mb = Some(41.0);
     dash.connections = Some(5);
     dash.query_count = Some(1);
@@ -160,6 +315,119 @@ fn dashboard_while_load_runs() {
     insta::assert_snapshot!("dashboard_120x40", render(&app, 120, 40).backend());
     app.lang = Lang::En;
     insta::assert_snapshot!("dashboard_en_120x40", render(&app, 120, 40).backend());
+}
+
+/// The dashboard of lab 1.3 with a minute of load behind it.
+fn loaded_dashboard(lang: Lang) -> App {
+    use perflab::tui::dashboard::{Dashboard, Point};
+    let mut app = app(lang);
+    app.screen = Screen::Dashboard;
+    let mut dash = Dashboard::new("1.3-cache-aside", "GET /products/{id}".into(), 200.0);
+    dash.virtual_users = Some(8);
+    for t in 1..=30 {
+        let t = f64::from(t);
+        dash.points.push_back(Point {
+            t,
+            p50_ms: 1.0,
+            p95_ms: 3.0,
+            p99_ms: 5.0,
+            rps: 4000.0,
+        });
+    }
+    dash.status_codes = vec![(200, 120_000)];
+    dash.requests = 120_000;
+    dash.set_hit_ratio(0.95);
+    dash.rss_mb = Some(13.0);
+    dash.connections = Some(5);
+    app.dashboard = Some(dash);
+    app
+}
+
+#[test]
+fn a_dead_shop_is_named_and_its_panels_greyed() {
+    use perflab::tui::dashboard::{Exit, ShopHealth};
+    for lang in [Lang::Es, Lang::En] {
+        let mut app = loaded_dashboard(lang);
+        if let Some(dash) = &mut app.dashboard {
+            dash.running = false;
+            dash.health = ShopHealth::Dead {
+                pid: Some(4242),
+                exit: Exit::Signal(9),
+                log: vec!["{\"level\":\"INFO\",\"msg\":\"shop http://127.0.0.1:41234\"}".into()],
+            };
+        }
+        let code = lang.code();
+        let narrow = render(&app, 80, 24);
+        insta::assert_snapshot!(format!("dashboard_dead_{code}_80x24"), narrow.backend());
+        let shown = screen_text(&narrow);
+        let (died, key) = match lang {
+            Lang::Es => (
+                "pid 4242) terminó: la mató la señal 9 (SIGKILL)",
+                "d arranca la carga de nuevo",
+            ),
+            Lang::En => (
+                "pid 4242) ended: signal 9 (SIGKILL) killed it",
+                "d starts the load again",
+            ),
+        };
+        assert!(shown.contains(died), "{shown}");
+        assert!(
+            shown.contains(key),
+            "the footer offers the restart:\n{shown}"
+        );
+        // Below the banner only grey: no green 95 % for a dead shop.
+        assert!(!coloured_beyond_grey(&narrow, 4..21), "{shown}");
+        insta::assert_snapshot!(
+            format!("dashboard_dead_{code}_120x40"),
+            render(&app, 120, 40).backend()
+        );
+    }
+    let app = loaded_dashboard(Lang::Es);
+    // Alive, the same numbers carry their verdict's colour.
+    assert!(coloured_beyond_grey(&render(&app, 80, 24), 4..21));
+    let mut silent = app;
+    if let Some(dash) = &mut silent.dashboard {
+        dash.health = ShopHealth::Silent { failed: 3 };
+    }
+    let no_color = render_in(&silent, 80, 24, Theme::new(false));
+    insta::assert_snapshot!("dashboard_silent_no_color_80x24", no_color.backend());
+    assert!(
+        screen_text(&no_color).contains("tienda sin respuesta"),
+        "without colour the title says it"
+    );
+}
+
+#[test]
+fn the_dashboard_judges_by_the_labs_own_targets_with_or_without_colour() {
+    use std::collections::BTreeMap;
+    let mut app = loaded_dashboard(Lang::Es);
+    let lab = app.catalog.lab("1.3-cache-aside").expect("lab 1.3").clone();
+    let baseline = BTreeMap::from([("detail.p95_ms".to_string(), 8.98)]);
+    if let Some(dash) = app.dashboard.take() {
+        // p95 3 ms in the windows against 2× better than 8.98 ms.
+        app.dashboard = Some(dash.with_targets_of(&lab, Some(&baseline)));
+    }
+    let narrow = render(&app, 80, 24);
+    insta::assert_snapshot!("dashboard_lab_targets_80x24", narrow.backend());
+    let shown = screen_text(&narrow);
+    assert!(shown.contains("p95 3.0 ms (< 4.49)"), "{shown}");
+    assert!(shown.contains("línea base 8.98 ms ÷ 2"), "{shown}");
+    assert!(
+        shown.contains("objetivo p95 4.49 ms"),
+        "the legend names the target:\n{shown}"
+    );
+    insta::assert_snapshot!(
+        "dashboard_lab_targets_120x40",
+        render(&app, 120, 40).backend()
+    );
+    // Without colour: the legend shows each line's mark, and the gauges their target's.
+    let plain = render_in(&app, 80, 24, Theme::new(false));
+    insta::assert_snapshot!("dashboard_lab_targets_no_color_80x24", plain.backend());
+    let shown = screen_text(&plain);
+    for legend in ["• p50", "⠒ p95", "▄ p99"] {
+        assert!(shown.contains(legend), "`{legend}` in the legend:\n{shown}");
+    }
+    assert!(shown.contains('┃'), "a target mark on the gauges:\n{shown}");
 }
 
 #[test]
@@ -424,4 +692,62 @@ fn no_color_draws_the_same_text_without_colour() {
         .iter()
         .any(|cell| cell.fg != ratatui::style::Color::Reset);
     assert!(!coloured, "NO_COLOR: no foreground colour anywhere");
+}
+
+/// Every screen, at both sizes, in both languages, and without colour: the
+/// matrix the issue asks for (the screens in particular states have their
+/// own tests above). Each must show its tabs and its key line whole.
+#[test]
+fn every_screen_at_both_sizes_in_both_languages_and_without_colour() {
+    let screens = [
+        ("today", Screen::Today),
+        ("labs", Screen::Labs),
+        ("lab", Screen::Lab),
+        ("dashboard", Screen::Dashboard),
+        ("settings", Screen::Settings),
+    ];
+    for lang in [Lang::Es, Lang::En] {
+        let code = lang.code();
+        for (name, screen) in screens {
+            let mut app = loaded_dashboard(lang);
+            app.settings = Some(perflab::shop::settings::ShopSettings::default());
+            if screen == Screen::Lab {
+                app.open_lab(2);
+                app.checks = Checks::Done(vec![result(
+                    "hit-ratio",
+                    Verdict::Pass,
+                    (91.0, Unit::Percent),
+                    "hit ratio ≥ 80 %",
+                    "91.0 %",
+                )]);
+            }
+            app.screen = screen;
+            for (width, height) in [(80, 24), (120, 40)] {
+                let drawn = render(&app, width, height);
+                insta::assert_snapshot!(
+                    format!("matrix_{name}_{code}_{width}x{height}"),
+                    drawn.backend()
+                );
+                let shown = screen_text(&drawn);
+                let tabs = shown.lines().next().unwrap_or_default();
+                assert!(
+                    tabs.contains("5 "),
+                    "the tabs fit at {width}×{height}:\n{shown}"
+                );
+                let keys = shown
+                    .lines()
+                    .nth(usize::from(height) - 2)
+                    .unwrap_or_default();
+                assert!(
+                    !keys.trim().is_empty() && keys.trim_end().chars().count() < usize::from(width),
+                    "the key line fits at {width}×{height}: `{keys}`"
+                );
+            }
+            let plain = render_in(&app, 80, 24, Theme::new(false));
+            insta::assert_snapshot!(
+                format!("matrix_{name}_{code}_no_color_80x24"),
+                plain.backend()
+            );
+        }
+    }
 }

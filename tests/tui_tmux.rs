@@ -61,6 +61,12 @@ impl Tmux {
 impl Tmux {
     /// Starts `command` in a 100×30 session of a private tmux server.
     fn start(command: &str) -> Self {
+        Self::start_sized(command, 100, 30)
+    }
+
+    /// Starts `command` in a `width`×`height` session.
+    fn start_sized(command: &str, width: u16, height: u16) -> Self {
+        let (width, height) = (width.to_string(), height.to_string());
         let tmux = Tmux {
             socket: format!("perflab-test-{}-{}", std::process::id(), next_session()),
         };
@@ -70,9 +76,9 @@ impl Tmux {
             "-s",
             "tui",
             "-x",
-            "100",
+            &width,
             "-y",
-            "30",
+            &height,
             command,
         ]);
         tmux
@@ -121,7 +127,7 @@ fn a_student_switches_redis_on_and_passes_lab_1_2() {
     tmux.wait_for("1.2-redis — Connect Redis", Duration::from_secs(5));
     tmux.keys(&["r"]);
     tmux.wait_for("Back to the lab's starting state?", Duration::from_secs(5));
-    tmux.keys(&["y"]);
+    tmux.keys(&["Enter"]);
     tmux.wait_for("backend memory", Duration::from_secs(5));
 
     tmux.keys(&["b"]);
@@ -136,6 +142,172 @@ fn a_student_switches_redis_on_and_passes_lab_1_2() {
         !after.contains("Timetable"),
         "the TUI's screen is gone:\n{after}"
     );
+}
+
+#[test]
+fn at_80x24_a_student_changes_lab_1_3_and_reads_the_verdict_without_scrolling() {
+    use common::Need;
+    common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
+    let database = common::database_url("tui_80x24");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let command = format!(
+        "cd {dir} && LANG=en_US.UTF-8 PERFLAB_STATE_DIR={dir}/.state PERFLAB_SCALE=small \
+         PERFLAB_SEED=7 DATABASE_URL={database} REDIS_URL=redis://127.0.0.1:6379 \
+         {bin} --free; echo EXITED $?; sleep 600",
+        dir = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_perflab"),
+    );
+    let tmux = Tmux::start_sized(&command, 80, 24);
+    tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
+    tmux.keys(&["2", "Down", "Down", "Enter"]);
+    tmux.wait_for("1.3-cache-aside", Duration::from_secs(5));
+    tmux.keys(&["r"]);
+    tmux.wait_for("Back to the lab's starting state?", Duration::from_secs(5));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("starting state in shop.toml", Duration::from_secs(5));
+
+    // The change: product detail goes through the cache (Settings screen).
+    tmux.keys(&["5"]);
+    tmux.wait_for("[ ] product_detail", Duration::from_secs(5));
+    tmux.keys(&["Down", "Right"]);
+    tmux.wait_for("[x] product_detail", Duration::from_secs(5));
+
+    tmux.keys(&["3", "c"]);
+    tmux.wait_for("Measuring", Duration::from_secs(5));
+    // The phase, with its clock: the hit ratio's 5 s warm-up and 4 s of
+    // measuring leave time to see it.
+    tmux.wait_for("1/3 hit-ratio: ", Duration::from_secs(60));
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let screen = loop {
+        let screen = tmux.screen();
+        if screen.contains("Passed!") || screen.contains("Not passed:") {
+            break screen;
+        }
+        assert!(Instant::now() < deadline, "no verdict on screen:\n{screen}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // The verdict and every check's line are on the 80×24 screen as it
+    // came, no key pressed.
+    for check in ["hit-ratio", "detail", "x-cache"] {
+        assert!(screen.contains(check), "`{check}` not in view:\n{screen}");
+    }
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", Duration::from_secs(30));
+}
+
+#[test]
+fn perflab_check_shows_its_phase_on_a_terminal_and_nothing_in_a_pipe() {
+    use common::Need;
+    common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
+    let database = common::database_url("tui_check_bar");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let piped = dir.path().join("stderr.txt");
+    let command = format!(
+        "cd {dir} && export LANG=en_US.UTF-8 PERFLAB_STATE_DIR={dir}/.state PERFLAB_SCALE=small \
+         PERFLAB_SEED=7 DATABASE_URL={database} REDIS_URL=redis://127.0.0.1:6379; \
+         {bin} init ws >/dev/null && cd ws && {bin} check 1.3-cache-aside 2>{piped}; echo PIPED; \
+         {bin} check 1.3-cache-aside; echo EXITED; sleep 600",
+        dir = dir.path().display(),
+        piped = piped.display(),
+        bin = env!("CARGO_BIN_EXE_perflab"),
+    );
+    let tmux = Tmux::start_sized(&command, 100, 30);
+    tmux.wait_for("PIPED", Duration::from_secs(120));
+    let stderr = std::fs::read_to_string(&piped).expect("stderr captured");
+    assert!(
+        !stderr.contains("warm-up") && !stderr.contains('\u{1b}'),
+        "no progress line in a pipe:\n{stderr}"
+    );
+    // On the terminal: the phase with its clock, then gone with the run.
+    tmux.wait_for(
+        "1/3 hit-ratio: warm-up (not counted)",
+        Duration::from_secs(60),
+    );
+    let done = tmux.wait_for("EXITED", Duration::from_secs(120));
+    assert!(
+        !done.contains("measuring"),
+        "the line is cleared at the end:\n{done}"
+    );
+}
+
+/// The pids of the shop children whose settings file lies under `state`
+/// (each run's is `<state>/runs/shop-*.toml`): this test's shops alone.
+fn shops_of(state: &std::path::Path) -> Vec<i32> {
+    let pattern = format!("serve --settings {}/runs/shop-", state.display());
+    let output = Command::new("pgrep")
+        .args(["-f", &pattern])
+        .output()
+        .expect("pgrep runs (procps)");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Polls `shops_of` until it holds a pid that `not` does not.
+fn wait_for_shop(state: &std::path::Path, not: &[i32], limit: Duration) -> i32 {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(pid) = shops_of(state).into_iter().find(|p| !not.contains(p)) {
+            return pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no new shop child under {} after {limit:?}",
+            state.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_shop_killed_under_the_dashboard_is_named_and_one_key_restarts_the_load() {
+    use common::Need;
+    common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
+    let database = common::database_url("tui_dead");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join(".state");
+    let command = format!(
+        "cd {dir} && LANG=en_US.UTF-8 PERFLAB_STATE_DIR={state} PERFLAB_SCALE=small \
+         PERFLAB_SEED=7 DATABASE_URL={database} REDIS_URL=redis://127.0.0.1:6379 \
+         {bin} --free; echo EXITED $?; sleep 600",
+        dir = dir.path().display(),
+        state = state.display(),
+        bin = env!("CARGO_BIN_EXE_perflab"),
+    );
+    let tmux = Tmux::start_sized(&command, 80, 24);
+    tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
+    tmux.keys(&["2", "Down", "Down", "Enter"]);
+    tmux.wait_for("1.3-cache-aside", Duration::from_secs(5));
+    tmux.keys(&["d"]);
+    let shop = wait_for_shop(&state, &[], Duration::from_secs(60));
+    // Served: its answers are counted.
+    tmux.wait_for("│200 ", Duration::from_secs(60));
+
+    // Frozen first (SIGSTOP): alive but silent, and the dashboard says so.
+    let signal = |signal| {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(shop), signal).expect("signal the shop")
+    };
+    signal(nix::sys::signal::Signal::SIGSTOP);
+    let silent = tmux.wait_for("does not answer /health", Duration::from_secs(10));
+    assert!(silent.contains("shop not answering"), "{silent}");
+    signal(nix::sys::signal::Signal::SIGKILL);
+    let dead = tmux.wait_for("signal 9 (SIGKILL) killed it", Duration::from_secs(10));
+    assert!(dead.contains(&format!("pid {shop}")), "{dead}");
+    assert!(dead.contains("shop down"), "{dead}");
+    assert!(dead.contains("d starts the load again"), "{dead}");
+
+    tmux.keys(&["d"]);
+    let again = wait_for_shop(&state, &[shop], Duration::from_secs(60));
+    let screen = tmux.wait_for("running", Duration::from_secs(10));
+    assert!(
+        !screen.contains("SIGKILL"),
+        "the banner went with the dead shop:\n{screen}"
+    );
+    assert_ne!(again, shop);
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", Duration::from_secs(30));
 }
 
 /// A PATH holding only stand-ins that write what they were asked into

@@ -277,6 +277,9 @@ async fn run_lab(
     baseline: Option<std::collections::BTreeMap<String, f64>>,
     stop: &mut StopSignal,
 ) -> Result<Option<Vec<CheckResult>>, RunError> {
+    let bar = PhaseBar::new();
+    let on_phase = bar.on_phase(Text::from(env.lang));
+    on_phase(runner::Phase::StartingShop);
     let start = Staged::start(env, lab, settings, Some(indexes));
     tokio::pin!(start);
     let (staged, interrupted) = tokio::select! {
@@ -291,9 +294,10 @@ async fn run_lab(
     }
     let ctx = staged.context(env, lab, baseline);
     let results = tokio::select! {
-        results = check::run_all(&lab.checks, &ctx) => Some(results),
+        results = runner::run_checks(lab, &ctx, &on_phase) => Some(results),
         () = stop.recv() => None,
     };
+    on_phase(runner::Phase::Restoring);
     if results.is_none() {
         // A dropped check puts back the prices it changed: through the shop,
         // while it still runs.
@@ -302,6 +306,60 @@ async fn run_lab(
     drop(ctx);
     staged.stop().await;
     Ok(results)
+}
+
+/// A one-line spinner on stderr saying where a lab run stands (starting the
+/// shop, warm-up, measuring, restoring) with its elapsed and expected time,
+/// redrawn every second — only when stderr is a terminal: a report piped or
+/// captured by CI gets no control characters.
+struct PhaseBar {
+    bar: indicatif::ProgressBar,
+}
+
+impl PhaseBar {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        let bar = match std::io::stderr().is_terminal() {
+            true => indicatif::ProgressBar::new_spinner(),
+            false => indicatif::ProgressBar::hidden(),
+        };
+        Self { bar }
+    }
+
+    /// What the runner tells: each phase restarts the line's clock; a task
+    /// redraws it once a second with the phase's own words.
+    fn on_phase(&self, text: Text) -> runner::OnPhase {
+        let bar = self.bar.clone();
+        let current = std::sync::Arc::new(std::sync::Mutex::new(None::<(runner::Phase, Instant)>));
+        let ticker = std::sync::Arc::clone(&current);
+        let ticking = bar.clone();
+        let ticker_text = text.clone();
+        if !bar.is_hidden() {
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+                while !ticking.is_finished() {
+                    tick.tick().await;
+                    let line = match &*ticker.lock().unwrap_or_else(|p| p.into_inner()) {
+                        Some((phase, since)) => phase.describe(&ticker_text, since.elapsed()),
+                        None => continue,
+                    };
+                    ticking.set_message(line);
+                }
+            });
+        }
+        std::sync::Arc::new(move |phase: runner::Phase| {
+            bar.set_message(phase.describe(&text, std::time::Duration::ZERO));
+            *current.lock().unwrap_or_else(|p| p.into_inner()) = Some((phase, Instant::now()));
+        })
+    }
+}
+
+/// Gone with the run, however it ends (an error, Ctrl-C).
+impl Drop for PhaseBar {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 /// PostgreSQL and Redis as `perflab serve` finds them, with the catalog loaded.

@@ -100,7 +100,7 @@ pub struct ShopChild {
     /// The settings file it read; removed when the child is dropped.
     _settings: tempfile::NamedTempFile,
     /// Its stderr, readable under `<state_dir>/runs/` while it runs.
-    _log: tempfile::NamedTempFile,
+    log: tempfile::NamedTempFile,
 }
 
 impl ShopChild {
@@ -164,12 +164,33 @@ impl ShopChild {
             child,
             endpoint,
             _settings: file,
-            _log: log,
+            log,
         })
     }
 
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// How the child ended, if it has (never blocks): the TUI's dashboard
+    /// asks once a second, so a shop killed under load is named at once
+    /// instead of its panels going on showing the last numbers.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The last `n` non-empty lines of its log (stderr): why it stopped.
+    pub fn log_tail(&self, n: usize) -> Vec<String> {
+        let text = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        let mut lines: Vec<String> = text
+            .lines()
+            .rev()
+            .filter(|l| !l.trim().is_empty())
+            .take(n)
+            .map(|l| l.trim().to_string())
+            .collect();
+        lines.reverse();
+        lines
     }
 
     /// SIGTERM, then SIGKILL after the grace period.
@@ -524,11 +545,127 @@ pub async fn run_lab(
     indexes: Option<&str>,
     baseline: Option<BTreeMap<String, f64>>,
 ) -> Result<Vec<CheckResult>, RunError> {
+    let quiet: OnPhase = Arc::new(|_| {});
+    run_lab_reporting(env, lab, settings, indexes, baseline, &quiet).await
+}
+
+/// Where a lab run stands, for a progress display (the TUI's checks pane,
+/// `perflab check`'s bar on a terminal).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Starting the shop(s) and applying the indexes.
+    StartingShop,
+    /// Check `index` (from 1) of `total`: its traffic's warm-up (zero
+    /// without one) comes first, then about `measure` of measuring, when
+    /// the check drives traffic.
+    Check {
+        index: usize,
+        total: usize,
+        id: String,
+        warmup: Duration,
+        measure: Option<Duration>,
+    },
+    /// Stopping the shop(s): what the checks changed is put back.
+    Restoring,
+}
+
+impl Phase {
+    /// One line in the learner's language: the phase, `elapsed` since it
+    /// began and, when known, how long it is expected to take.
+    pub fn describe(&self, text: &Text, elapsed: Duration) -> String {
+        let secs = elapsed.as_secs();
+        match self {
+            Self::StartingShop => msg!(text, "progress-starting-shop", elapsed = secs),
+            Self::Restoring => msg!(text, "progress-restoring", elapsed = secs),
+            Self::Check {
+                index,
+                total,
+                id,
+                warmup,
+                measure,
+            } => {
+                let check = format!("{index}/{total} {id}");
+                if elapsed < *warmup {
+                    return msg!(
+                        text,
+                        "progress-warm-up",
+                        check = check,
+                        elapsed = secs,
+                        expected = warmup.as_secs()
+                    );
+                }
+                let measuring = elapsed.saturating_sub(*warmup).as_secs();
+                match measure {
+                    Some(expected) => msg!(
+                        text,
+                        "progress-measuring",
+                        check = check,
+                        elapsed = measuring,
+                        expected = expected.as_secs().max(1)
+                    ),
+                    None => msg!(text, "progress-checking", check = check, elapsed = secs),
+                }
+            }
+        }
+    }
+}
+
+/// Told each phase as it begins.
+pub type OnPhase = Arc<dyn Fn(Phase) + Send + Sync>;
+
+/// [`run_lab`], telling `on_phase` where it stands.
+pub async fn run_lab_reporting(
+    env: &RunEnv,
+    lab: &Lab,
+    settings: &ShopSettings,
+    indexes: Option<&str>,
+    baseline: Option<BTreeMap<String, f64>>,
+    on_phase: &OnPhase,
+) -> Result<Vec<CheckResult>, RunError> {
+    on_phase(Phase::StartingShop);
     let staged = Staged::start(env, lab, settings, indexes).await?;
     let ctx = staged.context(env, lab, baseline);
-    let results = check::run_all(&lab.checks, &ctx).await;
+    let results = run_checks(lab, &ctx, on_phase).await;
+    on_phase(Phase::Restoring);
     staged.stop().await;
     Ok(results)
+}
+
+/// The lab's checks in order, telling `on_phase` as each begins.
+pub async fn run_checks(lab: &Lab, ctx: &Context, on_phase: &OnPhase) -> Vec<CheckResult> {
+    let total = lab.checks.len();
+    let mut results = Vec::with_capacity(total);
+    for (n, spec) in lab.checks.iter().enumerate() {
+        let (warmup, measure) = expected(spec, lab);
+        on_phase(Phase::Check {
+            index: n + 1,
+            total,
+            id: spec.id().to_string(),
+            warmup,
+            measure,
+        });
+        results.push(check::run(spec, ctx).await);
+    }
+    results
+}
+
+/// A check's warm-up and how long its traffic runs, from its spec (or the
+/// lab's traffic it falls back on); `None` for checks that drive no load.
+fn expected(spec: &check::CheckSpec, lab: &Lab) -> (Duration, Option<Duration>) {
+    use check::CheckSpec;
+    let lab_traffic = lab.traffic.as_ref().map(|t| t.duration);
+    let of =
+        |traffic: &Option<check::TrafficSpec>| traffic.as_ref().map(|t| t.duration).or(lab_traffic);
+    match spec {
+        CheckSpec::Latency(s) => (Duration::ZERO, of(&s.traffic)),
+        CheckSpec::HitRatio(s) => (s.warmup, of(&s.traffic)),
+        CheckSpec::PoolConnections(s) => (Duration::ZERO, of(&s.traffic)),
+        CheckSpec::Baseline(s) => (
+            Duration::ZERO,
+            Some(s.profiles.values().map(|t| t.duration).sum()),
+        ),
+        _ => (Duration::ZERO, None),
+    }
 }
 
 /// The checks of `lab` against any API that follows the contract

@@ -223,6 +223,26 @@ impl Workspace {
     /// `shop.toml.<timestamp>.bak`. The merged file must still be valid settings.
     pub fn merge_settings(&self, patch: &toml::Table) -> Result<PathBuf, String> {
         let path = self.shop_toml();
+        let merged = self.merged_settings(patch)?;
+        self.replace(&path, merged.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
+    /// [`Self::merge_settings`] without a backup: one switch of the TUI's
+    /// (a key the opposite key undoes) is no generation worth keeping — a
+    /// backup per keystroke left 31 `.bak` files in 15 minutes. Resets and
+    /// applied solutions keep theirs.
+    pub fn switch_settings(&self, patch: &toml::Table) -> Result<(), String> {
+        let path = self.shop_toml();
+        let merged = self.merged_settings(patch)?;
+        super::atomic_file::atomic_write(&path, merged.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
+    /// `shop.toml` with `patch` merged in, comments and layout kept; refused
+    /// unless the result is valid settings.
+    fn merged_settings(&self, patch: &toml::Table) -> Result<String, String> {
+        let path = self.shop_toml();
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mut document: toml_edit::DocumentMut =
@@ -238,8 +258,7 @@ impl Workspace {
         let settings: ShopSettings = toml::from_str(&merged)
             .map_err(|e| format!("the merged {}: {}", path.display(), e.message().trim()))?;
         settings.validate()?;
-        self.replace(&path, merged.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        Ok(merged)
     }
 
     /// Replaces `indexes.sql`, keeping the previous file as
@@ -370,6 +389,36 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn switches_keep_no_backup_a_reset_keeps_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::init(dir.path()).unwrap().workspace;
+        let backups = || {
+            std::fs::read_dir(ws.root())
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .ends_with(".bak")
+                })
+                .count()
+        };
+        for backend in ["memory", "redis", "off", "memory"] {
+            let patch: toml::Table =
+                toml::from_str(&format!("[cache]\nbackend = \"{backend}\"")).unwrap();
+            ws.switch_settings(&patch).unwrap();
+        }
+        assert_eq!(backups(), 0, "no .bak per switch");
+        assert_eq!(
+            ws.shop_settings().unwrap().cache.backend,
+            crate::shop::settings::CacheBackend::Memory
+        );
+        ws.write_settings(&ShopSettings::default()).unwrap();
+        assert_eq!(backups(), 1, "a reset keeps the file it replaced");
+    }
 
     #[test]
     fn the_starting_shop_toml_is_the_default_settings() {

@@ -30,6 +30,23 @@ pub enum Confirm {
     Reset,
 }
 
+/// A text shown over the Lab screen the moment it appears (a hint just
+/// asked for, the solution just revealed), so it is never below the fold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Popup {
+    /// The hint with this index (0-based).
+    Hint(usize),
+    Solution,
+}
+
+/// The Lab screen's two panes; ←/→ choose which one ↑↓ scroll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Instructions,
+    Checks,
+}
+
 /// What the event loop must do after a key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -136,10 +153,22 @@ pub struct App {
     /// The lab open on the Lab screen.
     pub open: usize,
     pub scroll: u16,
+    /// The checks pane's scroll.
+    pub checks_scroll: u16,
+    /// Which pane ↑↓ scroll.
+    pub focus: Pane,
+    /// How far each pane (instructions, checks) can scroll, as last drawn:
+    /// keys stop at the end instead of scrolling into emptiness.
+    pub max_scroll: std::cell::Cell<[u16; 2]>,
+    pub popup: Option<Popup>,
+    pub popup_scroll: u16,
     pub hints_shown: usize,
     pub show_solution: bool,
     pub confirm: Option<Confirm>,
     pub checks: Checks,
+    /// Where the running checks stand: the phase and how long it has run
+    /// (updated by the clock's tick).
+    pub check_phase: Option<(crate::lab::runner::Phase, std::time::Duration)>,
     /// The live dashboard of the load that runs (or ran last).
     pub dashboard: Option<super::dashboard::Dashboard>,
     /// The shop's switches (from its settings schema) and the one selected.
@@ -172,10 +201,16 @@ impl App {
             searching: false,
             open,
             scroll: 0,
+            checks_scroll: 0,
+            focus: Pane::Instructions,
+            max_scroll: std::cell::Cell::new([u16::MAX; 2]),
+            popup: None,
+            popup_scroll: 0,
             hints_shown: 0,
             show_solution: false,
             confirm: None,
             checks: Checks::NotRun,
+            check_phase: None,
             settings: None,
             dashboard: None,
             switches: super::switches::all(),
@@ -233,6 +268,9 @@ impl App {
         }
         self.open = index;
         self.scroll = 0;
+        self.checks_scroll = 0;
+        self.focus = Pane::Instructions;
+        self.popup = None;
         self.show_solution = false;
         self.hints_shown = self
             .lab()
@@ -247,6 +285,10 @@ impl App {
         }
         if let Some(question) = self.confirm.take() {
             return self.on_confirm(question, key.code);
+        }
+        if self.popup.is_some() {
+            self.on_popup_key(key.code);
+            return Action::None;
         }
         if self.searching {
             self.on_search_key(key.code);
@@ -272,7 +314,7 @@ impl App {
                     Screen::Today => self.on_today_key(key.code),
                     Screen::Labs => self.on_labs_key(key.code),
                     Screen::Lab => self.on_lab_key(key.code),
-                    Screen::Dashboard => Action::None,
+                    Screen::Dashboard => self.on_dashboard_key(key.code),
                     Screen::Settings => self.on_settings_key(key.code),
                 };
             }
@@ -335,16 +377,27 @@ impl App {
         let id = lab.id.clone();
         let hints = lab.hints.len();
         match code {
-            KeyCode::Down | KeyCode::Char('j') => self.scroll = self.scroll.saturating_add(1),
-            KeyCode::Up | KeyCode::Char('k') => self.scroll = self.scroll.saturating_sub(1),
-            KeyCode::PageDown => self.scroll = self.scroll.saturating_add(10),
-            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(10),
+            KeyCode::Down | KeyCode::Char('j') => self.scroll_by(1),
+            KeyCode::Up | KeyCode::Char('k') => self.scroll_by(-1),
+            KeyCode::PageDown => self.scroll_by(10),
+            KeyCode::PageUp => self.scroll_by(-10),
+            KeyCode::Left => self.focus = Pane::Instructions,
+            KeyCode::Right => self.focus = Pane::Checks,
             KeyCode::Char('h') if self.hints_shown < hints => {
+                self.popup = Some(Popup::Hint(self.hints_shown));
+                self.popup_scroll = 0;
                 self.hints_shown += 1;
                 return Action::UseHint(id);
             }
+            // The last hint again: `h` never does nothing.
+            KeyCode::Char('h') if hints > 0 => {
+                self.popup = Some(Popup::Hint(hints - 1));
+                self.popup_scroll = 0;
+            }
             KeyCode::Char('c') if !matches!(self.checks, Checks::Running) => {
                 self.checks = Checks::Running;
+                self.focus = Pane::Checks;
+                self.checks_scroll = 0;
                 return Action::RunChecks(id);
             }
             KeyCode::Char('b') => return self.cycle_backend(),
@@ -365,6 +418,32 @@ impl App {
             _ => {}
         }
         Action::None
+    }
+
+    /// Scrolls the focused pane, never past its end.
+    fn scroll_by(&mut self, rows: i32) {
+        let [text_max, checks_max] = self.max_scroll.get();
+        let (scroll, max) = match self.focus {
+            Pane::Instructions => (&mut self.scroll, text_max),
+            Pane::Checks => (&mut self.checks_scroll, checks_max),
+        };
+        let moved = i32::from(*scroll) + rows;
+        *scroll = u16::try_from(moved.clamp(0, i32::from(max))).unwrap_or(0);
+    }
+
+    /// A popup takes the keys while it shows: ↑↓ scroll it, anything else closes it.
+    fn on_popup_key(&mut self, code: KeyCode) {
+        match code {
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.popup_scroll = self.popup_scroll.saturating_add(1)
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.popup_scroll = self.popup_scroll.saturating_sub(1)
+            }
+            KeyCode::PageDown => self.popup_scroll = self.popup_scroll.saturating_add(10),
+            KeyCode::PageUp => self.popup_scroll = self.popup_scroll.saturating_sub(10),
+            _ => self.popup = None,
+        }
     }
 
     fn on_settings_key(&mut self, code: KeyCode) -> Action {
@@ -393,6 +472,15 @@ impl App {
         }
     }
 
+    /// `d` on a dashboard whose load ended (or whose shop died): the same
+    /// lab's load again, on a new shop.
+    fn on_dashboard_key(&mut self, code: KeyCode) -> Action {
+        match (code, &self.dashboard) {
+            (KeyCode::Char('d'), Some(dash)) => Action::StartLoad(dash.lab.clone()),
+            _ => Action::None,
+        }
+    }
+
     pub fn load_running(&self) -> bool {
         self.dashboard.as_ref().is_some_and(|d| d.running)
     }
@@ -415,14 +503,18 @@ impl App {
         Action::Switch(patch)
     }
 
+    /// Enter confirms, anything else declines: `y`/`s` would collide with
+    /// `s` (solution) — `s s` used to reveal and record it at once.
     fn on_confirm(&mut self, question: Confirm, code: KeyCode) -> Action {
-        let yes = matches!(code, KeyCode::Char(c) if is_yes(c));
+        let yes = code == KeyCode::Enter;
         let Some(id) = self.lab().map(|l| l.id.clone()) else {
             return Action::None;
         };
         match (question, yes) {
             (Confirm::Solution, true) => {
                 self.show_solution = true;
+                self.popup = Some(Popup::Solution);
+                self.popup_scroll = 0;
                 Action::RevealSolution(id)
             }
             (Confirm::Reset, true) => {
@@ -506,9 +598,16 @@ mod tests {
         assert_eq!(app.on_key(key(KeyCode::Char('s'))), Action::None);
         assert_eq!(app.on_key(key(KeyCode::Char('x'))), Action::None);
         assert!(!app.show_solution);
+        // `s s` is no yes: the key that asks cannot answer.
         app.on_key(key(KeyCode::Char('s')));
-        let revealed = app.on_key(key(KeyCode::Char('y')));
+        assert_eq!(app.on_key(key(KeyCode::Char('s'))), Action::None);
+        assert!(!app.show_solution);
+        app.on_key(key(KeyCode::Char('s')));
+        let revealed = app.on_key(key(KeyCode::Enter));
         assert_eq!(revealed, Action::RevealSolution("1.3-cache-aside".into()));
+        assert_eq!(app.popup, Some(Popup::Solution), "shown at once");
+        app.on_key(key(KeyCode::Esc));
+        assert_eq!(app.popup, None);
         assert!(matches!(
             app.on_key(key(KeyCode::Char('c'))),
             Action::RunChecks(_)
@@ -579,6 +678,28 @@ mod tests {
         ));
         assert_eq!(app.on_key(key(KeyCode::Char('y'))), Action::None);
         assert_eq!(app.on_key(key(KeyCode::Char('n'))), Action::None);
+    }
+
+    #[test]
+    fn a_hint_pops_up_and_panes_scroll_within_their_text() {
+        let mut app = app();
+        app.open_lab(2);
+        assert_eq!(
+            app.on_key(key(KeyCode::Char('h'))),
+            Action::UseHint("1.3-cache-aside".into())
+        );
+        assert_eq!(app.popup, Some(Popup::Hint(0)));
+        // The key that closes the popup does nothing else.
+        assert_eq!(app.on_key(key(KeyCode::Char('c'))), Action::None);
+        assert_eq!(app.popup, None);
+        app.max_scroll.set([5, 2]);
+        for _ in 0..20 {
+            app.on_key(key(KeyCode::Down));
+        }
+        assert_eq!(app.scroll, 5, "stops at the end of the instructions");
+        app.on_key(key(KeyCode::Right));
+        app.on_key(key(KeyCode::PageDown));
+        assert_eq!((app.scroll, app.checks_scroll), (5, 2));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The dashboard's load: a shop with the student's files, the lab's traffic
 //! through the load generator (the same one the checks use), and once a
-//! second the shop's own numbers — the cache's hit ratio from its counters
-//! and its process's resident memory. Runs in a task; everything reaches the
-//! event loop as events, and the run stops with its cancellation token.
+//! second whether the shop lives and answers, then its own numbers — its
+//! process's resident memory, its database connections. Runs in a task;
+//! everything reaches the event loop as events, and the run stops with its
+//! cancellation token (or when the shop dies: the load would only count
+//! refused connections).
 
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Event;
+use super::dashboard::{Exit, ShopHealth};
 use crate::check::{CheckSpec, TrafficSpec};
 use crate::lab::Lab;
 use crate::lab::runner::{RunEnv, Staged};
@@ -20,14 +23,14 @@ use crate::shop::settings::ShopSettings;
 /// A dashboard load never runs longer than this.
 pub const MAX_LOAD: Duration = Duration::from_secs(600);
 
-/// The course's p95 target when a lab names none.
-const COURSE_P95_MS: f64 = 200.0;
-
-/// The lab's traffic profile, else its first check's, else product detail.
+/// The lab's traffic profile, else what its first measuring check drives
+/// (its latency or baseline traffic, the listings its shared-keys check
+/// compares), else product detail.
 pub fn traffic_of(lab: &Lab) -> TrafficSpec {
     let from_checks = lab.checks.iter().find_map(|spec| match spec {
         CheckSpec::Latency(s) => s.traffic.clone(),
         CheckSpec::Baseline(s) => s.profiles.values().next().cloned(),
+        CheckSpec::SharedKeys(s) => listings(&s.paths),
         _ => None,
     });
     lab.traffic
@@ -36,18 +39,37 @@ pub fn traffic_of(lab: &Lab) -> TrafficSpec {
         .unwrap_or_else(|| TrafficSpec::path("/products/{id}"))
 }
 
-/// The p95 line the chart draws: the lab's absolute latency target, else 200 ms.
-pub fn p95_target_of(lab: &Lab) -> f64 {
-    lab.checks
+/// The listings a check names as an even mix, any category's
+/// (`category=3` becomes `category={category}`).
+fn listings(paths: &[String]) -> Option<TrafficSpec> {
+    let mut traffic = TrafficSpec::path(paths.first()?.as_str());
+    traffic.path = None;
+    traffic.mix = paths
         .iter()
-        .find_map(|spec| match spec {
-            CheckSpec::Latency(s) => s.p95_ms,
-            _ => None,
+        .map(|path| crate::check::MixEntry {
+            path: any_category(path),
+            weight: 1,
         })
-        .unwrap_or(COURSE_P95_MS)
+        .collect();
+    Some(traffic)
 }
 
-/// Runs until the traffic ends or `cancel`; the error is one line for the status bar.
+fn any_category(path: &str) -> String {
+    let Some((route, query)) = path.split_once('?') else {
+        return path.to_string();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some(("category", _)) => "category={category}".to_string(),
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{route}?{}", query.join("&"))
+}
+
+/// Runs until the traffic ends, `cancel`, or the shop dies (said by an
+/// [`Event::Health`]); the error is one line for the status bar.
 pub async fn drive(
     env: &RunEnv,
     lab: &Lab,
@@ -57,7 +79,7 @@ pub async fn drive(
     cancel: CancellationToken,
     tx: &mpsc::UnboundedSender<Event>,
 ) -> Result<(), String> {
-    let staged = Staged::start(env, lab, settings, Some(indexes))
+    let mut staged = Staged::start(env, lab, settings, Some(indexes))
         .await
         .map_err(|e| e.to_string())?;
     let ctx = staged.context(env, lab, None);
@@ -77,12 +99,12 @@ pub async fn drive(
         .await
         .ok();
     let result = async {
-        let before = lookups(&ctx).await;
         let mut run = traffic
             .start(&ctx, cancel.clone())
             .await
             .map_err(|e| e.to_string())?;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut silent = 0;
         loop {
             tokio::select! {
                 snapshot = run.snapshots.recv() => match snapshot {
@@ -96,12 +118,29 @@ pub async fn drive(
                     None => return Ok(()),
                 },
                 _ = tick.tick() => {
-                    let hit_ratio = match (before, lookups(&ctx).await) {
-                        (Some((h0, m0)), Some((h1, m1))) if h1 + m1 > h0 + m0 => {
-                            Some((h1 - h0) as f64 / ((h1 + m1) - (h0 + m0)) as f64)
+                    // The shop first: a dead one is said before anything
+                    // else is asked of it (and the load stops: it would
+                    // only count refused connections).
+                    if let Some(death) = death(&mut staged) {
+                        let _ = tx.send(Event::Health(death));
+                        cancel.cancel();
+                        return Ok(());
+                    }
+                    let health = match answers(&ctx).await {
+                        true => {
+                            silent = 0;
+                            ShopHealth::Up
                         }
-                        _ => None,
+                        false => {
+                            silent += 1;
+                            ShopHealth::Silent { failed: silent }
+                        }
                     };
+                    let up = health == ShopHealth::Up;
+                    let _ = tx.send(Event::Health(health));
+                    if !up {
+                        continue;
+                    }
                     let rss_mb = match ctx.shop_pid {
                         Some(pid) => crate::check::read_rss(pid).await.ok(),
                         None => None,
@@ -111,7 +150,7 @@ pub async fn drive(
                         None => None,
                     };
                     let query_count = query_count(&ctx, traffic).await;
-                    let _ = tx.send(Event::Sample { hit_ratio, rss_mb, connections, query_count });
+                    let _ = tx.send(Event::Sample { rss_mb, connections, query_count });
                 }
             }
         }
@@ -122,6 +161,56 @@ pub async fn drive(
     }
     staged.stop().await;
     result
+}
+
+/// How long a `/health` probe may take before the shop counts as silent.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Whether the shop answers `/health` at all (any status: a 503 says the
+/// database is down, which the status codes panel shows; silence is the
+/// shop's own).
+async fn answers(ctx: &crate::check::Context) -> bool {
+    ctx.http
+        .get(ctx.url("/health"))
+        .timeout(PROBE_TIMEOUT)
+        .send()
+        .await
+        .is_ok()
+}
+
+/// A shop of the stage that has ended: its pid, how, its log's last lines.
+fn death(staged: &mut Staged) -> Option<ShopHealth> {
+    staged.shops.iter_mut().find_map(|shop| {
+        let pid = shop.pid();
+        let status = shop.exited()?;
+        Some(ShopHealth::Dead {
+            pid,
+            exit: Exit::of(status),
+            log: shop.log_tail(LOG_LINES),
+        })
+    })
+}
+
+/// How many lines of a dead shop's log the dashboard shows.
+const LOG_LINES: usize = 2;
+
+/// A dead shop in one line, for the dashboard and the status line.
+pub fn death_line(health: &ShopHealth, text: &Text) -> String {
+    let ShopHealth::Dead { pid, exit, .. } = health else {
+        return String::new();
+    };
+    let how = match exit {
+        Exit::Code(code) => msg!(text, "tui-exit-code", code = *code),
+        Exit::Signal(n) => msg!(
+            text,
+            "tui-exit-signal",
+            signal = *n,
+            name = exit.signal_name().unwrap_or("?")
+        ),
+        Exit::Unknown => msg!(text, "tui-exit-unknown"),
+    };
+    let pid = pid.map_or_else(|| "?".to_string(), |p| p.to_string());
+    msg!(text, "tui-dashboard-shop-died", pid = pid, how = how)
 }
 
 /// The query of the lab's `explain` check, if it has one.
@@ -149,19 +238,6 @@ async fn query_count(ctx: &crate::check::Context, traffic: &TrafficSpec) -> Opti
         .ok()?
         .parse()
         .ok()
-}
-
-/// Hits and misses over every cached route, from the control API.
-async fn lookups(ctx: &crate::check::Context) -> Option<(u64, u64)> {
-    let stats = ctx.control_json("/cache/stats").await.ok()?;
-    let routes = stats.as_object()?;
-    let sum = |field: &str| {
-        routes
-            .values()
-            .filter_map(|r| r.get(field).and_then(serde_json::Value::as_u64))
-            .sum::<u64>()
-    };
-    Some((sum("hits"), sum("misses")))
 }
 
 /// Applies a switch to the running shop at once (a JSON merge patch on its
@@ -194,5 +270,22 @@ pub async fn patch_running(
             "tui-status-running-shop-silent",
             error = e.to_string()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lab_1_5_drives_the_listings_it_is_about() {
+        let catalog = crate::lab::Catalog::embedded().expect("embedded pack");
+        let lab = catalog.lab("1.5-list-keys").expect("lab 1.5");
+        assert_eq!(
+            traffic_of(lab).describe(),
+            "GET /products?category={category}&sort=price&page=1, GET /categories"
+        );
+        let lab = catalog.lab("1.3-cache-aside").expect("lab 1.3");
+        assert_eq!(traffic_of(lab).describe(), "GET /products/{id}");
     }
 }

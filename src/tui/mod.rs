@@ -94,11 +94,14 @@ enum Event {
     Snapshot(Box<crate::load::Snapshot>),
     /// The shop's own numbers, sampled once a second during the load.
     Sample {
-        hit_ratio: Option<f64>,
         rss_mb: Option<f64>,
         connections: Option<i64>,
         query_count: Option<u64>,
     },
+    /// The running checks began a phase.
+    Phase(runner::Phase),
+    /// Whether the load's shop lives and answers (each second).
+    Health(dashboard::ShopHealth),
     /// The load ended (finished, stopped, or could not start: the reason).
     LoadDone(Option<String>),
     /// The control API of the shop the load runs against (switches reach it at once).
@@ -145,6 +148,7 @@ pub async fn run(options: Options, start_services: StartServices) -> Result<(), 
         load: None,
         load_control: None,
         checks_task: None,
+        phase_started: None,
         start_services,
     };
     let result = session.event_loop(&mut terminal, rx).await;
@@ -174,6 +178,8 @@ struct Session {
     load_control: Option<crate::check::Control>,
     /// The checks running in the background, if any (aborted on quit).
     checks_task: Option<tokio::task::JoinHandle<()>>,
+    /// When the running checks' phase began (its elapsed time is shown).
+    phase_started: Option<std::time::Instant>,
     start_services: StartServices,
 }
 
@@ -251,7 +257,15 @@ impl Session {
                 Event::Term(TermEvent::Resize(..)) => dirty = true,
                 Event::Term(_) => {}
                 Event::Tick => {
-                    // Redraw only when the minute shown changes.
+                    // A running check's elapsed seconds move once a second.
+                    if let (Some(started), Some((_, elapsed))) =
+                        (self.phase_started, &mut self.app.check_phase)
+                    {
+                        let now = started.elapsed();
+                        dirty |= now.as_secs() != elapsed.as_secs();
+                        *elapsed = now;
+                    }
+                    // Otherwise redraw only when the minute shown changes.
                     let now = chrono::Local::now().time();
                     dirty |=
                         now.format("%H:%M").to_string() != self.app.now.format("%H:%M").to_string();
@@ -266,6 +280,8 @@ impl Session {
                     dirty = true;
                 }
                 Event::ChecksDone { lab, result } => {
+                    self.app.check_phase = None;
+                    self.phase_started = None;
                     self.checks_done(&lab, result);
                     dirty = true;
                 }
@@ -276,18 +292,30 @@ impl Session {
                     dirty = true;
                 }
                 Event::Sample {
-                    hit_ratio,
                     rss_mb,
                     connections,
                     query_count,
                 } => {
                     if let Some(dash) = &mut self.app.dashboard {
-                        dash.hit_ratio = hit_ratio.or(dash.hit_ratio);
                         dash.rss_mb = rss_mb.or(dash.rss_mb);
                         dash.connections = connections.or(dash.connections);
                         dash.query_count = query_count.or(dash.query_count);
                     }
                     dirty = true;
+                }
+                Event::Phase(phase) => {
+                    self.phase_started = Some(std::time::Instant::now());
+                    self.app.check_phase = Some((phase, Duration::ZERO));
+                    dirty = true;
+                }
+                Event::Health(health) => {
+                    if matches!(health, dashboard::ShopHealth::Dead { .. }) {
+                        self.app.status = live::death_line(&health, &self.app.text());
+                    }
+                    if let Some(dash) = &mut self.app.dashboard {
+                        dirty |= dash.health != health;
+                        dash.health = health;
+                    }
                 }
                 Event::LoadControl(control) => self.load_control = Some(control),
                 Event::Plan(lines) => {
@@ -334,7 +362,9 @@ impl Session {
             }
             Action::Reset(lab) => self.reset(&lab),
             Action::Switch(patch) => self.switch(&patch),
-            Action::StartLoad(lab) => self.start_load(&lab).map(|()| None),
+            Action::StartLoad(lab) => self
+                .start_load(&lab)
+                .map(|()| Some(msg!(self.app.text(), "tui-status-load-starting", lab = lab))),
             Action::StopLoad => {
                 self.stop_load();
                 Ok(None)
@@ -486,10 +516,10 @@ impl Session {
         }
     }
 
-    /// Writes one setting into shop.toml (comments kept, a .bak copy made);
-    /// the next check runs the shop with it.
+    /// Writes one setting into shop.toml (comments kept; no .bak per key:
+    /// resets and solutions keep one); the next check runs the shop with it.
     fn switch(&mut self, patch: &toml::Table) -> Result<Option<String>, String> {
-        self.workspace.merge_settings(patch)?;
+        self.workspace.switch_settings(patch)?;
         if let Some(control) = self.load_control.clone() {
             let body = serde_json::to_value(patch).map_err(|e| e.to_string())?;
             let tx = self.tx.clone();
@@ -536,7 +566,7 @@ impl Session {
     fn run_checks(&mut self, lab_id: String) {
         let fail = |app: &mut App, why: String| app.checks = Checks::Failed(why);
         let text = self.app.text();
-        let Some(ready) = &self.ready else {
+        let Some(env) = self.ready.as_ref().map(|ready| ready.env.clone()) else {
             return fail(&mut self.app, msg!(text, "tui-lab-not-ready"));
         };
         let Some(lab) = self.app.catalog.lab(&lab_id).cloned() else {
@@ -550,13 +580,29 @@ impl Session {
             Ok(sql) => sql,
             Err(e) => return fail(&mut self.app, cannot_read_indexes(&text, &e)),
         };
-        let env = ready.env.clone();
+        // One measurement at a time: the dashboard's load would share the
+        // machine with the check's and skew both (a baseline taken then is wrong).
+        if self.app.load_running() {
+            self.stop_load();
+            self.app.status = msg!(text, "tui-status-load-stopped-for-checks");
+        }
         let baseline = self.app.progress.baseline().map(|b| b.measurements.clone());
         let tx = self.tx.clone();
+        let phases = self.tx.clone();
+        let on_phase: runner::OnPhase = Arc::new(move |phase| {
+            let _ = phases.send(Event::Phase(phase));
+        });
         self.checks_task = Some(tokio::spawn(async move {
-            let result = runner::run_lab(&env, &lab, &settings, Some(&indexes), baseline)
-                .await
-                .map_err(|e| e.to_string());
+            let result = runner::run_lab_reporting(
+                &env,
+                &lab,
+                &settings,
+                Some(&indexes),
+                baseline,
+                &on_phase,
+            )
+            .await
+            .map_err(|e| e.to_string());
             let _ = tx.send(Event::ChecksDone {
                 lab: lab.id,
                 result,
@@ -595,8 +641,10 @@ impl Session {
             .map_err(|e| cannot_read_indexes(&text, &e))?;
         let mut traffic = live::traffic_of(&lab);
         traffic.duration = live::MAX_LOAD;
-        let target = live::p95_target_of(&lab);
-        let mut dash = dashboard::Dashboard::new(lab_id, traffic.describe(), target);
+        let baseline = self.app.progress.baseline().map(|b| b.measurements.clone());
+        let mut dash =
+            dashboard::Dashboard::new(lab_id, traffic.describe(), dashboard::COURSE_P95_MS)
+                .with_targets_of(&lab, baseline.as_ref());
         dash.virtual_users = traffic.users;
         dash.panels = lab.panels.clone();
         self.app.dashboard = Some(dash);

@@ -10,21 +10,17 @@ use ratatui::style::Color;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Block, Borders, Chart, Dataset, Gauge, GraphType, Paragraph, Sparkline,
+    Axis, Block, Borders, Chart, Dataset, Gauge, GraphType, Paragraph, Sparkline, Wrap,
 };
 
-use super::{Theme, title};
+use super::{Theme, mark, title};
 use crate::check::Verdict;
 use crate::lab::catalog::Panel;
 use crate::messages::Text;
 use crate::msg;
 use crate::tui::app::App;
-use crate::tui::dashboard::Dashboard;
-
-/// The course's targets the gauges compare with.
-const HIT_RATIO_TARGET: f64 = 0.8;
-const RSS_TARGET_MB: f64 = 512.0;
-const CONNECTIONS_TARGET: f64 = 20.0;
+use crate::tui::dashboard::{Dashboard, ShopHealth};
+use crate::tui::live;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let words = app.text();
@@ -32,10 +28,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let Some(dash) = &app.dashboard else {
         frame.render_widget(
             Paragraph::new(msg!(text, "tui-dashboard-no-load"))
+                .wrap(Wrap { trim: true })
                 .block(Block::default().borders(Borders::ALL)),
             area,
         );
         return;
+    };
+    let banner = health_lines(dash, text, theme);
+    // Wrapped: the line names what died and how, whatever the width.
+    let rows: usize = banner
+        .iter()
+        .map(|l| l.width().div_ceil(usize::from(area.width.max(1))).max(1))
+        .sum();
+    let [banner_area, area] = Layout::vertical([
+        Constraint::Length(u16::try_from(rows).unwrap_or(0)),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(banner).wrap(Wrap { trim: false }),
+        banner_area,
+    );
+    let theme = match dash.stale() {
+        true => theme.greyed(),
+        false => theme,
     };
     let bottom_panels: Vec<Panel> = [
         Panel::HitRatio,
@@ -83,6 +99,42 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
 }
 
+/// What is wrong with the shop, first and in one line (a dead one's last
+/// log lines under it); nothing while it answers.
+fn health_lines(dash: &Dashboard, text: &Text, theme: Theme) -> Vec<Line<'static>> {
+    let alarm = theme.verdict(Verdict::Fail);
+    match &dash.health {
+        ShopHealth::Up => Vec::new(),
+        ShopHealth::Silent { failed } => vec![Line::styled(
+            format!(
+                "{} {}",
+                mark(Verdict::Fail),
+                msg!(text, "tui-dashboard-shop-silent", failed = *failed)
+            ),
+            alarm,
+        )],
+        dead @ ShopHealth::Dead { log, .. } => {
+            let mut lines = vec![Line::styled(
+                format!("{} {}", mark(Verdict::Fail), live::death_line(dead, text)),
+                alarm,
+            )];
+            lines.extend(
+                log.iter()
+                    .map(|l| Line::styled(format!("  {l}"), theme.dim())),
+            );
+            lines
+        }
+    }
+}
+
+/// A panel's frame, grey when what it shows is stale.
+fn panel(title: String, theme: Theme) -> Block<'static> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.frame())
+        .title(title)
+}
+
 /// One of the dashboard's lower panels.
 fn small_panel(
     frame: &mut Frame,
@@ -98,9 +150,13 @@ fn small_panel(
             area,
             theme,
             GaugeSpec {
-                title: title(msg!(text, "tui-dashboard-hit-ratio")),
-                value: dash.hit_ratio,
-                target: HIT_RATIO_TARGET,
+                title: title(msg!(
+                    text,
+                    "tui-dashboard-hit-ratio",
+                    target = format!("{:.0}", dash.hit_ratio_target * 100.0)
+                )),
+                value: dash.hit_ratio(),
+                target: dash.hit_ratio_target,
                 higher_is_better: true,
                 label: |v| format!("{:.1} %", v * 100.0),
                 scale: 1.0,
@@ -111,12 +167,16 @@ fn small_panel(
             area,
             theme,
             GaugeSpec {
-                title: title(msg!(text, "tui-dashboard-memory")),
+                title: title(msg!(
+                    text,
+                    "tui-dashboard-memory",
+                    target = format!("{:.0}", dash.rss_target_mb)
+                )),
                 value: dash.rss_mb,
-                target: RSS_TARGET_MB,
+                target: dash.rss_target_mb,
                 higher_is_better: false,
-                label: |v| format!("{v:.0}/512 MB"),
-                scale: RSS_TARGET_MB * 1.25,
+                label: |v| format!("{v:.0} MB"),
+                scale: dash.rss_target_mb * 1.25,
             },
         ),
         Panel::Connections => gauge(
@@ -124,12 +184,16 @@ fn small_panel(
             area,
             theme,
             GaugeSpec {
-                title: title(msg!(text, "tui-dashboard-connections")),
+                title: title(msg!(
+                    text,
+                    "tui-dashboard-connections",
+                    target = format!("{:.0}", dash.connections_target)
+                )),
                 value: dash.connections.map(|c| c as f64),
-                target: CONNECTIONS_TARGET,
+                target: dash.connections_target,
                 higher_is_better: false,
-                label: |v| format!("{v:.0} (< 20)"),
-                scale: CONNECTIONS_TARGET * 1.25,
+                label: |v| format!("{v:.0}"),
+                scale: dash.connections_target * 1.25,
             },
         ),
         Panel::Status => status_codes(frame, area, dash, text, theme),
@@ -160,11 +224,7 @@ fn rate_limits(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, the
             .collect(),
     };
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(title(msg!(text, "tui-dashboard-rate-limits"))),
-        ),
+        Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-rate-limits")), theme)),
         area,
     );
 }
@@ -181,18 +241,18 @@ fn plan(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: The
         None => vec![Line::raw("—")],
     };
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(title(msg!(text, "tui-dashboard-plan"))),
-        ),
+        Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-plan")), theme)),
         area,
     );
 }
 
 fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
     let series = |f: fn(&crate::tui::dashboard::Point) -> f64| -> Vec<(f64, f64)> {
-        dash.points.iter().map(|p| (p.t, f(p))).collect()
+        dash.points
+            .iter()
+            .map(|p| (p.t, f(p)))
+            .filter(|(_, v)| v.is_finite())
+            .collect()
     };
     let (p50, p95, p99) = (
         series(|p| p.p50_ms),
@@ -201,44 +261,62 @@ fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, t
     );
     let t0 = dash.points.front().map_or(0.0, |p| p.t);
     let t1 = dash.points.back().map_or(1.0, |p| p.t.max(t0 + 1.0));
-    let target = vec![(t0, dash.target_p95_ms), (t1, dash.target_p95_ms)];
+    let target_ms = dash.target_p95_ms;
     // The scale follows the measurements; the target line shows when it is
-    // near enough to compare with (the title always names it).
+    // near enough to compare with, else the legend says it is above.
     let highest = p99.iter().map(|&(_, v)| v).fold(1.0, f64::max);
-    let top = match dash.target_p95_ms < highest * 3.0 {
-        true => highest.max(dash.target_p95_ms) * 1.2,
+    let on_chart = target_ms < highest * 3.0;
+    let top = match on_chart {
+        true => highest.max(target_ms) * 1.2,
         false => highest * 1.3,
     };
-    let colour = |c: Color| theme.line(c);
+    let target = match on_chart {
+        true => vec![(t0, target_ms), (t1, target_ms)],
+        false => Vec::new(),
+    };
+    let target_name = match on_chart {
+        true => msg!(text, "tui-dashboard-p95-target", ms = ms_text(target_ms)),
+        false => msg!(
+            text,
+            "tui-dashboard-p95-target-off",
+            ms = ms_text(target_ms)
+        ),
+    };
+    // Without colour the lines differ by their marks, and the legend shows
+    // each one's mark.
+    let line = |name: String, colour: Color, marker: Marker, glyph: &str| {
+        let name = match theme.colour() {
+            true => name,
+            false => format!("{glyph} {name}"),
+        };
+        let marker = if theme.colour() {
+            Marker::Braille
+        } else {
+            marker
+        };
+        Dataset::default()
+            .name(name)
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(theme.line(colour))
+    };
     let datasets = vec![
-        Dataset::default()
-            .name("p50")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(colour(Color::Green))
-            .data(&p50),
-        Dataset::default()
-            .name("p95")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(colour(Color::Yellow))
-            .data(&p95),
-        Dataset::default()
-            .name("p99")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(colour(Color::Magenta))
-            .data(&p99),
-        Dataset::default()
-            .name(msg!(text, "tui-dashboard-p95-target"))
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Line)
-            .style(colour(Color::Red))
+        line("p50".into(), Color::Green, Marker::Dot, "•").data(&p50),
+        line("p95".into(), Color::Yellow, Marker::Braille, "⠒").data(&p95),
+        line("p99".into(), Color::Magenta, Marker::Bar, "▄").data(&p99),
+        line(target_name, Color::Red, Marker::Block, "█")
+            .marker(if theme.colour() {
+                Marker::Dot
+            } else {
+                Marker::Block
+            })
             .data(&target),
     ];
-    let state = match dash.running {
-        true => msg!(text, "tui-dashboard-running"),
-        false => msg!(text, "tui-dashboard-finished"),
+    let state = match (&dash.health, dash.running) {
+        (ShopHealth::Dead { .. }, _) => msg!(text, "tui-dashboard-dead"),
+        (ShopHealth::Silent { .. }, _) => msg!(text, "tui-dashboard-silent"),
+        (ShopHealth::Up, true) => msg!(text, "tui-dashboard-running"),
+        (ShopHealth::Up, false) => msg!(text, "tui-dashboard-finished"),
     };
     let traffic = match dash.virtual_users {
         Some(users) => msg!(
@@ -249,13 +327,13 @@ fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, t
         ),
         None => dash.traffic.clone(),
     };
-    let title = format!(
-        " {} · {traffic} · p95 < {:.0} ms · {state} ",
-        dash.lab, dash.target_p95_ms
-    );
+    // The state first: a narrow screen cuts the end of a title.
+    let title = format!(" {state} · {} · {traffic} ", dash.lab);
     frame.render_widget(
         Chart::new(datasets)
-            .block(Block::default().borders(Borders::ALL).title(title))
+            .block(panel(title, theme))
+            .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft))
+            .hidden_legend_constraints((Constraint::Ratio(2, 3), Constraint::Ratio(2, 3)))
             .x_axis(
                 Axis::default()
                     .bounds([t0, t1])
@@ -270,11 +348,26 @@ fn latency_chart(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, t
     );
 }
 
+/// Milliseconds with the precision a target needs (4.49 ms, 50 ms).
+fn ms_text(ms: f64) -> String {
+    match ms {
+        v if v < 10.0 => format!("{v:.2}"),
+        v if v < 100.0 => format!("{v:.1}"),
+        v => format!("{v:.0}"),
+    }
+}
+
 fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
     let [numbers, spark] =
         Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(area);
     let last = dash.last();
-    let p95 = last.map_or(0.0, |p| p.p95_ms);
+    // No successful answer in the window: no latency, never a green 0.0 ms.
+    let ms = |f: fn(&crate::tui::dashboard::Point) -> f64| {
+        last.map(f)
+            .filter(|v| v.is_finite())
+            .map_or_else(|| "—".to_string(), |v| format!("{v:.1}"))
+    };
+    let p95 = last.map_or(f64::NAN, |p| p.p95_ms);
     let verdict = match p95 < dash.target_p95_ms {
         true => Verdict::Pass,
         false => Verdict::Fail,
@@ -283,31 +376,43 @@ fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, them
         Line::from(format!("{:.0} req/s", last.map_or(0.0, |p| p.rps))),
         Line::from(vec![
             Span::raw("p95 "),
-            Span::styled(format!("{p95:.1} ms"), theme.verdict(verdict)),
-            Span::raw(format!(" (< {:.0})", dash.target_p95_ms)),
+            Span::styled(format!("{} ms", ms(|p| p.p95_ms)), theme.verdict(verdict)),
+            Span::raw(format!(" (< {})", ms_text(dash.target_p95_ms))),
         ]),
         Line::from(format!(
-            "p50 {:.1} · p99 {:.1} ms",
-            last.map_or(0.0, |p| p.p50_ms),
-            last.map_or(0.0, |p| p.p99_ms)
+            "p50 {} · p99 {} ms",
+            ms(|p| p.p50_ms),
+            ms(|p| p.p99_ms)
         )),
-        Line::from(match dash.query_count {
-            Some(n) => format!("X-Query-Count {n}"),
-            None => "X-Query-Count —".to_string(),
-        }),
+        // Where the p95 target comes from when it is the lab's relative
+        // one; else the SQL statements a request costs, once known.
+        match (
+            dash.p95_vs_baseline,
+            dash.p95_needs_baseline,
+            dash.query_count,
+        ) {
+            (Some((base, factor)), _, _) => Line::from(msg!(
+                text,
+                "tui-dashboard-target-vs-baseline",
+                base = ms_text(base),
+                factor = format!("{factor}")
+            )),
+            (None, true, _) => Line::styled(
+                msg!(text, "tui-dashboard-target-no-baseline"),
+                theme.verdict(Verdict::Error),
+            ),
+            (None, false, Some(n)) => Line::from(format!("X-Query-Count {n}")),
+            (None, false, None) => Line::default(),
+        },
     ];
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(title(msg!(text, "tui-dashboard-now"))),
-        ),
+        Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-now")), theme)),
         numbers,
     );
     let rates: Vec<u64> = dash.points.iter().map(|p| p.rps as u64).collect();
     frame.render_widget(
         Sparkline::default()
-            .block(Block::default().borders(Borders::ALL).title(" req/s "))
+            .block(panel(" req/s ".to_string(), theme))
             .style(theme.accent())
             .data(&rates),
         spark,
@@ -325,7 +430,7 @@ struct GaugeSpec {
 }
 
 fn gauge(frame: &mut Frame, area: Rect, theme: Theme, spec: GaugeSpec) {
-    let block = Block::default().borders(Borders::ALL).title(spec.title);
+    let block = panel(spec.title, theme);
     let Some(value) = spec.value else {
         frame.render_widget(Paragraph::new("—").block(block), area);
         return;
@@ -343,6 +448,28 @@ fn gauge(frame: &mut Frame, area: Rect, theme: Theme, spec: GaugeSpec) {
             .label((spec.label)(value)),
         area,
     );
+    target_mark(frame, area, spec.target / spec.scale);
+}
+
+/// The target's place on a gauge: a `┃` down the bar (not over its label),
+/// readable with or without colour.
+fn target_mark(frame: &mut Frame, area: Rect, at: f64) {
+    let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+    if inner.width < 2 || !(0.0..=1.0).contains(&at) {
+        return;
+    }
+    let offset = (at * f64::from(inner.width)).round() as u16;
+    let x = inner.x + offset.min(inner.width - 1);
+    let buffer = frame.buffer_mut();
+    for y in inner.y..inner.y + inner.height {
+        let cell = &mut buffer[(x, y)];
+        if matches!(
+            cell.symbol(),
+            " " | "█" | "▏" | "▎" | "▍" | "▌" | "▋" | "▊" | "▉"
+        ) {
+            cell.set_symbol("┃");
+        }
+    }
 }
 
 fn status_codes(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
@@ -369,7 +496,7 @@ fn status_codes(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, th
     }
     let codes = msg!(text, "tui-dashboard-status-codes", requests = dash.requests);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title(codes))),
+        Paragraph::new(lines).block(panel(title(codes), theme)),
         area,
     );
 }

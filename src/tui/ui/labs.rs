@@ -35,7 +35,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             let mut flags = String::new();
             if let Some(r) = record {
                 if r.attempts > 0 {
-                    flags.push_str(&format!(" {}×", r.attempts));
+                    let attempts = msg!(text, "tui-labs-attempts", count = r.attempts);
+                    flags.push_str(&format!(" {attempts}"));
                 }
                 if r.hints_used > 0 {
                     let hints = msg!(text, "tui-labs-hints", count = r.hints_used);

@@ -27,23 +27,43 @@ use crate::msg;
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {
     color: bool,
+    /// Everything grey: the panels of a shop that died or went silent.
+    grey: bool,
 }
 
 impl Theme {
     /// With or without colour.
     pub fn new(color: bool) -> Self {
-        Self { color }
+        Self { color, grey: false }
     }
 
     pub fn from_env() -> Self {
-        Self {
-            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        }
+        Self::new(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()))
+    }
+
+    /// Whether it draws colours (`NO_COLOR` unset).
+    pub fn colour(self) -> bool {
+        self.color
+    }
+
+    /// The same theme with every colour grey (stale numbers must not look
+    /// like a verdict).
+    pub fn greyed(self) -> Self {
+        Self { grey: true, ..self }
     }
 
     fn fg(self, color: Color) -> Style {
-        match self.color {
-            true => Style::default().fg(color),
+        match (self.color, self.grey) {
+            (true, false) => Style::default().fg(color),
+            (true, true) => Style::default().fg(Color::DarkGray),
+            (false, _) => Style::default(),
+        }
+    }
+
+    /// A panel's border and text: grey when stale.
+    pub fn frame(self) -> Style {
+        match self.grey {
+            true => self.fg(Color::DarkGray),
             false => Style::default(),
         }
     }
@@ -70,6 +90,7 @@ impl Theme {
     pub fn verdict(self, verdict: Verdict) -> Style {
         match verdict {
             Verdict::Pass => self.fg(Color::Green),
+            Verdict::Fail if self.grey => self.fg(Color::Red),
             Verdict::Fail => self.fg(Color::Red).add_modifier(Modifier::BOLD),
             Verdict::Error => self.fg(Color::Yellow),
             Verdict::NotApplicable => self.fg(Color::DarkGray),
@@ -83,7 +104,10 @@ impl Theme {
     }
 
     pub fn accent(self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        match self.grey {
+            true => self.fg(Color::Cyan),
+            false => self.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        }
     }
 
     pub fn dim(self) -> Style {
@@ -180,9 +204,21 @@ fn keys_line(app: &App, text: &Text) -> Line<'static> {
                 (Ok(_), _) => msg!(text, "tui-setup-keys-again"),
             },
         },
+        // The search box takes every letter (q included) as text.
+        Screen::Labs if app.searching => msg!(text, "tui-keys-search"),
         Screen::Labs => msg!(text, "tui-keys-labs"),
         Screen::Settings => msg!(text, "tui-keys-settings"),
-        Screen::Dashboard => msg!(text, "tui-keys-dashboard"),
+        // Only the keys that work now: `d` stops a running load, starts a
+        // stopped one again, and does nothing without one.
+        Screen::Dashboard => match &app.dashboard {
+            Some(dash) if dash.running => msg!(text, "tui-keys-dashboard"),
+            Some(_) => msg!(text, "tui-keys-dashboard-stopped"),
+            None => msg!(text, "tui-keys-dashboard-none"),
+        },
+        // While checks run, `c` does nothing: it is not offered.
+        Screen::Lab if matches!(app.checks, super::app::Checks::Running) => {
+            msg!(text, "tui-keys-lab-running")
+        }
         Screen::Lab => msg!(text, "tui-keys-lab"),
     };
     Line::from(Span::raw(words))
