@@ -407,3 +407,40 @@ fn a_machine_without_redis_is_offered_the_install_and_starts_after_it() {
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0", Duration::from_secs(20));
 }
+
+/// Lab 2.1's plan panel shows the plan `perflab explain` prints, and the
+/// plan the student's new index gives as soon as indexes.sql is saved.
+#[test]
+fn the_plan_panel_follows_the_students_indexes() {
+    use common::Need;
+    common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
+    let database = common::database_url("tui_plan");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join(".state");
+    let command = format!(
+        "cd {dir} && LANG=en_US.UTF-8 PERFLAB_STATE_DIR={state} PERFLAB_SCALE=small \
+         PERFLAB_SEED=7 DATABASE_URL={database} REDIS_URL=redis://127.0.0.1:6379 \
+         {bin} --free; echo EXITED $?; sleep 600",
+        dir = dir.path().display(),
+        state = state.display(),
+        bin = env!("CARGO_BIN_EXE_perflab"),
+    );
+    let tmux = Tmux::start(&command);
+    tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
+    tmux.keys(&["2", "Down", "Down", "Down", "Down", "Down", "Down", "Enter"]);
+    tmux.wait_for("2.1-explain", Duration::from_secs(5));
+    tmux.keys(&["d"]);
+    let before = tmux.wait_for("Seq Scan on products", Duration::from_secs(60));
+    assert!(!before.contains("tmux_plan_idx"), "{before}");
+
+    std::fs::write(
+        dir.path().join("workspace/indexes.sql"),
+        "CREATE INDEX tmux_plan_idx ON products (category_id, price);\n",
+    )
+    .expect("write indexes.sql");
+    let after = tmux.wait_for("tmux_plan_idx", Duration::from_secs(30));
+    assert!(!after.contains("Seq Scan on products"), "{after}");
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", Duration::from_secs(30));
+}

@@ -35,6 +35,16 @@ pub struct ExplainSpec {
     pub as_if_large: bool,
 }
 
+impl ExplainSpec {
+    /// The control API's path for this check's plan (also the TUI's plan panel).
+    pub fn control_path(&self) -> String {
+        match self.as_if_large {
+            true => format!("/explain/{}?large_table=true", self.query),
+            false => format!("/explain/{}", self.query),
+        }
+    }
+}
+
 /// What the plan shows.
 #[derive(Debug, Default, PartialEq)]
 struct Plan {
@@ -102,10 +112,7 @@ impl Kind for ExplainSpec {
     }
 
     async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
-        let path = match self.as_if_large {
-            true => format!("/explain/{}?large_table=true", self.query),
-            false => format!("/explain/{}", self.query),
-        };
+        let path = self.control_path();
         let body = ctx.control_json(&path).await?;
         let root = &body[0];
         let Some(time_ms) = root["Execution Time"].as_f64() else {

@@ -333,6 +333,19 @@ impl Staged {
         Ok(staged)
     }
 
+    /// The student changed `indexes` while the shop runs (the dashboard):
+    /// refused early as at the start, then applied as at the start.
+    pub async fn reapply_indexes(
+        &self,
+        text: &Text,
+        lab: &Lab,
+        indexes: &str,
+    ) -> Result<(), RunError> {
+        refuse_early(text, None, Some(indexes))?;
+        self.apply_indexes(text, lab.start.indexes.as_deref(), Some(indexes))
+            .await
+    }
+
     /// Drops the indexes a student made earlier, then applies the lab's
     /// starting ones and `indexes`, each on its own so PostgreSQL's line
     /// numbers point into the file that has the mistake.

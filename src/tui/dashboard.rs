@@ -258,40 +258,6 @@ impl Dashboard {
     }
 }
 
-/// An `EXPLAIN (FORMAT JSON)` answer as indented lines: node, relation,
-/// index, and the execution time. In PostgreSQL's own words ("Seq Scan on
-/// products", "Execution Time"), whatever the student's language: they are
-/// the words `EXPLAIN` prints in psql, which the lab has them read too.
-pub fn plan_lines(explain: &serde_json::Value) -> Vec<String> {
-    fn walk(node: &serde_json::Value, depth: usize, out: &mut Vec<String>) {
-        let mut line = format!(
-            "{}{}",
-            "  ".repeat(depth),
-            node["Node Type"].as_str().unwrap_or("?")
-        );
-        if let Some(table) = node["Relation Name"].as_str() {
-            line.push_str(&format!(" on {table}"));
-        }
-        if let Some(index) = node["Index Name"].as_str() {
-            line.push_str(&format!(" using {index}"));
-        }
-        if let Some(ms) = node["Actual Total Time"].as_f64() {
-            line.push_str(&format!("  {ms:.1} ms"));
-        }
-        out.push(line);
-        for child in node["Plans"].as_array().into_iter().flatten() {
-            walk(child, depth + 1, out);
-        }
-    }
-    let root = explain.get(0).unwrap_or(explain);
-    let mut lines = Vec::new();
-    walk(&root["Plan"], 0, &mut lines);
-    if let Some(ms) = root["Execution Time"].as_f64() {
-        lines.push(format!("Execution Time {ms:.1} ms"));
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,27 +337,5 @@ mod tests {
         dash.push(&window(1.0, (0, 0, 0)));
         let point = dash.last().expect("a point");
         assert!(point.p95_ms.is_nan(), "no 0 ms for a dead shop: {point:?}");
-    }
-
-    #[test]
-    fn a_plan_reads_as_indented_nodes() {
-        let explain = serde_json::json!([{
-            "Plan": {
-                "Node Type": "Limit", "Actual Total Time": 7.2,
-                "Plans": [{
-                    "Node Type": "Index Scan", "Relation Name": "products",
-                    "Index Name": "products_category_price", "Actual Total Time": 0.4
-                }]
-            },
-            "Execution Time": 7.5
-        }]);
-        assert_eq!(
-            plan_lines(&explain),
-            [
-                "Limit  7.2 ms",
-                "  Index Scan on products using products_category_price  0.4 ms",
-                "Execution Time 7.5 ms"
-            ]
-        );
     }
 }

@@ -6,6 +6,7 @@
 //! cancellation token (or when the shop dies: the load would only count
 //! refused connections).
 
+use std::path::Path;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -13,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::Event;
 use super::dashboard::{Exit, ShopHealth};
-use crate::check::{CheckSpec, TrafficSpec};
+use crate::check::{CheckSpec, ExplainSpec, TrafficSpec};
+use crate::explain::PlanTree;
 use crate::lab::Lab;
 use crate::lab::runner::{RunEnv, Staged};
 use crate::messages::Text;
@@ -74,23 +76,21 @@ pub async fn drive(
     env: &RunEnv,
     lab: &Lab,
     settings: &ShopSettings,
-    indexes: &str,
+    indexes: &Path,
     traffic: &TrafficSpec,
     cancel: CancellationToken,
     tx: &mpsc::UnboundedSender<Event>,
 ) -> Result<(), String> {
-    let mut staged = Staged::start(env, lab, settings, Some(indexes))
+    let text = Text::from(env.lang);
+    let mut applied = read_indexes(indexes);
+    let mut staged = Staged::start(env, lab, settings, Some(&applied))
         .await
         .map_err(|e| e.to_string())?;
     let ctx = staged.context(env, lab, None);
     if let Some(control) = &ctx.control {
         let _ = tx.send(Event::LoadControl(control.clone()));
     }
-    if let Some(query) = explain_query(lab)
-        && let Ok(explain) = ctx.control_json(&format!("/explain/{query}")).await
-    {
-        let _ = tx.send(Event::Plan(super::dashboard::plan_lines(&explain)));
-    }
+    send_plan(&ctx, lab, &text, tx).await;
     // One connection of our own to count the shop's (named differently, it
     // never counts itself).
     let db = sqlx::postgres::PgPoolOptions::new()
@@ -140,6 +140,18 @@ pub async fn drive(
                     let _ = tx.send(Event::Health(health));
                     if !up {
                         continue;
+                    }
+                    // The student saved indexes.sql: apply it to this shop
+                    // and show the plan it gives (labs with a plan).
+                    let now = read_indexes(indexes);
+                    if now != applied && explain_spec(lab).is_some() {
+                        applied = now;
+                        match staged.reapply_indexes(&text, lab, &applied).await {
+                            Ok(()) => send_plan(&ctx, lab, &text, tx).await,
+                            Err(e) => {
+                                let _ = tx.send(Event::Status(e.to_string()));
+                            }
+                        }
                     }
                     let rss_mb = match ctx.shop_pid {
                         Some(pid) => crate::check::read_rss(pid).await.ok(),
@@ -213,12 +225,39 @@ pub fn death_line(health: &ShopHealth, text: &Text) -> String {
     msg!(text, "tui-dashboard-shop-died", pid = pid, how = how)
 }
 
-/// The query of the lab's `explain` check, if it has one.
-fn explain_query(lab: &Lab) -> Option<String> {
+/// The lab's `explain` check, if it has one.
+fn explain_spec(lab: &Lab) -> Option<&ExplainSpec> {
     lab.checks.iter().find_map(|spec| match spec {
-        CheckSpec::Explain(s) => Some(s.query.clone()),
+        CheckSpec::Explain(s) => Some(s),
         _ => None,
     })
+}
+
+/// The plan of the lab's query as its check asks for it, as the tree
+/// `perflab explain` prints (or the reason there is none).
+async fn send_plan(
+    ctx: &crate::check::Context,
+    lab: &Lab,
+    text: &Text,
+    tx: &mpsc::UnboundedSender<Event>,
+) {
+    let Some(spec) = explain_spec(lab) else {
+        return;
+    };
+    let lines = match ctx.control_json(&spec.control_path()).await {
+        Ok(json) => match PlanTree::from_json(&json) {
+            Ok(tree) => tree.lines(text),
+            Err(e) => vec![e.to_string()],
+        },
+        Err(e) => vec![e.render(text)],
+    };
+    let _ = tx.send(Event::Plan(lines));
+}
+
+/// The student's `indexes.sql` as it is now; unreadable reads as empty (the
+/// dashboard's start already said why, and the checks will).
+fn read_indexes(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 /// `X-Query-Count` of one request on the traffic's first path (`{id}` and

@@ -635,10 +635,10 @@ impl Session {
             .workspace
             .shop_settings()
             .map_err(|e| e.render(&text))?;
-        let indexes = self
-            .workspace
+        self.workspace
             .indexes()
             .map_err(|e| cannot_read_indexes(&text, &e))?;
+        let indexes = self.workspace.indexes_sql();
         let mut traffic = live::traffic_of(&lab);
         traffic.duration = live::MAX_LOAD;
         let baseline = self.app.progress.baseline().map(|b| b.measurements.clone());
