@@ -80,7 +80,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
 /// The instructions, then the hints asked for and the solution if revealed.
 fn instructions(app: &App, lab: &Lab, words: &Words, theme: Theme) -> Text<'static> {
     let lang = app.lang;
-    let mut text: Text = owned(tui_markdown::from_str(lab.instructions.get(lang)));
+    let options = tui_markdown::Options::new(LabMarkdown);
+    let mut text: Text = owned(tui_markdown::from_str_with_options(
+        lab.instructions.get(lang),
+        &options,
+    ));
     theme.strip(&mut text);
     for n in 0..app.hints_shown.min(lab.hints.len()) {
         text.lines.push(Line::default());
@@ -91,6 +95,21 @@ fn instructions(app: &App, lab: &Lab, words: &Words, theme: Theme) -> Text<'stat
         text.lines.extend(solution_lines(lab, words, theme));
     }
     text
+}
+
+/// Lab text's Markdown as a terminal shows it: headings by their style,
+/// without the `#` marks; code blocks by their style, without the fences.
+#[derive(Clone, Copy, Debug, Default)]
+struct LabMarkdown;
+
+impl tui_markdown::StyleSheet for LabMarkdown {
+    fn heading_marker(&self, _level: u8) -> &str {
+        ""
+    }
+
+    fn code_block_fence(&self) -> &str {
+        ""
+    }
 }
 
 /// A Markdown rendering that no longer borrows its source.
