@@ -96,7 +96,7 @@ async fn explain(config: Config, course: &CourseArgs, args: &ExplainArgs) -> Res
     let indexes = workspace.indexes().map_err(|e| {
         Failure::environment(msg!(text, "run-indexes-unreadable", error = e.to_string()))
     })?;
-    let services = start_services(&config, false).await?;
+    let services = start_services(&config, &text, false).await?;
     let env = run_env(&config, &services, course)?;
     let plan = match Staged::start(&env, lab, &settings, Some(&indexes)).await {
         Ok(staged) => {
