@@ -1,0 +1,58 @@
+//! A lab's traffic on several shop instances, against real PostgreSQL and
+//! real shops over loopback HTTP: a check whose context names a peer loads
+//! both instances (what lab 2.4's "two instances" needs), and without the
+//! peer only the first one.
+
+mod common;
+
+use common::{TestShop, check_context, check_spec};
+use perflab::check::{self, Lang, Verdict};
+use perflab::shop::settings::ShopSettings;
+use serde_json::Value;
+
+const DB: &str = "pool_peers";
+
+/// Connections the shop's pool has open now (control `GET /pool`).
+async fn open_connections(shop: &TestShop) -> u64 {
+    let pool: Value = shop.control_json("/pool").await;
+    pool["open"].as_u64().expect("`open` in GET /pool")
+}
+
+#[tokio::test]
+async fn a_checks_traffic_loads_every_instance_it_knows() {
+    let mut settings = ShopSettings::default();
+    settings.database.pool_size = 2;
+    let first = TestShop::start(DB, settings.clone()).await;
+    let second = TestShop::start(DB, settings).await;
+    // The pools connect lazily: an instance no request reached has none open.
+    assert_eq!(open_connections(&second).await, 0);
+    // Below 3 server connections: one instance with a pool of 2 cannot
+    // reach it; two instances loaded together can.
+    let spec = check_spec(
+        "kind = \"pool_connections\"\nbelow = 3\n\
+         traffic = { path = \"/products?category={category}&sort=price\", users = 16, duration = \"1s\" }",
+    );
+
+    let alone = check::run(&spec, &check_context(&first, DB, Lang::En)).await;
+    assert_eq!(alone.verdict, Verdict::Pass, "{alone:#?}");
+    assert_eq!(
+        open_connections(&second).await,
+        0,
+        "the traffic went to the first instance only"
+    );
+    assert!(open_connections(&first).await > 0);
+
+    let ctx = check_context(&first, DB, Lang::En).with_peer(&second.shop.endpoint.url);
+    let both = check::run(&spec, &ctx).await;
+    assert_eq!(both.verdict, Verdict::Fail, "{both:#?}");
+    assert!(
+        both.measured.is_some_and(|max| max >= 3.0),
+        "both pools open at once: {both:#?}"
+    );
+    assert!(
+        open_connections(&second).await > 0,
+        "the peer served requests"
+    );
+    first.stop().await;
+    second.stop().await;
+}
