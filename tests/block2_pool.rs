@@ -56,3 +56,30 @@ async fn a_checks_traffic_loads_every_instance_it_knows() {
     first.stop().await;
     second.stop().await;
 }
+
+#[tokio::test]
+async fn postgres_answers_through_the_latency_relay() {
+    use perflab::services::latency::{LatencyRelay, upstream_of};
+    use sqlx::Connection;
+    let url = common::database_url(DB);
+    let rtt = std::time::Duration::from_millis(10);
+    let relay = LatencyRelay::start(upstream_of(&url).await.unwrap(), rtt)
+        .await
+        .unwrap();
+    let through = relay.url_through(&url).unwrap();
+    for round in 0..20 {
+        let mut conn = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            sqlx::PgConnection::connect(&through),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("round {round}: no connection within 5 s"))
+        .unwrap();
+        let one: i32 = sqlx::query_scalar("SELECT 1")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(one, 1);
+        conn.close().await.unwrap();
+    }
+}
