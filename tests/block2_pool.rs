@@ -1,7 +1,9 @@
-//! A lab's traffic on several shop instances, against real PostgreSQL and
-//! real shops over loopback HTTP: a check whose context names a peer loads
-//! both instances (what lab 2.4's "two instances" needs), and without the
-//! peer only the first one.
+//! Lab 2.4 against real PostgreSQL and real shops over loopback HTTP: a
+//! check whose context names a peer loads both instances (and without the
+//! peer only the first one); PostgreSQL answers through the runner's latency
+//! relay; and `labs validate` proves the lab: the starting pools (2 per
+//! instance, 50 ms acquire timeout) fail with 503s, the solution (8 per
+//! instance) passes under the 20-connection budget.
 
 mod common;
 
@@ -82,4 +84,49 @@ async fn postgres_answers_through_the_latency_relay() {
         assert_eq!(one, 1);
         conn.close().await.unwrap();
     }
+}
+
+#[test]
+fn labs_validate_proves_the_pool_lab() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let prefix = std::env::var("PERFLAB_TEST_DB_PREFIX").unwrap_or_default();
+    let config = dir.path().join("perflab.toml");
+    std::fs::write(
+        &config,
+        format!("[database]\nname = \"perflab_test_{prefix}b2pool\"\n"),
+    )
+    .expect("config");
+    let labs = concat!(env!("CARGO_MANIFEST_DIR"), "/labs");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_perflab"))
+        .current_dir(dir.path())
+        .args(["--config", config.to_str().expect("utf-8 path")])
+        .args([
+            "labs", "validate", labs, "--scale", "small", "--only", "2.4",
+        ])
+        .env("PERFLAB_STATE_DIR", dir.path().join("state"))
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("perflab runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{text}");
+    let line = |id: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(&format!("✓ {id} ")))
+            .unwrap_or_else(|| panic!("no proven line for {id}:\n{text}"))
+            .to_string()
+    };
+    assert!(
+        line("pool").contains("fails at the start, passes solved"),
+        "{text}"
+    );
+    assert!(
+        line("connections").contains("guard, passes in both states"),
+        "{text}"
+    );
 }
