@@ -17,7 +17,7 @@ export PERFLAB_STATE_DIR=$dir/.state PERFLAB_SCALE=$scale LANG=C.UTF-8
 cd ws
 "$bin" solution 1.1 --apply >/dev/null
 "$bin" check 1.1
-for lab in 1.2 1.3 1.4 1.5 1.6 2.1 2.2 2.3; do "$bin" solution "$lab" --apply >/dev/null; done
+for lab in 1.2 1.3 1.4 1.5 1.6 2.1 2.2 2.3 2.4; do "$bin" solution "$lab" --apply >/dev/null; done
 start=$(date +%s.%N)
 "$bin" check --all
 echo "check --all ($scale scale): $(echo "$(date +%s.%N) - $start" | bc) s"

@@ -235,13 +235,13 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
     }
 
-    // JSON: the course's weights, one of nine performance labs, the rest at 0.
+    // JSON: the course's weights, one of ten performance labs, the rest at 0.
     let graded = json(&document);
     assert_eq!(graded["status"], "pass");
-    assert_eq!(graded["score"], 4.44, "40 / 9 labs");
+    assert_eq!(graded["score"], 4.0, "40 / 10 labs");
     let performance = category(&graded, "performance");
     assert_eq!(performance["max_points"], 40.0);
-    assert_eq!(performance["points"], 4.44);
+    assert_eq!(performance["points"], 4.0);
     let code = category(&graded, "code");
     assert_eq!(
         (code["points"].as_f64(), code["max_points"].as_f64()),
@@ -254,7 +254,7 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
     assert_eq!(redis["status"], "passed");
     assert_eq!(
         (redis["points"].as_f64(), redis["max_points"].as_f64()),
-        (Some(4.44), Some(4.44))
+        (Some(4.0), Some(4.0))
     );
     let health = &redis["checks"][0];
     assert_eq!(health["id"], "redis-connected");
@@ -280,7 +280,7 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
     assert_eq!(room["max_score"], 100);
     let tests = room["tests"].as_array().expect("tests");
     let sum: f64 = tests.iter().filter_map(|t| t["score"].as_f64()).sum();
-    assert!((sum - 4.44).abs() < 1e-9, "{room}");
+    assert!((sum - 4.0).abs() < 1e-9, "{room}");
     let performance = tests
         .iter()
         .find(|t| {
@@ -298,17 +298,17 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
     assert!(
         performance["message"]
             .as_str()
-            .is_some_and(|m| m.contains("1.1-baseline: 0.00 / 4.44 (not attempted)")),
+            .is_some_and(|m| m.contains("1.1-baseline: 0.00 / 4.00 (not attempted)")),
         "{performance}"
     );
 
     // Human: the same numbers.
     let text = stdout(&human);
     assert!(
-        text.contains("Grade: 4.44 / 100 — no check failed"),
+        text.contains("Grade: 4.00 / 100 — no check failed"),
         "{text}"
     );
-    assert!(text.contains("performance (40 %): 4.44 / 40.00"), "{text}");
+    assert!(text.contains("performance (40 %): 4.00 / 40.00"), "{text}");
     assert!(text.contains("code (30 %): 0.00 / 30.00"), "{text}");
     assert!(
         text.contains("3.1-health") && text.contains("not attempted"),
@@ -466,7 +466,7 @@ async fn peer_lets_lab_1_5_compare_two_instances_of_a_target() {
     assert_eq!(graded.status.code(), Some(0), "{}", stderr(&graded));
     let grade = json(&graded);
     assert_eq!(lab(&grade, "1.5-list-keys")["status"], "passed", "{grade}");
-    assert_eq!(grade["score"], 4.44);
+    assert_eq!(grade["score"], 4.0);
     a.stop().await;
     b.stop().await;
 }

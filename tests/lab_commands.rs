@@ -60,7 +60,8 @@ fn the_embedded_pack_holds_blocks_1_and_2_in_order() {
             "1.6-degradation",
             "2.1-explain",
             "2.2-search",
-            "2.3-n-plus-one"
+            "2.3-n-plus-one",
+            "2.4-pool"
         ]
     );
     for lab in &catalog.labs {

@@ -582,3 +582,79 @@ async fn bench_help_gives_each_option_one_line() {
         );
     }
 }
+
+/// A server that counts its requests.
+async fn counting_server() -> (String, Arc<AtomicU64>) {
+    let served = Arc::new(AtomicU64::new(0));
+    let router = Router::new()
+        .route(
+            "/",
+            get(|State(served): State<Arc<AtomicU64>>| async move {
+                served.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                "ok"
+            }),
+        )
+        .with_state(Arc::clone(&served));
+    (serve(router).await, served)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_with_peers_deals_its_connections_over_every_instance() {
+    let _turn = TIMING.lock().await;
+    let (first, first_served) = counting_server().await;
+    let (second, second_served) = counting_server().await;
+    for model in [
+        Model::Closed { users: 4 },
+        Model::Open {
+            rate: 200.0,
+            connections: 4,
+        },
+    ] {
+        let before = [&first_served, &second_served].map(|s| s.load(Ordering::SeqCst));
+        let mut config = LoadConfig::new(
+            first.clone(),
+            Mix::single("/").unwrap(),
+            model,
+            Duration::from_secs(1),
+        );
+        config.peers = vec![second.clone()];
+        let last = run(config).await;
+        let [a, b] = [&first_served, &second_served]
+            .map(|s| s.load(Ordering::SeqCst))
+            .into_iter()
+            .zip(before)
+            .map(|(now, then)| now - then)
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            a + b,
+            last.total.requests,
+            "{model:?}: every request counted"
+        );
+        assert_eq!(last.total.errors.total(), 0, "{model:?}");
+        // Two connections each, the same delay: each instance serves about
+        // half; a quarter leaves room for scheduling without hiding a miss.
+        let quarter = last.total.requests / 4;
+        assert!(a > quarter && b > quarter, "{model:?}: {a} and {b}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_peer_is_one_clear_error() {
+    let (first, _) = counting_server().await;
+    let closed = common::ClosedPort::new();
+    let mut config = LoadConfig::new(
+        first,
+        Mix::single("/").unwrap(),
+        Model::Closed { users: 2 },
+        Duration::from_secs(1),
+    );
+    config.peers = vec![format!("http://{}", closed.addr())];
+    match load::start(config, CancellationToken::new()).await {
+        Err(LoadError::Unreachable { addr, .. }) => assert_eq!(addr.to_string(), closed.addr()),
+        Err(other) => panic!("expected Unreachable, got {other}"),
+        Ok(_) => panic!("a run with an unreachable peer must not start"),
+    }
+}

@@ -2,6 +2,9 @@
 //! weighted mix, `{id}` drawn Zipf-skewed over a range and `{category}`
 //! uniformly, closed loop (`users`) or open loop (`rate`).
 //!
+//! The traffic goes to every instance the context knows (the shop and its
+//! peers), connections dealt over them in turn.
+//!
 //! A lab names its traffic profile once (`[traffic]` in `lab.toml`); the
 //! runner puts it in the [`Context`] and every check that measures under load
 //! uses it unless the check gives its own `traffic = { … }`.
@@ -146,9 +149,12 @@ impl TrafficSpec {
         Ok(load::start(self.config(ctx)?, cancel).await?)
     }
 
-    /// The load generator's configuration for this traffic against the shop.
+    /// The load generator's configuration for this traffic against the shop
+    /// and its peers: a lab that stages several instances loads them all,
+    /// its connections dealt over them in turn, as a load balancer would.
     pub(super) fn config(&self, ctx: &Context) -> Result<LoadConfig, CheckError> {
         let mut config = LoadConfig::new(&ctx.shop_url, self.mix()?, self.model(), self.duration);
+        config.peers = ctx.peers.clone();
         config.timeout = Duration::from_secs(5);
         if self.login {
             config.login = Some(load::Login::default());

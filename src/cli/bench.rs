@@ -52,6 +52,10 @@ pub struct BenchArgs {
     /// How skewed those ids are: the Zipf exponent (0 uniform, 1 a few hot ids).
     #[arg(long, value_name = "S", default_value_t = 1.0)]
     pub zipf: f64,
+    /// Another instance of the same server (repeatable): the connections are
+    /// dealt in turn over the URLs' server and each peer, e.g. http://127.0.0.1:8001.
+    #[arg(long, value_name = "URL")]
+    pub peer: Vec<String>,
     /// Print JSON on stdout instead of text: the summary, then the
     /// configuration.
     #[arg(long)]
@@ -136,6 +140,10 @@ fn config(args: &BenchArgs) -> Result<LoadConfig, LoadError> {
     };
     let mut config = LoadConfig::new(target, Mix::new(endpoints, params)?, model, args.duration);
     config.timeout = args.timeout;
+    for peer in &args.peer {
+        let (authority, _) = load::split_url(peer)?;
+        config.peers.push(format!("http://{authority}"));
+    }
     config.login = args.login.then(Login::default);
     Ok(config)
 }

@@ -147,6 +147,10 @@ pub struct Stage {
     /// Give the shop a Redis of its own that checks may stop (lab 1.6).
     #[serde(default)]
     pub private_redis: bool,
+    /// Put this round trip between the shops and PostgreSQL, as when the
+    /// database is on another host (lab 2.4; `services::latency`).
+    #[serde(default, with = "humantime_serde")]
+    pub database_rtt: Option<std::time::Duration>,
 }
 
 fn one() -> usize {

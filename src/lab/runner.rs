@@ -30,6 +30,7 @@ use crate::check::{self, CheckResult, Context, Lang, RedisServer};
 use crate::messages::Text;
 use crate::msg;
 use crate::services::children;
+use crate::services::latency::{self, LatencyRelay};
 use crate::services::redis::ScratchRedis;
 use crate::shop::ShopEndpoint;
 use crate::shop::settings::ShopSettings;
@@ -84,6 +85,8 @@ pub enum RunError {
     StartIndexes(String),
     #[error("cannot start a private Redis for this lab: {0}")]
     Redis(String),
+    #[error("cannot put the lab's network between the shop and PostgreSQL: {0}")]
+    Relay(String),
 }
 
 impl RunError {
@@ -287,6 +290,8 @@ fn last_line(path: &Path) -> String {
 pub struct Staged {
     pub shops: Vec<ShopChild>,
     pub redis: Option<RedisServer>,
+    /// The network between the shops and PostgreSQL (`[stage] database_rtt`).
+    relay: Option<LatencyRelay>,
 }
 
 impl Staged {
@@ -310,12 +315,26 @@ impl Staged {
             Some(server) => Some(server.lock().await.url().to_string()),
             None => env.redis_url.clone(),
         };
+        let relay = match lab.stage.database_rtt {
+            Some(rtt) => Some(relay(&env.database_url, rtt).await?),
+            None => None,
+        };
+        // The shops reach the database through the relay; the checks (and
+        // the index SQL, through the control API's own connection) count
+        // and measure directly.
+        let mut shop_env = env.clone();
+        if let Some(relay) = &relay {
+            shop_env.database_url = relay
+                .url_through(&env.database_url)
+                .map_err(RunError::Relay)?;
+        }
         let mut staged = Self {
             shops: Vec::new(),
             redis,
+            relay,
         };
         for _ in 0..lab.stage.instances.max(1) {
-            match ShopChild::spawn(env, settings, redis_url.as_deref()).await {
+            match ShopChild::spawn(&shop_env, settings, redis_url.as_deref()).await {
                 Ok(shop) => staged.shops.push(shop),
                 Err(e) => {
                     staged.stop().await;
@@ -423,15 +442,24 @@ impl Staged {
         ctx
     }
 
-    /// Stops every shop, then the private Redis.
+    /// Stops every shop, then the relay and the private Redis.
     pub async fn stop(self) {
         for shop in self.shops {
             shop.stop().await;
         }
+        drop(self.relay);
         if let Some(redis) = self.redis {
             redis.lock().await.stop().await;
         }
     }
+}
+
+/// A relay adding `rtt` to every round trip to the database at `url`.
+async fn relay(url: &str, rtt: Duration) -> Result<LatencyRelay, RunError> {
+    let upstream = latency::upstream_of(url).await.map_err(RunError::Relay)?;
+    LatencyRelay::start(upstream, rtt)
+        .await
+        .map_err(|e| RunError::Relay(e.to_string()))
 }
 
 /// Refuses SQL outside what the labs teach before any shop or server starts

@@ -80,6 +80,11 @@ impl Model {
 pub struct LoadConfig {
     /// `http://host:port` of the server.
     pub target: String,
+    /// `http://host:port` of other instances of the same server (same
+    /// database, same paths): connection `k` goes to instance `k mod n`,
+    /// `target` first. Dealt per connection, not per request, so the request
+    /// path stays one socket and one lookup as with a single server.
+    pub peers: Vec<String>,
     pub mix: Arc<Mix>,
     pub model: Model,
     pub duration: Duration,
@@ -99,6 +104,7 @@ impl LoadConfig {
     pub fn new(target: impl Into<String>, mix: Mix, model: Model, duration: Duration) -> Self {
         Self {
             target: target.into(),
+            peers: Vec::new(),
             mix: Arc::new(mix),
             model,
             duration,
@@ -148,8 +154,11 @@ const SNAPSHOT_BUFFER: usize = 64;
 /// fast, before any load, when the server is unreachable or a login fails.
 pub async fn start(config: LoadConfig, cancel: CancellationToken) -> Result<LoadRun, LoadError> {
     config.validate()?;
-    let target = Arc::new(Target::resolve(&config.target).await?);
-    let workers = prepare(&config, &target).await?;
+    let mut targets = vec![Arc::new(Target::resolve(&config.target).await?)];
+    for peer in &config.peers {
+        targets.push(Arc::new(Target::resolve(peer).await?));
+    }
+    let workers = prepare(&config, &targets).await?;
     let shards = shards(workers.len());
     let workers: Vec<Worker> = workers
         .into_iter()
@@ -195,12 +204,14 @@ pub async fn start(config: LoadConfig, cancel: CancellationToken) -> Result<Load
 /// there and time out, while queued here they are only sent in turn.
 const LOGINS_AT_ONCE: usize = 8;
 
-/// Opens every connection and logs every user in, a few at a time.
+/// Opens every connection and logs every user in, a few at a time;
+/// connection `k` goes to `targets[k mod n]` (and its user logs in there).
 async fn prepare(
     config: &LoadConfig,
-    target: &Arc<Target>,
+    targets: &[Arc<Target>],
 ) -> Result<Vec<(Connection, Option<identity::Identity>)>, LoadError> {
     let users = (0..config.model.connections()).map(|k| async move {
+        let target = &targets[k % targets.len()];
         let mut connection = Connection::new(Arc::clone(target), config.timeout);
         connection
             .connect()

@@ -31,6 +31,9 @@ pub struct RunInfo {
     pub timeout_secs: f64,
     /// `http://host:port`.
     pub target: String,
+    /// Other instances the connections are dealt over, in turn with `target`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<String>,
     pub endpoints: Vec<EndpointInfo>,
     /// How each `{placeholder}` is filled.
     pub params: BTreeMap<String, ParamInfo>,
@@ -104,6 +107,7 @@ impl RunInfo {
             duration_secs: config.duration.as_secs_f64(),
             timeout_secs: config.timeout.as_secs_f64(),
             target: config.target.clone(),
+            peers: config.peers.clone(),
             endpoints,
             params,
             login,
@@ -169,6 +173,14 @@ pub fn header(info: &RunInfo) -> String {
                 write!(out, " ({{{name}}}: one of {})", values.join(", "))
             }
         };
+    }
+    if !info.peers.is_empty() {
+        let _ = write!(
+            out,
+            "; connections dealt in turn over {} and {}",
+            info.target,
+            info.peers.join(", ")
+        );
     }
     if let Some(login) = &info.login {
         let _ = write!(out, "; logged in as {}…{}", login.first, login.last);

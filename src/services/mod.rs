@@ -15,6 +15,7 @@
 
 pub mod children;
 pub mod install;
+pub mod latency;
 pub mod leftovers;
 pub mod net;
 pub mod postgres;
