@@ -23,32 +23,57 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// Chunks in flight per direction before the reader waits (back-pressure).
 const IN_FLIGHT: usize = 256;
 
-/// A running relay; stops accepting when dropped (open connections end when
-/// either side closes).
+/// A running relay; stops when dropped (its connections with it).
+///
+/// It runs on a thread and runtime of its own: a runner whose runtime is
+/// busy (a load at hundreds of requests a second, a blocking call) must not
+/// stall the shop's database traffic, or the network would be slower than
+/// the lab says.
 pub struct LatencyRelay {
     pub addr: SocketAddr,
-    accept: JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl LatencyRelay {
     /// Listens on a free loopback port and relays each connection to
     /// `upstream` with `rtt` added to every round trip.
     pub async fn start(upstream: SocketAddr, rtt: Duration) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let half = rtt / 2;
-        let accept = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                tokio::spawn(relay(client, upstream, half));
-            }
-        });
-        Ok(Self { addr, accept })
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("perflab-latency-relay".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let accept = async {
+                        while let Ok((client, _)) = listener.accept().await {
+                            tokio::spawn(relay(client, upstream, half));
+                        }
+                    };
+                    tokio::select! {
+                        () = accept => {}
+                        _ = stopped => {}
+                    }
+                });
+                // Dropping the runtime ends every relayed connection.
+            })?;
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+        })
     }
 
     /// `url` (`postgres://user@host:port/db?…`) with its host and port
@@ -67,7 +92,9 @@ impl LatencyRelay {
 
 impl Drop for LatencyRelay {
     fn drop(&mut self) {
-        self.accept.abort();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 
