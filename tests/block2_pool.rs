@@ -88,39 +88,8 @@ async fn postgres_answers_through_the_latency_relay() {
 
 #[test]
 fn labs_validate_proves_the_pool_lab() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let prefix = std::env::var("PERFLAB_TEST_DB_PREFIX").unwrap_or_default();
-    let config = dir.path().join("perflab.toml");
-    std::fs::write(
-        &config,
-        format!("[database]\nname = \"perflab_test_{prefix}b2pool\"\n"),
-    )
-    .expect("config");
-    let labs = concat!(env!("CARGO_MANIFEST_DIR"), "/labs");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_perflab"))
-        .current_dir(dir.path())
-        .args(["--config", config.to_str().expect("utf-8 path")])
-        .args([
-            "labs", "validate", labs, "--scale", "small", "--only", "2.4",
-        ])
-        .env("PERFLAB_STATE_DIR", dir.path().join("state"))
-        .env_remove("DATABASE_URL")
-        .env_remove("REDIS_URL")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("perflab runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{text}");
-    let line = |id: &str| {
-        text.lines()
-            .find(|l| l.trim_start().starts_with(&format!("✓ {id} ")))
-            .unwrap_or_else(|| panic!("no proven line for {id}:\n{text}"))
-            .to_string()
-    };
+    let text = common::validate_only("2.4", "b2pool");
+    let line = |id: &str| common::proven_line(&text, id);
     assert!(
         line("pool").contains("fails at the start, passes solved"),
         "{text}"

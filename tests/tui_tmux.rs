@@ -260,6 +260,20 @@ fn wait_for_shop(state: &std::path::Path, not: &[i32], limit: Duration) -> i32 {
     }
 }
 
+/// The TUI in English without the clock (`--free`), in `dir`, on the small
+/// catalog of `database` and the machine's Redis.
+fn free_tui(dir: &std::path::Path, state: &std::path::Path, database: &str) -> String {
+    format!(
+        "cd {dir} && LANG=en_US.UTF-8 PERFLAB_STATE_DIR={state} PERFLAB_SCALE=small \
+         PERFLAB_SEED=7 DATABASE_URL={database} REDIS_URL={redis} \
+         {bin} --free; echo EXITED $?; sleep 600",
+        dir = dir.display(),
+        state = state.display(),
+        redis = common::LOCAL_REDIS_URL,
+        bin = env!("CARGO_BIN_EXE_perflab"),
+    )
+}
+
 #[test]
 fn a_shop_killed_under_the_dashboard_is_named_and_one_key_restarts_the_load() {
     use common::Need;
@@ -267,14 +281,7 @@ fn a_shop_killed_under_the_dashboard_is_named_and_one_key_restarts_the_load() {
     let database = common::database_url("tui_dead");
     let dir = tempfile::tempdir().expect("temp dir");
     let state = dir.path().join(".state");
-    let command = format!(
-        "cd {dir} && LANG=en_US.UTF-8 PERFLAB_STATE_DIR={state} PERFLAB_SCALE=small \
-         PERFLAB_SEED=7 DATABASE_URL={database} REDIS_URL=redis://127.0.0.1:6379 \
-         {bin} --free; echo EXITED $?; sleep 600",
-        dir = dir.path().display(),
-        state = state.display(),
-        bin = env!("CARGO_BIN_EXE_perflab"),
-    );
+    let command = free_tui(dir.path(), &state, &database);
     let tmux = Tmux::start_sized(&command, 80, 24);
     tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
     tmux.keys(&["2", "Down", "Down", "Enter"]);
@@ -417,14 +424,7 @@ fn the_plan_panel_follows_the_students_indexes() {
     let database = common::database_url("tui_plan");
     let dir = tempfile::tempdir().expect("temp dir");
     let state = dir.path().join(".state");
-    let command = format!(
-        "cd {dir} && LANG=en_US.UTF-8 PERFLAB_STATE_DIR={state} PERFLAB_SCALE=small \
-         PERFLAB_SEED=7 DATABASE_URL={database} REDIS_URL=redis://127.0.0.1:6379 \
-         {bin} --free; echo EXITED $?; sleep 600",
-        dir = dir.path().display(),
-        state = state.display(),
-        bin = env!("CARGO_BIN_EXE_perflab"),
-    );
+    let command = free_tui(dir.path(), &state, &database);
     let tmux = Tmux::start(&command);
     tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
     tmux.keys(&["2", "Down", "Down", "Down", "Down", "Down", "Down", "Enter"]);

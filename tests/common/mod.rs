@@ -428,3 +428,42 @@ pub fn assert_units(results: &[perflab::check::CheckResult]) {
 /// What a test needs from the machine, checked before it starts.
 pub mod prerequisites;
 pub use prerequisites::{Need, require};
+
+/// `perflab labs validate labs/ --scale small --only LAB` on a database of
+/// its own (`perflab_test_<prefix><db>`), its output once it succeeded.
+pub fn validate_only(lab: &str, db: &str) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let prefix = std::env::var("PERFLAB_TEST_DB_PREFIX").unwrap_or_default();
+    let config = dir.path().join("perflab.toml");
+    std::fs::write(
+        &config,
+        format!("[database]\nname = \"perflab_test_{prefix}{db}\"\n"),
+    )
+    .expect("config");
+    let labs = concat!(env!("CARGO_MANIFEST_DIR"), "/labs");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_perflab"))
+        .current_dir(dir.path())
+        .args(["--config", config.to_str().expect("utf-8 path")])
+        .args(["labs", "validate", labs, "--scale", "small", "--only", lab])
+        .env("PERFLAB_STATE_DIR", dir.path().join("state"))
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("perflab runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{text}");
+    text
+}
+
+/// The line of `validate_only`'s output that proves check `id`.
+pub fn proven_line(text: &str, id: &str) -> String {
+    text.lines()
+        .find(|l| l.trim_start().starts_with(&format!("✓ {id} ")))
+        .unwrap_or_else(|| panic!("no proven line for {id}:\n{text}"))
+        .to_string()
+}
