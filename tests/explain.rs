@@ -7,22 +7,17 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const DB: &str = "explain";
 
 fn perflab(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perflab"))
-        .current_dir(dir)
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env("PERFLAB_STATE_DIR", dir.join(".state"))
+    common::perflab_command(dir, args)
         .env("DATABASE_URL", common::database_url(DB))
         // The tests' catalog, so the command reuses it instead of reseeding.
         .env("PERFLAB_SCALE", "small")
         .env("PERFLAB_SEED", "7")
         .env("PERFLAB_REDIS", "off")
-        .stdin(Stdio::null())
         .output()
         .expect("the perflab binary runs")
 }

@@ -12,7 +12,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use common::TestShop;
@@ -20,16 +20,11 @@ use perflab::shop::settings::{CacheBackend, CachedRoute, ShopSettings};
 use serde_json::Value;
 
 fn perflab(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perflab"))
-        .current_dir(dir)
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env("PERFLAB_STATE_DIR", dir.join(".state"))
+    common::perflab_command(dir, args)
         .env("PERFLAB_SCALE", "small")
         .env_remove("DATABASE_URL")
         .env_remove("REDIS_URL")
         .env_remove("PERFLAB_LABS")
-        .stdin(Stdio::null())
         .output()
         .expect("the perflab binary runs")
 }

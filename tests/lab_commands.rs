@@ -5,19 +5,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use common::TestShop;
 use perflab::lab::{Catalog, Progress};
 use perflab::shop::settings::{CacheBackend, CachedRoute, ShopSettings};
 
 fn perflab(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perflab"))
-        .current_dir(dir)
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env("PERFLAB_STATE_DIR", dir.join(".state"))
-        .stdin(Stdio::null())
+    common::perflab_command(dir, args)
         .output()
         .expect("the perflab binary runs")
 }

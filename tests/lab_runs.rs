@@ -10,18 +10,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn perflab(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perflab"))
-        .current_dir(dir)
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env("PERFLAB_STATE_DIR", dir.join(".state"))
+    common::perflab_command(dir, args)
         .env("PERFLAB_SCALE", "small")
         .env_remove("DATABASE_URL")
         .env_remove("REDIS_URL")
-        .stdin(Stdio::null())
         .output()
         .expect("the perflab binary runs")
 }

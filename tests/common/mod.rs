@@ -467,3 +467,16 @@ pub fn proven_line(text: &str, id: &str) -> String {
         .unwrap_or_else(|| panic!("no proven line for {id}:\n{text}"))
         .to_string()
 }
+
+/// The perflab binary to run in `dir` with `args`: its state in
+/// `dir/.state`, a fixed `LANG`, no terminal. Callers add their environment.
+pub fn perflab_command(dir: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_perflab"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env("PERFLAB_STATE_DIR", dir.join(".state"))
+        .stdin(std::process::Stdio::null());
+    command
+}
