@@ -733,15 +733,10 @@ async fn an_orphaned_scratch_redis_is_stopped_on_the_next_run() {
 /// Runs the perflab binary in `dir` with `env` on top of a clean slate for
 /// the variables that pick services.
 fn perflab_in(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_perflab"));
+    let mut command = common::perflab_command(dir, args);
     command
-        .current_dir(dir)
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env("PERFLAB_STATE_DIR", dir.join(".state"))
         .env("PERFLAB_SCALE", "small")
-        .env("PERFLAB_SEED", "7")
-        .stdin(Stdio::null());
+        .env("PERFLAB_SEED", "7");
     for var in [
         "DATABASE_URL",
         "REDIS_URL",
