@@ -7,6 +7,7 @@
 # Needs: cargo build --release; wrk; PostgreSQL and Redis as for `perflab serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/control.sh
 duration=${1:-15s}
 connections=${2:-64}
 path=${3:-}
@@ -19,15 +20,11 @@ trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$state"' EXIT
 PERFLAB_STATE_DIR=$state "$bin" serve --port $port --preset baseline >/dev/null 2>&1 &
 pid=$!
 until curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; do sleep 0.1; done
-endpoint=$state/shops/$port.json
-token=$(sed -n 's/.*"control_token": "\(.*\)".*/\1/p' "$endpoint")
-control=$(sed -n 's/.*"control_url": "\(.*\)".*/\1/p' "$endpoint")
+control_of "$state" "$port"
 
 printf '| cache | requests/s | p50 | p95 | p99 | hit ratio |\n|---|---|---|---|---|---|\n'
 for backend in off memory redis; do
-  curl -fs -X PATCH -H "Authorization: Bearer $token" -H 'content-type: application/json' \
-    -d "{\"cache\":{\"backend\":\"$backend\",\"endpoints\":[\"$route\"],\"ttl\":\"5m\"}}" \
-    "$control/settings" >/dev/null
+  patch_cache "{\"backend\":\"$backend\",\"endpoints\":[\"$route\"],\"ttl\":\"5m\"}"
   # wait for the Redis watcher before measuring Redis
   until curl -fs "http://127.0.0.1:$port/health" | grep -q '"status":"ok"'; do sleep 0.1; done
   before=$(curl -fs -H "Authorization: Bearer $token" "$control/cache/stats")

@@ -12,6 +12,7 @@
 # catalog goes into its own database (perflab_limits_bench, `default` scale).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/control.sh
 db=${PERFLAB_BENCH_DB:-perflab_limits_bench}
 duration=${DURATION:-10s}
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
@@ -61,12 +62,8 @@ for bin in "${bins[@]}"; do
   done
   peak=$(mib $pid VmHWM)
 
-  endpoint=$state/shops/$port.json
-  token=$(sed -n 's/.*"control_token": "\(.*\)".*/\1/p' "$endpoint")
-  control=$(sed -n 's/.*"control_url": "\(.*\)".*/\1/p' "$endpoint")
-  curl -fs -X PATCH -H "Authorization: Bearer $token" -H 'content-type: application/json' \
-    -d '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"5m"}}' \
-    "$control/settings" >/dev/null
+  control_of "$state" "$port"
+  patch_cache '{"backend":"memory","endpoints":["product_detail"],"ttl":"5m"}'
   curl -fs "http://127.0.0.1:$port/products/1" >/dev/null
   cpu_before=$(cpu_ticks $pid)
   out=$(wrk -t2 -c64 -d"$duration" -s bench/percentiles.lua "http://127.0.0.1:$port/products/1")

@@ -16,6 +16,7 @@
 # Needs: cargo build --release; wrk; /usr/bin/time; PostgreSQL as for `perflab serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/control.sh
 duration=${1:-10s}
 connections=${2:-64}
 rounds=${3:-2}
@@ -32,12 +33,8 @@ until curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; do
   kill -0 "$pid" 2>/dev/null || { echo "perflab serve exited"; exit 1; }
   sleep 0.1
 done
-endpoint=$state/shops/$port.json
-token=$(sed -n 's/.*"control_token": "\(.*\)".*/\1/p' "$endpoint")
-control=$(sed -n 's/.*"control_url": "\(.*\)".*/\1/p' "$endpoint")
-curl -fs -X PATCH -H "Authorization: Bearer $token" -H 'content-type: application/json' \
-  -d '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"5m"}}' \
-  "$control/settings" >/dev/null
+control_of "$state" "$port"
+patch_cache '{"backend":"memory","endpoints":["product_detail"],"ttl":"5m"}'
 url="http://127.0.0.1:$port$path"
 curl -fs "$url" >/dev/null   # warm the cache entry
 
