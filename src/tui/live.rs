@@ -143,8 +143,10 @@ pub async fn drive(
                     }
                     // The student saved indexes.sql: apply it to this shop
                     // and show the plan it gives (labs with a plan).
-                    let now = read_indexes(indexes);
-                    if now != applied && explain_spec(lab).is_some() {
+                    let changed = explain_spec(lab)
+                        .map(|_| read_indexes(indexes))
+                        .filter(|now| *now != applied);
+                    if let Some(now) = changed {
                         applied = now;
                         match staged.reapply_indexes(&text, lab, &applied).await {
                             Ok(()) => send_plan(&ctx, lab, &text, tx).await,
