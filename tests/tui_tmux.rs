@@ -47,7 +47,7 @@ impl Tmux {
         loop {
             let screen = self.screen();
             if screen.contains(text) {
-                return screen;
+                return self.settled(screen, text);
             }
             assert!(
                 Instant::now() < deadline,
@@ -59,6 +59,21 @@ impl Tmux {
 }
 
 impl Tmux {
+    /// The screen once a frame is fully drawn: `screen` may have been
+    /// captured halfway through one (the top lines new, the rest not yet),
+    /// so capture again until two captures agree (or `text` goes away).
+    fn settled(&self, mut screen: String, text: &str) -> String {
+        for _ in 0..40 {
+            std::thread::sleep(Duration::from_millis(50));
+            let again = self.screen();
+            if again == screen || !again.contains(text) {
+                break;
+            }
+            screen = again;
+        }
+        screen
+    }
+
     /// Starts `command` in a 100×30 session of a private tmux server.
     fn start(command: &str) -> Self {
         Self::start_sized(command, 100, 30)
