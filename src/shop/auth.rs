@@ -284,6 +284,19 @@ impl AuthUser {
     pub fn is_admin(&self) -> bool {
         self.role == "admin"
     }
+
+    /// The caller a valid bearer token names; `None` when there is no token
+    /// or it is invalid or expired (the layers that only want to know who is
+    /// calling — the rate limiter, the request log — treat that caller as
+    /// anonymous; the handlers answer 401).
+    pub fn from_headers(headers: &HeaderMap, keys: &Keys) -> Option<Self> {
+        let claims = keys.verify(bearer_token(headers)?)?;
+        Some(Self {
+            id: claims.sub.parse().ok()?,
+            role: claims.role,
+            tier: claims.tier,
+        })
+    }
 }
 
 impl FromRequestParts<Arc<AppState>> for AuthUser {

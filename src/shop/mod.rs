@@ -16,12 +16,15 @@ pub mod auth;
 pub mod cache;
 pub mod control;
 pub mod error;
+pub mod limit;
+pub mod middleware;
 pub mod openapi;
 pub mod routes;
 pub mod server;
 pub mod settings;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -91,6 +94,9 @@ pub struct ShopEndpoint {
     pub control_url: String,
     pub control_token: String,
     pub pid: u32,
+    /// The request log (`middleware.request_log`), once it is switched on.
+    #[serde(default)]
+    pub log_file: Option<PathBuf>,
 }
 
 /// How long shutdown waits for requests in flight.
@@ -146,21 +152,29 @@ pub async fn start_with_limits(
     ));
     let cache = cache::Cache::new(options.redis_url.as_deref(), &namespace, Arc::clone(&db))
         .map_err(StartError::RedisUrl)?;
+    let limiter = limit::Limiter::new(options.redis_url.as_deref(), &namespace)
+        .map_err(StartError::RedisUrl)?;
     let keys = auth::Keys::new(&options.jwt_secret)
         .await
         .map_err(|e| StartError::Auth(e.to_string()))?;
-    let state = Arc::new(AppState {
-        db,
-        settings: ArcSwap::from_pointee(options.settings.clone()),
-        keys,
-        cache,
-        applying: std::sync::Mutex::new(()),
-    });
 
     let public = bind(&options.host, options.port).await?;
     let control = bind("127.0.0.1", options.control_port).await?;
     let addr = local_addr(&public, &options.host, options.port)?;
     let control_addr = local_addr(&control, "127.0.0.1", options.control_port)?;
+    let log_file = options
+        .state_dir
+        .join("logs")
+        .join(format!("shop-{}.log", addr.port()));
+    let state = Arc::new(AppState {
+        db,
+        settings: ArcSwap::from_pointee(options.settings.clone()),
+        keys,
+        cache,
+        limiter,
+        log: telemetry::RequestLog::new(log_file.clone()),
+        applying: std::sync::Mutex::new(()),
+    });
 
     let control_token = random_token();
     let endpoint = ShopEndpoint {
@@ -168,6 +182,7 @@ pub async fn start_with_limits(
         control_url: format!("http://{control_addr}"),
         control_token: control_token.clone(),
         pid: std::process::id(),
+        log_file: Some(log_file),
     };
     let endpoint_file = write_endpoint(&options.state_dir, addr.port(), &endpoint)?;
 
@@ -182,6 +197,7 @@ pub async fn start_with_limits(
         server::request_limits(routes::router(Arc::clone(&state)), &limits),
         limits.max_connections,
         &limits,
+        true,
         cancel.clone(),
     );
     let (control_task, _) = server::spawn(
@@ -189,6 +205,7 @@ pub async fn start_with_limits(
         server::request_limits(control::router(Arc::clone(&state), control_token), &limits),
         server::CONTROL_MAX_CONNECTIONS,
         &limits,
+        false,
         cancel.clone(),
     );
     let tasks = vec![watcher, public_task, control_task];

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -194,6 +194,8 @@ impl Drop for OpenConnection {
 
 /// Serves `router` on `listener` until `cancel`, then lets every connection
 /// finish its request in flight (hyper's graceful shutdown) and returns.
+/// With `connect_info`, each request carries its socket's peer as axum's
+/// `ConnectInfo<SocketAddr>` (the rate limiter keys anonymous callers by it).
 /// Aborting the returned task closes every connection at once: they live in
 /// its `JoinSet`.
 pub fn spawn(
@@ -201,6 +203,7 @@ pub fn spawn(
     router: Router,
     max_connections: usize,
     limits: &ServerLimits,
+    connect_info: bool,
     cancel: CancellationToken,
 ) -> (tokio::task::JoinHandle<()>, Arc<ConnectionGauge>) {
     let gauge = Arc::new(ConnectionGauge::default());
@@ -215,6 +218,7 @@ pub fn spawn(
         Arc::new(Semaphore::new(max_connections)),
         builder,
         Arc::clone(&gauge),
+        connect_info,
         cancel,
     ));
     (task, gauge)
@@ -226,6 +230,7 @@ async fn accept_loop(
     permits: Arc<Semaphore>,
     builder: http1::Builder,
     gauge: Arc<ConnectionGauge>,
+    connect_info: bool,
     cancel: CancellationToken,
 ) {
     let mut connections = JoinSet::new();
@@ -250,12 +255,15 @@ async fn accept_loop(
             },
         };
         let open = gauge.opened();
-        // No `ConnectInfo` per request: inserting it allocates each request's
-        // extension map (measurable on a cached route); a per-IP limit that
-        // needs the peer can add it here.
+        // The peer for the public API's rate limiter. The extension map it
+        // allocates exists anyway: axum's router inserts `MatchedPath`.
         let router = router.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            router.clone().oneshot(request.map(Body::new))
+            let mut request = request.map(Body::new);
+            if connect_info {
+                request.extensions_mut().insert(ConnectInfo(peer));
+            }
+            router.clone().oneshot(request)
         });
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let cancel = cancel.clone();

@@ -7,8 +7,10 @@ use arc_swap::ArcSwap;
 
 use super::auth::Keys;
 use super::cache::Cache;
+use super::limit::Limiter;
 use super::settings::{CacheBackend, ShopSettings};
 use super::store::Db;
+use super::telemetry::RequestLog;
 
 /// Shared by every request of one shop instance.
 pub struct AppState {
@@ -19,6 +21,10 @@ pub struct AppState {
     pub keys: Keys,
     /// Redis, in-process or off, as the settings say.
     pub cache: Cache,
+    /// Rate limiting's stores (`settings.rate_limit`).
+    pub limiter: Limiter,
+    /// The request log (`settings.middleware.request_log`).
+    pub log: RequestLog,
     /// Held while settings change (no `.await` inside, so a std mutex).
     pub applying: Mutex<()>,
 }

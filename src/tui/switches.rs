@@ -26,6 +26,8 @@ pub enum Kind {
     Count,
     /// A duration ("60s", "5m"): halved or doubled.
     Duration,
+    /// On or off (`true` / `false`).
+    Toggle,
 }
 
 /// One switch: a dotted key (`cache.backend`) and how it changes.
@@ -49,7 +51,7 @@ impl Switch {
             Kind::Choice(_) | Kind::Member { .. } => {
                 Some(format!("{}-{}", message_key(&self.key), fluent_id(value)))
             }
-            Kind::Count | Kind::Duration => None,
+            Kind::Count | Kind::Duration | Kind::Toggle => None,
         }
     }
 
@@ -59,7 +61,7 @@ impl Switch {
         match &self.kind {
             Kind::Choice(values) => values.iter().map(String::as_str).collect(),
             Kind::Member { item } => vec![item.as_str()],
-            Kind::Count | Kind::Duration => Vec::new(),
+            Kind::Count | Kind::Duration | Kind::Toggle => Vec::new(),
         }
     }
 }
@@ -149,6 +151,11 @@ fn walk(root: &Value, node: &Value, prefix: &str, out: &mut Vec<Switch>) {
                     kind: Kind::Member { item },
                 });
             }
+        } else if kind_of("boolean") {
+            out.push(Switch {
+                key,
+                kind: Kind::Toggle,
+            });
         } else if kind_of("integer") {
             out.push(Switch {
                 key,
@@ -219,6 +226,7 @@ pub fn step(switch: &Switch, settings: &ShopSettings, forward: bool) -> Option<t
             }
             toml::Value::Array(items)
         }
+        Kind::Toggle => toml::Value::Boolean(!current.as_bool()?),
         Kind::Count => {
             let n = current.as_integer()?;
             toml::Value::Integer(if forward { n + 1 } else { (n - 1).max(1) })

@@ -36,7 +36,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let (router, api) = api().split_for_parts();
     // Rendered once: the document never changes while the shop runs.
     let document = bytes::Bytes::from(api.to_json().unwrap_or_default());
-    router
+    let router = router
         .route(
             "/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
@@ -53,7 +53,8 @@ pub fn router(state: Arc<AppState>) -> Router {
                 Error::Internal("a handler panicked".into()).into_response()
             },
         ))
-        .with_state(state)
+        .with_state(Arc::clone(&state));
+    super::middleware::stack(router, &state)
 }
 
 /// Every public route with its OpenAPI description.

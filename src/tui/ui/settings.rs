@@ -34,6 +34,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     // its value means (up to two at 80 columns).
     let [list_area, help_area] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
+    // The widest key sets the value column; always one space between.
+    let key_width = app
+        .switches
+        .iter()
+        .map(|switch| switch.key.chars().count() + 1)
+        .max()
+        .unwrap_or(26);
     let items: Vec<ListItem> = app
         .switches
         .iter()
@@ -45,7 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             };
             ListItem::new(Line::from(vec![
                 Span::raw(format!("{mark} ")),
-                Span::styled(format!("{:<26}", switch.key), theme.accent()),
+                Span::styled(format!("{:<key_width$}", switch.key), theme.accent()),
                 Span::raw(switches::shown(switch, settings)),
             ]))
         })
@@ -85,7 +92,7 @@ fn help(text: &Text, switch: &Switch, settings: &ShopSettings) -> Vec<Line<'stat
     let value = match &switch.kind {
         Kind::Member { item } => Some(item.clone()),
         Kind::Choice(_) => Some(switches::spelled(settings, &switch.key)),
-        Kind::Count | Kind::Duration => None,
+        Kind::Count | Kind::Duration | Kind::Toggle => None,
     };
     if let Some(value) = value
         && let Some(key) = switch.value_key(&value)
