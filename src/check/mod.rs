@@ -14,6 +14,7 @@
 //! Redis `redis_outage` stops) and nothing else of perflab.
 
 mod baseline;
+mod compression;
 mod context;
 mod explain;
 mod extension;
@@ -26,6 +27,7 @@ mod pool;
 mod price_writes;
 mod prices;
 mod query_count;
+mod rate_limit;
 mod redis_outage;
 mod shared_keys;
 mod stale_reads;
@@ -41,6 +43,7 @@ use crate::messages::Text;
 use crate::msg;
 
 pub use baseline::BaselineSpec;
+pub use compression::CompressionSpec;
 pub use context::{CheckError, Context, Control, Lang, Oddity, RedisServer, Subject, Surface};
 pub use explain::ExplainSpec;
 pub use extension::ExtensionSpec;
@@ -52,6 +55,7 @@ pub use memory::{MemorySpec, read_rss};
 pub use pool::{COUNT_SQL as POOL_COUNT_SQL, PoolSpec};
 pub use prices::settle;
 pub use query_count::QueryCountSpec;
+pub use rate_limit::RateLimitSpec;
 pub use redis_outage::RedisOutageSpec;
 pub use shared_keys::SharedKeysSpec;
 pub use stale_reads::StaleReadsSpec;
@@ -75,6 +79,8 @@ pub enum CheckSpec {
     Health(HealthSpec),
     RedisOutage(RedisOutageSpec),
     SharedKeys(SharedKeysSpec),
+    RateLimit(RateLimitSpec),
+    Compression(CompressionSpec),
 }
 
 /// What every kind provides to the runner.
@@ -111,6 +117,8 @@ macro_rules! each_kind {
             CheckSpec::Health($s) => $body,
             CheckSpec::RedisOutage($s) => $body,
             CheckSpec::SharedKeys($s) => $body,
+            CheckSpec::RateLimit($s) => $body,
+            CheckSpec::Compression($s) => $body,
         }
     };
 }

@@ -57,6 +57,9 @@ pub struct TrafficSpec {
     /// Log each virtual user in as a fixture user and send its token.
     #[serde(default)]
     pub login: bool,
+    /// Headers sent with every request, e.g. `["Accept-Encoding: gzip"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<String>,
 }
 
 fn default_ids() -> [u64; 2] {
@@ -85,6 +88,7 @@ impl TrafficSpec {
             rate: None,
             duration: default_duration(),
             login: false,
+            headers: Vec::new(),
         }
     }
 
@@ -125,7 +129,12 @@ impl TrafficSpec {
             let [lo, hi] = self.categories;
             params.insert("category".to_string(), Param::Uniform { lo, hi });
         }
-        Ok(Mix::new(endpoints, params)?)
+        let headers = self
+            .headers
+            .iter()
+            .map(|header| crate::load::parse_header(header))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Mix::new(endpoints, params)?.with_headers(headers))
     }
 
     fn model(&self) -> Model {

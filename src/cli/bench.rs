@@ -56,6 +56,9 @@ pub struct BenchArgs {
     /// dealt in turn over the URLs' server and each peer, e.g. http://127.0.0.1:8001.
     #[arg(long, value_name = "URL")]
     pub peer: Vec<String>,
+    /// A header sent with every request (repeatable), e.g. "Accept-Encoding: gzip".
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
     /// Print JSON on stdout instead of text: the summary, then the
     /// configuration.
     #[arg(long)]
@@ -138,7 +141,13 @@ fn config(args: &BenchArgs) -> Result<LoadConfig, LoadError> {
             users: users.unwrap_or(args.connections),
         },
     };
-    let mut config = LoadConfig::new(target, Mix::new(endpoints, params)?, model, args.duration);
+    let headers = args
+        .headers
+        .iter()
+        .map(|header| load::parse_header(header))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mix = Mix::new(endpoints, params)?.with_headers(headers);
+    let mut config = LoadConfig::new(target, mix, model, args.duration);
     config.timeout = args.timeout;
     for peer in &args.peer {
         let (authority, _) = load::split_url(peer)?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use hyper::http::uri::PathAndQuery;
 use hyper::{Method, Request};
 use rand::Rng;
@@ -107,6 +107,8 @@ pub struct Mix {
     params: Vec<Param>,
     /// The parameters' names, in the order of `params`.
     names: Vec<String>,
+    /// Sent with every request (`Accept-Encoding: gzip` for the compression lab).
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Mix {
@@ -136,7 +138,19 @@ impl Mix {
             cumulative,
             params: params.into_values().collect(),
             names,
+            headers: Vec::new(),
         })
+    }
+
+    /// Sends `headers` with every request too.
+    pub fn with_headers(mut self, headers: Vec<(HeaderName, HeaderValue)>) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// The headers every request carries besides `Host` and the token.
+    pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
     }
 
     /// The endpoints, as given.
@@ -177,6 +191,9 @@ impl Mix {
             .header(HOST, host.clone());
         if let Some(bearer) = bearer {
             builder = builder.header(AUTHORIZATION, bearer.clone());
+        }
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value.clone());
         }
         let body = match &compiled.endpoint.body {
             Some(body) => {

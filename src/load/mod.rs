@@ -239,3 +239,16 @@ fn shards(workers: usize) -> Arc<[Mutex<Tally>]> {
     let count = workers.clamp(1, 4 * cores);
     (0..count).map(|_| Mutex::default()).collect()
 }
+
+/// `Name: value` as a header to send with every request (`perflab bench -H`,
+/// a lab's traffic `headers`).
+pub fn parse_header(
+    text: &str,
+) -> Result<(hyper::header::HeaderName, hyper::header::HeaderValue), LoadError> {
+    let invalid = || LoadError::Invalid(format!("header {text:?}: expected `Name: value`"));
+    let (name, value) = text.split_once(':').ok_or_else(invalid)?;
+    let name =
+        hyper::header::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| invalid())?;
+    let value = hyper::header::HeaderValue::from_str(value.trim()).map_err(|_| invalid())?;
+    Ok((name, value))
+}

@@ -178,3 +178,31 @@ check-outage-hint-served = { $mode ->
    *[shop] A Redis failure must become a cache miss: short timeouts on every call, and serve from the database or the in-process cache (cache.fallback in shop.toml). Watch /health during the outage.
 }
 check-outage-hint-resumed = The shop did not read from Redis again: does its connection reconnect after a failure (a ConnectionManager, not a MultiplexedConnection)? In /health, cache.status must return to "up".
+
+## rate_limit
+check-rate-limit-target = exactly { $allowed } of { $requests } through
+check-rate-limit-head = { $passed } of { $requests } requests got through and { $limited } got 429, in { $ms } ms (target { $target }).
+check-rate-limit-refills = The budget refilled { $refills } during the burst, so up to that many more may pass.
+check-rate-limit-broken = { $count } answers were errors (5xx or no answer): a limiter must answer 429 or let the request through.
+check-rate-limit-no-budget = { $count } answers lacked X-RateLimit-Limit, X-RateLimit-Remaining or X-RateLimit-Reset: a client cannot see its budget.
+check-rate-limit-no-retry-after = { $count } answers 429 had no Retry-After in whole seconds: a client cannot know when to come back.
+check-rate-limit-other-user = Another user's first request did not pass with a full budget: one caller's burst must not spend anyone else's.
+check-rate-limit-hint = { $why ->
+    [spoofed] Every request claimed another address in X-Forwarded-For, and that bought it a fresh budget: key anonymous callers by the socket's address unless a proxy you trust set the header.
+    [instances] Each instance counted on its own: the budget must live where every instance spends it.
+    [too-few] Fewer requests got through than the budget: is the limit lower than the target, or are rejected requests counted as spending?
+   *[too-many] More requests got through than the budget. Send a burst yourself and read X-RateLimit-Remaining on each answer: does it go down once per request?
+}
+
+## compression
+check-compression-target = large answers { $encodings } at ≤ { $percent } % of their size, small ones as they are
+check-compression-head = GET { $path } is { $plain } bytes plain; encoded, the largest was { $percent } % of that (target { $target }).
+check-compression-not-encoded = GET { $path } asked with Accept-Encoding: { $encoding } came plain ({ $bytes } bytes).
+check-compression-corrupt = The { $encoding } answer does not decode to the plain answer.
+check-compression-too-large = The { $encoding } answer is { $bytes } of { $plain } bytes ({ $percent } %).
+check-compression-no-vary = The { $encoding } answer lacks Vary: Accept-Encoding: a cache between you and the client could hand it to a client that cannot decode it.
+check-compression-small-encoded = GET { $path } (small) came { $encoding }-encoded: below a minimum size, compressing costs CPU and saves nothing.
+check-compression-hint = { $mode ->
+    [target] Compress responses from about 1 KiB up, with the encodings the client offers, and add Vary: Accept-Encoding.
+   *[shop] Look at the middleware.compression settings: which answers get compressed, from what size, with which encodings?
+}

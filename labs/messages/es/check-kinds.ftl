@@ -178,3 +178,31 @@ check-outage-hint-served = { $mode ->
    *[shop] Un fallo de Redis debe convertirse en un fallo de caché: timeouts cortos en cada llamada, y servir desde la base de datos o la caché en memoria (cache.fallback en shop.toml). Mira /health durante el corte.
 }
 check-outage-hint-resumed = La tienda no volvió a leer de Redis: ¿se reconecta su conexión tras un fallo (un ConnectionManager, no una MultiplexedConnection)? En /health, cache.status debe volver a «up».
+
+## rate_limit
+check-rate-limit-target = exactamente { $allowed } de { $requests } pasan
+check-rate-limit-head = Pasaron { $passed } de { $requests } peticiones y { $limited } recibieron 429, en { $ms } ms (objetivo { $target }).
+check-rate-limit-refills = El presupuesto se rellenó { $refills } veces durante la ráfaga: pueden pasar hasta esas de más.
+check-rate-limit-broken = { $count } respuestas fueron errores (5xx o ninguna respuesta): un limitador responde 429 o deja pasar la petición.
+check-rate-limit-no-budget = A { $count } respuestas les faltaba X-RateLimit-Limit, X-RateLimit-Remaining o X-RateLimit-Reset: el cliente no puede ver su presupuesto.
+check-rate-limit-no-retry-after = { $count } respuestas 429 no traían Retry-After en segundos enteros: el cliente no sabe cuándo volver.
+check-rate-limit-other-user = La primera petición de otro usuario no pasó con el presupuesto entero: la ráfaga de uno no debe gastar el de nadie más.
+check-rate-limit-hint = { $why ->
+    [spoofed] Cada petición decía venir de otra dirección en X-Forwarded-For, y eso le daba un presupuesto nuevo: identifica a los clientes anónimos por la dirección del socket, salvo que la cabecera la ponga un proxy de confianza.
+    [instances] Cada instancia contó por su cuenta: el presupuesto tiene que vivir donde todas las instancias lo gastan.
+    [too-few] Pasaron menos peticiones que el presupuesto: ¿el límite es más bajo que el objetivo, o las peticiones rechazadas cuentan como gasto?
+   *[too-many] Pasaron más peticiones que el presupuesto. Envía tú una ráfaga y lee X-RateLimit-Remaining en cada respuesta: ¿baja una vez por petición?
+}
+
+## compression
+check-compression-target = respuestas grandes en { $encodings } a ≤ { $percent } % de su tamaño, las pequeñas tal cual
+check-compression-head = GET { $path } ocupa { $plain } bytes sin comprimir; comprimida, la mayor fue el { $percent } % (objetivo { $target }).
+check-compression-not-encoded = GET { $path } pedida con Accept-Encoding: { $encoding } llegó sin comprimir ({ $bytes } bytes).
+check-compression-corrupt = La respuesta en { $encoding } no se descomprime en la respuesta original.
+check-compression-too-large = La respuesta en { $encoding } ocupa { $bytes } de { $plain } bytes ({ $percent } %).
+check-compression-no-vary = A la respuesta en { $encoding } le falta Vary: Accept-Encoding: una caché intermedia podría dársela a un cliente que no sabe descomprimirla.
+check-compression-small-encoded = GET { $path } (pequeña) llegó comprimida en { $encoding }: por debajo de un tamaño mínimo, comprimir cuesta CPU y no ahorra nada.
+check-compression-hint = { $mode ->
+    [target] Comprime las respuestas a partir de 1 KiB más o menos, con las codificaciones que ofrece el cliente, y añade Vary: Accept-Encoding.
+   *[shop] Mira los ajustes middleware.compression: ¿qué respuestas se comprimen, desde qué tamaño y con qué codificaciones?
+}

@@ -1,0 +1,362 @@
+//! `rate_limit`: sends a burst from one caller and counts what got through,
+//! as a grader would from outside — Block 3's labs 3.2 (one user: exactly
+//! the budget passes, the rest get 429 with `Retry-After` and the
+//! `X-RateLimit-*` budget; another user unaffected; spoofed forwarding
+//! headers buy nothing), 3.3 (rapid guest logins: the tier × endpoint
+//! budget) and 3.4 (the burst alternating between two instances: one shared
+//! budget).
+//!
+//! Every run must meet a fresh budget, or a student's second run inside the
+//! period would see the first run's spending: the caller is a fixture user
+//! drawn at random, and anonymous bursts come from their own loopback
+//! address (any 127.x.y.z reaches a shop listening on 127.0.0.1), which the
+//! shop sees as a new client. GCRA refills one request every period/budget,
+//! so a burst that lasts longer may pass that many more: the check allows
+//! exactly those refills and says so.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use super::verdict::next_step;
+use super::{CheckError, Context, Kind, Outcome, Surface, Unit};
+use crate::msg;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    pub id: Option<String>,
+    #[serde(default, with = "humantime_serde")]
+    pub timeout: Option<Duration>,
+    /// Why it must pass in the lab's starting state too (see `labs validate`).
+    pub guard: Option<String>,
+    /// `GET` this path, or `POST /auth/login` with a wrong password.
+    #[serde(default = "default_path")]
+    pub path: String,
+    /// Requests in the burst.
+    pub requests: usize,
+    /// Exactly this many must get through (not 429).
+    pub allowed: u64,
+    /// Who sends the burst.
+    #[serde(default)]
+    pub caller: Caller,
+    /// Each request claims another client address in `X-Forwarded-For`,
+    /// `X-Real-IP` and `Forwarded` (an attacker's trick; anonymous callers).
+    #[serde(default)]
+    pub spoof: bool,
+    /// Alternate the burst between the shop and its other instance.
+    #[serde(default)]
+    pub across_instances: bool,
+    /// After the burst, another user's first request must pass with a full
+    /// budget.
+    #[serde(default)]
+    pub other_user: bool,
+    /// Requests in flight at once (logins go one at a time).
+    pub concurrency: Option<usize>,
+}
+
+fn default_path() -> String {
+    "/products/1".into()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Caller {
+    /// A logged-in fixture user.
+    #[default]
+    User,
+    /// Nobody logged in: the shop keys the budget by the client's address.
+    Guest,
+}
+
+/// What one request of the burst got.
+#[derive(Debug, Default)]
+struct Tally {
+    passed: u64,
+    limited: u64,
+    /// Neither 2xx/4xx-but-not-429 nor 429: 5xx, transport errors.
+    broken: u64,
+    /// Answers (passed or limited) without the `X-RateLimit-*` budget.
+    no_budget: u64,
+    /// 429s without a usable `Retry-After`.
+    no_retry_after: u64,
+    /// The budget and its period, as the headers said.
+    limit: Option<u64>,
+    window: Option<u64>,
+}
+
+impl RateLimitSpec {
+    fn is_login(&self) -> bool {
+        self.path == "/auth/login"
+    }
+
+    /// A client of its own: from a fresh loopback address when the shop is
+    /// on loopback, so the shop sees a caller whose budget is untouched.
+    fn client(&self, ctx: &Context) -> reqwest::Client {
+        let mut builder = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(64);
+        if on_loopback(&ctx.shop_url) {
+            builder = builder.local_address(fresh_loopback());
+        }
+        builder.build().unwrap_or_else(|_| ctx.http.clone())
+    }
+
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        base: &str,
+        token: Option<&str>,
+        k: usize,
+    ) -> reqwest::RequestBuilder {
+        let url = format!("{base}{}", self.path);
+        let mut request = if self.is_login() {
+            let (email, _) = crate::fixtures::users::credentials(2);
+            client
+                .post(url)
+                .json(&serde_json::json!({ "email": email, "password": "wrong" }))
+        } else {
+            client.get(url)
+        };
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if self.spoof {
+            let claimed = format!("10.{}.{}.{}", (k >> 16) & 255, (k >> 8) & 255, k & 255);
+            request = request
+                .header("x-forwarded-for", &claimed)
+                .header("x-real-ip", &claimed)
+                .header("forwarded", format!("for={claimed}"));
+        }
+        request
+    }
+
+    async fn burst(
+        &self,
+        ctx: &Context,
+        client: &reqwest::Client,
+        token: Option<&str>,
+    ) -> (Tally, Duration) {
+        use futures::StreamExt;
+        let bases: Vec<&str> = if self.across_instances {
+            std::iter::once(ctx.shop_url.as_str())
+                .chain(ctx.peers.iter().map(String::as_str))
+                .collect()
+        } else {
+            vec![ctx.shop_url.as_str()]
+        };
+        let concurrency = self
+            .concurrency
+            .unwrap_or(if self.is_login() { 1 } else { 10 })
+            .max(1);
+        let started = Instant::now();
+        let answers: Vec<_> = futures::stream::iter(0..self.requests)
+            .map(|k| {
+                let request = self.request(client, bases[k % bases.len()], token, k);
+                async move { request.send().await }
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        let elapsed = started.elapsed();
+        let mut tally = Tally::default();
+        for answer in answers {
+            let Ok(response) = answer else {
+                tally.broken += 1;
+                continue;
+            };
+            let status = response.status().as_u16();
+            let headers = response.headers();
+            let number = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            };
+            let budget = [
+                "x-ratelimit-limit",
+                "x-ratelimit-remaining",
+                "x-ratelimit-reset",
+            ]
+            .iter()
+            .all(|name| number(name).is_some());
+            match status {
+                429 => {
+                    tally.limited += 1;
+                    if number("retry-after").is_none_or(|s| s == 0) {
+                        tally.no_retry_after += 1;
+                    }
+                }
+                s if s >= 500 => {
+                    tally.broken += 1;
+                    continue;
+                }
+                _ => tally.passed += 1,
+            }
+            if !budget {
+                tally.no_budget += 1;
+            }
+            tally.limit = tally.limit.or(number("x-ratelimit-limit"));
+            tally.window = tally.window.or_else(|| window(headers));
+        }
+        (tally, elapsed)
+    }
+
+    /// Another user's first request: does it pass with its whole budget?
+    async fn other_user_passes(
+        &self,
+        ctx: &Context,
+        client: &reqwest::Client,
+    ) -> Result<bool, CheckError> {
+        let token = ctx.login(random_user()).await?;
+        let url = ctx.url("/products/1");
+        let response = ctx.send(client.get(&url).bearer_auth(token), &url).await?;
+        let headers = response.headers();
+        let read = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        Ok(response.status().is_success()
+            && matches!(
+                (read("x-ratelimit-limit"), read("x-ratelimit-remaining")),
+                (Some(limit), Some(remaining)) if remaining + 1 >= limit
+            ))
+    }
+}
+
+/// The period in seconds from `RateLimit-Policy: "name";q=100;w=60`.
+fn window(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let policy = headers.get("ratelimit-policy")?.to_str().ok()?;
+    policy
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("w="))
+        .and_then(|w| w.trim().parse().ok())
+}
+
+fn on_loopback(url: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string))
+        .and_then(|host| host.parse::<IpAddr>().ok())
+        .is_some_and(|ip| ip == IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+/// 127.x.y.z other than 127.0.0.1: a client address no earlier run used
+/// (16 million to draw from).
+fn fresh_loopback() -> IpAddr {
+    let [x, y, z]: [u8; 3] = rand::random();
+    IpAddr::V4(Ipv4Addr::new(127, x.max(1), y, z.clamp(1, 254)))
+}
+
+/// A customer other than the ones the labs' traffic logs in first.
+fn random_user() -> i64 {
+    use rand::Rng;
+    rand::rng().random_range(200..1000)
+}
+
+impl Kind for RateLimitSpec {
+    const NAME: &'static str = "rate_limit";
+
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    fn guard(&self) -> Option<&str> {
+        self.guard.as_deref()
+    }
+
+    fn target(&self, ctx: &Context) -> String {
+        msg!(
+            ctx.text,
+            "check-rate-limit-target",
+            allowed = self.allowed,
+            requests = self.requests
+        )
+    }
+
+    fn limit(&self, _: &Context) -> Duration {
+        self.timeout.unwrap_or(Duration::from_secs(60))
+    }
+
+    async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
+        if self.across_instances && ctx.peers.is_empty() {
+            return Err(CheckError::Unavailable(Surface::Peer));
+        }
+        let client = self.client(ctx);
+        let token = match self.caller {
+            Caller::User => Some(ctx.login(random_user()).await?),
+            Caller::Guest => None,
+        };
+        let (tally, elapsed) = self.burst(ctx, &client, token.as_deref()).await;
+        // GCRA refills one request every period/budget while the burst runs.
+        let refills = match (tally.limit, tally.window) {
+            (Some(limit), Some(window)) if limit > 0 && window > 0 => {
+                (elapsed.as_secs_f64() * limit as f64 / window as f64).floor() as u64
+            }
+            _ => 0,
+        };
+        let exact = (self.allowed..=self.allowed + refills).contains(&tally.passed);
+        let headers_ok = tally.no_budget == 0 && tally.no_retry_after == 0;
+        let other_ok = match self.other_user {
+            true => Some(self.other_user_passes(ctx, &client).await?),
+            false => None,
+        };
+        let ok = exact && headers_ok && tally.broken == 0 && other_ok != Some(false);
+        let text = &ctx.text;
+        let mut parts = vec![msg!(
+            text,
+            "check-rate-limit-head",
+            passed = tally.passed,
+            requests = self.requests,
+            limited = tally.limited,
+            ms = elapsed.as_millis() as u64,
+            target = self.target(ctx)
+        )];
+        if refills > 0 {
+            parts.push(msg!(text, "check-rate-limit-refills", refills = refills));
+        }
+        if tally.broken > 0 {
+            parts.push(msg!(text, "check-rate-limit-broken", count = tally.broken));
+        }
+        if tally.no_budget > 0 {
+            parts.push(msg!(
+                text,
+                "check-rate-limit-no-budget",
+                count = tally.no_budget
+            ));
+        }
+        if tally.no_retry_after > 0 {
+            parts.push(msg!(
+                text,
+                "check-rate-limit-no-retry-after",
+                count = tally.no_retry_after
+            ));
+        }
+        if other_ok == Some(false) {
+            parts.push(msg!(text, "check-rate-limit-other-user"));
+        }
+        parts.push(next_step(text, ok, || {
+            let why = match (
+                tally.passed > self.allowed,
+                self.spoof,
+                self.across_instances,
+            ) {
+                (true, true, _) => "spoofed",
+                (true, _, true) => "instances",
+                (true, _, _) => "too-many",
+                (false, _, _) => "too-few",
+            };
+            msg!(text, "check-rate-limit-hint", why = why)
+        }));
+        Ok(Outcome::measured(
+            ok,
+            tally.passed as f64,
+            Unit::Count,
+            parts.join(" "),
+        ))
+    }
+}
