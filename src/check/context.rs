@@ -43,6 +43,8 @@ pub struct Context {
     pub redis_server: Option<RedisServer>,
     /// The lab's traffic profile, used by kinds that give none of their own.
     pub traffic: Option<TrafficSpec>,
+    /// The shop's request log (`middleware.request_log`), when it is local.
+    pub log_file: Option<std::path::PathBuf>,
     /// What lab 1.1 measured (`p95_ms`, `rps`, …), for "× better than the baseline" targets.
     pub baseline: Option<BTreeMap<String, f64>>,
     /// The learner's language and the message catalogue.
@@ -88,6 +90,8 @@ pub enum Surface {
     RedisServer,
     /// Lab 1.1's measurement, which the target is relative to.
     Baseline,
+    /// The shop's request log file.
+    LogFile,
 }
 
 /// Why a check could not measure. `Display` is for logs; the learner reads
@@ -212,6 +216,7 @@ impl Context {
             peers: Vec::new(),
             redis_server: None,
             traffic: None,
+            log_file: None,
             baseline: None,
             text: text.into(),
             http,
@@ -264,6 +269,11 @@ impl Context {
 
     pub fn with_redis_server(mut self, server: RedisServer) -> Self {
         self.redis_server = Some(server);
+        self
+    }
+
+    pub fn with_log_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.log_file = Some(path.into());
         self
     }
 

@@ -29,8 +29,10 @@ mod prices;
 mod query_count;
 mod rate_limit;
 mod redis_outage;
+mod request_log;
 mod shared_keys;
 mod stale_reads;
+mod timing;
 mod traffic;
 mod verdict;
 
@@ -57,8 +59,10 @@ pub use prices::settle;
 pub use query_count::QueryCountSpec;
 pub use rate_limit::RateLimitSpec;
 pub use redis_outage::RedisOutageSpec;
+pub use request_log::RequestLogSpec;
 pub use shared_keys::SharedKeysSpec;
 pub use stale_reads::StaleReadsSpec;
+pub use timing::TimingSpec;
 pub use traffic::{MixEntry, TrafficSpec};
 pub use verdict::{CheckResult, Outcome, Unit, Verdict, lab_passed, measured_text, vs_baseline};
 
@@ -81,6 +85,8 @@ pub enum CheckSpec {
     SharedKeys(SharedKeysSpec),
     RateLimit(RateLimitSpec),
     Compression(CompressionSpec),
+    Timing(TimingSpec),
+    RequestLog(RequestLogSpec),
 }
 
 /// What every kind provides to the runner.
@@ -119,6 +125,8 @@ macro_rules! each_kind {
             CheckSpec::SharedKeys($s) => $body,
             CheckSpec::RateLimit($s) => $body,
             CheckSpec::Compression($s) => $body,
+            CheckSpec::Timing($s) => $body,
+            CheckSpec::RequestLog($s) => $body,
         }
     };
 }
@@ -233,6 +241,7 @@ fn unavailable(text: &Text, subject: Subject, kind: &str, surface: Surface) -> S
         Surface::Process => msg!(text, "check-needs-process", kind = kind),
         Surface::Peer => msg!(text, "check-needs-peer", kind = kind),
         Surface::RedisServer => msg!(text, "check-needs-redis-server", kind = kind),
+        Surface::LogFile => msg!(text, "check-needs-log-file", kind = kind),
         Surface::Baseline => msg!(
             text,
             "check-needs-baseline",

@@ -438,6 +438,7 @@ impl Staged {
             .collect();
         ctx.redis_server = self.redis.clone();
         ctx.traffic = lab.traffic.clone();
+        ctx.log_file = first.endpoint.log_file.clone();
         ctx.baseline = baseline;
         ctx
     }

@@ -206,3 +206,34 @@ check-compression-hint = { $mode ->
     [target] Compress responses from about 1 KiB up, with the encodings the client offers, and add Vary: Accept-Encoding.
    *[shop] Look at the middleware.compression settings: which answers get compressed, from what size, with which encodings?
 }
+
+## timing
+check-timing-target = Server-Timing (db, cache, total) and X-Response-Time on every answer, consistent with the client's wait
+check-timing-head = { $requests } requests, { $problems } problems with their timing.
+check-timing-example = GET { $path }: db { $db } ms + cache { $cache } ms of { $total } ms in the server; the client waited { $waited } ms.
+check-timing-missing = GET { $path } came without { $header }.
+check-timing-parts = GET { $path }: Server-Timing lacks db, cache or total with a dur=.
+check-timing-parts-exceed = GET { $path }: db { $db } ms + cache { $cache } ms is more than the total { $total } ms.
+check-timing-longer-than-wait = GET { $path }: the server says { $total } ms but the client waited { $waited } ms: the total must be measured inside the round trip.
+check-timing-hint = { $mode ->
+    [target] Measure each request from its arrival to its answer, add the time spent in the database and the cache, and send them as Server-Timing: db;dur=…, cache;dur=…, total;dur=… and X-Response-Time.
+   *[shop] Ask the shop for a product with curl -i: which headers say where its time went? The middleware settings hold the answer.
+}
+
+## request_log
+check-log-target = one JSON line per request with its X-Request-Id, no secret anywhere
+check-log-head = { $requests } requests (a login, a token, a failed login, a cookie); the log got { $lines } new lines, { $json } of them JSON.
+check-log-empty = Nothing was written: is the request log on?
+check-log-not-json = { $count } lines are not JSON objects: a tool cannot query them.
+check-log-no-request-id = { $count } answers had no X-Request-Id: a line cannot be matched to the request a user complains about.
+check-log-unlogged = { $count } request ids of the answers are not the request_id of any line.
+check-log-leaked = { $secret ->
+    [password] The user's password is in the log.
+    [wrong-password] The failed login's password is in the log (people mistype one password for another).
+    [cookie] The cookie's value is in the log.
+   *[token] The bearer token is in the log: whoever reads the log can act as the user until it expires.
+}
+check-log-hint = { $mode ->
+    [target] Write one JSON object per request (time, request id, method, route, status, latency, user) and never the values of Authorization, Cookie or a body.
+   *[shop] Open the log file the dashboard shows and read a line as a tool would: the request_log settings decide its format and what it copies from the request.
+}

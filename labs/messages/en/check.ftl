@@ -13,6 +13,7 @@ check-needs-control = { $kind } does not apply: it needs the shop's control API,
 check-needs-database = { $kind } does not apply: it needs direct access to the shop's database (DATABASE_URL), which --target URL does not have.
 check-needs-process = { $kind } does not apply: it needs the shop's process (the runner that started it has it) to read its memory.
 check-needs-peer = { $kind } does not apply: it needs a second instance of the API (--peer URL), and there is only one.
+check-needs-log-file = { $kind } does not apply: it reads the API's request log file, which perflab only has for its own shop.
 check-needs-redis-server = { $kind } does not apply: it needs to stop and start the shop's Redis, which it can do only with the private Redis the runner starts.
 check-needs-baseline = { $mode ->
     [target] { $kind } does not apply: the target is relative to a baseline, and none was measured against this API.

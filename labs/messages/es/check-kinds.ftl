@@ -206,3 +206,34 @@ check-compression-hint = { $mode ->
     [target] Comprime las respuestas a partir de 1 KiB más o menos, con las codificaciones que ofrece el cliente, y añade Vary: Accept-Encoding.
    *[shop] Mira los ajustes middleware.compression: ¿qué respuestas se comprimen, desde qué tamaño y con qué codificaciones?
 }
+
+## timing
+check-timing-target = Server-Timing (db, cache, total) y X-Response-Time en cada respuesta, coherentes con la espera del cliente
+check-timing-head = { $requests } peticiones, { $problems } problemas con sus tiempos.
+check-timing-example = GET { $path }: db { $db } ms + caché { $cache } ms de { $total } ms en el servidor; el cliente esperó { $waited } ms.
+check-timing-missing = GET { $path } llegó sin { $header }.
+check-timing-parts = GET { $path }: a Server-Timing le falta db, cache o total con dur=.
+check-timing-parts-exceed = GET { $path }: db { $db } ms + caché { $cache } ms suman más que el total de { $total } ms.
+check-timing-longer-than-wait = GET { $path }: el servidor dice { $total } ms pero el cliente esperó { $waited } ms: el total tiene que medirse dentro del viaje de ida y vuelta.
+check-timing-hint = { $mode ->
+    [target] Mide cada petición desde que llega hasta que responde, suma el tiempo pasado en la base de datos y en la caché, y envíalos como Server-Timing: db;dur=…, cache;dur=…, total;dur=… y X-Response-Time.
+   *[shop] Pide un producto a la tienda con curl -i: ¿qué cabeceras dicen en qué se fue su tiempo? La respuesta está en los ajustes de middleware.
+}
+
+## request_log
+check-log-target = una línea JSON por petición con su X-Request-Id, ningún secreto en ninguna parte
+check-log-head = { $requests } peticiones (un login, un token, un login fallido, una cookie); el registro recibió { $lines } líneas nuevas, { $json } de ellas JSON.
+check-log-empty = No se escribió nada: ¿está activado el registro de peticiones?
+check-log-not-json = { $count } líneas no son objetos JSON: ninguna herramienta puede consultarlas.
+check-log-no-request-id = { $count } respuestas no traían X-Request-Id: no hay forma de encontrar la línea de la petición de la que se queja un usuario.
+check-log-unlogged = { $count } identificadores de petición de las respuestas no son el request_id de ninguna línea.
+check-log-leaked = { $secret ->
+    [password] La contraseña del usuario está en el registro.
+    [wrong-password] La contraseña del login fallido está en el registro (la gente teclea una contraseña por otra).
+    [cookie] El valor de la cookie está en el registro.
+   *[token] El token bearer está en el registro: quien lea el registro puede actuar como el usuario hasta que caduque.
+}
+check-log-hint = { $mode ->
+    [target] Escribe un objeto JSON por petición (hora, id de petición, método, ruta, estado, latencia, usuario) y nunca los valores de Authorization, Cookie ni un cuerpo.
+   *[shop] Abre el fichero de registro que muestra el panel y lee una línea como lo haría una herramienta: los ajustes de request_log deciden su formato y qué copia de la petición.
+}

@@ -14,6 +14,7 @@ check-needs-control = { $kind } no aplica: necesita la API de control de la tien
 check-needs-database = { $kind } no aplica: necesita acceso directo a la base de datos de la tienda (DATABASE_URL), y contra --target URL no lo hay.
 check-needs-process = { $kind } no aplica: necesita el proceso de la tienda (lo tiene el runner que la arrancó) para leer su memoria.
 check-needs-peer = { $kind } no aplica: necesita una segunda instancia de la API (--peer URL), y solo hay una.
+check-needs-log-file = { $kind } no aplica: lee el fichero de registro de peticiones de la API, y perflab solo lo tiene para su propia tienda.
 check-needs-redis-server = { $kind } no aplica: necesita parar y arrancar el Redis de la tienda, y solo puede hacerlo con el Redis privado que arranca el runner.
 check-needs-baseline = { $mode ->
     [target] { $kind } no aplica: el objetivo es relativo a una línea base, y contra esta API no se midió ninguna.
