@@ -57,6 +57,10 @@ pub struct TrafficSpec {
     /// Log each virtual user in as a fixture user and send its token.
     #[serde(default)]
     pub login: bool,
+    /// Each virtual user connects from its own loopback address (see
+    /// `LoadConfig::per_user_address`): the rate-limiting labs.
+    #[serde(default)]
+    pub per_user_address: bool,
     /// Headers sent with every request, e.g. `["Accept-Encoding: gzip"]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<String>,
@@ -88,6 +92,7 @@ impl TrafficSpec {
             rate: None,
             duration: default_duration(),
             login: false,
+            per_user_address: false,
             headers: Vec::new(),
         }
     }
@@ -168,6 +173,7 @@ impl TrafficSpec {
         if self.login {
             config.login = Some(load::Login::default());
         }
+        config.per_user_address = self.per_user_address;
         Ok(config)
     }
 

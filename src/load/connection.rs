@@ -65,6 +65,9 @@ struct Live {
 pub struct Connection {
     target: Arc<Target>,
     timeout: Duration,
+    /// The local address to connect from (a virtual user's own), else the
+    /// system's choice.
+    source: Option<std::net::IpAddr>,
     live: Option<Live>,
 }
 
@@ -73,8 +76,15 @@ impl Connection {
         Self {
             target,
             timeout,
+            source: None,
             live: None,
         }
+    }
+
+    /// Connects (and reconnects) from `source`.
+    pub fn bound_to(mut self, source: std::net::IpAddr) -> Self {
+        self.source = Some(source);
+        self
     }
 
     pub fn target(&self) -> &Target {
@@ -83,7 +93,7 @@ impl Connection {
 
     /// Opens the socket now (before the clock starts), within the timeout.
     pub async fn connect(&mut self) -> Result<(), RequestError> {
-        let live = tokio::time::timeout(self.timeout, open(&self.target))
+        let live = tokio::time::timeout(self.timeout, open(&self.target, self.source))
             .await
             .map_err(|_| RequestError::Timeout)??;
         self.live = Some(live);
@@ -131,7 +141,9 @@ impl Connection {
     ) -> Result<Reply, Unsent> {
         let mut live = match self.live.take() {
             Some(live) => live,
-            None => open(&self.target).await.map_err(Unsent::Failed)?,
+            None => open(&self.target, self.source)
+                .await
+                .map_err(Unsent::Failed)?,
         };
         let (result, ended) = drive(&mut live, request, keep_body).await;
         // A connection that ended or failed is dropped: the next request
@@ -209,10 +221,22 @@ impl Unsent {
     }
 }
 
-async fn open(target: &Target) -> Result<Live, RequestError> {
-    let stream = TcpStream::connect(target.addr)
-        .await
-        .map_err(RequestError::Connect)?;
+async fn open(target: &Target, source: Option<std::net::IpAddr>) -> Result<Live, RequestError> {
+    let stream = match source {
+        None => TcpStream::connect(target.addr).await,
+        Some(source) => {
+            let socket = match source {
+                std::net::IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+                std::net::IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+            }
+            .map_err(RequestError::Connect)?;
+            socket
+                .bind((source, 0).into())
+                .map_err(RequestError::Connect)?;
+            socket.connect(target.addr).await
+        }
+    }
+    .map_err(RequestError::Connect)?;
     // Requests are small and latency is what we measure: no Nagle delay.
     stream.set_nodelay(true).map_err(RequestError::Connect)?;
     let (sender, driver) = http1::handshake(TokioIo::new(stream)).await?;

@@ -92,6 +92,11 @@ pub struct LoadConfig {
     pub timeout: Duration,
     /// Log each virtual user in first (per-user tokens and counts).
     pub login: Option<Login>,
+    /// Each virtual user connects from a loopback address of its own
+    /// (127.1.0.1, 127.1.0.2, …) when the target is on 127.0.0.1, as users
+    /// on their own machines would: a per-address rate limit then sees each
+    /// user, not one client sending everything.
+    pub per_user_address: bool,
     /// Snapshot period.
     pub window: Duration,
     /// Seed of the mix's random streams (worker `k` uses `seed + k`).
@@ -110,6 +115,7 @@ impl LoadConfig {
             duration,
             timeout: Duration::from_secs(10),
             login: None,
+            per_user_address: false,
             window: Duration::from_secs(1),
             seed: 0,
         }
@@ -213,6 +219,9 @@ async fn prepare(
     let users = (0..config.model.connections()).map(|k| async move {
         let target = &targets[k % targets.len()];
         let mut connection = Connection::new(Arc::clone(target), config.timeout);
+        if config.per_user_address && target.addr.ip() == std::net::Ipv4Addr::LOCALHOST {
+            connection = connection.bound_to(user_address(k));
+        }
         connection
             .connect()
             .await
@@ -230,6 +239,12 @@ async fn prepare(
         .buffered(LOGINS_AT_ONCE)
         .try_collect()
         .await
+}
+
+/// Virtual user `k`'s own loopback address: 127.1.0.1 + k.
+fn user_address(k: usize) -> std::net::IpAddr {
+    let base = u32::from(std::net::Ipv4Addr::new(127, 1, 0, 1));
+    std::net::IpAddr::V4(std::net::Ipv4Addr::from(base.wrapping_add(k as u32)))
 }
 
 /// Shards the workers record into: enough that two cores rarely meet on one
