@@ -151,6 +151,13 @@ pub struct Stage {
     /// database is on another host (lab 2.4; `services::latency`).
     #[serde(default, with = "humantime_serde")]
     pub database_rtt: Option<std::time::Duration>,
+    /// The lab meets the rate limiter (Block 3's limiting labs, the final
+    /// project). Every other lab runs with `rate_limit.enabled = false`
+    /// whatever `shop.toml` says: its traffic is one machine's load test,
+    /// which a per-user limit would turn into 429s, and Blocks 1–2 never
+    /// meet the limiter (see [`Lab::settings_under_test`]).
+    #[serde(default)]
+    pub rate_limited: bool,
 }
 
 fn one() -> usize {
@@ -255,6 +262,16 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// The settings the lab's shop runs with: the student's, with the rate
+    /// limiter off unless the lab is about it (`[stage] rate_limited`).
+    pub fn settings_under_test(&self, settings: &ShopSettings) -> ShopSettings {
+        let mut settings = settings.clone();
+        if !self.stage.rate_limited {
+            settings.rate_limit.enabled = false;
+        }
+        settings
+    }
+
     /// The settings the lab starts from.
     pub fn start_settings(&self) -> Result<ShopSettings, String> {
         merged(

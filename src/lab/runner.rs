@@ -305,6 +305,7 @@ impl Staged {
     ) -> Result<Self, RunError> {
         let text = Text::from(env.lang);
         refuse_early(&text, lab.start.indexes.as_deref(), indexes)?;
+        let settings = &lab.settings_under_test(settings);
         let redis = match lab.stage.private_redis {
             true => Some(Arc::new(tokio::sync::Mutex::new(
                 ScratchRedis::start().await.map_err(RunError::Redis)?,
