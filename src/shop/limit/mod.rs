@@ -266,16 +266,32 @@ fn plain(decision: Decision) -> Outcome {
 /// The public router's rate-limiting layer.
 pub async fn enforce(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let settings = state.settings();
-    let limits = &settings.rate_limit;
+    limit(
+        &state.limiter,
+        &state.keys,
+        &settings.rate_limit,
+        request,
+        next,
+    )
+    .await
+}
+
+async fn limit(
+    limiter: &Limiter,
+    keys: &Keys,
+    limits: &RateLimitSettings,
+    request: Request,
+    next: Next,
+) -> Response {
     // Health probes (the TUI's, a load balancer's) must not spend a client's
     // budget, nor be refused while the shop is fine.
     if !limits.enabled || request.uri().path() == "/health" {
         return next.run(request).await;
     }
     let class = Class::of(request.method(), request.uri().path());
-    let (who, tier) = caller(&request, limits, &state.keys);
+    let (who, tier) = caller(&request, limits, keys);
     let policy = Policy::new(limits, tier, class);
-    let (decision, outcome) = state.limiter.check(limits, &policy, who).await;
+    let (decision, outcome) = limiter.check(limits, &policy, who).await;
     let mut response = if outcome.is_allowed() {
         next.run(request).await
     } else {
@@ -325,4 +341,114 @@ fn refusal(decision: &Decision, policy: &Policy, outcome: Outcome) -> Error {
         humantime::format_duration(policy.period),
         decision.retry_after_secs()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A router with one route behind [`limit`], and the limiter to inspect.
+    async fn limited(settings: RateLimitSettings, redis: Option<&str>) -> (Router, Arc<Limiter>) {
+        let limiter = Arc::new(Limiter::new(redis, "unit-enforce").expect("limiter"));
+        let keys = Arc::new(Keys::new("unit-secret").await.expect("keys"));
+        let settings = Arc::new(settings);
+        let layer_limiter = Arc::clone(&limiter);
+        let router = Router::new()
+            .route("/products/1", get(|| async { "ok" }))
+            .route("/health", get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn(
+                move |request: Request<Body>, next: Next| {
+                    let (limiter, keys, settings) = (
+                        Arc::clone(&layer_limiter),
+                        Arc::clone(&keys),
+                        Arc::clone(&settings),
+                    );
+                    async move { limit(&limiter, &keys, &settings, request, next).await }
+                },
+            ));
+        (router, limiter)
+    }
+
+    async fn send(router: &Router, path: &str) -> Response {
+        let request = Request::get(path).body(Body::empty()).expect("request");
+        router.clone().oneshot(request).await.expect("infallible")
+    }
+
+    fn one_per_hour() -> RateLimitSettings {
+        RateLimitSettings {
+            enabled: true,
+            requests: 1,
+            burst: 1,
+            period: Duration::from_secs(3600),
+            ..RateLimitSettings::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn each_answer_carries_its_outcome_and_the_counters_add_up() {
+        let (router, limiter) = limited(one_per_hour(), None).await;
+        let first = send(&router, "/products/1").await;
+        assert_eq!(first.status(), StatusCode::OK);
+        assert_eq!(first.extensions().get::<Outcome>(), Some(&Outcome::Allowed));
+        let second = send(&router, "/products/1").await;
+        assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            second.extensions().get::<Outcome>(),
+            Some(&Outcome::Limited)
+        );
+        assert_eq!(second.headers()["retry-after"], "3600");
+        let health = send(&router, "/health").await;
+        assert_eq!(health.status(), StatusCode::OK, "probes spend no budget");
+        assert!(health.extensions().get::<Outcome>().is_none());
+        let stats = limiter.snapshot();
+        assert_eq!(
+            (stats.allowed, stats.limited, stats.store_errors),
+            (1, 1, 0)
+        );
+        assert_eq!(stats.memory_keys, 1);
+    }
+
+    #[tokio::test]
+    async fn without_redis_the_shared_store_follows_on_store_error() {
+        let shared = RateLimitSettings {
+            store: LimitStore::Redis,
+            ..one_per_hour()
+        };
+        let open = RateLimitSettings {
+            on_store_error: StoreFailure::Open,
+            ..shared.clone()
+        };
+        let (router, limiter) = limited(open, None).await;
+        let answer = send(&router, "/products/1").await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(
+            answer.extensions().get::<Outcome>(),
+            Some(&Outcome::FallbackAllowed)
+        );
+        let answer = send(&router, "/products/1").await;
+        assert_eq!(
+            answer.extensions().get::<Outcome>(),
+            Some(&Outcome::FallbackLimited)
+        );
+        assert_eq!(limiter.snapshot().store_errors, 2);
+
+        let closed = RateLimitSettings {
+            on_store_error: StoreFailure::Closed,
+            ..shared
+        };
+        let (router, _) = limited(closed, None).await;
+        let answer = send(&router, "/products/1").await;
+        assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            answer.extensions().get::<Outcome>(),
+            Some(&Outcome::StoreDown)
+        );
+        assert_eq!(answer.headers()["retry-after"], "1");
+    }
 }
