@@ -58,6 +58,15 @@ fn number(headers: &HeaderMap, name: &str) -> u64 {
         .unwrap_or_else(|_| panic!("{name} is not a number: {headers:?}"))
 }
 
+/// A client of its own (its own connections); the timeout only bounds a
+/// hung shop.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
+
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -188,7 +197,7 @@ async fn the_same_burst_from_50_concurrent_clients_still_passes_exactly_100() {
     let token = shop.customer(4).await;
     // Each client opens its connection first (on /health, which spends no
     // budget), so the burst itself is only requests.
-    let clients: Vec<reqwest::Client> = (0..50).map(|_| reqwest::Client::new()).collect();
+    let clients: Vec<reqwest::Client> = (0..50).map(|_| client()).collect();
     for client in &clients {
         let (status, _) = get(client, shop.url("/health"), None, &[]).await;
         assert_eq!(status, StatusCode::OK);
@@ -225,7 +234,7 @@ async fn the_same_burst_from_50_concurrent_clients_still_passes_exactly_100() {
 async fn spoofed_forwarding_headers_do_not_reset_an_anonymous_count() {
     let mut settings = hourly();
     let shop = TestShop::start(DB, settings.clone()).await;
-    let client = reqwest::Client::new();
+    let client = client();
     for i in 0..100 {
         let (status, _) = get(&client, shop.url(PRODUCT), None, &[]).await;
         assert_eq!(status, StatusCode::OK, "{i}");
@@ -244,6 +253,14 @@ async fn spoofed_forwarding_headers_do_not_reset_an_anonymous_count() {
         );
         assert_eq!(header(&headers, "x-ratelimit-remaining"), "0");
     }
+    // Nor does a token that does not verify: its caller is anonymous.
+    let forged = [("authorization", "Bearer not.a.token")];
+    let (status, _) = get(&client, shop.url(PRODUCT), None, &forged).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an invalid token bought a budget"
+    );
     // The control: once the peer is a trusted proxy, each header names the
     // client, and each client has a budget of its own.
     settings.rate_limit.trusted_proxies = vec!["127.0.0.1".into()];
