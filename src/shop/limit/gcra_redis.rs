@@ -7,9 +7,10 @@
 //! The script is sent with `invoke_async`, which loads it again after a
 //! `NOSCRIPT` (a restarted Redis); `invoke_script` would not (redis-rs #1394).
 //!
-//! The connection is its own `ConnectionManager`, built lazily with the short
-//! timeouts the cache uses (see `cache::redis`): while Redis is down a call
-//! fails in milliseconds and the caller applies `on_store_error`.
+//! The connection is its own `ConnectionManager`, built lazily with the
+//! cache's short timeouts (`cache::redis::connection_manager`): while Redis
+//! is down a call fails in milliseconds and the caller applies
+//! `on_store_error`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -18,6 +19,7 @@ use redis::aio::ConnectionManager;
 use super::client::Identity;
 use super::decision::Decision;
 use super::policy::Policy;
+use crate::shop::cache::redis::connection_manager;
 
 /// No limiter call waits longer than this: past it, `on_store_error` decides.
 const CALL_TIMEOUT: Duration = Duration::from_millis(150);
@@ -65,15 +67,8 @@ impl RedisStore {
     /// Connects lazily: a Redis that is down at start-up costs nothing until
     /// the settings ask for it.
     pub fn new(url: &str, namespace: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
-        // The defaults block a command ~9 s during an outage (CRATES.md).
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(200))
-            .set_connection_timeout(Some(Duration::from_millis(100)))
-            .set_response_timeout(Some(Duration::from_millis(100)));
         Ok(Self {
-            conn: ConnectionManager::new_lazy_with_config(client, config)?,
+            conn: connection_manager(url)?,
             gcra: redis::Script::new(GCRA_LUA),
             prefix: format!("perflab:{namespace}:rl:"),
         })
