@@ -52,6 +52,8 @@ pub enum StoreError {
     NoRedis,
     #[error("Redis did not answer within {CALL_TIMEOUT:?}")]
     Timeout,
+    #[error("Redis did not answer a moment ago; one request tries it again shortly")]
+    Down,
     #[error("Redis: {0}")]
     Redis(#[from] redis::RedisError),
 }

@@ -46,6 +46,10 @@ use super::state::AppState;
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
 /// What a refusal for a store that is down asks the client to wait.
 const STORE_DOWN_RETRY: Duration = Duration::from_secs(1);
+/// While Redis is down, one request per this tries it; the others go
+/// straight to `on_store_error` instead of each waiting for a timeout (a
+/// Redis that drops packets would add the full timeout to every request).
+const PROBE_EVERY: Duration = Duration::from_millis(250);
 
 /// What the limiter did with a request, in the response's extensions for
 /// the request log.
@@ -87,7 +91,8 @@ pub struct LimitStats {
     pub allowed: u64,
     /// Refused requests, store-down refusals included.
     pub limited: u64,
-    /// Calls to Redis that failed or timed out.
+    /// Requests Redis did not decide: its call failed or timed out, or it
+    /// was skipped while Redis is down.
     pub store_errors: u64,
     /// Keys held in this process (GCRA and sliding log).
     pub memory_keys: u64,
@@ -116,6 +121,9 @@ pub struct Limiter {
     sweeping: AtomicBool,
     /// Whether the last Redis call failed, so an outage logs once.
     store_down: AtomicBool,
+    /// While Redis is down: when (ms after `started`) to try it again.
+    probe_at: AtomicU64,
+    started: std::time::Instant,
     allowed: AtomicU64,
     limited: AtomicU64,
     store_errors: AtomicU64,
@@ -132,6 +140,8 @@ impl Limiter {
                 .transpose()?,
             sweeping: AtomicBool::new(false),
             store_down: AtomicBool::new(false),
+            probe_at: AtomicU64::new(0),
+            started: std::time::Instant::now(),
             allowed: AtomicU64::new(0),
             limited: AtomicU64::new(0),
             store_errors: AtomicU64::new(0),
@@ -187,10 +197,39 @@ impl Limiter {
         who: Identity,
     ) -> Result<Decision, StoreError> {
         let redis = self.redis.as_ref().ok_or(StoreError::NoRedis)?;
-        match algorithm {
+        let now = self.elapsed_ms();
+        let probe_at = self.probe_at.load(Ordering::Relaxed);
+        let probe_every = PROBE_EVERY.as_millis() as u64;
+        // Down and not yet time to retry, or another request is retrying.
+        if probe_at != 0
+            && (now < probe_at
+                || self
+                    .probe_at
+                    .compare_exchange(
+                        probe_at,
+                        now + probe_every,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    )
+                    .is_err())
+        {
+            return Err(StoreError::Down);
+        }
+        let decided = match algorithm {
             RateAlgorithm::Gcra => redis.gcra(policy, who).await,
             RateAlgorithm::SlidingLog => sliding_log::check_redis(redis, policy, who).await,
-        }
+        };
+        // From when it failed: a timeout must not eat the probe interval.
+        let retry = match decided {
+            Ok(_) => 0,
+            Err(_) => self.elapsed_ms() + probe_every,
+        };
+        self.probe_at.store(retry, Ordering::Relaxed);
+        decided
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// `on_store_error`: `open` decides in this process with the same
@@ -412,6 +451,21 @@ mod tests {
             (1, 1, 0)
         );
         assert_eq!(stats.memory_keys, 1);
+    }
+
+    #[tokio::test]
+    async fn while_redis_is_down_one_request_per_probe_interval_tries_it() {
+        // Port 1: nothing listens, connections are refused at once.
+        let limiter = Limiter::new(Some("redis://127.0.0.1:1"), "unit-probe").expect("url");
+        let policy = Policy::new(&one_per_hour(), Tier::Guest, Class::Default);
+        let who = Identity::User(1);
+        let first = limiter.shared(RateAlgorithm::Gcra, &policy, who).await;
+        assert!(
+            matches!(first, Err(StoreError::Redis(_) | StoreError::Timeout)),
+            "{first:?}"
+        );
+        let second = limiter.shared(RateAlgorithm::Gcra, &policy, who).await;
+        assert!(matches!(second, Err(StoreError::Down)), "{second:?}");
     }
 
     #[tokio::test]
