@@ -12,7 +12,8 @@
 //! Stores: GCRA in this process ([`gcra_memory`]) or in Redis
 //! ([`gcra_redis`]), and the course's broken sliding log on either
 //! ([`sliding_log`]). When Redis does not answer, `on_store_error` decides:
-//! `open` counts in this process, `closed` refuses; never a 500.
+//! `open` counts in this process (same algorithm), `closed` refuses; never a
+//! 500. While it is down, one request per [`PROBE_EVERY`] tries it again.
 
 mod client;
 mod decision;
@@ -148,6 +149,7 @@ impl Limiter {
         })
     }
 
+    /// The counters now, for the control API and the dashboard.
     pub fn snapshot(&self) -> LimitStats {
         LimitStats {
             allowed: self.allowed.load(Ordering::Relaxed),
