@@ -3,17 +3,17 @@
 //!
 //! [`enforce`] is the public router's layer: it finds whose budget a request
 //! spends (the token's user, or the client's address — the socket's peer
-//! unless a trusted proxy vouches for another, see [`client`]), which budget
-//! (tier × endpoint class, see [`policy`]), spends one unit of it in the
+//! unless a trusted proxy vouches for another, see `client`), which budget
+//! (tier × endpoint class, see `policy`), spends one unit of it in the
 //! chosen store, and answers 429 when there is none left. Every answer
-//! carries the budget ([`decision`]) and an [`Outcome`] in its extensions for
+//! carries the budget (`decision`) and an [`Outcome`] in its extensions for
 //! the request log.
 //!
-//! Stores: GCRA in this process ([`gcra_memory`]) or in Redis
-//! ([`gcra_redis`]), and the course's broken sliding log on either
-//! ([`sliding_log`]). When Redis does not answer, `on_store_error` decides:
+//! Stores: GCRA in this process (`gcra_memory`) or in Redis
+//! (`gcra_redis`), and the course's broken sliding log on either
+//! (`sliding_log`). When Redis does not answer, `on_store_error` decides:
 //! `open` counts in this process (same algorithm), `closed` refuses; never a
-//! 500. While it is down, one request per [`PROBE_EVERY`] tries it again.
+//! 500. While it is down, one request per `PROBE_EVERY` tries it again.
 
 mod client;
 mod decision;
