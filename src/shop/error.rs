@@ -44,6 +44,11 @@ pub enum Error {
     /// 431: the header section is larger than the server reads.
     #[error("the request headers exceed {0} bytes")]
     HeadersTooLarge(usize),
+    /// 429: the caller's rate-limit budget is spent, or the limiter's store
+    /// is down and `rate_limit.on_store_error` is `closed`. The limiter
+    /// (`shop::limit`) adds `Retry-After` and the budget headers.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 503: every pooled database connection stayed busy past the acquire timeout.
     #[error("database pool exhausted")]
     PoolTimeout,
@@ -99,6 +104,7 @@ impl Error {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PoolTimeout
             | Self::CacheUnavailable
             | Self::RequestTimeout(_)
