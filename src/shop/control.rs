@@ -11,6 +11,9 @@
 //! - `GET /pool` — the pool's size, open and idle connections, and how many
 //!   requests timed out waiting for one (503). A settings call that resizes
 //!   the pool returns once the old pool's connections are closed.
+//! - `GET /limit` — the rate limiter's counters: requests allowed, limited,
+//!   Redis store errors, and the keys the in-memory store holds.
+//! - `GET /log` — where the request log is, and the lines it wrote and dropped.
 //! - `GET /indexes`, `POST /indexes/apply` (body: the SQL file; only what the
 //!   labs teach, see `store::student_sql`), `POST /indexes/drop`; both take
 //!   `?lock_timeout=5s&statement_timeout=60s`. A refused or failed file is a
@@ -49,6 +52,7 @@ pub fn router(state: Arc<AppState>, token: String) -> Router {
         .route("/cache/stats", get(cache_stats))
         .route("/cache/flush", post(flush_cache))
         .route("/pool", get(pool_stats))
+        .route("/limit", get(limit_stats))
         .route("/indexes", get(list_indexes))
         .route("/indexes/apply", post(apply_indexes))
         .route("/indexes/drop", post(drop_indexes))
@@ -130,6 +134,10 @@ async fn settled(state: &AppState, change: super::state::SettingsChange) -> Shop
 }
 
 /// The pool's size, use and acquire timeouts so far.
+async fn limit_stats(State(state): State<Arc<AppState>>) -> Json<super::limit::LimitStats> {
+    Json(state.limiter.snapshot())
+}
+
 async fn pool_stats(State(state): State<Arc<AppState>>) -> Json<super::store::PoolStats> {
     Json(state.db.pool_stats())
 }
