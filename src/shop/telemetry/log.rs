@@ -419,7 +419,8 @@ fn headers_json(headers: &[(String, String)]) -> String {
 /// Writes a request's event as its line. Handwritten because
 /// tracing-subscriber's JSON formatter leaves out a field with no value
 /// (`user_id` of an anonymous caller) where the log's schema says null, and
-/// names its own clock `timestamp`; text lines are written as they are.
+/// names its own clock `timestamp`; fields keep the order they are declared
+/// in (time first), and text lines are written as they are.
 struct LineFormat;
 
 impl<S, N> FormatEvent<S, N> for LineFormat
@@ -433,39 +434,55 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> std::fmt::Result {
-        let mut fields = JsonFields(serde_json::Map::new());
-        for field in event.fields() {
-            fields
-                .0
-                .insert(field.name().to_string(), serde_json::Value::Null);
-        }
+        let mut fields = JsonFields(
+            event
+                .fields()
+                .map(|field| (field.name(), serde_json::Value::Null))
+                .collect(),
+        );
         event.record(&mut fields);
-        let mut fields = fields.0;
-        if let Some(serde_json::Value::String(line)) = fields.remove(ACCESS) {
+        if let [(ACCESS, serde_json::Value::String(line))] = fields.0.as_slice() {
             return writeln!(writer, "{line}");
         }
-        writeln!(writer, "{}", serde_json::Value::Object(fields))
+        let mut line = String::from("{");
+        for (i, (name, value)) in fields.0.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            // Names are Rust identifiers and values are JSON already.
+            line.push_str(&format!("\"{name}\":{value}"));
+        }
+        line.push('}');
+        writeln!(writer, "{line}")
     }
 }
 
-/// An event's fields as JSON values.
-struct JsonFields(serde_json::Map<String, serde_json::Value>);
+/// An event's fields as JSON values, in their declared order.
+struct JsonFields(Vec<(&'static str, serde_json::Value)>);
+
+impl JsonFields {
+    fn set(&mut self, field: &Field, value: serde_json::Value) {
+        if let Some((_, slot)) = self.0.iter_mut().find(|(name, _)| *name == field.name()) {
+            *slot = value;
+        }
+    }
+}
 
 impl Visit for JsonFields {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.insert(field.name().into(), value.into());
+        self.set(field, value.into());
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().into(), value.into());
+        self.set(field, value.into());
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().into(), value.into());
+        self.set(field, value.into());
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().into(), value.into());
+        self.set(field, value.into());
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
@@ -473,11 +490,110 @@ impl Visit for JsonFields {
             HEADERS => serde_json::from_str(value).unwrap_or_else(|_| value.into()),
             _ => value.into(),
         };
-        self.0.insert(field.name().into(), value);
+        self.set(field, value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .insert(field.name().into(), format!("{value:?}").into());
+        self.set(field, format!("{value:?}").into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    /// A writer the test reads back.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn written(line: Line) -> String {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(LineFormat)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::dispatcher::with_default(&Dispatch::new(subscriber), || line.emit());
+        String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap()
+    }
+
+    fn entry(format: LogFormat, which: LoggedHeaders) -> Entry {
+        let mut headers = HeaderMap::new();
+        for name in CREDENTIALS {
+            headers.insert(name, HeaderValue::from_static("secret-value"));
+        }
+        headers.insert("accept", HeaderValue::from_static("*/*"));
+        Entry {
+            format,
+            method: "GET".into(),
+            route: "/products/{id}".into(),
+            target: "/products/42?x=1".into(),
+            version: "HTTP/1.1".into(),
+            peer: Some(([127, 0, 0, 1], 5000).into()),
+            user_id: None,
+            headers: logged_headers(&headers, which),
+            logged_headers: which,
+        }
+    }
+
+    fn facts() -> Facts {
+        Facts {
+            time: chrono::Utc::now(),
+            request_id: Some("abc".into()),
+            status: 200,
+            latency_ms: 1.25,
+            cache: None,
+            queries: Some(2),
+            rate_limit: None,
+        }
+    }
+
+    #[test]
+    fn a_json_line_has_every_field_in_order_with_nulls_and_redacted_headers() {
+        let line = Line(Kind::Json(Box::new((
+            entry(LogFormat::Json, LoggedHeaders::Redacted),
+            facts(),
+        ))));
+        let text = written(line);
+        assert!(text.starts_with("{\"time\":"), "{text}");
+        assert!(!text.contains("secret-value"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(json["user_id"], serde_json::Value::Null);
+        assert_eq!(json["cache"], serde_json::Value::Null);
+        assert_eq!(json["queries"], 2);
+        assert_eq!(json["latency_ms"], 1.25);
+        for name in CREDENTIALS {
+            assert_eq!(json["headers"][name], "[redacted]", "{name}");
+        }
+        assert_eq!(json["headers"]["accept"], "*/*");
+    }
+
+    #[test]
+    fn a_text_line_is_written_as_it_is() {
+        let entry = entry(LogFormat::Text, LoggedHeaders::All);
+        let line = Line(Kind::Text(entry.access_line(&facts())));
+        let text = written(line);
+        assert!(
+            text.starts_with("127.0.0.1 - - ["),
+            "an access-log line: {text}"
+        );
+        assert!(text.contains("\"GET /products/42?x=1 HTTP/1.1\" 200 1.2ms id=abc"));
+        assert!(text.contains("authorization=\"secret-value\""), "{text}");
+        assert_eq!(text.lines().count(), 1);
     }
 }

@@ -32,13 +32,14 @@ pub async fn observe(
     let started = Instant::now();
     let settings = state.settings();
     let middleware = &settings.middleware;
-    let request_id = middleware
-        .request_ids()
-        .then(|| request_id::assign(&mut request));
+    // Before the id is assigned: the log shows headers as received.
     let entry = middleware
         .request_log
         .enabled
         .then(|| log::Entry::new(&request, &state.keys, &middleware.request_log));
+    let request_id = middleware
+        .request_ids()
+        .then(|| request_id::assign(&mut request));
 
     let mut response = next.run(request).await;
     let total = started.elapsed();
