@@ -451,7 +451,8 @@ fn headers_json(headers: &[(String, String)]) -> String {
 /// tracing-subscriber's JSON formatter leaves out a field with no value
 /// (`user_id` of an anonymous caller) where the log's schema says null, and
 /// names its own clock `timestamp`; fields keep the order they are declared
-/// in (time first), and text lines are written as they are.
+/// in (time first), and text lines are written as they are. Values are
+/// written straight into the line, with serde_json's escaping.
 struct LineFormat;
 
 impl<S, N> FormatEvent<S, N> for LineFormat
@@ -465,67 +466,100 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> std::fmt::Result {
-        let mut fields = JsonFields(
-            event
-                .fields()
-                .map(|field| (field.name(), serde_json::Value::Null))
-                .collect(),
-        );
-        event.record(&mut fields);
-        if let [(ACCESS, serde_json::Value::String(line))] = fields.0.as_slice() {
-            return writeln!(writer, "{line}");
+        let mut line = JsonLine {
+            fields: event.fields().map(|field| field.name()).collect(),
+            out: Vec::with_capacity(256),
+            next: 0,
+            access: None,
+        };
+        event.record(&mut line);
+        if let Some(access) = line.access {
+            return writeln!(writer, "{access}");
         }
-        let mut line = String::from("{");
-        for (i, (name, value)) in fields.0.iter().enumerate() {
-            if i > 0 {
-                line.push(',');
-            }
-            // Names are Rust identifiers and values are JSON already.
-            line.push_str(&format!("\"{name}\":{value}"));
+        line.nulls_until(line.fields.len());
+        if line.out.is_empty() {
+            line.out.push(b'{');
         }
-        line.push('}');
-        writeln!(writer, "{line}")
+        line.out.push(b'}');
+        let text = std::str::from_utf8(&line.out).map_err(|_| std::fmt::Error)?;
+        writeln!(writer, "{text}")
     }
 }
 
-/// An event's fields as JSON values, in their declared order.
-struct JsonFields(Vec<(&'static str, serde_json::Value)>);
+/// A JSON object written field by field, in declared order: a declared
+/// field the event left without a value is written as null.
+struct JsonLine {
+    fields: Vec<&'static str>,
+    out: Vec<u8>,
+    /// The index of the next declared field to write.
+    next: usize,
+    /// A text line, written as it is instead.
+    access: Option<String>,
+}
 
-impl JsonFields {
-    fn set(&mut self, field: &Field, value: serde_json::Value) {
-        if let Some((_, slot)) = self.0.iter_mut().find(|(name, _)| *name == field.name()) {
-            *slot = value;
+impl JsonLine {
+    /// Writes nulls for the declared fields before index `end`.
+    fn nulls_until(&mut self, end: usize) {
+        while self.next < end {
+            let name = self.fields[self.next];
+            self.key(name);
+            self.out.extend_from_slice(b"null");
+            self.next += 1;
         }
+    }
+
+    fn key(&mut self, name: &str) {
+        self.out.push(if self.out.is_empty() { b'{' } else { b',' });
+        // Field names are Rust identifiers: nothing to escape.
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn value(&mut self, field: &Field, value: impl serde::Serialize) {
+        self.nulls_until(field.index());
+        self.key(field.name());
+        if serde_json::to_writer(&mut self.out, &value).is_err() {
+            // Only non-finite floats fail, and the log writes none.
+            self.out.extend_from_slice(b"null");
+        }
+        self.next = field.index() + 1;
     }
 }
 
-impl Visit for JsonFields {
+impl Visit for JsonLine {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.set(field, value.into());
+        self.value(field, value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.set(field, value.into());
+        self.value(field, value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.set(field, value.into());
+        self.value(field, value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.set(field, value.into());
+        self.value(field, value);
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        let value = match field.name() {
-            HEADERS => serde_json::from_str(value).unwrap_or_else(|_| value.into()),
-            _ => value.into(),
-        };
-        self.set(field, value);
+        match field.name() {
+            ACCESS => self.access = Some(value.to_string()),
+            // Built by `headers_json`: a JSON object already.
+            HEADERS => {
+                self.nulls_until(field.index());
+                self.key(HEADERS);
+                self.out.extend_from_slice(value.as_bytes());
+                self.next = field.index() + 1;
+            }
+            _ => self.value(field, value),
+        }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.set(field, format!("{value:?}").into());
+        self.value(field, format!("{value:?}"));
     }
 }
 
