@@ -45,6 +45,9 @@
 //! PostgreSQL cannot take (it stopped answering between the two statements)
 //! leaves other instances' fallback entries of that scope to their TTL. Both
 //! are logged as warnings.
+//!
+//! The time a request spends in lookups, fills and retirements adds up in
+//! [`CACHE_TIME`] (scoped with the statement tally) for `Server-Timing`.
 
 pub mod keys;
 pub mod memory;
@@ -52,8 +55,9 @@ pub mod redis;
 pub mod shared_generations;
 pub mod stats;
 
+use std::cell::Cell;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -70,7 +74,26 @@ use super::error::Error;
 use super::settings::{
     CacheBackend, CacheFallback, CacheSettings, CacheStrategy, CachedRoute, Invalidation,
 };
-use super::store::Db;
+use super::store::{Db, statements};
+
+tokio::task_local! {
+    /// Time the current request spent in the cache, its statements (the
+    /// fallback's generation reads, write-through's fresh read) left out:
+    /// they are db time already.
+    pub static CACHE_TIME: Cell<Duration>;
+}
+
+/// Runs a cache step and adds its time, less its statements', to the
+/// current request's [`CACHE_TIME`] (outside a request, just runs it).
+async fn timed<T>(step: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let db_before = statements::db_time();
+    let output = step.await;
+    let db = statements::db_time().saturating_sub(db_before);
+    let spent = started.elapsed().saturating_sub(db);
+    let _ = CACHE_TIME.try_with(|time| time.set(time.get() + spent));
+    output
+}
 
 /// The in-process namespace of `backend = "memory"`: this process's
 /// generations only.
@@ -235,7 +258,7 @@ impl Cache {
             return Ok((compute.await?, Outcome::Bypass));
         }
         let key = self.named(settings, key);
-        let (store, stored) = match self.lookup(settings, &key).await? {
+        let (store, stored) = match timed(self.lookup(settings, &key)).await? {
             Lookup::Done(_, _, Some(body)) => {
                 self.stats.count(route, Event::Hit);
                 return Ok((body, Outcome::Hit));
@@ -245,7 +268,7 @@ impl Cache {
         };
         self.stats.count(route, Event::Miss);
         let body = compute.await?;
-        self.set(&store, stored, body.clone(), settings.ttl).await;
+        timed(self.set(&store, stored, body.clone(), settings.ttl)).await;
         Ok((body, Outcome::Miss))
     }
 
@@ -342,11 +365,11 @@ impl Cache {
         let key = self.named(settings, Key::product(id));
         // Redis down with no stand-in: nothing to fill; the next reader reads
         // the database.
-        let Ok(Lookup::Done(store, stored, _)) = self.lookup(settings, &key).await else {
+        let Ok(Lookup::Done(store, stored, _)) = timed(self.lookup(settings, &key)).await else {
             return;
         };
         match fresh.await {
-            Ok(body) => self.set(&store, stored, body, settings.ttl).await,
+            Ok(body) => timed(self.set(&store, stored, body, settings.ttl)).await,
             // The write is committed: answer it; the next reader fills.
             Err(e) => tracing::warn!(error = %e, "write-through could not read product {id}"),
         }
@@ -361,7 +384,7 @@ impl Cache {
     pub async fn products_written(&self, settings: &CacheSettings, ids: &[i64]) {
         let mut scopes: Vec<String> = ids.iter().map(|&id| product_scope(id)).collect();
         scopes.push(CATALOG_SCOPE.to_string());
-        self.retire(&scopes).await;
+        timed(self.retire(&scopes)).await;
         if settings.invalidation != Invalidation::OnWrite {
             return;
         }

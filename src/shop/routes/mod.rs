@@ -26,9 +26,11 @@ use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
+use super::cache::CACHE_TIME;
 use super::error::{Error, PoolTimedOut};
 use super::state::AppState;
-use super::store::QUERY_COUNT;
+use super::store::STATEMENTS;
+use super::telemetry::Breakdown;
 
 /// The shop's public router, serving its own OpenAPI document at
 /// `/openapi.json`.
@@ -73,22 +75,31 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-/// Scopes a statement counter to the request and reports it as
-/// `X-Query-Count`; counts the request's pool timeout, if it was one.
+/// Scopes a statement tally and a cache clock to the request, reports the
+/// count as `X-Query-Count` and the whole [`Breakdown`] in the response's
+/// extensions (for `Server-Timing` and the request log, outside); counts the
+/// request's pool timeout, if it was one.
 async fn count_statements(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let response = QUERY_COUNT
-        .scope(Cell::new(0), async move {
-            let mut response = next.run(request).await;
-            let count = QUERY_COUNT.with(Cell::get);
-            response
-                .headers_mut()
-                .insert("x-query-count", HeaderValue::from(count));
-            response
-        })
+    let work = async move {
+        let mut response = next.run(request).await;
+        let tally = STATEMENTS.with(Cell::get);
+        let breakdown = Breakdown {
+            queries: tally.queries,
+            db: tally.db,
+            cache: CACHE_TIME.with(Cell::get),
+        };
+        response
+            .headers_mut()
+            .insert("x-query-count", HeaderValue::from(tally.queries));
+        response.extensions_mut().insert(breakdown);
+        response
+    };
+    let response = STATEMENTS
+        .scope(Cell::default(), CACHE_TIME.scope(Cell::default(), work))
         .await;
     if response.extensions().get::<PoolTimedOut>().is_some() {
         state.db.note_pool_timeout();

@@ -33,7 +33,7 @@ use sqlx::{ConnectOptions, PgConnection, PgPool, Postgres};
 
 use crate::shop::settings::DatabaseSettings;
 
-pub use statements::QUERY_COUNT;
+pub use statements::STATEMENTS;
 
 /// The database handle: a pool that can be replaced when the lab changes its
 /// size or timeout. A request takes the current pool once ([`Db::pool`]) and

@@ -1,9 +1,11 @@
-//! Counting the SQL statements a request sends, in one place: sqlx emits one
-//! `tracing` event (target `sqlx::query`) for every statement it runs on any
-//! executor — pool, pooled or dedicated connection, transaction — and the
-//! [`StatementCounter`] layer adds each one to the current request's counter
-//! ([`QUERY_COUNT`], a task-local the `X-Query-Count` middleware scopes). A
-//! new query cannot forget to count itself, which 22 hand-placed calls could.
+//! Counting the SQL statements a request sends, and the time they took, in
+//! one place: sqlx emits one `tracing` event (target `sqlx::query`, with
+//! `elapsed_secs`) for every statement it runs on any executor — pool,
+//! pooled or dedicated connection, transaction — and the
+//! [`StatementCounter`] layer adds each one to the current request's tally
+//! ([`STATEMENTS`], a task-local the `X-Query-Count` middleware scopes; the
+//! db time goes to `Server-Timing`). A new query cannot forget to count
+//! itself, which 22 hand-placed calls could.
 //!
 //! Transactions: sqlx sends `COMMIT` and `ROLLBACK` through its executor
 //! (counted), but queues `BEGIN` without an event, so [`begin`] counts it;
@@ -20,8 +22,10 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::{PgPool, Postgres, Transaction};
+use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -30,25 +34,85 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// sqlx's target for its per-statement events.
 const TARGET: &str = "sqlx::query";
 
+/// sqlx's field with a statement's duration in seconds.
+const ELAPSED: &str = "elapsed_secs";
+
 tokio::task_local! {
     /// SQL statements sent while answering the current request.
-    pub static QUERY_COUNT: Cell<u32>;
+    pub static STATEMENTS: Cell<Tally>;
+}
+
+/// What the current request's statements cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub queries: u32,
+    /// Wall-clock time with at least one statement running: statements that
+    /// overlap (a `join!`) count once, so `db` never exceeds the request's
+    /// own time.
+    pub db: Duration,
+    /// The end of the last statement counted, to skip overlapping time.
+    covered_until: Option<Instant>,
+}
+
+impl Tally {
+    /// Counts a statement that ends now after `elapsed`. Statements end in
+    /// order on one task, so the union of their intervals only needs the
+    /// last end: the part of this one before it is already counted (or
+    /// falls in a gap, which then goes uncounted: an underestimate, never an
+    /// overestimate).
+    fn statement(&mut self, end: Instant, elapsed: Duration) {
+        self.queries += 1;
+        let start = end.checked_sub(elapsed).unwrap_or(end);
+        let from = self
+            .covered_until
+            .map_or(start, |covered| covered.max(start));
+        self.db += end.saturating_duration_since(from);
+        self.covered_until = Some(self.covered_until.map_or(end, |covered| covered.max(end)));
+    }
+}
+
+/// The current request's db time so far (zero outside a request): the cache
+/// subtracts the statements it ran from its own time.
+pub fn db_time() -> Duration {
+    STATEMENTS
+        .try_with(|tally| tally.get().db)
+        .unwrap_or_default()
 }
 
 /// Whether a [`layer`] was made part of the global subscriber.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
-/// Adds one to the current request's statement count for every sqlx
-/// statement event; outside a request (tests, background tasks) nothing.
+/// Adds every sqlx statement event to the current request's tally; outside
+/// a request (tests, background tasks) nothing.
 #[derive(Debug, Default)]
 pub struct StatementCounter;
 
 impl<S: Subscriber> Layer<S> for StatementCounter {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() == TARGET {
-            add(1);
+        if event.metadata().target() != TARGET {
+            return;
+        }
+        let mut elapsed = Elapsed(Duration::ZERO);
+        event.record(&mut elapsed);
+        let _ = STATEMENTS.try_with(|tally| {
+            let mut updated = tally.get();
+            updated.statement(Instant::now(), elapsed.0);
+            tally.set(updated);
+        });
+    }
+}
+
+/// Reads `elapsed_secs` off a statement event.
+struct Elapsed(Duration);
+
+impl Visit for Elapsed {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if field.name() == ELAPSED {
+            self.0 = Duration::try_from_secs_f64(value).unwrap_or_default();
         }
     }
+
+    fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
 }
 
 /// The counter with its own filter (every level of sqlx's statement events,
@@ -79,9 +143,14 @@ pub fn ensure_installed() -> bool {
     installed
 }
 
-/// Adds `n` statements to the current request's count.
+/// Adds `n` statements that took no measured time to the current request's
+/// count.
 fn add(n: u32) {
-    let _ = QUERY_COUNT.try_with(|count| count.set(count.get() + n));
+    let _ = STATEMENTS.try_with(|tally| {
+        let mut updated = tally.get();
+        updated.queries += n;
+        tally.set(updated);
+    });
 }
 
 /// Starts a transaction and counts its `BEGIN`, which sqlx sends without a
@@ -102,16 +171,30 @@ mod tests {
             ensure_installed(),
             "no other subscriber in this test binary"
         );
-        let counted = QUERY_COUNT
-            .scope(Cell::new(0), async {
-                tracing::debug!(target: "sqlx::query", summary = "SELECT 1");
+        let counted = STATEMENTS
+            .scope(Cell::default(), async {
+                tracing::debug!(target: "sqlx::query", summary = "SELECT 1", elapsed_secs = 0.0);
                 tracing::warn!(target: "sqlx::query", "slow statement");
                 tracing::debug!(target: "sqlx::other", "not a statement");
-                QUERY_COUNT.with(Cell::get)
+                STATEMENTS.with(Cell::get)
             })
             .await;
-        assert_eq!(counted, 2);
+        assert_eq!(counted.queries, 2);
         // Outside a request the event is simply not counted.
         tracing::debug!(target: "sqlx::query", summary = "SELECT 1");
+    }
+
+    #[test]
+    fn overlapping_statements_count_their_time_once() {
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        let mut tally = Tally::default();
+        tally.statement(t0 + ms(10), ms(10));
+        // Ran alongside the first (a join!) from 4 to 12 ms: 2 ms are new.
+        tally.statement(t0 + ms(12), ms(8));
+        // Then one on its own from 20 to 23 ms.
+        tally.statement(t0 + ms(23), ms(3));
+        assert_eq!(tally.queries, 3);
+        assert_eq!(tally.db, ms(15));
     }
 }

@@ -1,32 +1,59 @@
-//! What the shop says about each request (Block 3 and 4): `X-Request-Id`,
-//! `Server-Timing` / `X-Response-Time`, and the request log — one line per
-//! request in the state directory's log file, written off the request path.
+//! What the shop says about each request (Block 3 and 4): `X-Request-Id`
+//! ([`request_id`]), `Server-Timing` / `X-Response-Time` ([`timing`]), and
+//! the request log ([`log`]) — one line per request in the state
+//! directory's log file, written off the request path.
+//!
+//! [`observe`] is the public router's outermost layer (see
+//! `shop::middleware`), so its total covers compression, the limiter and
+//! the handler, and its log line covers 429s too. Each switch is read from
+//! the settings per request.
 
-use std::path::PathBuf;
+pub mod log;
+pub mod request_id;
+pub mod timing;
+
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
+pub use self::log::RequestLog;
+pub use self::timing::Breakdown;
 use super::state::AppState;
-
-/// The shop's request log file.
-pub struct RequestLog {
-    pub path: PathBuf,
-}
-
-impl RequestLog {
-    pub fn new(path: PathBuf) -> Self {
-        Self { path }
-    }
-}
 
 /// The public router's outermost layer: request id, timing, log line.
 pub async fn observe(
-    State(_state): State<Arc<AppState>>,
-    request: Request,
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    next.run(request).await
+    let started = Instant::now();
+    let settings = state.settings();
+    let middleware = &settings.middleware;
+    // Before the id is assigned: the log shows headers as received.
+    let entry = middleware
+        .request_log
+        .enabled
+        .then(|| log::Entry::new(&request, &state.keys, &middleware.request_log));
+    let request_id = middleware
+        .request_ids()
+        .then(|| request_id::assign(&mut request));
+
+    let mut response = next.run(request).await;
+    let total = started.elapsed();
+
+    if middleware.timing {
+        timing::annotate(&mut response, total);
+    }
+    if let Some(entry) = entry {
+        let id = request_id.as_ref().and_then(|id| id.to_str().ok());
+        let line = entry.finish(&response, total, id, &settings);
+        state.log.write(line).await;
+    }
+    if let Some(id) = request_id {
+        response.headers_mut().insert(&request_id::X_REQUEST_ID, id);
+    }
+    response
 }
