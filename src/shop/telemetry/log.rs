@@ -42,7 +42,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use super::timing::Breakdown;
 use crate::shop::auth::{AuthUser, Keys};
-use crate::shop::settings::{LogFormat, LoggedHeaders, RequestLogSettings, ShopSettings};
+use crate::shop::settings::{LogFormat, LoggedHeaders, RequestLogSettings};
 
 /// A log file rotates at this size…
 const FILE_BYTES: usize = 10 * 1024 * 1024;
@@ -299,7 +299,6 @@ impl Entry {
         response: &Response,
         latency: Duration,
         request_id: Option<&str>,
-        settings: &ShopSettings,
     ) -> Line {
         let facts = Facts {
             time: chrono::Utc::now(),
@@ -312,7 +311,7 @@ impl Entry {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
             queries: response.extensions().get::<Breakdown>().map(|b| b.queries),
-            rate_limit: rate_limit_outcome(response, settings),
+            rate_limit: rate_limit_outcome(response),
         };
         Line(match self.format {
             LogFormat::Json => Kind::Json(Box::new((self, facts))),
@@ -404,17 +403,13 @@ impl Line {
 }
 
 /// The rate limiter's verdict: `limited`, `allowed`, or none when it is off.
-// TODO(limit): read the limiter's outcome from the response's extensions
-// once `limit::enforce` puts one there; until then a 429 is what says
-// "limited".
-fn rate_limit_outcome(response: &Response, settings: &ShopSettings) -> Option<&'static str> {
-    if response.status() == axum::http::StatusCode::TOO_MANY_REQUESTS {
-        Some("limited")
-    } else if settings.rate_limit.enabled {
-        Some("allowed")
-    } else {
-        None
-    }
+/// What the rate limiter decided (`limit::Outcome`, which it puts in the
+/// response's extensions); `None` when the limiter is off.
+fn rate_limit_outcome(response: &Response) -> Option<&'static str> {
+    response
+        .extensions()
+        .get::<crate::shop::limit::Outcome>()
+        .map(|outcome| outcome.as_str())
 }
 
 /// The request's headers as `which` asks, in the order received.

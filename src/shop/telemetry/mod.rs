@@ -49,7 +49,7 @@ pub async fn observe(
     }
     if let Some(entry) = entry {
         let id = request_id.as_ref().and_then(|id| id.to_str().ok());
-        let line = entry.finish(&response, total, id, &settings);
+        let line = entry.finish(&response, total, id);
         state.log.write(line).await;
     }
     if let Some(id) = request_id {
