@@ -68,8 +68,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// The built-in pack with short traffic (1 s profiles, 50 requests for a
-/// baseline) and one Block 3 lab, `3.1-health`, so the code category has a
-/// lab to list. Returns the `labs` folder.
+/// baseline). Returns the `labs` folder.
 fn test_pack(dir: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let labs = dir.join("pack/labs");
@@ -85,25 +84,6 @@ fn test_pack(dir: &Path) -> PathBuf {
         assert_ne!(short, text, "{lab}: nothing shortened");
         std::fs::write(&path, short).expect("write lab.toml");
     }
-    let extra = labs.join("3.1-health");
-    std::fs::create_dir_all(&extra).expect("mkdir");
-    std::fs::write(
-        extra.join("lab.toml"),
-        "id = \"3.1-health\"\nblock = 3\ntitle = { es = \"Salud\", en = \"Health\" }\n\
-         edits = [\"shop.toml\"]\n[[checks]]\nid = \"up\"\nkind = \"health\"\n\
-         expect = { status = \"ok\" }\n",
-    )
-    .expect("lab.toml");
-    std::fs::write(extra.join("es.md"), "# Salud\n\nNada que hacer.\n").expect("es.md");
-    std::fs::write(extra.join("en.md"), "# Health\n\nNothing to do.\n").expect("en.md");
-    std::fs::write(
-        extra.join("hints.toml"),
-        "[[hints]]\nes = \"Mira /health.\"\nen = \"Look at /health.\"\n",
-    )
-    .expect("hints.toml");
-    let solution = dir.join("pack/solutions/3.1-health");
-    std::fs::create_dir_all(&solution).expect("mkdir");
-    std::fs::write(solution.join("shop.toml"), "[cache]\nbackend = \"off\"\n").expect("shop.toml");
     labs
 }
 
@@ -261,13 +241,17 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
         "1.1-baseline",
         "1.3-cache-aside",
         "1.6-degradation",
-        "3.1-health",
+        "3.1-timing",
     ] {
         let lab = lab(&graded, other);
         assert_eq!(lab["status"], "not_attempted", "{lab}");
         assert_eq!(lab["points"], 0.0, "{lab}");
     }
-    assert_eq!(lab(&graded, "3.1-health")["max_points"], 30.0);
+    assert_eq!(
+        lab(&graded, "3.1-timing")["max_points"],
+        5.0,
+        "30 / 6 code labs"
+    );
 
     // Classroom: the same score, its tests adding up to it, real time.
     let room = json(&room);
@@ -306,7 +290,7 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
     assert!(text.contains("performance (40 %): 4.00 / 40.00"), "{text}");
     assert!(text.contains("code (30 %): 0.00 / 30.00"), "{text}");
     assert!(
-        text.contains("3.1-health") && text.contains("not attempted"),
+        text.contains("3.1-timing") && text.contains("not attempted"),
         "{text}"
     );
     assert!(

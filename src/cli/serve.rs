@@ -187,6 +187,10 @@ async fn serve_on(
         shop.endpoint.control_url,
         shop.endpoint_file.display()
     );
+    if let Some(log) = &shop.endpoint.log_file {
+        // Written once middleware.request_log is on (lab 3.6): `tail -f` it.
+        println!("log         {}", log.display());
+    }
     println!("Press Ctrl-C to stop.");
     stop.recv().await;
     eprintln!("stopping…");

@@ -186,6 +186,8 @@ pub enum Panel {
     Explain,
     /// 429s per virtual user (the rate-limiting labs; users log in).
     RateLimits,
+    /// The last lines of the shop's request log (lab 3.6).
+    RequestLog,
 }
 
 impl Panel {

@@ -161,6 +161,8 @@ pub struct Dashboard {
     pub users: Vec<(String, u64, u64)>,
     /// The plan of the lab's query, a line per node.
     pub plan: Option<Vec<String>>,
+    /// The request log's last lines (`None` until read).
+    pub log_tail: Option<Vec<String>>,
     /// What the lab shows.
     pub panels: Vec<Panel>,
     pub running: bool,

@@ -17,6 +17,7 @@ use super::dashboard::{Exit, ShopHealth};
 use crate::check::{CheckSpec, ExplainSpec, TrafficSpec};
 use crate::explain::PlanTree;
 use crate::lab::Lab;
+use crate::lab::catalog::Panel;
 use crate::lab::runner::{RunEnv, Staged};
 use crate::messages::Text;
 use crate::msg;
@@ -165,6 +166,11 @@ pub async fn drive(
                     };
                     let query_count = query_count(&ctx, traffic).await;
                     let _ = tx.send(Event::Sample { rss_mb, connections, query_count });
+                    if lab.panels.contains(&Panel::RequestLog)
+                        && let Some(log) = &ctx.log_file
+                    {
+                        let _ = tx.send(Event::LogTail(log_tail(log, LOG_TAIL_LINES).await));
+                    }
                 }
             }
         }
@@ -175,6 +181,39 @@ pub async fn drive(
     }
     staged.stop().await;
     result
+}
+
+/// The request log's lines the panel shows, at most.
+const LOG_TAIL_LINES: usize = 12;
+
+/// The last `lines` whole lines of the log file (read from its last 16 KB:
+/// the file grows to megabytes); none while it does not exist.
+async fn log_tail(path: &Path, lines: usize) -> Vec<String> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    const TAIL_BYTES: u64 = 16 * 1024;
+    let Ok(mut file) = tokio::fs::File::open(path).await else {
+        return Vec::new();
+    };
+    let len = file.metadata().await.map_or(0, |m| m.len());
+    let start = len.saturating_sub(TAIL_BYTES);
+    if file.seek(std::io::SeekFrom::Start(start)).await.is_err() {
+        return Vec::new();
+    }
+    let mut bytes = Vec::new();
+    if file.read_to_end(&mut bytes).await.is_err() {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    // A read from the middle starts inside a line: drop that part.
+    let whole = match start {
+        0 => &text[..],
+        _ => text.split_once('\n').map_or("", |(_, rest)| rest),
+    };
+    let all: Vec<&str> = whole.lines().filter(|l| !l.is_empty()).collect();
+    all[all.len().saturating_sub(lines)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
 }
 
 /// How long a `/health` probe may take before the shop counts as silent.

@@ -110,6 +110,8 @@ enum Event {
     Status(String),
     /// The plan of the lab's query, for the explain panel.
     Plan(Vec<String>),
+    /// The request log's last lines, for its panel.
+    LogTail(Vec<String>),
 }
 
 /// Runs the TUI until the student quits.
@@ -321,6 +323,12 @@ impl Session {
                 Event::Plan(lines) => {
                     if let Some(dash) = &mut self.app.dashboard {
                         dash.plan = Some(lines);
+                    }
+                    dirty = true;
+                }
+                Event::LogTail(lines) => {
+                    if let Some(dash) = &mut self.app.dashboard {
+                        dash.log_tail = Some(lines);
                     }
                     dirty = true;
                 }

@@ -98,6 +98,8 @@ tui-dashboard-no-answer = no answer { $count }
 tui-dashboard-rate-limits = 429s per user
 tui-dashboard-no-users = no logged-in users
 tui-dashboard-plan = Plan (EXPLAIN ANALYZE)
+tui-dashboard-log = Request log (last lines)
+tui-dashboard-log-empty = Nothing logged yet: is middleware.request_log on?
 
 ## Settings
 

@@ -98,6 +98,8 @@ tui-dashboard-no-answer = sin respuesta { $count }
 tui-dashboard-rate-limits = 429 por usuario
 tui-dashboard-no-users = sin usuarios con sesión
 tui-dashboard-plan = Plan (EXPLAIN ANALYZE)
+tui-dashboard-log = Registro de peticiones (últimas líneas)
+tui-dashboard-log-empty = Nada registrado todavía: ¿está activado middleware.request_log?
 
 ## Ajustes
 

@@ -294,12 +294,7 @@ impl Entry {
     }
 
     /// The line for this request, answered with `response` after `latency`.
-    pub fn finish(
-        self,
-        response: &Response,
-        latency: Duration,
-        request_id: Option<&str>,
-    ) -> Line {
+    pub fn finish(self, response: &Response, latency: Duration, request_id: Option<&str>) -> Line {
         let facts = Facts {
             time: chrono::Utc::now(),
             request_id: request_id.map(str::to_string),

@@ -60,11 +60,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Panel::Status,
         Panel::RateLimits,
         Panel::Explain,
+        Panel::RequestLog,
     ]
     .into_iter()
     .filter(|p| dash.shows(*p))
     .collect();
-    let tall = dash.shows(Panel::Explain) || dash.shows(Panel::RateLimits);
+    let tall = dash.shows(Panel::Explain)
+        || dash.shows(Panel::RateLimits)
+        || dash.shows(Panel::RequestLog);
     let bottom_height = match (bottom_panels.is_empty(), tall) {
         (true, _) => 0,
         (false, true) => 10,
@@ -199,8 +202,26 @@ fn small_panel(
         Panel::Status => status_codes(frame, area, dash, text, theme),
         Panel::Explain => plan(frame, area, dash, text, theme),
         Panel::RateLimits => rate_limits(frame, area, dash, text, theme),
+        Panel::RequestLog => request_log(frame, area, dash, text, theme),
         Panel::Latency | Panel::Throughput => {}
     }
+}
+
+/// The request log's last lines, newest at the bottom, cut at the panel's
+/// width (a line is one request: its start says which).
+fn request_log(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
+    let rows = usize::from(area.height.saturating_sub(2));
+    let lines: Vec<Line> = match &dash.log_tail {
+        Some(lines) if !lines.is_empty() => lines[lines.len().saturating_sub(rows)..]
+            .iter()
+            .map(|l| Line::raw(l.clone()))
+            .collect(),
+        _ => vec![Line::raw(msg!(text, "tui-dashboard-log-empty"))],
+    };
+    frame.render_widget(
+        Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-log")), theme)),
+        area,
+    );
 }
 
 /// 429s per virtual user: who hit the limit, and how hard.
