@@ -7,10 +7,10 @@
 //! budget).
 //!
 //! Every run must meet a fresh budget, or a student's second run inside the
-//! period would see the first run's spending: the caller is a fixture user
-//! that changes every two seconds, and anonymous bursts come from their own loopback
-//! address (any 127.x.y.z reaches a shop listening on 127.0.0.1), which the
-//! shop sees as a new client. GCRA refills one request every period/budget,
+//! period would see the first run's spending: the caller is a basic fixture
+//! user that changes every two seconds, and anonymous bursts (and logins)
+//! come from a loopback address of their own (any 127.x.y.z reaches a shop
+//! listening on 127.0.0.1), which the shop sees as a new client. GCRA refills one request every period/budget,
 //! so a burst that lasts longer may pass that many more: the check allows
 //! exactly those refills and says so.
 
@@ -37,8 +37,10 @@ pub struct RateLimitSpec {
     pub path: String,
     /// Requests in the burst.
     pub requests: usize,
-    /// Exactly this many must get through (not 429).
-    pub allowed: u64,
+    /// Exactly this many must get through (not 429); without it, exactly
+    /// the budget the answers advertise (`X-RateLimit-Limit`): spoofing
+    /// must not buy more than the caller's own budget, whatever it is.
+    pub allowed: Option<u64>,
     /// Who sends the burst.
     #[serde(default)]
     pub caller: Caller,
@@ -210,7 +212,7 @@ impl RateLimitSpec {
         ctx: &Context,
         client: &reqwest::Client,
     ) -> Result<bool, CheckError> {
-        let token = ctx.login(users_of_this_run().1).await?;
+        let token = login_basic(ctx, true).await?;
         let url = ctx.url("/products/1");
         let response = ctx.send(client.get(&url).bearer_auth(token), &url).await?;
         let headers = response.headers();
@@ -252,16 +254,54 @@ fn fresh_loopback() -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, x.max(1), y, z.clamp(1, 254)))
 }
 
-/// The burst's user and the other user: customers 100–199 (every scale has
-/// 200; the labs' traffic logs in 2, 3, …), a new pair every 2 seconds, so
-/// a run within 100 s of another meets users whose budget it did not spend
-/// (and after 100 s a budget of a minute is whole again).
-fn users_of_this_run() -> (i64, i64) {
+/// Candidates for the burst's user (even ids) and for the other user (odd
+/// ids) among customers 100–199 (every scale has 200; the labs' traffic logs
+/// in 2, 3, …), starting at a new pair every 2 seconds, so a run within
+/// 100 s of another meets users whose budget it did not spend (and after
+/// 100 s a budget of a minute is whole again).
+fn candidates(other: bool) -> impl Iterator<Item = i64> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let slot = ((now / 2) % 50) as i64;
-    (100 + 2 * slot, 101 + 2 * slot)
+    (0..50).map(move |k| 100 + 2 * ((slot + k) % 50) + i64::from(other))
+}
+
+/// The tier a JWT's payload names (`tier`), read without verifying it: the
+/// check only uses it to choose whom to send.
+fn token_tier(token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims["tier"].as_str().map(str::to_string)
+}
+
+/// Logs in a basic customer (the course's 100 requests/min is per such a
+/// user; a premium one has more): the first candidate whose token says
+/// `basic`, or says no tier at all (an API of the student's own). Each
+/// login comes from a fresh address, as logins are anonymous requests that
+/// a limiter with tiers allows only a few per address.
+async fn login_basic(ctx: &Context, other: bool) -> Result<String, CheckError> {
+    let mut last = Err(CheckError::Spec("no fixture user to log in".into()));
+    for user in candidates(other).take(8) {
+        let mut client = ctx.clone();
+        if on_loopback(&ctx.shop_url) {
+            client.http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .local_address(fresh_loopback())
+                .build()
+                .unwrap_or_else(|_| ctx.http.clone());
+        }
+        let token = client.login(user).await?;
+        match token_tier(&token).as_deref() {
+            None | Some("basic") => return Ok(token),
+            Some(_) => last = Ok(token),
+        }
+    }
+    last
 }
 
 impl Kind for RateLimitSpec {
@@ -276,12 +316,19 @@ impl Kind for RateLimitSpec {
     }
 
     fn target(&self, ctx: &Context) -> String {
-        msg!(
-            ctx.text,
-            "check-rate-limit-target",
-            allowed = self.allowed,
-            requests = self.requests
-        )
+        match self.allowed {
+            Some(allowed) => msg!(
+                ctx.text,
+                "check-rate-limit-target",
+                allowed = allowed,
+                requests = self.requests
+            ),
+            None => msg!(
+                ctx.text,
+                "check-rate-limit-target-advertised",
+                requests = self.requests
+            ),
+        }
     }
 
     fn limit(&self, _: &Context) -> Duration {
@@ -294,7 +341,7 @@ impl Kind for RateLimitSpec {
         }
         let client = self.client(ctx);
         let token = match self.caller {
-            Caller::User => Some(ctx.login(users_of_this_run().0).await?),
+            Caller::User => Some(login_basic(ctx, false).await?),
             Caller::Guest => None,
         };
         let (tally, elapsed) = self.burst(ctx, &client, token.as_deref()).await;
@@ -305,7 +352,9 @@ impl Kind for RateLimitSpec {
             }
             _ => 0,
         };
-        let exact = (self.allowed..=self.allowed + refills).contains(&tally.passed);
+        // Without a number, the budget the answers advertise.
+        let allowed = self.allowed.or(tally.limit).unwrap_or(0);
+        let exact = (allowed..=allowed + refills).contains(&tally.passed);
         let headers_ok = tally.no_budget == 0 && tally.no_retry_after == 0;
         let other_ok = match self.other_user {
             true => Some(self.other_user_passes(ctx, &client).await?),
@@ -346,11 +395,7 @@ impl Kind for RateLimitSpec {
             parts.push(msg!(text, "check-rate-limit-other-user"));
         }
         parts.push(next_step(text, ok, || {
-            let why = match (
-                tally.passed > self.allowed,
-                self.spoof,
-                self.across_instances,
-            ) {
+            let why = match (tally.passed > allowed, self.spoof, self.across_instances) {
                 (true, true, _) => "spoofed",
                 (true, _, true) => "instances",
                 (true, _, _) => "too-many",

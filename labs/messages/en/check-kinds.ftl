@@ -181,6 +181,7 @@ check-outage-hint-resumed = The shop did not read from Redis again: does its con
 
 ## rate_limit
 check-rate-limit-target = exactly { $allowed } of { $requests } through
+check-rate-limit-target-advertised = of { $requests }, exactly the advertised budget through
 check-rate-limit-head = { $passed } of { $requests } requests got through and { $limited } got 429, in { $ms } ms (target { $target }).
 check-rate-limit-refills = The budget refilled { $refills } during the burst, so up to that many more may pass.
 check-rate-limit-broken = { $count } answers were errors (5xx or no answer): a limiter must answer 429 or let the request through.

@@ -181,6 +181,7 @@ check-outage-hint-resumed = La tienda no volvió a leer de Redis: ¿se reconecta
 
 ## rate_limit
 check-rate-limit-target = exactamente { $allowed } de { $requests } pasan
+check-rate-limit-target-advertised = de { $requests }, pasa exactamente el presupuesto anunciado
 check-rate-limit-head = Pasaron { $passed } de { $requests } peticiones y { $limited } recibieron 429, en { $ms } ms (objetivo { $target }).
 check-rate-limit-refills = El presupuesto se rellenó { $refills } veces durante la ráfaga: pueden pasar hasta esas de más.
 check-rate-limit-broken = { $count } respuestas fueron errores (5xx o ninguna respuesta): un limitador responde 429 o deja pasar la petición.
