@@ -24,15 +24,7 @@ async fn compressing(db: &str) -> TestShop {
 }
 
 async fn patch(shop: &TestShop, patch: Value) {
-    let response = shop
-        .http
-        .patch(shop.control("/settings"))
-        .bearer_auth(shop.control_token())
-        .json(&patch)
-        .send()
-        .await
-        .expect("control request");
-    assert_eq!(response.status(), StatusCode::OK, "{patch}");
+    shop.patch_settings(&patch).await;
 }
 
 /// The answer's `Content-Encoding`, whether it varies on `Accept-Encoding`,

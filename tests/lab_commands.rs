@@ -41,7 +41,7 @@ fn progress(ws: &Path) -> Progress {
 }
 
 #[test]
-fn the_embedded_pack_holds_blocks_1_and_2_in_order() {
+fn the_embedded_pack_holds_blocks_1_to_3_in_order() {
     let catalog = Catalog::embedded().expect("the embedded pack reads");
     let ids: Vec<&str> = catalog.labs.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(
@@ -56,7 +56,13 @@ fn the_embedded_pack_holds_blocks_1_and_2_in_order() {
             "2.1-explain",
             "2.2-search",
             "2.3-n-plus-one",
-            "2.4-pool"
+            "2.4-pool",
+            "3.1-timing",
+            "3.2-rate-limit",
+            "3.3-tiers",
+            "3.4-shared-limit",
+            "3.5-compression",
+            "3.6-request-log"
         ]
     );
     for lab in &catalog.labs {

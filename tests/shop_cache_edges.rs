@@ -51,15 +51,7 @@ async fn read(shop: &TestShop, path: &str) -> (String, u32, Value) {
 }
 
 async fn patch_settings(shop: &TestShop, patch: Value) {
-    let response = shop
-        .http
-        .patch(shop.control("/settings"))
-        .bearer_auth(shop.control_token())
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{patch}");
+    shop.patch_settings(&patch).await;
 }
 
 async fn put_product(shop: &TestShop, admin: &str, id: i64, change: Value) {

@@ -186,6 +186,20 @@ impl TestShop {
             .expect("control json")
     }
 
+    /// Changes some settings through the control API (a JSON merge patch),
+    /// as the TUI does; panics unless the shop took them.
+    pub async fn patch_settings(&self, patch: &Value) {
+        let response = self
+            .http
+            .patch(self.control("/settings"))
+            .bearer_auth(self.control_token())
+            .json(patch)
+            .send()
+            .await
+            .expect("control request");
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{patch}");
+    }
+
     /// The cache's counters per route, read through the control API.
     pub async fn cache_stats(&self) -> Value {
         self.control_json("/cache/stats").await

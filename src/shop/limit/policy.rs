@@ -173,16 +173,19 @@ mod tests {
     #[test]
     fn budgets_are_tier_times_multiplier_floored_and_burst_scales_alike() {
         let s = settings(true, true);
+        // The defaults per minute: guest 20, basic 100, premium 400, admin 2000.
         let login = Policy::new(&s, Tier::Guest, Class::Login);
-        assert_eq!((login.budget, login.burst), (10, 10));
+        assert_eq!((login.budget, login.burst), (2, 2));
         let orders = Policy::new(&s, Tier::Guest, Class::Orders);
-        assert_eq!((orders.budget, orders.burst), (30, 30));
+        assert_eq!((orders.budget, orders.burst), (6, 6));
         let search = Policy::new(&s, Tier::Basic, Class::Search);
-        assert_eq!((search.budget, search.burst), (250, 250));
-        assert_eq!(Policy::new(&s, Tier::Admin, Class::Default).budget, 10_000);
+        assert_eq!((search.budget, search.burst), (50, 50));
+        let orders = Policy::new(&s, Tier::Premium, Class::Orders);
+        assert_eq!((orders.budget, orders.burst), (120, 120));
+        assert_eq!(Policy::new(&s, Tier::Admin, Class::Default).budget, 2_000);
         assert_eq!(
             Policy::new(&s, Tier::Guest, Class::Login).interval(),
-            Duration::from_secs(6)
+            Duration::from_secs(30)
         );
     }
 
