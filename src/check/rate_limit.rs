@@ -94,18 +94,6 @@ impl RateLimitSpec {
         self.path == "/auth/login"
     }
 
-    /// A client of its own: from a fresh loopback address when the shop is
-    /// on loopback, so the shop sees a caller whose budget is untouched.
-    fn client(&self, ctx: &Context) -> reqwest::Client {
-        let mut builder = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .pool_max_idle_per_host(64);
-        if on_loopback(&ctx.shop_url) {
-            builder = builder.local_address(fresh_loopback());
-        }
-        builder.build().unwrap_or_else(|_| ctx.http.clone())
-    }
-
     fn request(
         &self,
         client: &reqwest::Client,
@@ -171,12 +159,7 @@ impl RateLimitSpec {
             };
             let status = response.status().as_u16();
             let headers = response.headers();
-            let number = |name: &str| {
-                headers
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-            };
+            let number = |name: &str| number(headers, name);
             let budget = [
                 "x-ratelimit-limit",
                 "x-ratelimit-remaining",
@@ -216,15 +199,12 @@ impl RateLimitSpec {
         let url = ctx.url("/products/1");
         let response = ctx.send(client.get(&url).bearer_auth(token), &url).await?;
         let headers = response.headers();
-        let read = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
         Ok(response.status().is_success()
             && matches!(
-                (read("x-ratelimit-limit"), read("x-ratelimit-remaining")),
+                (
+                    number(headers, "x-ratelimit-limit"),
+                    number(headers, "x-ratelimit-remaining")
+                ),
                 (Some(limit), Some(remaining)) if remaining + 1 >= limit
             ))
     }
@@ -237,6 +217,26 @@ fn window(headers: &reqwest::header::HeaderMap) -> Option<u64> {
         .split(';')
         .find_map(|part| part.trim().strip_prefix("w="))
         .and_then(|w| w.trim().parse().ok())
+}
+
+/// A client of its own: from a fresh loopback address when the shop is on
+/// loopback, so the shop sees a caller whose budget is untouched.
+fn fresh_client(ctx: &Context) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .pool_max_idle_per_host(64);
+    if on_loopback(&ctx.shop_url) {
+        builder = builder.local_address(fresh_loopback());
+    }
+    builder.build().unwrap_or_else(|_| ctx.http.clone())
+}
+
+/// A header's value as a whole number, if it is one.
+fn number(headers: &reqwest::header::HeaderMap, name: &str) -> Option<u64> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn on_loopback(url: &str) -> bool {
@@ -295,13 +295,7 @@ async fn login_basic(ctx: &Context, other: bool) -> Result<String, CheckError> {
     let mut last = Err(CheckError::Spec("no fixture user to log in".into()));
     for user in candidates(other).take(8) {
         let mut client = ctx.clone();
-        if on_loopback(&ctx.shop_url) {
-            client.http = reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .local_address(fresh_loopback())
-                .build()
-                .unwrap_or_else(|_| ctx.http.clone());
-        }
+        client.http = fresh_client(ctx);
         let token = client.login(user).await?;
         match token_tier(&token).as_deref() {
             None | Some("basic") => return Ok(token),
@@ -346,7 +340,7 @@ impl Kind for RateLimitSpec {
         if self.across_instances && ctx.peers.is_empty() {
             return Err(CheckError::Unavailable(Surface::Peer));
         }
-        let client = self.client(ctx);
+        let client = fresh_client(ctx);
         let token = match self.caller {
             Caller::User => Some(login_basic(ctx, false).await?),
             Caller::Guest => None,
