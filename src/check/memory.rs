@@ -34,6 +34,16 @@ pub struct MemorySpec {
     pub below_mb: f64,
     /// RSS after the last request minus RSS after the first must stay ≤ this (MiB).
     pub max_growth_mb: Option<f64>,
+    /// Requests sent at once in each run.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+    /// Every answer must arrive without `Content-Length` (sent as it is read).
+    #[serde(default)]
+    pub streamed: bool,
+}
+
+fn default_concurrency() -> u32 {
+    1
 }
 
 fn default_path() -> String {
@@ -57,21 +67,41 @@ pub async fn read_rss(pid: u32) -> Result<f64, CheckError> {
 }
 
 impl MemorySpec {
-    /// Sends the requests one after another, reading each body to its end,
-    /// and returns the RSS right after each.
-    async fn requests(&self, ctx: &Context, pid: u32) -> Result<Vec<f64>, CheckError> {
+    /// Runs the requests one after another (each run `concurrency` at once),
+    /// reading every body to its end; returns the RSS right after each run
+    /// and the largest `Content-Length` an answer declared.
+    async fn requests(&self, ctx: &Context, pid: u32) -> Result<Runs, CheckError> {
         let url = ctx.url(&self.path);
-        let mut after = Vec::new();
+        let mut runs = Runs::default();
         for _ in 0..self.requests.max(1) {
-            let response = ctx.send(ctx.http.get(&url), &url).await?;
-            response.bytes().await.map_err(|source| CheckError::Http {
-                url: url.clone(),
-                source,
-            })?;
-            after.push(read_rss(pid).await?);
+            let one = || async {
+                let response = ctx.send(ctx.http.get(&url), &url).await?;
+                let declared = response
+                    .headers()
+                    .get(reqwest::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                response.bytes().await.map_err(|source| CheckError::Http {
+                    url: url.clone(),
+                    source,
+                })?;
+                Ok::<_, CheckError>(declared)
+            };
+            let lengths =
+                futures::future::try_join_all((0..self.concurrency.max(1)).map(|_| one())).await?;
+            runs.declared = lengths.into_iter().flatten().chain(runs.declared).max();
+            runs.after.push(read_rss(pid).await?);
         }
-        Ok(after)
+        Ok(runs)
     }
+}
+
+/// What the runs of requests saw.
+#[derive(Debug, Default)]
+struct Runs {
+    /// RSS right after each run, MiB.
+    after: Vec<f64>,
+    /// The largest `Content-Length` an answer carried.
+    declared: Option<u64>,
 }
 
 /// RSS after the last request minus RSS after the first.
@@ -95,7 +125,7 @@ impl Kind for MemorySpec {
 
     fn target(&self, ctx: &Context) -> String {
         let below = Unit::Megabytes.target(self.below_mb);
-        match self.max_growth_mb {
+        let memory = match self.max_growth_mb {
             Some(growth) => msg!(
                 ctx.text,
                 "check-memory-target-growth",
@@ -104,7 +134,20 @@ impl Kind for MemorySpec {
                 runs = self.requests.max(1)
             ),
             None => msg!(ctx.text, "check-memory-target", below = below),
+        };
+        let mut target = match self.concurrency {
+            0 | 1 => memory,
+            at_once => msg!(
+                ctx.text,
+                "check-memory-target-concurrent",
+                target = memory,
+                at_once = at_once
+            ),
+        };
+        if self.streamed {
+            target = msg!(ctx.text, "check-memory-target-streamed", target = target);
         }
+        target
     }
 
     fn limit(&self, _: &Context) -> Duration {
@@ -119,21 +162,23 @@ impl Kind for MemorySpec {
         let requests = self.requests(ctx, pid);
         tokio::pin!(requests);
         let mut tick = tokio::time::interval(SAMPLE_EVERY);
-        let after = loop {
+        let runs = loop {
             tokio::select! {
                 done = &mut requests => break done?,
                 _ = tick.tick() => max = max.max(read_rss(pid).await?),
             }
         };
-        max = after.iter().copied().fold(max, f64::max);
-        let growth = growth(&after);
+        max = runs.after.iter().copied().fold(max, f64::max);
+        let growth = growth(&runs.after);
         let peak_ok = max < self.below_mb;
         let growth_ok = self.max_growth_mb.is_none_or(|bound| growth <= bound);
-        let ok = peak_ok && growth_ok;
+        let buffered = runs.declared.filter(|_| self.streamed);
+        let ok = peak_ok && growth_ok && buffered.is_none();
         let measured = Measured {
             max,
             growth: self.max_growth_mb.map(|_| growth),
             peak_ok,
+            buffered,
         };
         let message = message(ctx, &self.path, &self.target(ctx), &measured, ok);
         Ok(Outcome::measured(ok, max, Unit::Megabytes, message)
@@ -147,6 +192,9 @@ struct Measured {
     /// Judged growth, when the lab asks for it.
     growth: Option<f64>,
     peak_ok: bool,
+    /// The `Content-Length` of a buffered answer, when the lab asks for a
+    /// streamed one.
+    buffered: Option<u64>,
 }
 
 fn message(ctx: &Context, path: &str, target: &str, m: &Measured, ok: bool) -> String {
@@ -169,9 +217,16 @@ fn message(ctx: &Context, path: &str, target: &str, m: &Measured, ok: bool) -> S
             target = target
         ),
     };
-    let next = next_step(text, ok, || match m.peak_ok {
-        true => msg!(text, "check-memory-hint-growth"),
-        false => msg!(text, "check-memory-hint-peak", mode = ctx.mode()),
+    let head = match m.buffered {
+        Some(length) => format!(
+            "{head} {}",
+            msg!(text, "check-memory-buffered", length = length)
+        ),
+        None => head,
+    };
+    let next = next_step(text, ok, || match (m.peak_ok, m.buffered) {
+        (true, None) => msg!(text, "check-memory-hint-growth"),
+        _ => msg!(text, "check-memory-hint-peak", mode = ctx.mode()),
     });
     format!("{head} {next}")
 }
@@ -237,11 +292,39 @@ mod tests {
             max: 200.0,
             growth: Some(60.0),
             peak_ok: true,
+            buffered: None,
         };
         let text = message(&ctx, "/products/export", &target, &m, false);
         assert!(
             text.contains("grew 60.0 MB") && text.contains("kept between requests"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_declared_length_is_a_buffered_answer_when_the_lab_asks_for_streaming() {
+        let spec: MemorySpec =
+            toml::from_str("below_mb = 128\nconcurrency = 4\nstreamed = true").unwrap();
+        let ctx = Context::new("http://x", crate::check::Lang::En);
+        let target = spec.target(&ctx);
+        assert_eq!(
+            target,
+            "RSS < 128 MB with 4 requests at once, sent as streamed"
+        );
+        let m = Measured {
+            max: 30.0,
+            growth: None,
+            peak_ok: true,
+            buffered: Some(312_345),
+        };
+        let shop = ctx.with_control("http://c", "t");
+        let text = message(&shop, "/products/export", &target, &m, false);
+        assert!(text.contains("Content-Length: 312345"), "{text}");
+        assert!(text.contains("export.mode"), "{text}");
+        let es = Context::new("http://x", crate::check::Lang::Es);
+        assert_eq!(
+            spec.target(&es),
+            "RSS < 128 MB con 4 peticiones a la vez, enviada por partes"
         );
     }
 }

@@ -5,8 +5,7 @@
 //!
 //! Two presets bracket the day: [`Preset::Baseline`] (every optimisation off —
 //! where the labs start) and [`Preset::Optimized`] (every optimisation on — the
-//! final project's reference). Later issues add their sections (monitoring)
-//! here and to both presets.
+//! final project's reference).
 //!
 //! A few switches reproduce a bug of the course's starting code rather than
 //! skip an optimisation (`cache.invalidation = "ttl-only"`, `cache.key_scheme
@@ -28,6 +27,8 @@ pub struct ShopSettings {
     pub export: ExportSettings,
     pub rate_limit: RateLimitSettings,
     pub middleware: MiddlewareSettings,
+    pub monitoring: MonitoringSettings,
+    pub reports: ReportsSettings,
 }
 
 /// Block 1: what is cached, where, and how writes reach the cache.
@@ -452,6 +453,61 @@ pub enum LoggedHeaders {
     All,
 }
 
+/// Block 4: what the shop tells about itself. See `shop::metrics` and
+/// `shop::profile`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonitoringSettings {
+    /// `GET /metrics` on the public port, in Prometheus text format.
+    pub metrics: bool,
+    /// What the `route` label of the request series holds.
+    pub route_label: RouteLabel,
+    /// Time per part of each request (database, cache, serialisation,
+    /// compute), summed per route and read from the control API.
+    pub breakdown: bool,
+}
+
+impl Default for MonitoringSettings {
+    fn default() -> Self {
+        ShopSettings::default().monitoring
+    }
+}
+
+/// The `route` label of `http_request_duration_seconds` and
+/// `http_requests_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteLabel {
+    /// The path as requested (`/products/42`): the course's mistake — one
+    /// series per product id, so the number of series grows with the traffic.
+    Path,
+    /// The matched route (`/products/{id}`): a fixed number of series.
+    Template,
+}
+
+/// Reports the storefront computes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportsSettings {
+    pub top_products: TopProductsSource,
+}
+
+impl Default for ReportsSettings {
+    fn default() -> Self {
+        ShopSettings::default().reports
+    }
+}
+
+/// Where `GET /reports/top-products` reads its numbers (lab 4.2's fix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TopProductsSource {
+    /// Aggregates every order item on each call.
+    Live,
+    /// Reads a per-product summary kept current by the order writes.
+    Summary,
+}
+
 /// The two reference states of the shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -536,6 +592,14 @@ impl ShopSettings {
                         headers: LoggedHeaders::None,
                     },
                 },
+                monitoring: MonitoringSettings {
+                    metrics: false,
+                    route_label: RouteLabel::Template,
+                    breakdown: false,
+                },
+                reports: ReportsSettings {
+                    top_products: TopProductsSource::Live,
+                },
             },
             Preset::Optimized => Self {
                 cache: CacheSettings {
@@ -574,6 +638,14 @@ impl ShopSettings {
                         format: LogFormat::Json,
                         headers: LoggedHeaders::None,
                     },
+                },
+                monitoring: MonitoringSettings {
+                    metrics: true,
+                    route_label: RouteLabel::Template,
+                    breakdown: true,
+                },
+                reports: ReportsSettings {
+                    top_products: TopProductsSource::Summary,
                 },
             },
         }

@@ -155,6 +155,9 @@ check-explain-hint = Run perflab explain { $query } to see the plan as a tree (t
 ## memory (perflab's shop only: it needs its process)
 check-memory-target = RSS < { $below }
 check-memory-target-growth = RSS < { $below }, growth ≤ { $growth } across { $runs } runs
+check-memory-target-concurrent = { $target } with { $at_once } requests at once
+check-memory-target-streamed = { $target }, sent as streamed
+check-memory-buffered = Its answer declared Content-Length: { $length }: the shop had the whole body in memory before sending the first byte.
 check-memory-head = The shop's resident memory reached { $max } during GET { $path } (target { $target }).
 check-memory-head-growth = The shop's resident memory reached { $max } during GET { $path } and grew { $growth } from the first request to the last (target { $target }).
 check-memory-hint-growth = Memory grows from one request to the next: is something kept between requests (a buffer, an unbounded cache)?

@@ -155,6 +155,9 @@ check-explain-hint = Ejecuta perflab explain { $query } para ver el plan como á
 ## memory (solo la tienda de perflab: necesita su proceso)
 check-memory-target = RSS < { $below }
 check-memory-target-growth = RSS < { $below }, crecimiento ≤ { $growth } en { $runs } ejecuciones
+check-memory-target-concurrent = { $target } con { $at_once } peticiones a la vez
+check-memory-target-streamed = { $target }, enviada por partes
+check-memory-buffered = Su respuesta declaró Content-Length: { $length }: la tienda tenía el cuerpo entero en memoria antes de enviar el primer byte.
 check-memory-head = La memoria residente de la tienda llegó a { $max } durante GET { $path } (objetivo { $target }).
 check-memory-head-growth = La memoria residente de la tienda llegó a { $max } durante GET { $path } y creció { $growth } de la primera petición a la última (objetivo { $target }).
 check-memory-hint-growth = La memoria crece de una petición a otra: ¿queda algo guardado entre peticiones (un búfer, una caché sin límite)?
