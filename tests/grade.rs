@@ -105,6 +105,15 @@ fn workspace(dir: &Path, db: &str) -> (PathBuf, String) {
 }
 
 /// The category `name` of a grade's JSON.
+/// How many labs the pack has in Block 4 (monitoring).
+fn block_4_labs() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/labs"))
+        .expect("the pack")
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("4."))
+        .count()
+}
+
 fn category<'a>(grade: &'a Value, name: &str) -> &'a Value {
     grade["categories"]
         .as_array()
@@ -224,7 +233,7 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
     );
     let monitoring = category(&graded, "monitoring");
     assert_eq!(monitoring["max_points"], 30.0);
-    assert_eq!(monitoring["blocks_without_labs"], serde_json::json!([4]));
+    assert_eq!(monitoring["blocks_without_labs"], serde_json::json!([]));
     let redis = lab(&graded, "1.2-redis");
     assert_eq!(redis["status"], "passed");
     assert_eq!(
@@ -251,6 +260,13 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
         lab(&graded, "3.1-timing")["max_points"],
         5.0,
         "30 / 6 code labs"
+    );
+    let memory = lab(&graded, "4.3-memory");
+    assert_eq!(memory["status"], "not_attempted", "{memory}");
+    assert_eq!(
+        memory["max_points"].as_f64(),
+        Some(30.0 / block_4_labs() as f64),
+        "the monitoring block's labs share its 30"
     );
 
     // Classroom: the same score, its tests adding up to it, real time.
@@ -293,10 +309,8 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
         text.contains("3.1-timing") && text.contains("not attempted"),
         "{text}"
     );
-    assert!(
-        text.contains("Block 4 (Monitoring and profiling): no labs"),
-        "{text}"
-    );
+    assert!(text.contains("monitoring (30 %): 0.00 / 30.00"), "{text}");
+    assert!(!text.contains("no labs in this pack"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

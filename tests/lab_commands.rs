@@ -41,7 +41,7 @@ fn progress(ws: &Path) -> Progress {
 }
 
 #[test]
-fn the_embedded_pack_holds_blocks_1_to_3_in_order() {
+fn the_embedded_pack_holds_blocks_1_to_4_in_order() {
     let catalog = Catalog::embedded().expect("the embedded pack reads");
     let ids: Vec<&str> = catalog.labs.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(
@@ -62,7 +62,8 @@ fn the_embedded_pack_holds_blocks_1_to_3_in_order() {
             "3.3-tiers",
             "3.4-shared-limit",
             "3.5-compression",
-            "3.6-request-log"
+            "3.6-request-log",
+            "4.3-memory"
         ]
     );
     for lab in &catalog.labs {
