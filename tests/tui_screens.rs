@@ -317,6 +317,63 @@ fn dashboard_while_load_runs() {
     insta::assert_snapshot!("dashboard_en_120x40", render(&app, 120, 40).backend());
 }
 
+/// Lab 4.3's memory panel draws the shop's RSS over time under its bar,
+/// with the peak beside the reading now: a buffered export's spikes show.
+#[test]
+fn the_memory_panel_draws_rss_over_time_and_its_peak() {
+    use perflab::lab::catalog::Panel;
+    use perflab::tui::dashboard::Dashboard;
+    for (lang, code) in [(Lang::Es, "es"), (Lang::En, "en")] {
+        let mut app = app(lang);
+        app.screen = Screen::Dashboard;
+        let mut dash = Dashboard::new("4.3-memory", "GET /products/export".into(), 200.0);
+        dash.panels = vec![
+            Panel::Memory,
+            Panel::Latency,
+            Panel::Throughput,
+            Panel::Status,
+        ];
+        dash.virtual_users = Some(4);
+        // Four buffered downloads at a time: up to ~160 MB, back to ~40.
+        for second in 0..90 {
+            let mb = match second % 6 {
+                0 | 1 => 40.0,
+                2 => 95.0,
+                3 => 160.0,
+                _ => 120.0,
+            };
+            dash.sample_rss(mb);
+        }
+        dash.sample_rss(130.0);
+        let peak = dash.rss_peak_mb;
+        assert_eq!(peak, Some(160.0));
+        assert_eq!(dash.rss_history.len(), 91);
+        app.dashboard = Some(dash);
+        let screen = format!("{:?}", render(&app, 80, 24).backend());
+        let label = match lang {
+            Lang::Es => "130 MB · pico 160 MB",
+            Lang::En => "130 MB · peak 160 MB",
+        };
+        assert!(screen.contains(label), "{screen}");
+        insta::assert_snapshot!(
+            format!("dashboard_memory_{code}_80x24"),
+            render(&app, 80, 24).backend()
+        );
+    }
+}
+
+#[test]
+fn the_memory_history_keeps_the_newest_readings() {
+    use perflab::tui::dashboard::{Dashboard, RSS_HISTORY};
+    let mut dash = Dashboard::new("4.3-memory", "GET /products/export".into(), 200.0);
+    for k in 0..RSS_HISTORY + 10 {
+        dash.sample_rss(k as f64);
+    }
+    assert_eq!(dash.rss_history.len(), RSS_HISTORY);
+    assert_eq!(dash.rss_history.front(), Some(&10.0));
+    assert_eq!(dash.rss_mb, Some((RSS_HISTORY + 9) as f64));
+}
+
 /// The dashboard of lab 1.3 with a minute of load behind it.
 fn loaded_dashboard(lang: Lang) -> App {
     use perflab::tui::dashboard::{Dashboard, Point};

@@ -24,6 +24,9 @@ pub const HISTORY: usize = 120;
 /// of them.
 pub const RECENT_WINDOWS: usize = 3;
 
+/// How many RSS readings (one a second) the memory panel draws.
+pub const RSS_HISTORY: usize = 300;
+
 /// The course's targets (its README), where a lab's checks name none.
 pub const COURSE_P95_MS: f64 = 200.0;
 pub const COURSE_HIT_RATIO: f64 = 0.8;
@@ -153,6 +156,10 @@ pub struct Dashboard {
     pub cache_windows: VecDeque<CacheCounts>,
     /// The shop process's resident memory.
     pub rss_mb: Option<f64>,
+    /// Its last [`RSS_HISTORY`] readings, one a second, oldest first.
+    pub rss_history: VecDeque<f64>,
+    /// The highest reading since the dashboard opened.
+    pub rss_peak_mb: Option<f64>,
     /// The shop's PostgreSQL connections (`pg_stat_activity`).
     pub connections: Option<i64>,
     /// `X-Query-Count` of one probe request on the traffic's first path.
@@ -183,6 +190,16 @@ impl Dashboard {
             panels: Panel::DEFAULT.to_vec(),
             ..Self::default()
         }
+    }
+
+    /// Takes one reading of the shop's resident memory.
+    pub fn sample_rss(&mut self, mb: f64) {
+        self.rss_mb = Some(mb);
+        self.rss_peak_mb = Some(self.rss_peak_mb.map_or(mb, |peak| peak.max(mb)));
+        if self.rss_history.len() == RSS_HISTORY {
+            self.rss_history.pop_front();
+        }
+        self.rss_history.push_back(mb);
     }
 
     pub fn shows(&self, panel: Panel) -> bool {

@@ -299,7 +299,9 @@ impl Session {
                     query_count,
                 } => {
                     if let Some(dash) = &mut self.app.dashboard {
-                        dash.rss_mb = rss_mb.or(dash.rss_mb);
+                        if let Some(mb) = rss_mb {
+                            dash.sample_rss(mb);
+                        }
                         dash.connections = connections.or(dash.connections);
                         dash.query_count = query_count.or(dash.query_count);
                     }

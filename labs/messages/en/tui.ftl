@@ -92,6 +92,7 @@ tui-dashboard-target-no-baseline = no baseline: measure 1.1
 tui-dashboard-now = Now
 tui-dashboard-hit-ratio = Cache 3 s ≥ { $target } %
 tui-dashboard-memory = Memory < { $target } MB
+tui-dashboard-memory-now = { $now } MB · peak { $peak } MB
 tui-dashboard-connections = Connections < { $target }
 tui-dashboard-status-codes = Codes ({ $requests })
 tui-dashboard-no-answer = no answer { $count }

@@ -92,6 +92,7 @@ tui-dashboard-target-no-baseline = sin línea base: mide 1.1
 tui-dashboard-now = Ahora
 tui-dashboard-hit-ratio = Caché 3 s ≥ { $target } %
 tui-dashboard-memory = Memoria < { $target } MB
+tui-dashboard-memory-now = { $now } MB · pico { $peak } MB
 tui-dashboard-connections = Conexiones < { $target }
 tui-dashboard-status-codes = Códigos ({ $requests })
 tui-dashboard-no-answer = sin respuesta { $count }

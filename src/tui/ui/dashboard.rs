@@ -165,23 +165,7 @@ fn small_panel(
                 scale: 1.0,
             },
         ),
-        Panel::Memory => gauge(
-            frame,
-            area,
-            theme,
-            GaugeSpec {
-                title: title(msg!(
-                    text,
-                    "tui-dashboard-memory",
-                    target = format!("{:.0}", dash.rss_target_mb)
-                )),
-                value: dash.rss_mb,
-                target: dash.rss_target_mb,
-                higher_is_better: false,
-                label: |v| format!("{v:.0} MB"),
-                scale: dash.rss_target_mb * 1.25,
-            },
-        ),
+        Panel::Memory => memory(frame, area, dash, text, theme),
         Panel::Connections => gauge(
             frame,
             area,
@@ -205,6 +189,67 @@ fn small_panel(
         Panel::RequestLog => request_log(frame, area, dash, text, theme),
         Panel::Latency | Panel::Throughput => {}
     }
+}
+
+/// The shop's RSS against its target: a bar with the reading now and the
+/// peak, and under it, where the panel has room, the readings over time
+/// (one a second), scaled to the peak so their shape shows (the bar says
+/// where they stand against the target).
+fn memory(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
+    let spec = GaugeSpec {
+        title: title(msg!(
+            text,
+            "tui-dashboard-memory",
+            target = format!("{:.0}", dash.rss_target_mb)
+        )),
+        value: dash.rss_mb,
+        target: dash.rss_target_mb,
+        higher_is_better: false,
+        label: |v| format!("{v:.0} MB"),
+        scale: dash.rss_target_mb * 1.25,
+    };
+    let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+    let (Some(now), Some(peak)) = (dash.rss_mb, dash.rss_peak_mb) else {
+        return gauge(frame, area, theme, spec);
+    };
+    if inner.height < 3 || dash.rss_history.len() < 2 {
+        return gauge(frame, area, theme, spec);
+    }
+    let verdict = match now < spec.target {
+        true => Verdict::Pass,
+        false => Verdict::Fail,
+    };
+    frame.render_widget(panel(spec.title, theme), area);
+    let [bar, history] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    let label = msg!(
+        text,
+        "tui-dashboard-memory-now",
+        now = format!("{now:.0}"),
+        peak = format!("{peak:.0}")
+    );
+    frame.render_widget(
+        Gauge::default()
+            .gauge_style(theme.verdict(verdict))
+            .ratio((now / spec.scale).clamp(0.0, 1.0))
+            .label(label),
+        bar,
+    );
+    mark_target(frame, bar, spec.target / spec.scale);
+    // The newest readings that fit, the peak at the top.
+    let scale = peak.max(1.0);
+    let shown = dash.rss_history.iter().skip(
+        dash.rss_history
+            .len()
+            .saturating_sub(usize::from(history.width)),
+    );
+    let data: Vec<u64> = shown.map(|mb| (mb / scale * 1000.0) as u64).collect();
+    frame.render_widget(
+        Sparkline::default()
+            .style(theme.verdict(verdict))
+            .max(1000)
+            .data(&data),
+        history,
+    );
 }
 
 /// The request log's last lines, newest at the bottom, cut at the panel's
@@ -475,7 +520,11 @@ fn gauge(frame: &mut Frame, area: Rect, theme: Theme, spec: GaugeSpec) {
 /// The target's place on a gauge: a `┃` down the bar (not over its label),
 /// readable with or without colour.
 fn target_mark(frame: &mut Frame, area: Rect, at: f64) {
-    let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+    mark_target(frame, area.inner(ratatui::layout::Margin::new(1, 1)), at);
+}
+
+/// [`target_mark`] on a bar drawn without a frame.
+fn mark_target(frame: &mut Frame, inner: Rect, at: f64) {
     if inner.width < 2 || !(0.0..=1.0).contains(&at) {
         return;
     }
