@@ -184,6 +184,35 @@ async fn pool_size_change_takes_effect_on_the_next_request() {
     shop.stop().await;
 }
 
+/// `GET /memory` (control API): the process's RSS over time and its peak,
+/// which a buffered export of the catalog raises and keeps as the peak.
+#[tokio::test]
+async fn the_control_api_serves_memory_over_time_and_its_peak() {
+    let shop = TestShop::start(DB, ShopSettings::default()).await;
+    let first = loop {
+        let memory: Value = shop.control_json("/memory").await;
+        if memory["readings"].as_array().is_some_and(|r| !r.is_empty()) {
+            break memory;
+        }
+        tokio::task::yield_now().await;
+    };
+    let rss = first["rss_mb"].as_f64().expect("a reading");
+    let peak = first["peak_mb"].as_f64().expect("a peak");
+    assert!(rss > 1.0 && peak >= rss, "{first}");
+    let readings = first["readings"].as_array().unwrap();
+    assert!(readings.len() <= 300, "five minutes at most");
+    assert!(
+        readings
+            .iter()
+            .all(|r| r["at_ms"].as_u64().is_some_and(|t| t > 0))
+    );
+    // A later snapshot never shows a lower peak.
+    assert_eq!(shop.get("/products/export").await.status(), StatusCode::OK);
+    let later: Value = shop.control_json("/memory").await;
+    assert!(later["peak_mb"].as_f64().unwrap() >= peak, "{later}");
+    shop.stop().await;
+}
+
 #[tokio::test]
 async fn buffered_and_streamed_export_send_the_same_catalog() {
     let shop = TestShop::start(DB, ShopSettings::default()).await;

@@ -53,6 +53,7 @@ pub fn router(state: Arc<AppState>, token: String) -> Router {
         .route("/cache/flush", post(flush_cache))
         .route("/pool", get(pool_stats))
         .route("/limit", get(limit_stats))
+        .route("/memory", get(memory))
         .route("/indexes", get(list_indexes))
         .route("/indexes/apply", post(apply_indexes))
         .route("/indexes/drop", post(drop_indexes))
@@ -136,6 +137,11 @@ async fn settled(state: &AppState, change: super::state::SettingsChange) -> Shop
 /// The pool's size, use and acquire timeouts so far.
 async fn limit_stats(State(state): State<Arc<AppState>>) -> Json<super::limit::LimitStats> {
     Json(state.limiter.snapshot())
+}
+
+/// The process's resident memory over the last minutes, and its peak.
+async fn memory() -> Json<super::memory::MemorySnapshot> {
+    Json(super::memory::snapshot())
 }
 
 async fn pool_stats(State(state): State<Arc<AppState>>) -> Json<super::store::PoolStats> {

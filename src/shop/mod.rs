@@ -17,6 +17,7 @@ pub mod cache;
 pub mod control;
 pub mod error;
 pub mod limit;
+pub mod memory;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
@@ -186,6 +187,7 @@ pub async fn start_with_limits(
     };
     let endpoint_file = write_endpoint(&options.state_dir, addr.port(), &endpoint)?;
 
+    memory::start_sampling();
     let cancel = CancellationToken::new();
     let watcher = {
         let state = Arc::clone(&state);
