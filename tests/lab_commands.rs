@@ -174,6 +174,54 @@ fn a_broken_pack_is_one_line_naming_file_and_line() {
     );
 }
 
+/// Lab text names actions (`{{check}}`): headless they are commands with the
+/// lab's id, and a name that is no action stops the pack, naming where.
+#[test]
+fn actions_in_lab_text_are_commands_headless_and_typos_stop_the_pack() {
+    let (_dir, ws) = workspace();
+    let show = perflab(&ws, &["show", "3.1", "--lang", "en"]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let text = stdout(&show);
+    assert!(text.contains("4. Run `perflab check 3.1`."), "{text}");
+    assert!(!text.contains("{{"), "{text}");
+    let show = perflab(&ws, &["show", "4.3", "--lang", "es"]);
+    let text = stdout(&show);
+    assert!(text.contains("y ejecuta `perflab check 4.3`."), "{text}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let labs = dir.path().join("labs");
+    copy_dir(&root.join("labs"), &labs);
+    copy_dir(&root.join("solutions"), &dir.path().join("solutions"));
+    let en = labs.join("3.1-timing/en.md");
+    let body = std::fs::read_to_string(&en).expect("en.md");
+    std::fs::write(&en, body.replace("{{Check}}", "{{Chek}}")).expect("write");
+    let labs_arg = labs.to_string_lossy().to_string();
+    let output = perflab(dir.path(), &["--labs", &labs_arg, "list"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("3.1-timing")
+            && message.contains("{{Chek}}")
+            && message.contains("line 21"),
+        "{message}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        match entry.file_type().expect("type").is_dir() {
+            true => copy_dir(&entry.path(), &target),
+            false => {
+                std::fs::copy(entry.path(), target).expect("copy");
+            }
+        }
+    }
+}
+
 #[test]
 fn an_outside_folder_is_told_to_init() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -72,7 +72,18 @@ fn every_msg_call_names_a_message_with_its_variables_and_every_message_is_used()
 /// them to the settings schema instead — every setting has its messages, and
 /// every `setting-*` message names a setting.
 fn built_at_run_time(key: &str) -> bool {
-    key.starts_with(perflab::tui::switches::MESSAGE_PREFIX)
+    key.starts_with(perflab::tui::switches::MESSAGE_PREFIX) || action_message(key)
+}
+
+/// A lab action's rendering (`lab-action-<action>-tui|cli`): `src/lab/actions.rs`'s
+/// tests hold every action to both; this holds every such message to an action.
+fn action_message(key: &str) -> bool {
+    use perflab::lab::actions::{ACTIONS, MESSAGE_PREFIX};
+    key.strip_prefix(MESSAGE_PREFIX)
+        .and_then(|rest| rest.rsplit_once('-'))
+        .is_some_and(|(action, surface)| {
+            ACTIONS.contains(&action) && matches!(surface, "tui" | "cli")
+        })
 }
 
 #[test]

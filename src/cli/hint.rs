@@ -42,7 +42,6 @@ fn next_hint(course: &CourseArgs, args: &HintArgs) -> Result<String, Failure> {
     let catalog = course.catalog()?;
     let text = course.text(&catalog);
     let lab = find_lab(&catalog, &text, &args.lab)?;
-    let lang = text.lang();
     let workspace = find_workspace(&text)?;
     let mut progress = load_progress(&workspace, &text)?;
     let used = progress.lab(&lab.id).map_or(0, |l| l.hints_used) as usize;
@@ -54,7 +53,7 @@ fn next_hint(course: &CourseArgs, args: &HintArgs) -> Result<String, Failure> {
             "hint-line",
             number = total,
             total = total,
-            hint = lab.hints[total - 1].get(lang).trim()
+            hint = render(lab, total - 1, &text)
         );
         let none_left = msg!(text, "hint-none-left", lab = lab.id.as_str());
         return Ok(format!("{hint}\n{none_left}"));
@@ -66,8 +65,14 @@ fn next_hint(course: &CourseArgs, args: &HintArgs) -> Result<String, Failure> {
         "hint-line",
         number = used + 1,
         total = total,
-        hint = lab.hints[used].get(lang).trim()
+        hint = render(lab, used, &text)
     ))
+}
+
+/// Hint `n` of `lab` as a terminal without the TUI reads it: actions as commands.
+fn render(lab: &crate::lab::Lab, n: usize, text: &crate::messages::Text) -> String {
+    let hint = lab.hints[n].get(text.lang()).trim();
+    crate::lab::actions::render(hint, &lab.id, crate::lab::actions::Surface::Cli, text)
 }
 
 pub fn solution(course: &CourseArgs, args: &SolutionArgs) -> ExitCode {

@@ -10,6 +10,7 @@ use clap::Args;
 
 use super::course::{CourseArgs, Failure, find_lab, find_workspace, load_progress};
 use crate::check::Context;
+use crate::lab::actions::{self, Surface};
 use crate::lab::progress::LabStatus;
 use crate::lab::{Catalog, Lab, Progress};
 use crate::messages::Text;
@@ -101,7 +102,8 @@ fn show_lab(course: &CourseArgs, args: &ShowArgs) -> Result<String, Failure> {
     let catalog = course.catalog()?;
     let text = course.text(&catalog);
     let lab = find_lab(&catalog, &text, &args.lab)?;
-    let mut out = lab.instructions.get(text.lang()).trim_end().to_string();
+    let instructions = lab.instructions.get(text.lang()).trim_end();
+    let mut out = actions::render(instructions, &lab.id, Surface::Cli, &text);
     out.push_str("\n\n");
     let edits = lab.edits.join(", ");
     out.push_str(&msg!(

@@ -583,6 +583,16 @@ impl Catalog {
                     "a title, instruction or hint is empty in es or en".into(),
                 ));
             }
+            for text in [&lab.instructions].into_iter().chain(&lab.hints) {
+                for (lang, body) in [("es", &text.es), ("en", &text.en)] {
+                    if let Some((line, name)) = super::actions::unknown(body).first() {
+                        return Err(fail(format!(
+                            "{lang}: line {line}: {{{{{name}}}}} is no action (known: {})",
+                            super::actions::ACTIONS.join(", ")
+                        )));
+                    }
+                }
+            }
             if lab.solution.settings.is_none()
                 && lab.solution.indexes.is_none()
                 && !lab.records_baseline

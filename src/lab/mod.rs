@@ -10,6 +10,8 @@
 //! - [`atomic_file`] is the one writer both use: temp file, fsync, rename,
 //!   fsync the directory.
 //!
+//! - [`actions`] renders the actions lab text names (`{{check}}`) as keys in
+//!   the TUI and as commands headless.
 //! - [`catalog`] reads the lab pack (`labs/` + `solutions/`), embedded in the
 //!   binary or from `--labs DIR`.
 //! - [`runner`] starts the shop as a child process in a lab's state and runs
@@ -22,6 +24,7 @@
 //! This module depends on `shop::settings`, `check` and `services`; the CLI
 //! and the TUI depend on it.
 
+pub mod actions;
 pub mod atomic_file;
 pub mod catalog;
 pub mod progress;

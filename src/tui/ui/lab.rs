@@ -18,6 +18,7 @@ use ratatui::widgets::{
 use super::{Theme, mark, title};
 use crate::check::Verdict;
 use crate::lab::Lab;
+use crate::lab::actions::{self, Surface};
 use crate::messages::Text as Words;
 use crate::msg;
 use crate::tui::app::{App, Checks, Pane, Popup};
@@ -81,10 +82,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
 fn instructions(app: &App, lab: &Lab, words: &Words, theme: Theme) -> Text<'static> {
     let lang = app.lang;
     let options = tui_markdown::Options::new(LabMarkdown);
-    let mut text: Text = owned(tui_markdown::from_str_with_options(
-        lab.instructions.get(lang),
-        &options,
-    ));
+    let markdown = actions::render(lab.instructions.get(lang), &lab.id, Surface::Tui, words);
+    let mut text: Text = owned(tui_markdown::from_str_with_options(&markdown, &options));
     theme.strip(&mut text);
     for n in 0..app.hints_shown.min(lab.hints.len()) {
         text.lines.push(Line::default());
@@ -140,12 +139,8 @@ fn hint_lines(lab: &Lab, n: usize, app: &App, words: &Words, theme: Theme) -> Ve
         theme.accent(),
     )];
     if let Some(hint) = lab.hints.get(n) {
-        lines.extend(
-            hint.get(app.lang)
-                .trim()
-                .lines()
-                .map(|l| Line::raw(l.to_string())),
-        );
+        let hint = actions::render(hint.get(app.lang).trim(), &lab.id, Surface::Tui, words);
+        lines.extend(hint.lines().map(|l| Line::raw(l.to_string())));
     }
     lines
 }
