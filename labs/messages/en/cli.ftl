@@ -48,6 +48,7 @@ reset-no-answer = Cannot read the answer: { $error }.
 init-already = { $dir } is already a perflab workspace; nothing changed.
 init-made = perflab workspace in { $dir }:
 init-created = created { $file }
+init-workflow-failed = cannot write { $file }: { $error }
 
 run-interrupted = Interrupted: the shops and servers perflab started are stopped, and the progress measured so far is saved.
 run-indexes-unreadable = Cannot read indexes.sql: { $error }.

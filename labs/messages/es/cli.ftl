@@ -48,6 +48,7 @@ reset-no-answer = No se pudo leer la respuesta: { $error }.
 init-already = { $dir } ya es un espacio de trabajo de perflab; no ha cambiado nada.
 init-made = Espacio de trabajo de perflab en { $dir }:
 init-created = creado { $file }
+init-workflow-failed = no se puede escribir { $file }: { $error }
 
 run-interrupted = Interrumpido: las tiendas y servidores que arrancó perflab están parados y el progreso medido hasta ahora está guardado.
 run-indexes-unreadable = No se puede leer indexes.sql: { $error }.
