@@ -76,7 +76,12 @@ fn placeholders(text: &str) -> impl Iterator<Item = Placeholder<'_>> {
 pub fn unknown(text: &str) -> Vec<(usize, String)> {
     placeholders(text)
         .filter(|p| !ACTIONS.contains(&p.name.to_lowercase().as_str()))
-        .map(|p| (text[..p.start].matches('\n').count() + 1, p.name.to_string()))
+        .map(|p| {
+            (
+                text[..p.start].matches('\n').count() + 1,
+                p.name.to_string(),
+            )
+        })
         .collect()
 }
 
