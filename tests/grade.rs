@@ -211,6 +211,21 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
         "{}",
         stdout(&human)
     );
+    // What to redo, with the points it would add.
+    assert!(
+        stdout(&human).contains("To gain points:\n  1.2-redis: +4.00 (failing: redis-connected;"),
+        "{}",
+        stdout(&human)
+    );
+    let unsolved = lab(&failed, "1.2-redis");
+    assert_eq!(
+        (
+            unsolved["checks"][0]["points"].as_f64(),
+            unsolved["checks"][0]["max_points"].as_f64()
+        ),
+        (Some(0.0), Some(4.0)),
+        "{unsolved}"
+    );
 
     let apply = perflab(&ws, &["--labs", &labs, "solution", "1.2", "--apply"]);
     assert!(apply.status.success(), "{}", stderr(&apply));
@@ -243,6 +258,10 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
     let health = &redis["checks"][0];
     assert_eq!(health["id"], "redis-connected");
     assert_eq!(health["verdict"], "pass");
+    assert_eq!(
+        (health["points"].as_f64(), health["max_points"].as_f64()),
+        (Some(4.0), Some(4.0))
+    );
     for field in ["kind", "measured", "unit", "target", "message"] {
         assert!(health.get(field).is_some(), "{field} missing: {health}");
     }

@@ -129,8 +129,20 @@ pub struct LabGrade {
     pub elapsed_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Each check: id, kind, verdict, measured (in `unit`), target, message.
-    pub checks: Vec<CheckReport>,
+    /// Each check: id, kind, verdict, measured (in `unit`), target,
+    /// message, and the points it carries.
+    pub checks: Vec<GradedCheck>,
+}
+
+/// One check in the grade: its report and its share of its lab's points
+/// (the lab's points split equally among its applicable checks; one that
+/// does not apply carries none).
+#[derive(Debug, Clone, Serialize)]
+pub struct GradedCheck {
+    #[serde(flatten)]
+    pub report: CheckReport,
+    pub points: f64,
+    pub max_points: f64,
 }
 
 /// One category's share of the grade.
@@ -336,6 +348,30 @@ fn grade_category(
     for (lab, share) in members.iter().zip(shares) {
         let report = report_of(lab);
         let lab_points = share.share.map_or(0.0, |s| s * each);
+        let per_check = match share.applicable {
+            0 => 0.0,
+            n => each / n as f64,
+        };
+        let checks = report
+            .map(|r| r.checks.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|check| {
+                let worth = match check.verdict {
+                    Verdict::NotApplicable => 0.0,
+                    _ => per_check,
+                };
+                let earned = match check.verdict {
+                    Verdict::Pass => worth,
+                    _ => 0.0,
+                };
+                GradedCheck {
+                    report: check,
+                    points: points(earned),
+                    max_points: points(worth),
+                }
+            })
+            .collect();
         exact += lab_points;
         labs.push(LabGrade {
             id: lab.id.clone(),
@@ -349,7 +385,7 @@ fn grade_category(
             applicable_checks: share.applicable,
             elapsed_ms: report.map_or(0, |r| r.elapsed_ms),
             error: report.and_then(|r| r.error.clone()),
-            checks: report.map(|r| r.checks.clone()).unwrap_or_default(),
+            checks,
         });
     }
     let graded = CategoryGrade {
@@ -461,6 +497,10 @@ fn human_summary(grade: &Grade, catalog: &Catalog, text: &Text) -> String {
             out.push_str(&format!("    {line}\n"));
         }
     }
+    for (k, line) in to_redo(grade, text).into_iter().enumerate() {
+        let indent = if k == 0 { "" } else { "  " };
+        out.push_str(&format!("{indent}{line}\n"));
+    }
     let status = match grade.status {
         GradeStatus::Pass => msg!(text, "grade-status-pass"),
         GradeStatus::Fail => msg!(text, "grade-status-fail"),
@@ -473,6 +513,62 @@ fn human_summary(grade: &Grade, catalog: &Catalog, text: &Text) -> String {
     ));
     out.push_str(&format!("{}\n", msg!(text, "grade-rules")));
     out
+}
+
+/// What to redo, most points first: each lab that failed or could not run
+/// with the points it would add and its failing checks, then the labs not
+/// attempted in one line.
+fn to_redo(grade: &Grade, text: &Text) -> Vec<String> {
+    let mut failed: Vec<&LabGrade> = grade
+        .labs
+        .iter()
+        .filter(|l| matches!(l.status, LabGradeStatus::Failed | LabGradeStatus::Error))
+        .collect();
+    failed.sort_by(|a, b| (b.max_points - b.points).total_cmp(&(a.max_points - a.points)));
+    let not_attempted: Vec<&LabGrade> = grade
+        .labs
+        .iter()
+        .filter(|l| l.status == LabGradeStatus::NotAttempted)
+        .collect();
+    if failed.is_empty() && not_attempted.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![msg!(text, "grade-redo")];
+    for lab in failed {
+        let checks: Vec<&str> = lab
+            .checks
+            .iter()
+            .filter(|c| matches!(c.report.verdict, Verdict::Fail | Verdict::Error))
+            .map(|c| c.report.id.as_str())
+            .collect();
+        let checks = checks.join(", ");
+        let gain = format!("{:.2}", lab.max_points - lab.points);
+        lines.push(match checks.is_empty() {
+            true => msg!(
+                text,
+                "grade-redo-lab-not-run",
+                lab = lab.id.as_str(),
+                gain = gain
+            ),
+            false => msg!(
+                text,
+                "grade-redo-lab",
+                lab = lab.id.as_str(),
+                gain = gain,
+                checks = checks
+            ),
+        });
+    }
+    if !not_attempted.is_empty() {
+        let gain: f64 = not_attempted.iter().map(|l| l.max_points).sum();
+        lines.push(msg!(
+            text,
+            "grade-redo-not-attempted",
+            count = not_attempted.len(),
+            gain = format!("{gain:.2}")
+        ));
+    }
+    lines
 }
 
 fn json(grade: &Grade) -> String {

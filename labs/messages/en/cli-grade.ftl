@@ -16,6 +16,13 @@ grade-lab-not-applicable = no check applies to this API; not counted
 grade-lab-could-not-run = could not run
 grade-block-without-labs = Block { $block } ({ $title }): no labs in this pack yet.
 grade-classroom-lab = { $id }: { $points } / { $max } ({ $state })
+grade-redo = To gain points:
+grade-redo-lab = { $lab }: +{ $gain } (failing: { $checks }; perflab check { $lab } says why)
+grade-redo-lab-not-run = { $lab }: +{ $gain } (it could not run; perflab check { $lab } says why)
+grade-redo-not-attempted = { $count ->
+    [one] one lab not attempted
+   *[other] { $count } labs not attempted
+  }: +{ $gain }
 grade-total = Grade: { $score } / 100 — { $status }
 grade-status-pass = no check failed.
 grade-status-fail = failing: at least one check failed (✗ above).

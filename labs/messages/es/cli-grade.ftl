@@ -16,6 +16,13 @@ grade-lab-not-applicable = ninguna comprobación aplica a esta API; no cuenta
 grade-lab-could-not-run = no se pudo ejecutar
 grade-block-without-labs = Bloque { $block } ({ $title }): aún no hay laboratorios en este paquete.
 grade-classroom-lab = { $id }: { $points } / { $max } ({ $state })
+grade-redo = Para sumar puntos:
+grade-redo-lab = { $lab }: +{ $gain } (fallan: { $checks }; perflab check { $lab } dice por qué)
+grade-redo-lab-not-run = { $lab }: +{ $gain } (no pudo ejecutarse; perflab check { $lab } dice por qué)
+grade-redo-not-attempted = { $count ->
+    [one] un laboratorio sin intentar
+   *[other] { $count } laboratorios sin intentar
+  }: +{ $gain }
 grade-total = Nota: { $score } / 100 — { $status }
 grade-status-pass = ninguna comprobación falló.
 grade-status-fail = suspendida: al menos una comprobación falló (✗ arriba).
