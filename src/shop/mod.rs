@@ -19,6 +19,7 @@ pub mod error;
 pub mod limit;
 pub mod middleware;
 pub mod openapi;
+pub mod profile;
 pub mod routes;
 pub mod server;
 pub mod settings;
@@ -173,6 +174,7 @@ pub async fn start_with_limits(
         cache,
         limiter,
         log: telemetry::RequestLog::new(log_file.clone()),
+        breakdown: Default::default(),
         applying: std::sync::Mutex::new(()),
     });
 
