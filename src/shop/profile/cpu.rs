@@ -81,18 +81,34 @@ fn without_hash(name: &str) -> &str {
     }
 }
 
+/// The innermost frame that is not the profiler's. Inlined frames carry a
+/// bare name (`{async_fn#0}`, `atomic_add<usize>`) in line-table debug
+/// info: such a name gets the nearest enclosing path-qualified function in
+/// front, so a reader can tell which `async fn` it was.
+fn leaf_name(names: &[String]) -> String {
+    let mut frames = names
+        .iter()
+        .map(|n| without_hash(n))
+        .skip_while(|n| is_profiler_frame(n));
+    let Some(leaf) = frames.next() else {
+        return "Unknown".to_string();
+    };
+    if leaf.contains("::") {
+        return leaf.to_string();
+    }
+    match frames.find(|n| n.contains("::")) {
+        Some(outer) => format!("{outer} › {leaf}"),
+        None => leaf.to_string(),
+    }
+}
+
 /// The top frames from `(innermost-first function names, samples)` stacks.
 fn top_frames<'a>(stacks: impl Iterator<Item = (Vec<String>, u64)> + 'a) -> (u64, Vec<TopFrame>) {
     let mut by_function = std::collections::HashMap::<String, u64>::new();
     let mut total = 0u64;
     for (names, count) in stacks {
         total += count;
-        let leaf = names
-            .iter()
-            .map(|n| without_hash(n))
-            .find(|n| !is_profiler_frame(n))
-            .unwrap_or("Unknown");
-        *by_function.entry(leaf.to_string()).or_default() += count;
+        *by_function.entry(leaf_name(&names)).or_default() += count;
     }
     let mut top: Vec<TopFrame> = by_function
         .into_iter()
@@ -183,5 +199,20 @@ mod tests {
         assert_eq!(top[0].function, "rust_decimal::ops::mul");
         assert_eq!(top[0].samples, 3);
         assert!((top[0].share - 0.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_bare_inlined_name_gets_its_enclosing_function() {
+        let names = [
+            "pprof::profiler::perf_signal_handler",
+            "{async_fn#0}",
+            "atomic_add<usize>",
+            "perflab::shop::routes::reports::top_products::{{closure}}",
+        ]
+        .map(String::from);
+        assert_eq!(
+            leaf_name(&names),
+            "perflab::shop::routes::reports::top_products::{{closure}} › {async_fn#0}"
+        );
     }
 }
