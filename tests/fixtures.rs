@@ -60,11 +60,13 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
-    /// One md5 per shop table over its rows in id order.
+    /// One md5 per shop table over its rows, ordered by their text (every
+    /// table has a key, so the order is total; the sales summary has no `id`).
     async fn fingerprint(&self) -> Vec<String> {
         let mut sums = Vec::new();
         for table in fixtures::TABLES {
-            let sql = format!("SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM {table} t");
+            let sql =
+                format!("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {table} t");
             let sum: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .fetch_one(&self.pool)
                 .await
@@ -138,9 +140,9 @@ async fn small_catalog_has_the_labs_shape() {
         "{items} order items"
     );
 
-    // The four foreign keys exist and were validated.
+    // The five foreign keys exist and were validated.
     let fks = "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated";
-    assert_eq!(db.scalar::<i64>(fks).await, 4);
+    assert_eq!(db.scalar::<i64>(fks).await, 5);
     // The "before" state: primary keys, and only the index the product page's
     // units sold needs (the database labs add the others).
     let secondary = "SELECT string_agg(c.relname, ',') FROM pg_index i \
@@ -151,6 +153,19 @@ async fn small_catalog_has_the_labs_shape() {
         db.scalar::<Option<String>>(secondary).await.as_deref(),
         Some("order_items_product_id_idx")
     );
+
+    // The sales summary (lab 4.2) is the orders' own sum, product by product.
+    let summary_off = "SELECT count(*) FROM ( \
+         (SELECT product_id, units, revenue FROM product_sales \
+          EXCEPT SELECT oi.product_id, sum(oi.quantity), sum(oi.quantity * oi.unit_price) \
+          FROM order_items oi JOIN orders o ON o.id = oi.order_id \
+          WHERE o.status <> 'cancelled' GROUP BY oi.product_id) \
+         UNION ALL \
+         (SELECT oi.product_id, sum(oi.quantity), sum(oi.quantity * oi.unit_price) \
+          FROM order_items oi JOIN orders o ON o.id = oi.order_id \
+          WHERE o.status <> 'cancelled' GROUP BY oi.product_id \
+          EXCEPT SELECT product_id, units, revenue FROM product_sales)) d";
+    assert_eq!(db.scalar::<i64>(summary_off).await, 0);
 
     let wrong_totals = "SELECT count(*) FROM orders o WHERE o.total <> \
          (SELECT sum(quantity * unit_price) FROM order_items i WHERE i.order_id = o.id)";

@@ -525,6 +525,41 @@ fn dashboard_of_a_database_lab_shows_its_plan() {
 }
 
 #[test]
+fn dashboard_of_the_profiling_lab_shows_the_breakdown() {
+    use perflab::lab::catalog::Panel;
+    use perflab::tui::dashboard::Dashboard;
+    let mut app = app(Lang::Es);
+    app.screen = Screen::Dashboard;
+    let mut dash = Dashboard::new("4.2-profile", "GET /reports/top-products".into(), 200.0);
+    dash.panels = vec![Panel::Latency, Panel::Throughput, Panel::Breakdown];
+    // What `GET /breakdown` answered at the default scale before the fix.
+    dash.breakdown = Some(
+        serde_json::from_value(serde_json::json!({
+            "enabled": true,
+            "routes": {
+                "/reports/top-products": {
+                    "requests": 25,
+                    "ms_per_request": { "db": 4126.33, "cache": 0.0, "serialise": 0.02, "compute": 2414.37 },
+                    "total_ms": 6540.72, "dominant": "db", "dominant_share": 0.63
+                },
+                "/health": {
+                    "requests": 1,
+                    "ms_per_request": { "db": 0.33, "cache": 0.0, "serialise": 0.02, "compute": 7.4 },
+                    "total_ms": 7.75, "dominant": "compute", "dominant_share": 0.95
+                }
+            }
+        }))
+        .expect("a breakdown report"),
+    );
+    app.dashboard = Some(dash);
+    insta::assert_snapshot!("dashboard_breakdown_80x24", render(&app, 80, 24).backend());
+    insta::assert_snapshot!(
+        "dashboard_breakdown_120x40",
+        render(&app, 120, 40).backend()
+    );
+}
+
+#[test]
 fn dashboard_of_a_rate_limit_lab_shows_429s_per_user() {
     use perflab::lab::catalog::Panel;
     use perflab::tui::dashboard::Dashboard;

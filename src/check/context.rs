@@ -335,6 +335,14 @@ impl Context {
         json(self.send(request, &url).await?, &url).await
     }
 
+    /// POST with no body on the control API, as JSON.
+    pub async fn control_post(&self, path: &str) -> Result<serde_json::Value, CheckError> {
+        let control = self.control()?;
+        let url = format!("{}{path}", control.url);
+        let request = self.http.post(&url).bearer_auth(&control.token);
+        json(self.send(request, &url).await?, &url).await
+    }
+
     /// Sets a product's price as the admin (`token`) through `PUT /products/{id}`.
     pub async fn set_price(
         &self,

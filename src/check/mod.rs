@@ -14,6 +14,7 @@
 //! Redis `redis_outage` stops) and nothing else of perflab.
 
 mod baseline;
+mod breakdown;
 mod compression;
 mod context;
 mod explain;
@@ -45,6 +46,7 @@ use crate::messages::Text;
 use crate::msg;
 
 pub use baseline::BaselineSpec;
+pub use breakdown::BreakdownSpec;
 pub use compression::CompressionSpec;
 pub use context::{CheckError, Context, Control, Lang, Oddity, RedisServer, Subject, Surface};
 pub use explain::ExplainSpec;
@@ -87,6 +89,7 @@ pub enum CheckSpec {
     Compression(CompressionSpec),
     Timing(TimingSpec),
     RequestLog(RequestLogSpec),
+    Breakdown(BreakdownSpec),
 }
 
 /// What every kind provides to the runner.
@@ -127,6 +130,7 @@ macro_rules! each_kind {
             CheckSpec::Compression($s) => $body,
             CheckSpec::Timing($s) => $body,
             CheckSpec::RequestLog($s) => $body,
+            CheckSpec::Breakdown($s) => $body,
         }
     };
 }

@@ -11,6 +11,7 @@ mod grade;
 mod hint;
 mod init;
 mod list;
+mod profile;
 mod report;
 mod reset;
 mod seed;
@@ -65,6 +66,8 @@ pub enum Command {
     Grade(grade::GradeArgs),
     /// The plan of a lab's query (or a named query) with your indexes.sql, as a tree.
     Explain(explain::ExplainArgs),
+    /// Sample a running shop's CPU for N seconds: a flamegraph SVG and its hottest functions.
+    Profile(profile::ProfileArgs),
     /// The next hint of a lab.
     Hint(hint::HintArgs),
     /// A lab's reference solution (recorded in your progress); --apply writes it.
@@ -116,6 +119,7 @@ pub fn main() -> ExitCode {
             Command::Check(args) => check::run(config, &cli.course, &args).await,
             Command::Grade(args) => grade::run(config, &cli.course, &args).await,
             Command::Explain(args) => explain::run(config, &cli.course, &args).await,
+            Command::Profile(args) => profile::run(config, args, cli.course.lang()).await,
             Command::Hint(args) => hint::hint(&cli.course, &args),
             Command::Solution(args) => hint::solution(&cli.course, &args),
             Command::Reset(args) => reset::run(&cli.course, &args),

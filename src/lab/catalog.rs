@@ -188,6 +188,9 @@ pub enum Panel {
     RateLimits,
     /// The last lines of the shop's request log (lab 3.6).
     RequestLog,
+    /// Time per part (db, cache, serialisation, compute) per route: the
+    /// shop's span breakdown (lab 4.2).
+    Breakdown,
 }
 
 impl Panel {

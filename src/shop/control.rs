@@ -21,6 +21,12 @@
 //! - `GET /explain/{query}` — `EXPLAIN (ANALYZE, FORMAT JSON)` of a lab query,
 //!   planned with the server's own settings (`?large_table=true`: with
 //!   `enable_seqscan = off` for that plan only, see `store::explain`).
+//! - `GET /breakdown`, `POST /breakdown/reset` — time per part (db, cache,
+//!   serialise, compute) per route and the dominant part, summed while
+//!   `[monitoring] breakdown` is on (`shop::profile::breakdown`).
+//! - `POST /profile?seconds=N` — samples the shop's CPU for N seconds (1–60)
+//!   and answers the flamegraph SVG and the hottest frames (`shop::profile::cpu`);
+//!   409 while another runs, 501 where the system has no profiler.
 
 use std::sync::Arc;
 
@@ -35,6 +41,7 @@ use serde::Serialize;
 use super::cache::stats::RouteSnapshot;
 use super::error::Error;
 use super::error::extract::{Json, Path, Query};
+use super::profile::{self, cpu};
 use super::settings::ShopSettings;
 use super::state::AppState;
 use super::store::explain::{self, ExplainParams, LabQuery};
@@ -58,6 +65,9 @@ pub fn router(state: Arc<AppState>, token: String) -> Router {
         .route("/indexes/apply", post(apply_indexes))
         .route("/indexes/drop", post(drop_indexes))
         .route("/explain/{query}", get(explain_query))
+        .route("/breakdown", get(breakdown))
+        .route("/breakdown/reset", post(reset_breakdown))
+        .route("/profile", post(cpu_profile))
         .fallback(|| async { Error::NotFound("control route".into()) })
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let token = Arc::clone(&token);
@@ -298,8 +308,50 @@ async fn explain_query(
     Query(params): Query<ExplainParams>,
 ) -> Result<Json<serde_json::Value>, Error> {
     Ok(Json(
-        explain::explain(&state.db.pool(), query, &params).await?,
+        explain::explain(
+            &state.db.pool(),
+            query,
+            &params,
+            state.settings().reports.top_products,
+        )
+        .await?,
     ))
+}
+
+async fn breakdown(State(state): State<Arc<AppState>>) -> Json<profile::breakdown::Report> {
+    let enabled = state.settings().monitoring.breakdown;
+    Json(state.breakdown.report(enabled))
+}
+
+async fn reset_breakdown(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    state.breakdown.reset();
+    Json(serde_json::json!({ "reset": true }))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ProfileParams {
+    #[serde(default = "default_profile_seconds")]
+    seconds: u64,
+}
+
+fn default_profile_seconds() -> u64 {
+    10
+}
+
+async fn cpu_profile(Query(params): Query<ProfileParams>) -> Result<Json<cpu::Profile>, Response> {
+    if !(1..=cpu::MAX_SECONDS).contains(&params.seconds) {
+        let why = format!("seconds must be between 1 and {}", cpu::MAX_SECONDS);
+        return Err(Error::Unprocessable(why).into_response());
+    }
+    let window = std::time::Duration::from_secs(params.seconds);
+    cpu::sample(window).await.map(Json).map_err(|e| {
+        let status = match e {
+            cpu::CpuError::Busy => StatusCode::CONFLICT,
+            cpu::CpuError::Unsupported => StatusCode::NOT_IMPLEMENTED,
+            cpu::CpuError::Profiler(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Error::Rejected(status, e.to_string()).into_response()
+    })
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod limit;
 pub mod memory;
 pub mod middleware;
 pub mod openapi;
+pub mod profile;
 pub mod routes;
 pub mod server;
 pub mod settings;
@@ -174,6 +175,7 @@ pub async fn start_with_limits(
         cache,
         limiter,
         log: telemetry::RequestLog::new(log_file.clone()),
+        breakdown: Default::default(),
         applying: std::sync::Mutex::new(()),
     });
 

@@ -170,6 +170,8 @@ pub struct Dashboard {
     pub plan: Option<Vec<String>>,
     /// The request log's last lines (`None` until read).
     pub log_tail: Option<Vec<String>>,
+    /// The shop's span breakdown per route (`None` until read).
+    pub breakdown: Option<crate::shop::profile::breakdown::Report>,
     /// What the lab shows.
     pub panels: Vec<Panel>,
     pub running: bool,

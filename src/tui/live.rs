@@ -171,6 +171,12 @@ pub async fn drive(
                     {
                         let _ = tx.send(Event::LogTail(log_tail(log, LOG_TAIL_LINES).await));
                     }
+                    if lab.panels.contains(&Panel::Breakdown)
+                        && let Ok(body) = ctx.control_json("/breakdown").await
+                        && let Ok(report) = serde_json::from_value(body)
+                    {
+                        let _ = tx.send(Event::Breakdown(report));
+                    }
                 }
             }
         }

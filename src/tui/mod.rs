@@ -112,6 +112,8 @@ enum Event {
     Plan(Vec<String>),
     /// The request log's last lines, for its panel.
     LogTail(Vec<String>),
+    /// The shop's span breakdown, for its panel.
+    Breakdown(crate::shop::profile::breakdown::Report),
 }
 
 /// Runs the TUI until the student quits.
@@ -331,6 +333,12 @@ impl Session {
                 Event::LogTail(lines) => {
                     if let Some(dash) = &mut self.app.dashboard {
                         dash.log_tail = Some(lines);
+                    }
+                    dirty = true;
+                }
+                Event::Breakdown(report) => {
+                    if let Some(dash) = &mut self.app.dashboard {
+                        dash.breakdown = Some(report);
                     }
                     dirty = true;
                 }

@@ -17,7 +17,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::cache::CACHE_TIME;
 use super::error::{Error, PoolTimedOut};
+use super::profile::SERIALISE_TIME;
 use super::state::AppState;
 use super::store::STATEMENTS;
 use super::telemetry::Breakdown;
@@ -84,6 +85,9 @@ async fn count_statements(
     request: Request,
     next: Next,
 ) -> Response {
+    // Routing happened outside this layer: the template is known here, and
+    // travels out in the response for the breakdown (`telemetry::observe`).
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let work = async move {
         let mut response = next.run(request).await;
         let tally = STATEMENTS.with(Cell::get);
@@ -91,13 +95,18 @@ async fn count_statements(
             queries: tally.queries,
             db: tally.db,
             cache: CACHE_TIME.with(Cell::get),
+            serialise: SERIALISE_TIME.with(Cell::get),
         };
         response
             .headers_mut()
             .insert("x-query-count", HeaderValue::from(tally.queries));
         response.extensions_mut().insert(breakdown);
+        if let Some(route) = route {
+            response.extensions_mut().insert(route);
+        }
         response
     };
+    let work = SERIALISE_TIME.scope(Cell::default(), work);
     let response = STATEMENTS
         .scope(Cell::default(), CACHE_TIME.scope(Cell::default(), work))
         .await;

@@ -19,6 +19,7 @@ use super::dedicated::Dedicated;
 
 use super::products::{self, Sort};
 use super::{orders, reports};
+use crate::shop::settings::TopProductsSource;
 
 /// The queries a lab may ask to explain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
@@ -60,17 +61,19 @@ impl Default for ExplainParams {
     }
 }
 
-/// The plan, as PostgreSQL's JSON.
+/// The plan, as PostgreSQL's JSON; `top_products` picks which report query
+/// `top_products` plans (the one the shop runs now).
 pub async fn explain(
     pool: &PgPool,
     query: LabQuery,
     params: &ExplainParams,
+    top_products: TopProductsSource,
 ) -> sqlx::Result<serde_json::Value> {
     let sql = match query {
         LabQuery::CategoryListing => products::listing_sql(true, Sort::PriceAsc),
         LabQuery::Search => products::SEARCH_SQL,
         LabQuery::OrderItems => orders::ITEMS_SQL,
-        LabQuery::TopProducts => reports::TOP_PRODUCTS_SQL,
+        LabQuery::TopProducts => reports::top_products_sql(top_products),
     };
     // Our own constant SQL behind a fixed prefix: no user text is spliced in.
     let statement = format!("EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON) {sql}");

@@ -26,9 +26,9 @@ use super::student_sql::{self, Action, Position, Reason, Refused, StudentSql};
 pub const SHOP_TABLES: [&str; 5] = ["categories", "products", "users", "orders", "order_items"];
 
 /// Secondary indexes `fixtures/schema.sql` creates because the shop's own
-/// queries need them (a product's `sold`): never the student's, so never
-/// listed or dropped here.
-pub const SCHEMA_INDEXES: [&str; 1] = ["order_items_product_id_idx"];
+/// queries need them (a product's `sold`, the top-products summary's ranking):
+/// never the student's, so never listed or dropped here.
+pub const SCHEMA_INDEXES: [&str; 2] = ["order_items_product_id_idx", "product_sales_revenue_idx"];
 
 /// A secondary index on a shop table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

@@ -18,6 +18,7 @@ pub mod indexes;
 pub mod orders;
 pub mod products;
 pub mod reports;
+pub mod sales;
 pub mod statements;
 pub mod student_sql;
 pub mod users;

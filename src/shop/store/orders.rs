@@ -1,5 +1,6 @@
 //! Orders: a customer's list, one order's detail with its items and their
-//! products, and placing an order inside a transaction that checks stock.
+//! products, and placing an order inside a transaction that checks stock
+//! and adds the order to the sales summary (`super::sales`).
 //!
 //! The detail has two loaders that must return identical data: [`detail_lazy`]
 //! is the N+1 pattern an ORM's lazy relationships produce (order, items, then
@@ -267,6 +268,8 @@ pub async fn place(
     .bind(&prices)
     .execute(&mut *tx)
     .await?;
+    // The top-products summary counts the order exactly when it commits.
+    super::sales::record_order(&mut tx, &ids, &quantities, &prices).await?;
     // Read back inside the transaction: once it commits, the answer must not
     // depend on getting another connection (a 503 then would invite a retry
     // that orders twice).

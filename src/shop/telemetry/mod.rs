@@ -6,7 +6,8 @@
 //! [`observe`] is the public router's outermost layer (see
 //! `shop::middleware`), so its total covers compression, the limiter and
 //! the handler, and its log line covers 429s too. Each switch is read from
-//! the settings per request.
+//! the settings per request. With `[monitoring] breakdown` it also adds the
+//! request's parts to its route's sums (`shop::profile::breakdown`).
 
 pub mod log;
 pub mod request_id;
@@ -47,6 +48,9 @@ pub async fn observe(
     if middleware.timing {
         timing::annotate(&mut response, total);
     }
+    if settings.monitoring.breakdown {
+        record_breakdown(&state, &response, total);
+    }
     if let Some(entry) = entry {
         let id = request_id.as_ref().and_then(|id| id.to_str().ok());
         let line = entry.finish(&response, total, id);
@@ -56,4 +60,16 @@ pub async fn observe(
         response.headers_mut().insert(&request_id::X_REQUEST_ID, id);
     }
     response
+}
+
+/// Adds the request to its route's breakdown; answers that matched no route
+/// (a 404 fallback) or never reached the router (a 429) are left out.
+fn record_breakdown(state: &AppState, response: &Response, total: std::time::Duration) {
+    let extensions = response.extensions();
+    if let (Some(route), Some(breakdown)) = (
+        extensions.get::<axum::extract::MatchedPath>(),
+        extensions.get::<Breakdown>(),
+    ) {
+        state.breakdown.record(route.as_str(), total, breakdown);
+    }
 }

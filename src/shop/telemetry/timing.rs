@@ -18,6 +18,8 @@ pub struct Breakdown {
     pub db: Duration,
     /// Time in cache lookups, fills and retirements, its statements left out.
     pub cache: Duration,
+    /// Time encoding the JSON body (`shop::profile::SERIALISE_TIME`).
+    pub serialise: Duration,
 }
 
 /// Milliseconds with three decimals, as both headers write them.
@@ -61,6 +63,7 @@ mod tests {
             queries: 2,
             db: Duration::from_micros(1500),
             cache: Duration::from_micros(250),
+            serialise: Duration::ZERO,
         });
         annotate(&mut response, Duration::from_millis(4));
         assert_eq!(

@@ -61,13 +61,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Panel::RateLimits,
         Panel::Explain,
         Panel::RequestLog,
+        Panel::Breakdown,
     ]
     .into_iter()
     .filter(|p| dash.shows(*p))
     .collect();
     let tall = dash.shows(Panel::Explain)
         || dash.shows(Panel::RateLimits)
-        || dash.shows(Panel::RequestLog);
+        || dash.shows(Panel::RequestLog)
+        || dash.shows(Panel::Breakdown);
     let bottom_height = match (bottom_panels.is_empty(), tall) {
         (true, _) => 0,
         (false, true) => 10,
@@ -187,6 +189,7 @@ fn small_panel(
         Panel::Explain => plan(frame, area, dash, text, theme),
         Panel::RateLimits => rate_limits(frame, area, dash, text, theme),
         Panel::RequestLog => request_log(frame, area, dash, text, theme),
+        Panel::Breakdown => breakdown(frame, area, dash, text, theme),
         Panel::Latency | Panel::Throughput => {}
     }
 }
@@ -265,6 +268,49 @@ fn request_log(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, the
     };
     frame.render_widget(
         Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-log")), theme)),
+        area,
+    );
+}
+
+/// The span breakdown: per route, the mean milliseconds per request of each
+/// part and the part that dominates (the slowest routes first).
+fn breakdown(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
+    use crate::shop::profile::breakdown::PARTS;
+    let mut routes: Vec<_> = dash
+        .breakdown
+        .iter()
+        .flat_map(|report| report.routes.iter())
+        .collect();
+    routes.sort_by(|a, b| b.1.total_ms.total_cmp(&a.1.total_ms));
+    let lines: Vec<Line> = match (&dash.breakdown, routes.is_empty()) {
+        (Some(report), _) if !report.enabled => {
+            vec![Line::raw(msg!(text, "tui-dashboard-breakdown-off"))]
+        }
+        (_, true) => vec![Line::raw(msg!(text, "tui-dashboard-breakdown-empty"))],
+        (_, false) => routes
+            .into_iter()
+            .map(|(route, parts)| {
+                let each: Vec<String> = PARTS
+                    .iter()
+                    .map(|p| format!("{} {:.2}", p.name(), parts.ms_per_request[p]))
+                    .collect();
+                Line::from(vec![
+                    Span::raw(format!("{route:<24} {:>9.2} ms  ", parts.total_ms)),
+                    Span::styled(
+                        format!(
+                            "{} {:.0} %",
+                            parts.dominant.name(),
+                            parts.dominant_share * 100.0
+                        ),
+                        theme.verdict(Verdict::Fail),
+                    ),
+                    Span::raw(format!("  ({})", each.join(", "))),
+                ])
+            })
+            .collect(),
+    };
+    frame.render_widget(
+        Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-breakdown")), theme)),
         area,
     );
 }
