@@ -23,6 +23,7 @@ mod health;
 mod hit_ratio;
 mod latency;
 mod memory;
+mod metrics;
 mod pool;
 mod price_writes;
 mod prices;
@@ -54,6 +55,7 @@ pub use health::HealthSpec;
 pub use hit_ratio::HitRatioSpec;
 pub use latency::LatencySpec;
 pub use memory::{MemorySpec, read_rss};
+pub use metrics::{Exposition, MetricsSpec, Sample as MetricSample};
 pub use pool::{COUNT_SQL as POOL_COUNT_SQL, PoolSpec};
 pub use prices::settle;
 pub use query_count::QueryCountSpec;
@@ -87,6 +89,7 @@ pub enum CheckSpec {
     Compression(CompressionSpec),
     Timing(TimingSpec),
     RequestLog(RequestLogSpec),
+    Metrics(MetricsSpec),
 }
 
 /// What every kind provides to the runner.
@@ -127,6 +130,7 @@ macro_rules! each_kind {
             CheckSpec::Compression($s) => $body,
             CheckSpec::Timing($s) => $body,
             CheckSpec::RequestLog($s) => $body,
+            CheckSpec::Metrics($s) => $body,
         }
     };
 }

@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 use super::auth::Keys;
 use super::cache::Cache;
 use super::limit::Limiter;
+use super::metrics::Metrics;
 use super::settings::{CacheBackend, ShopSettings};
 use super::store::Db;
 use super::telemetry::RequestLog;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub limiter: Limiter,
     /// The request log (`settings.middleware.request_log`).
     pub log: RequestLog,
+    /// This shop's Prometheus registry (`settings.monitoring`).
+    pub metrics: Metrics,
     /// Held while settings change (no `.await` inside, so a std mutex).
     pub applying: Mutex<()>,
 }

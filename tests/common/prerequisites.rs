@@ -38,6 +38,9 @@ pub enum Need {
     Tmux,
     /// Python 3 with `junitparser`, the JUnit consumer of `tests/lab_runs.rs`.
     Junitparser,
+    /// `promtool`, Prometheus's own checker of `/metrics`, its config and
+    /// rules (`tests/metrics.rs`).
+    Promtool,
 }
 
 /// Fails the calling test at once, in one line, unless everything in
@@ -83,6 +86,9 @@ pub fn line(need: Need, what: &str) -> String {
         Need::Junitparser => {
             "sudo apt-get install -y python3-junitparser (elsewhere: pip install junitparser)"
         }
+        Need::Promtool => {
+            "sudo apt-get install -y prometheus (Debian package; the daemon need not run)"
+        }
     };
     // One line even when a driver's error spans several.
     let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -108,6 +114,10 @@ fn probe(need: Need) -> Result<(), String> {
         Need::Junitparser => found(
             python_with_junitparser().is_some(),
             "no python3 can `import junitparser`",
+        ),
+        Need::Promtool => found(
+            runs("promtool", &["--version"]),
+            "promtool is not installed",
         ),
     }
 }
