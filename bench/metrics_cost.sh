@@ -36,7 +36,7 @@ for round in $(seq 1 "$rounds"); do
       python3 -c "
 import json,sys
 s=json.load(sys.stdin)['summary']
-print('| $round | $on | %.0f | %.2f | %.2f |' % (s['rps'], s['p50_us']/1000, s['p99_us']/1000))"
+print('| $round | $on | %.0f | %.2f | %.2f |' % (s['rps'], s['latency']['p50_us']/1000, s['latency']['p99_us']/1000))"
   done
 done
 
