@@ -3,4 +3,4 @@ serve-metrics = { $on ->
     [yes] metrics     { $url }/metrics
    *[no] metrics     off (monitoring.metrics = true in shop.toml turns it on)
 }
-    prometheus  set targets: ['{ $target }'] in fixtures/monitoring/prometheus.yml and run: prometheus --config.file=fixtures/monitoring/prometheus.yml
+    prometheus  set targets: ['{ $target }'] in fixtures/monitoring/prometheus.yml and run `prometheus --config.file=fixtures/monitoring/prometheus.yml`

@@ -3,4 +3,4 @@ serve-metrics = { $on ->
     [yes] metrics     { $url }/metrics
    *[no] metrics     apagado (monitoring.metrics = true en shop.toml lo enciende)
 }
-    prometheus  pon targets: ['{ $target }'] en fixtures/monitoring/prometheus.yml y ejecuta: prometheus --config.file=fixtures/monitoring/prometheus.yml
+    prometheus  pon targets: ['{ $target }'] en fixtures/monitoring/prometheus.yml y ejecuta `prometheus --config.file=fixtures/monitoring/prometheus.yml`
