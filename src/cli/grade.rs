@@ -578,7 +578,13 @@ mod tests {
     #[test]
     fn blocks_1_to_3_solved_are_performance_s_40_and_code_s_30_and_monitoring_is_listed_at_0() {
         let catalog = Catalog::embedded().expect("embedded pack");
-        let reports: Vec<LabReport> = catalog.labs.iter().map(|l| passed(&l.id)).collect();
+        // Block 4's labs (monitoring) are left unsolved.
+        let reports: Vec<LabReport> = catalog
+            .labs
+            .iter()
+            .filter(|l| l.block <= 3)
+            .map(|l| passed(&l.id))
+            .collect();
         let grade = score(&catalog, &reports, &text(), Duration::from_secs(3));
         assert_eq!(grade.score, 70.0, "{grade:#?}");
         assert_eq!(grade.status, GradeStatus::Pass);
@@ -594,7 +600,9 @@ mod tests {
             ),
             (0.0, 30.0)
         );
-        assert!(!by(Category::Monitoring).blocks_without_labs.is_empty());
+        // Listed: with a lab of its own (4.1) or as a block without labs.
+        let monitoring = by(Category::Monitoring);
+        assert!(monitoring.labs > 0 || !monitoring.blocks_without_labs.is_empty());
     }
 
     #[test]
