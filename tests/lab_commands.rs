@@ -63,6 +63,8 @@ fn the_embedded_pack_holds_blocks_1_to_4_in_order() {
             "3.4-shared-limit",
             "3.5-compression",
             "3.6-request-log",
+            "4.1-metrics",
+            "4.2-profile",
             "4.3-memory"
         ]
     );

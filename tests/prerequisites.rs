@@ -18,6 +18,7 @@ fn this_machine_has_everything_the_tests_need() {
         Need::RedisServer,
         Need::Tmux,
         Need::Junitparser,
+        Need::Promtool,
     ]);
 }
 

@@ -24,6 +24,7 @@ mod health;
 mod hit_ratio;
 mod latency;
 mod memory;
+mod metrics;
 mod pool;
 mod price_writes;
 mod prices;
@@ -56,6 +57,7 @@ pub use health::HealthSpec;
 pub use hit_ratio::HitRatioSpec;
 pub use latency::LatencySpec;
 pub use memory::{MemorySpec, read_rss};
+pub use metrics::{Exposition, MetricsSpec, Sample as MetricSample};
 pub use pool::{COUNT_SQL as POOL_COUNT_SQL, PoolSpec};
 pub use prices::settle;
 pub use query_count::QueryCountSpec;
@@ -90,6 +92,7 @@ pub enum CheckSpec {
     Timing(TimingSpec),
     RequestLog(RequestLogSpec),
     Breakdown(BreakdownSpec),
+    Metrics(MetricsSpec),
 }
 
 /// What every kind provides to the runner.
@@ -131,6 +134,7 @@ macro_rules! each_kind {
             CheckSpec::Timing($s) => $body,
             CheckSpec::RequestLog($s) => $body,
             CheckSpec::Breakdown($s) => $body,
+            CheckSpec::Metrics($s) => $body,
         }
     };
 }

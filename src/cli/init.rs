@@ -26,7 +26,12 @@ pub struct InitArgs {
     #[arg(long)]
     pub classroom: bool,
     /// What the workflow gives `cargo install --locked` to install perflab, e.g. "--git https://example.org/perflab.git --tag v0.1.0" (default: perflab from crates.io at this version)
-    #[arg(long, value_name = "ARGS", requires = "classroom", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "ARGS",
+        requires = "classroom",
+        allow_hyphen_values = true
+    )]
     pub install_from: Option<String>,
 }
 

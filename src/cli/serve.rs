@@ -152,6 +152,7 @@ async fn serve_on(
             )
         })?,
     };
+    let metrics_on = settings.monitoring.metrics;
     let options = ShopOptions {
         database_url: services.postgres.url.clone(),
         redis_url,
@@ -191,6 +192,16 @@ async fn serve_on(
         // Written once middleware.request_log is on (lab 3.6): `tail -f` it.
         println!("log         {}", log.display());
     }
+    println!(
+        "{}",
+        crate::msg!(
+            text,
+            "serve-metrics",
+            url = shop.endpoint.url.as_str(),
+            on = if metrics_on { "yes" } else { "no" },
+            target = shop.addr.to_string()
+        )
+    );
     println!("Press Ctrl-C to stop.");
     stop.recv().await;
     eprintln!("stopping…");

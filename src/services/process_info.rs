@@ -3,9 +3,10 @@
 //! WSL2 through `sysinfo`, instead of `/proc` (Linux only).
 //!
 //! Used by the memory check and the dashboard (a shop child's resident
-//! memory), by [`super::leftovers`] and [`super::scratch_postgres`] (is the
-//! owner of a leftover gone; is that pid still the server we started, or a
-//! reused one). Every function is blocking (it reads the process table):
+//! memory), by the shop's own `/metrics` ([`usage`]: memory and CPU), by
+//! [`super::leftovers`] and [`super::scratch_postgres`] (is the owner of a
+//! leftover gone; is that pid still the server we started, or a reused
+//! one). Every function is blocking (it reads the process table):
 //! call it from `spawn_blocking` in async code.
 
 use std::ffi::OsString;
@@ -94,6 +95,32 @@ pub fn descendants(root: u32) -> Vec<u32> {
         })
         .map(|pid| pid.as_u32())
         .collect()
+}
+
+/// What a process has used so far: resident memory and CPU time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Usage {
+    pub rss_bytes: u64,
+    /// User and system CPU time since the process started.
+    pub cpu_seconds: f64,
+    /// Seconds since the epoch.
+    pub start_time: u64,
+}
+
+/// The memory and CPU `pid` has used so far (the shop's own
+/// `process_resident_memory_bytes` and `process_cpu_seconds_total`);
+/// `None` when it is gone.
+pub fn usage(pid: u32) -> Option<Usage> {
+    let mut system = System::new();
+    let pid = Pid::from_u32(pid);
+    let refresh = ProcessRefreshKind::nothing().with_memory().with_cpu();
+    system.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, refresh);
+    let process = system.process(pid)?;
+    Some(Usage {
+        rss_bytes: process.memory(),
+        cpu_seconds: process.accumulated_cpu_time() as f64 / 1000.0,
+        start_time: process.start_time(),
+    })
 }
 
 #[cfg(test)]

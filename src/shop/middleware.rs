@@ -2,11 +2,13 @@
 //! compression:
 //!
 //! 1. `server::request_limits` (414, 431, the request timeout) — in `shop::start`;
-//! 2. [`telemetry::observe`](super::telemetry::observe): request id, timing
+//! 2. [`metrics::observe`](super::metrics::observe): the Prometheus series of
+//!    every request, 429s and 404s included;
+//! 3. [`telemetry::observe`](super::telemetry::observe): request id, timing
 //!    and the log line, so they cover everything inside, 429s included;
-//! 3. compression ([`Compress`]), inside timing so its cost is in `total`;
-//! 4. [`limit::enforce`](super::limit::enforce): rate limiting;
-//! 5. the statement counter and the handlers (`routes`).
+//! 4. compression ([`Compress`]), inside timing so its cost is in `total`;
+//! 5. [`limit::enforce`](super::limit::enforce): rate limiting;
+//! 6. the statement counter and the handlers (`routes`).
 //!
 //! Every layer is added with `Router::layer`, so it runs after routing and
 //! sees the matched route (`MatchedPath`), and every layer reads the settings
@@ -29,7 +31,7 @@ use tower_http::compression::{Compression, CompressionLevel};
 
 use super::settings::{CompressionSettings, Encoding};
 use super::state::AppState;
-use super::{limit, telemetry};
+use super::{limit, metrics, telemetry};
 
 /// Wraps the routes (with their statement counter) in Block 3's layers.
 pub fn stack(routes: Router, state: &Arc<AppState>) -> Router {
@@ -44,6 +46,10 @@ pub fn stack(routes: Router, state: &Arc<AppState>) -> Router {
         .layer(middleware::from_fn_with_state(
             Arc::clone(state),
             telemetry::observe,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(state),
+            metrics::observe,
         ))
 }
 

@@ -18,6 +18,7 @@ pub mod control;
 pub mod error;
 pub mod limit;
 pub mod memory;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod profile;
@@ -176,6 +177,7 @@ pub async fn start_with_limits(
         limiter,
         log: telemetry::RequestLog::new(log_file.clone()),
         breakdown: Default::default(),
+        metrics: metrics::Metrics::new(),
         applying: std::sync::Mutex::new(()),
     });
 
@@ -212,7 +214,12 @@ pub async fn start_with_limits(
         false,
         cancel.clone(),
     );
-    let tasks = vec![watcher, public_task, control_task];
+    let upkeep = {
+        let state = Arc::clone(&state);
+        let cancel = cancel.clone();
+        tokio::spawn(async move { state.metrics.upkeep(cancel).await })
+    };
+    let tasks = vec![watcher, upkeep, public_task, control_task];
     tracing::info!(url = %endpoint.url, control = %endpoint.control_url, "shop listening");
     Ok(RunningShop {
         addr,

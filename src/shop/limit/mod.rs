@@ -324,9 +324,9 @@ async fn limit(
     request: Request,
     next: Next,
 ) -> Response {
-    // Health probes (the TUI's, a load balancer's) must not spend a client's
-    // budget, nor be refused while the shop is fine.
-    if !limits.enabled || request.uri().path() == "/health" {
+    // Health probes (the TUI's, a load balancer's) and Prometheus's scrapes
+    // must not spend a client's budget, nor be refused while the shop is fine.
+    if !limits.enabled || matches!(request.uri().path(), "/health" | "/metrics") {
         return next.run(request).await;
     }
     let class = Class::of(request.method(), request.uri().path());

@@ -8,6 +8,7 @@
 
 mod auth;
 mod health;
+mod metrics;
 mod orders;
 mod products;
 mod reports;
@@ -69,6 +70,7 @@ fn api() -> OpenApiRouter<Arc<AppState>> {
         .merge(orders::routes())
         .merge(reports::routes())
         .merge(health::routes())
+        .merge(metrics::routes())
 }
 
 /// The public API's OpenAPI document, as `/openapi.json` serves it.
