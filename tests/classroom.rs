@@ -31,14 +31,6 @@ createLinter().then((lint) => {
         .expect("node runs")
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 #[test]
 fn the_classroom_workflow_passes_actionlint_and_grades_with_both_services() {
     common::require(&[Need::Actionlint]);
@@ -57,17 +49,21 @@ fn the_classroom_workflow_passes_actionlint_and_grades_with_both_services() {
     )
     .output()
     .expect("perflab runs");
-    assert!(init.status.success(), "{}", text(&init));
+    assert!(init.status.success(), "{}", common::output_text(&init));
     assert!(
-        text(&init).contains(".github/workflows/perflab.yml"),
+        common::output_text(&init).contains(".github/workflows/perflab.yml"),
         "{}",
-        text(&init)
+        common::output_text(&init)
     );
     let workflow = dir.path().join("ws/.github/workflows/perflab.yml");
     let yaml = std::fs::read_to_string(&workflow).expect("the workflow");
 
     let lint = actionlint(&workflow);
-    assert!(lint.status.success(), "actionlint:\n{}", text(&lint));
+    assert!(
+        lint.status.success(),
+        "actionlint:\n{}",
+        common::output_text(&lint)
+    );
 
     for wanted in [
         "image: postgres:15",
@@ -88,14 +84,18 @@ fn the_classroom_workflow_passes_actionlint_and_grades_with_both_services() {
     std::fs::write(&broken, yaml.replace("outputs.result", "outputz.result")).expect("write");
     let lint = actionlint(&broken);
     assert!(!lint.status.success(), "a broken workflow passed");
-    assert!(text(&lint).contains("outputz"), "{}", text(&lint));
+    assert!(
+        common::output_text(&lint).contains("outputz"),
+        "{}",
+        common::output_text(&lint)
+    );
 
     // init again keeps the instructor's edits.
     std::fs::write(&workflow, "# edited\n").expect("edit");
     let again = common::perflab_command(dir.path(), &["init", "ws", "--classroom"])
         .output()
         .expect("perflab runs");
-    assert!(again.status.success(), "{}", text(&again));
+    assert!(again.status.success(), "{}", common::output_text(&again));
     assert_eq!(std::fs::read_to_string(&workflow).unwrap(), "# edited\n");
 }
 
@@ -105,6 +105,11 @@ fn install_from_needs_classroom() {
     let init = common::perflab_command(dir.path(), &["init", "ws", "--install-from", "perflab"])
         .output()
         .expect("perflab runs");
-    assert_eq!(init.status.code(), Some(2), "{}", text(&init));
+    assert_eq!(
+        init.status.code(),
+        Some(2),
+        "{}",
+        common::output_text(&init)
+    );
     assert!(!dir.path().join("ws").exists());
 }

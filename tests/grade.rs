@@ -54,26 +54,13 @@ fn json(output: &Output) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", stdout(output), stderr(output)))
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let path = entry.path();
-        let target = to.join(entry.file_name());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
-    }
-}
-
 /// The built-in pack with short traffic (1 s profiles, 50 requests for a
 /// baseline). Returns the `labs` folder.
 fn test_pack(dir: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let labs = dir.join("pack/labs");
-    copy_dir(&root.join("labs"), &labs);
-    copy_dir(&root.join("solutions"), &dir.join("pack/solutions"));
+    common::copy_dir(&root.join("labs"), &labs);
+    common::copy_dir(&root.join("solutions"), &dir.join("pack/solutions"));
     for lab in ["1.1-baseline", "1.3-cache-aside"] {
         let path = labs.join(lab).join("lab.toml");
         let text = std::fs::read_to_string(&path).expect("lab.toml");

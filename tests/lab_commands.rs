@@ -193,8 +193,8 @@ fn actions_in_lab_text_are_commands_headless_and_typos_stop_the_pack() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let labs = dir.path().join("labs");
-    copy_dir(&root.join("labs"), &labs);
-    copy_dir(&root.join("solutions"), &dir.path().join("solutions"));
+    common::copy_dir(&root.join("labs"), &labs);
+    common::copy_dir(&root.join("solutions"), &dir.path().join("solutions"));
     let en = labs.join("3.1-timing/en.md");
     let body = std::fs::read_to_string(&en).expect("en.md");
     std::fs::write(&en, body.replace("{{Check}}", "{{Chek}}")).expect("write");
@@ -208,20 +208,6 @@ fn actions_in_lab_text_are_commands_headless_and_typos_stop_the_pack() {
             && message.contains("line 21"),
         "{message}"
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        match entry.file_type().expect("type").is_dir() {
-            true => copy_dir(&entry.path(), &target),
-            false => {
-                std::fs::copy(entry.path(), target).expect("copy");
-            }
-        }
-    }
 }
 
 #[test]

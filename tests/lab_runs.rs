@@ -21,14 +21,6 @@ fn perflab(dir: &Path, args: &[&str]) -> Output {
         .expect("the perflab binary runs")
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 #[test]
 fn the_pack_proves_itself_and_a_solved_day_passes_in_junit() {
     // Checked before the 90-second run, not after it.
@@ -41,12 +33,12 @@ fn the_pack_proves_itself_and_a_solved_day_passes_in_junit() {
     assert!(
         validate.status.success(),
         "labs validate:\n{}",
-        text(&validate)
+        common::output_text(&validate)
     );
 
     // A student's day, in a database of its own at the small scale.
     let init = perflab(dir.path(), &["init", "ws"]);
-    assert!(init.status.success(), "{}", text(&init));
+    assert!(init.status.success(), "{}", common::output_text(&init));
     let ws = dir.path().join("ws");
     std::fs::write(
         ws.join("perflab.toml"),
@@ -55,11 +47,19 @@ fn the_pack_proves_itself_and_a_solved_day_passes_in_junit() {
     .expect("config");
     let apply = |lab: &str| {
         let out = perflab(&ws, &["solution", lab, "--apply"]);
-        assert!(out.status.success(), "solution {lab}: {}", text(&out));
+        assert!(
+            out.status.success(),
+            "solution {lab}: {}",
+            common::output_text(&out)
+        );
     };
     apply("1.1-baseline");
     let baseline = perflab(&ws, &["check", "1.1"]);
-    assert!(baseline.status.success(), "check 1.1:\n{}", text(&baseline));
+    assert!(
+        baseline.status.success(),
+        "check 1.1:\n{}",
+        common::output_text(&baseline)
+    );
     for lab in [
         "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3", "3.4",
         "3.5", "3.6", "4.1", "4.2", "4.3",
@@ -76,7 +76,7 @@ fn the_pack_proves_itself_and_a_solved_day_passes_in_junit() {
         all.status.code(),
         Some(0),
         "check --all:\n{}\n{xml}",
-        text(&all)
+        common::output_text(&all)
     );
 
     let python = common::prerequisites::python_with_junitparser().expect("checked first");
@@ -89,12 +89,16 @@ fn the_pack_proves_itself_and_a_solved_day_passes_in_junit() {
         .arg(&report)
         .output()
         .expect("python runs");
-    assert!(parsed.status.success(), "junitparser: {}", text(&parsed));
+    assert!(
+        parsed.status.success(),
+        "junitparser: {}",
+        common::output_text(&parsed)
+    );
     let counts: Vec<usize> = String::from_utf8_lossy(&parsed.stdout)
         .split_whitespace()
         .filter_map(|n| n.parse().ok())
         .collect();
-    assert_eq!(counts.len(), 3, "{}", text(&parsed));
+    assert_eq!(counts.len(), 3, "{}", common::output_text(&parsed));
     assert_eq!(counts[0], 19, "a suite per lab");
     assert!(counts[1] >= 7, "a case per check");
     assert_eq!(counts[2], 0, "every case passed:\n{xml}");
