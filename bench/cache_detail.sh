@@ -14,13 +14,7 @@ path=${3:-}
 route=${4:-product_detail}
 port=18300
 bin=target/release/perflab
-state=$(mktemp -d)
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$state"' EXIT
-
-PERFLAB_STATE_DIR=$state "$bin" serve --port $port --preset baseline >/dev/null 2>&1 &
-pid=$!
-until curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; do sleep 0.1; done
-control_of "$state" "$port"
+start_shop "$bin" $port --preset baseline
 
 printf '| cache | requests/s | p50 | p95 | p99 | hit ratio |\n|---|---|---|---|---|---|\n'
 for backend in off memory redis; do

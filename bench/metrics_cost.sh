@@ -14,23 +14,13 @@ duration=${2:-10s}
 users=${3:-32}
 rounds=${4:-3}
 port=18410
-state=$(mktemp -d)
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$state"' EXIT
-
-PERFLAB_STATE_DIR=$state "$bin" serve --port $port --preset baseline >/dev/null 2>&1 &
-pid=$!
-until curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; do sleep 0.1; done
-control_of "$state" "$port"
-patch() {
-  curl -fs -X PATCH -H "Authorization: Bearer $token" -H 'content-type: application/json' \
-    -d "$1" "$control/settings" >/dev/null
-}
-patch '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"5m"}}'
+start_shop "$bin" $port --preset baseline
+patch_settings '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"5m"}}'
 
 printf '| round | metrics | requests/s | p50 ms | p99 ms |\n|---|---|---|---|---|\n'
 for round in $(seq 1 "$rounds"); do
   for on in false true; do
-    patch "{\"monitoring\":{\"metrics\":$on,\"route_label\":\"template\"}}"
+    patch_settings "{\"monitoring\":{\"metrics\":$on,\"route_label\":\"template\"}}"
     "$bin" bench --users "$users" --duration "$duration" --json \
       "http://127.0.0.1:$port/products/42" 2>/dev/null |
       python3 -c "

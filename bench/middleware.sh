@@ -19,18 +19,8 @@ connections=${2:-32}
 rounds=${3:-3}
 port=18320
 bin=${PERFLAB_BIN:-target/release/perflab}
-state=$(mktemp -d)
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$state"' EXIT
-
-PERFLAB_STATE_DIR=$state "$bin" serve --port $port --preset baseline >/dev/null 2>&1 &
-pid=$!
-until curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; do sleep 0.1; done
-control_of "$state" "$port"
-patch() {
-  curl -fs -X PATCH -H "Authorization: Bearer $token" -H 'content-type: application/json' \
-    -d "$1" "$control/settings" >/dev/null
-}
-patch '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"1h"}}'
+start_shop "$bin" $port --preset baseline
+patch_settings '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"1h"}}'
 off='{"middleware":{"request_id":false,"timing":false,"compression":{"enabled":false},"request_log":{"enabled":false}},"rate_limit":{"enabled":false}}'
 on='{"middleware":{"request_id":true,"timing":true,"compression":{"enabled":true},"request_log":{"enabled":true,"format":"json"}},"rate_limit":{"enabled":true,"store":"memory","requests":1000000,"burst":1000000,"period":"1m"}}'
 url="http://127.0.0.1:$port/products/42"
@@ -42,8 +32,8 @@ rps() {
 printf '| round | stack off, req/s | stack on, req/s |\n|---|---|---|\n'
 offs=(); ons=()
 for round in $(seq "$rounds"); do
-  patch "$off"; a=$(rps)
-  patch "$on"; b=$(rps)
+  patch_settings "$off"; a=$(rps)
+  patch_settings "$on"; b=$(rps)
   offs+=("$a"); ons+=("$b")
   printf '| %s | %s | %s |\n' "$round" "$a" "$b"
 done
@@ -58,8 +48,8 @@ p50() {
   wrk -t1 -c1 -d"$duration" -s bench/percentiles.lua "$url" | sed -n 's/.*p50=\([^ ]*\).*/\1/p'
 }
 printf '\n| limiter (1 connection) | p50 |\n|---|---|\n'
-patch "$off"; printf '| none | %s |\n' "$(p50)"
-patch '{"rate_limit":{"enabled":true,"store":"memory","requests":1000000,"burst":1000000}}'
+patch_settings "$off"; printf '| none | %s |\n' "$(p50)"
+patch_settings '{"rate_limit":{"enabled":true,"store":"memory","requests":1000000,"burst":1000000}}'
 printf '| memory (GCRA) | %s |\n' "$(p50)"
-patch '{"rate_limit":{"enabled":true,"store":"redis","requests":1000000,"burst":1000000}}'
+patch_settings '{"rate_limit":{"enabled":true,"store":"redis","requests":1000000,"burst":1000000}}'
 printf '| redis (GCRA script) | %s |\n' "$(p50)"
