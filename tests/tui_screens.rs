@@ -843,3 +843,58 @@ fn every_screen_at_both_sizes_in_both_languages_and_without_colour() {
         }
     }
 }
+
+#[test]
+fn a_long_shell_command_folds_with_continuations_that_still_run() {
+    // Lab 3.4 asks the student to run a loop whose `curl` is wider than an
+    // 80-column pane.
+    let mut app = app(Lang::Es);
+    let index = app
+        .catalog
+        .labs
+        .iter()
+        .position(|lab| lab.id == "3.4-shared-limit")
+        .expect("lab 3.4");
+    app.open_lab(index);
+    // Tall enough that the whole text is in view: the test reads the
+    // folding, not the scrolling.
+    let shown = screen_text(&render(&app, 80, 200));
+    let rows: Vec<&str> = shown
+        .lines()
+        .map(|row| {
+            row.trim_start_matches('│')
+                .trim_end_matches(['│', '█', '║', ' '])
+                .trim_end()
+        })
+        .collect();
+    let curl = rows
+        .iter()
+        .position(|row| row.trim_start().starts_with("curl"))
+        .unwrap_or_else(|| panic!("the curl line is in view:\n{shown}"));
+    assert!(
+        rows[curl].ends_with(" \\"),
+        "it goes on with `\\`: {:?}",
+        rows[curl]
+    );
+    // The continuation is indented under it, and each quoted argument is
+    // whole on one row.
+    let command: Vec<&str> = rows[curl..]
+        .iter()
+        .take_while(|row| !row.trim().is_empty() && !row.trim_start().starts_with("done"))
+        .copied()
+        .collect();
+    assert!(command.len() > 1, "{command:?}");
+    assert!(
+        command.iter().any(|row| row.contains("'%{http_code}\\n'")),
+        "{command:?}"
+    );
+    assert!(
+        command
+            .iter()
+            .any(|row| row.contains("\"Authorization: Bearer $TOKEN\"")),
+        "{command:?}"
+    );
+    for row in &command[..command.len() - 1] {
+        assert!(row.ends_with('\\'), "a folded row without `\\`: {row:?}");
+    }
+}

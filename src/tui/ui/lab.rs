@@ -15,7 +15,7 @@ use ratatui::widgets::{
     Block, Borders, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, Wrap,
 };
 
-use super::{Theme, mark, title};
+use super::{Theme, fold, mark, title};
 use crate::check::Verdict;
 use crate::lab::Lab;
 use crate::lab::actions::{self, Surface};
@@ -48,7 +48,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .areas(area);
         (a, b)
     };
-    let instructions = instructions(app, lab, &words, theme);
+    // Inside the borders: the width the paragraph wraps at.
+    let text_width = usize::from(text_area.width.saturating_sub(2));
+    let instructions = instructions(app, lab, &words, theme, text_width);
     let lab_title = format!("{} — {}", lab.id, lab.title.get(lang));
     let text_max = scrolled_pane(
         frame,
@@ -78,11 +80,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
 }
 
-/// The instructions, then the hints asked for and the solution if revealed.
-fn instructions(app: &App, lab: &Lab, words: &Words, theme: Theme) -> Text<'static> {
+/// The instructions, then the hints asked for and the solution if revealed;
+/// shell commands folded to `width` columns.
+fn instructions(app: &App, lab: &Lab, words: &Words, theme: Theme, width: usize) -> Text<'static> {
     let lang = app.lang;
     let options = tui_markdown::Options::new(LabMarkdown);
     let markdown = actions::render(lab.instructions.get(lang), &lab.id, Surface::Tui, words);
+    let markdown = fold::shell_commands(&markdown, width);
     let mut text: Text = owned(tui_markdown::from_str_with_options(&markdown, &options));
     theme.strip(&mut text);
     for n in 0..app.hints_shown.min(lab.hints.len()) {

@@ -6,6 +6,7 @@
 //! student's language; the code keeps only numbers, keys and names.
 
 mod dashboard;
+mod fold;
 mod lab;
 mod labs;
 mod settings;
