@@ -2,20 +2,23 @@
 //! JSON (one field per fact, for tools) or text (an access-log line for
 //! people, lab 3.6's start), as `middleware.request_log` says.
 //!
-//! Lines are `tracing` events on a [`Dispatch`] of this shop's own — never
-//! the global subscriber, which the process's other logs and other shops in
-//! the same process (the tests) share — formatted on the request's task and
-//! handed to tracing-appender's non-blocking writer, whose thread writes
-//! them, batched, to a size-rotating file (`file-rotate`: 10 MB, four older
-//! files kept). The writer is built with `lossy(false)`: a full queue
-//! (128 000 lines) makes the request wait instead of dropping the line the
-//! checks look for. The file is opened the first time a line is written, so
-//! a shop that never logs creates none.
+//! A request formats its line itself, straight into bytes (serde_json for
+//! the JSON line, so the schema's nulls are written and every value is
+//! escaped), and appends it to the log's shared buffer; a writer thread of
+//! the log's own takes the buffer whole and writes it to a size-rotating
+//! file (`file-rotate`: 10 MB, four older files kept). The thread is woken
+//! by the first line into an empty buffer and by a full batch, never per
+//! line, and gathers for [`GATHER_FOR`] before it writes: a line reaches the
+//! file within about that time. The buffer is bounded: when the disk falls
+//! [`MAX_PENDING`] behind, a request waits for room instead of the line the
+//! checks look for being dropped. The file is opened the first time a line
+//! is written, so a shop that never logs creates none.
 //!
-//! The cost, measured on two shared cores with the load generator beside
-//! the shop: about a fifth of the requests/s of a cached product detail —
-//! mostly waking the writer's thread for each line, which
-//! tracing-appender's queue does and this module cannot batch.
+//! Written by hand, not with tracing-appender: its non-blocking writer sends
+//! each line through a channel that wakes its thread per line — measured at
+//! a quarter of a cached hit's throughput on two cores (BENCHMARKS.md,
+//! "The request log") — and a line formatted through a `tracing` event
+//! paid for a dispatch and a field visitor besides.
 //!
 //! What a line never holds: bodies (a login's password), and, unless
 //! `headers = "all"` asks for the mistake, credential header values.
@@ -24,7 +27,8 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request};
@@ -33,12 +37,7 @@ use axum::response::Response;
 use file_rotate::compression::Compression;
 use file_rotate::suffix::AppendCount;
 use file_rotate::{ContentLimit, FileRotate};
-use tracing::field::{Field, Visit};
-use tracing::{Dispatch, Event, Subscriber};
-use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
-use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
-use tracing_subscriber::registry::LookupSpan;
+use serde::Serialize;
 
 use super::timing::Breakdown;
 use crate::shop::auth::{AuthUser, Keys};
@@ -48,6 +47,13 @@ use crate::shop::settings::{LogFormat, LoggedHeaders, RequestLogSettings};
 const FILE_BYTES: usize = 10 * 1024 * 1024;
 /// …keeping this many older files (`.1` newest).
 const OLD_FILES: usize = 4;
+
+/// How long the writer gathers lines after the first one wakes it.
+pub const GATHER_FOR: Duration = Duration::from_millis(50);
+/// A buffer this full wakes the writer without waiting [`GATHER_FOR`].
+const BATCH_BYTES: usize = 256 * 1024;
+/// A buffer this full makes requests wait for the writer (the disk is behind).
+const MAX_PENDING: usize = 16 * 1024 * 1024;
 
 /// Request headers whose values are credentials.
 const CREDENTIALS: [&str; 5] = [
@@ -62,11 +68,6 @@ const CREDENTIALS: [&str; 5] = [
 /// would make every request a route of its own.
 pub const UNMATCHED: &str = "unmatched";
 
-/// The field carrying a text line (JSON lines have one field per fact).
-const ACCESS: &str = "access";
-/// The field carrying the headers as a JSON object, written nested.
-const HEADERS: &str = "headers";
-
 /// One shop's request log file.
 pub struct RequestLog {
     path: PathBuf,
@@ -77,14 +78,6 @@ pub struct RequestLog {
     /// Whether a failure to open was reported already (once is enough).
     open_failed: AtomicBool,
     counts: Arc<Counts>,
-}
-
-/// The open file's writer, and the dispatch that formats lines for it.
-struct Sink {
-    dispatch: Dispatch,
-    errors: ErrorCounter,
-    /// Dropping it flushes the queue and stops the writer's thread.
-    _guard: WorkerGuard,
 }
 
 #[derive(Debug, Default)]
@@ -115,20 +108,17 @@ impl RequestLog {
         self.counts.written.load(Ordering::Relaxed)
     }
 
-    /// Lines lost: dropped by the writer's queue (never, as it is built)
-    /// or refused by the file.
-    pub fn dropped_lines(&self) -> u64 {
-        let queue = self
-            .sink
-            .get()
-            .map_or(0, |sink| sink.errors.dropped_lines());
-        queue as u64 + self.counts.failed.load(Ordering::Relaxed)
+    /// Lines the file refused.
+    pub fn failed_lines(&self) -> u64 {
+        self.counts.failed.load(Ordering::Relaxed)
     }
 
     /// Queues `line` for the file, opening it first if need be.
     pub async fn write(&self, line: Line) {
         if let Some(sink) = self.open().await {
-            tracing::dispatcher::with_default(&sink.dispatch, || line.emit());
+            let mut bytes = Vec::with_capacity(256);
+            line.write_to(&mut bytes);
+            sink.buffer.append(&bytes);
         }
     }
 
@@ -159,6 +149,14 @@ impl RequestLog {
     }
 }
 
+/// The open file: the buffer requests append to, and the thread that
+/// empties it into the file. Dropping it writes what is left and stops the
+/// thread.
+struct Sink {
+    buffer: Arc<Buffer>,
+    writer: Option<JoinHandle<()>>,
+}
+
 impl Sink {
     fn open(path: &Path, counts: Arc<Counts>) -> io::Result<Self> {
         // file-rotate panics when it cannot create the directory: create it
@@ -177,80 +175,121 @@ impl Sink {
             Compression::None,
             None,
         );
-        let (writer, guard) = NonBlockingBuilder::default()
-            .lossy(false)
-            .thread_name("perflab-request-log")
-            .finish(Batched::new(file, counts));
-        let errors = writer.error_counter();
-        let subscriber = tracing_subscriber::fmt()
-            .event_format(LineFormat)
-            .with_writer(writer)
-            .finish();
+        let buffer = Arc::new(Buffer::default());
+        let writer = std::thread::Builder::new()
+            .name("perflab-request-log".into())
+            .spawn({
+                let buffer = Arc::clone(&buffer);
+                move || buffer.drain_into(file, &counts)
+            })?;
         Ok(Self {
-            dispatch: Dispatch::new(subscriber),
-            errors,
-            _guard: guard,
+            buffer,
+            writer: Some(writer),
         })
     }
 }
 
-/// Lines gather here up to this size before they go to the file.
-const BATCH_BYTES: usize = 64 * 1024;
-
-/// The file behind the writer's thread: lines batched into one write
-/// (a write per line was a system call per request, a fifth of the shop's
-/// throughput on two cores), counted as the file takes or refuses them.
-///
-/// The thread hands over one whole line per `write` and calls `flush`
-/// whenever its queue is empty, so a line waits only while others are
-/// queued behind it, and a batch is whole lines: file-rotate's
-/// `BytesSurpassed` writes a batch into one file, never a line across two.
-struct Batched<W> {
-    file: W,
-    pending: Vec<u8>,
-    counts: Arc<Counts>,
-}
-
-impl<W: Write> Batched<W> {
-    fn new(file: W, counts: Arc<Counts>) -> Self {
-        Self {
-            file,
-            pending: Vec::with_capacity(BATCH_BYTES),
-            counts,
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.buffer.close();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
         }
-    }
-
-    fn write_pending(&mut self) -> io::Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let lines = self.pending.iter().filter(|&&b| b == b'\n').count() as u64;
-        let written = self.file.write_all(&self.pending);
-        // Written or refused, the batch is done with: retrying would repeat
-        // the lines a partial write already put in the file.
-        self.pending.clear();
-        let count = match written {
-            Ok(()) => &self.counts.written,
-            Err(_) => &self.counts.failed,
-        };
-        count.fetch_add(lines, Ordering::Relaxed);
-        written
     }
 }
 
-impl<W: Write> Write for Batched<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.pending.extend_from_slice(buf);
-        if self.pending.len() >= BATCH_BYTES {
-            self.write_pending()?;
-        }
-        Ok(buf.len())
+/// Lines on their way to the file.
+#[derive(Default)]
+struct Buffer {
+    state: Mutex<Pending>,
+    /// The writer waits here for lines.
+    lines: Condvar,
+    /// Requests wait here for room while the buffer is at [`MAX_PENDING`].
+    room: Condvar,
+}
+
+#[derive(Default)]
+struct Pending {
+    bytes: Vec<u8>,
+    closed: bool,
+}
+
+impl Buffer {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        // A panic while holding the lock leaves whole lines behind it: go on.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        self.write_pending()?;
-        self.file.flush()
+    /// Appends whole lines; wakes the writer for the first line and for a
+    /// full batch, and waits while the buffer is full.
+    fn append(&self, line: &[u8]) {
+        let mut pending = self.lock();
+        while pending.bytes.len() >= MAX_PENDING && !pending.closed {
+            pending = self
+                .room
+                .wait(pending)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        let was = pending.bytes.len();
+        pending.bytes.extend_from_slice(line);
+        let now = pending.bytes.len();
+        drop(pending);
+        if was == 0 || (was < BATCH_BYTES && now >= BATCH_BYTES) {
+            self.lines.notify_one();
+        }
     }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.lines.notify_all();
+        self.room.notify_all();
+    }
+
+    /// The writer thread: takes the buffer whole, [`GATHER_FOR`] after the
+    /// first line or at a full batch, and writes it, until closed and empty.
+    fn drain_into(&self, mut file: impl Write, counts: &Counts) {
+        let mut spare = Vec::new();
+        loop {
+            let mut pending = self.lock();
+            while pending.bytes.is_empty() && !pending.closed {
+                pending = self
+                    .lines
+                    .wait(pending)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+            if pending.bytes.len() < BATCH_BYTES && !pending.closed {
+                pending = self
+                    .lines
+                    .wait_timeout(pending, GATHER_FOR)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .0;
+            }
+            if pending.bytes.is_empty() && pending.closed {
+                return;
+            }
+            std::mem::swap(&mut pending.bytes, &mut spare);
+            drop(pending);
+            self.room.notify_all();
+            write_batch(&mut file, &spare, counts);
+            spare.clear();
+        }
+    }
+}
+
+/// Writes one batch of whole lines (so file-rotate's `BytesSurpassed` puts
+/// a batch in one file, never a line across two) and counts them as the
+/// file takes or refuses them. A refused batch is not retried: a partial
+/// write already put some of its lines in the file.
+fn write_batch(file: &mut impl Write, batch: &[u8], counts: &Counts) {
+    let lines = batch.iter().filter(|&&b| b == b'\n').count() as u64;
+    let written = file.write_all(batch).and_then(|()| file.flush());
+    let count = match written {
+        Ok(()) => &counts.written,
+        Err(_) => &counts.failed,
+    };
+    count.fetch_add(lines, Ordering::Relaxed);
 }
 
 /// What a line says about a request, taken before it is answered (the
@@ -361,40 +400,56 @@ enum Kind {
 }
 
 impl Line {
-    /// Emits the line as an event of the current dispatch (the log's).
-    fn emit(self) {
+    /// Appends the line, newline included, to `out`.
+    fn write_to(self, out: &mut Vec<u8>) {
         match self.0 {
-            Kind::Text(line) => tracing::info!(target: "perflab::request", access = line.as_str()),
+            Kind::Text(line) => out.extend_from_slice(line.as_bytes()),
             Kind::Json(entry) => {
                 let (entry, facts) = *entry;
-                let time = facts
-                    .time
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
                 let headers = (entry.logged_headers != LoggedHeaders::None)
                     .then(|| headers_json(&entry.headers));
-                // Two call sites, so that `headers = "none"` leaves the field
-                // out instead of writing null.
-                match headers {
-                    None => tracing::info!(
-                        target: "perflab::request",
-                        time, request_id = facts.request_id, method = entry.method,
-                        route = entry.route, status = facts.status,
-                        latency_ms = facts.latency_ms, user_id = entry.user_id,
-                        cache = facts.cache, queries = facts.queries,
-                        rate_limit = facts.rate_limit,
-                    ),
-                    Some(headers) => tracing::info!(
-                        target: "perflab::request",
-                        time, request_id = facts.request_id, method = entry.method,
-                        route = entry.route, status = facts.status,
-                        latency_ms = facts.latency_ms, user_id = entry.user_id,
-                        cache = facts.cache, queries = facts.queries,
-                        rate_limit = facts.rate_limit, headers,
-                    ),
+                let record = JsonRecord {
+                    time: facts
+                        .time
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    request_id: facts.request_id.as_deref(),
+                    method: &entry.method,
+                    route: &entry.route,
+                    status: facts.status,
+                    latency_ms: facts.latency_ms,
+                    user_id: entry.user_id,
+                    cache: facts.cache.as_deref(),
+                    queries: facts.queries,
+                    rate_limit: facts.rate_limit,
+                    headers,
+                };
+                // Only a non-finite float fails, and the log writes none.
+                if serde_json::to_writer(&mut *out, &record).is_err() {
+                    return;
                 }
             }
         }
+        out.push(b'\n');
     }
+}
+
+/// A JSON line, fields in the schema's order (time first). A fact the
+/// request does not have (an anonymous caller's `user_id`) is written as
+/// null, as the schema says; `headers` is left out unless logged.
+#[derive(Serialize)]
+struct JsonRecord<'a> {
+    time: String,
+    request_id: Option<&'a str>,
+    method: &'a str,
+    route: &'a str,
+    status: u16,
+    latency_ms: f64,
+    user_id: Option<i64>,
+    cache: Option<&'a str>,
+    queries: Option<u32>,
+    rate_limit: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The rate limiter's verdict: `limited`, `allowed`, or none when it is off.
@@ -427,7 +482,7 @@ fn logged_headers(headers: &HeaderMap, which: LoggedHeaders) -> Vec<(String, Str
 }
 
 /// Headers as one JSON object; a repeated header's values joined by ", ".
-fn headers_json(headers: &[(String, String)]) -> String {
+fn headers_json(headers: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
     let mut object = serde_json::Map::new();
     for (name, value) in headers {
         match object.get_mut(name) {
@@ -440,138 +495,20 @@ fn headers_json(headers: &[(String, String)]) -> String {
             }
         }
     }
-    serde_json::Value::Object(object).to_string()
-}
-
-/// Writes a request's event as its line. Handwritten because
-/// tracing-subscriber's JSON formatter leaves out a field with no value
-/// (`user_id` of an anonymous caller) where the log's schema says null, and
-/// names its own clock `timestamp`; fields keep the order they are declared
-/// in (time first), and text lines are written as they are. Values are
-/// written straight into the line, with serde_json's escaping.
-struct LineFormat;
-
-impl<S, N> FormatEvent<S, N> for LineFormat
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        _: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> std::fmt::Result {
-        let mut line = JsonLine {
-            fields: event.fields().map(|field| field.name()).collect(),
-            out: Vec::with_capacity(256),
-            next: 0,
-            access: None,
-        };
-        event.record(&mut line);
-        if let Some(access) = line.access {
-            return writeln!(writer, "{access}");
-        }
-        line.nulls_until(line.fields.len());
-        if line.out.is_empty() {
-            line.out.push(b'{');
-        }
-        line.out.push(b'}');
-        let text = std::str::from_utf8(&line.out).map_err(|_| std::fmt::Error)?;
-        writeln!(writer, "{text}")
-    }
-}
-
-/// A JSON object written field by field, in declared order: a declared
-/// field the event left without a value is written as null.
-struct JsonLine {
-    fields: Vec<&'static str>,
-    out: Vec<u8>,
-    /// The index of the next declared field to write.
-    next: usize,
-    /// A text line, written as it is instead.
-    access: Option<String>,
-}
-
-impl JsonLine {
-    /// Writes nulls for the declared fields before index `end`.
-    fn nulls_until(&mut self, end: usize) {
-        while self.next < end {
-            let name = self.fields[self.next];
-            self.key(name);
-            self.out.extend_from_slice(b"null");
-            self.next += 1;
-        }
-    }
-
-    fn key(&mut self, name: &str) {
-        self.out.push(if self.out.is_empty() { b'{' } else { b',' });
-        // Field names are Rust identifiers: nothing to escape.
-        self.out.push(b'"');
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(b"\":");
-    }
-
-    fn value(&mut self, field: &Field, value: impl serde::Serialize) {
-        self.nulls_until(field.index());
-        self.key(field.name());
-        if serde_json::to_writer(&mut self.out, &value).is_err() {
-            // Only non-finite floats fail, and the log writes none.
-            self.out.extend_from_slice(b"null");
-        }
-        self.next = field.index() + 1;
-    }
-}
-
-impl Visit for JsonLine {
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.value(field, value);
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.value(field, value);
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.value(field, value);
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.value(field, value);
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            ACCESS => self.access = Some(value.to_string()),
-            // Built by `headers_json`: a JSON object already.
-            HEADERS => {
-                self.nulls_until(field.index());
-                self.key(HEADERS);
-                self.out.extend_from_slice(value.as_bytes());
-                self.next = field.index() + 1;
-            }
-            _ => self.value(field, value),
-        }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.value(field, format!("{value:?}"));
-    }
+    object
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use axum::http::HeaderValue;
 
     use super::*;
 
-    /// A writer the test reads back.
+    /// A file the test reads back.
     #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    struct Memory(Arc<Mutex<Vec<u8>>>);
 
-    impl Write for Buffer {
+    impl Write for Memory {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
             self.0.lock().unwrap().extend_from_slice(buf);
             Ok(buf.len())
@@ -583,14 +520,9 @@ mod tests {
     }
 
     fn written(line: Line) -> String {
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .event_format(LineFormat)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::dispatcher::with_default(&Dispatch::new(subscriber), || line.emit());
-        String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap()
+        let mut out = Vec::new();
+        line.write_to(&mut out);
+        String::from_utf8(out).unwrap()
     }
 
     fn entry(format: LogFormat, which: LoggedHeaders) -> Entry {
@@ -645,24 +577,45 @@ mod tests {
     }
 
     #[test]
-    fn lines_reach_the_file_on_flush_and_are_counted() {
+    fn the_writer_writes_whole_batches_counts_them_and_writes_the_rest_when_closed() {
         let counts = Arc::new(Counts::default());
-        let file = Buffer::default();
-        let mut batched = Batched::new(file.clone(), Arc::clone(&counts));
-        batched.write_all(b"{\"a\":1}\n").unwrap();
-        batched.write_all(b"{\"a\":2}\n").unwrap();
-        assert!(file.0.lock().unwrap().is_empty(), "batched until a flush");
-        batched.flush().unwrap();
-        assert_eq!(&*file.0.lock().unwrap(), b"{\"a\":1}\n{\"a\":2}\n");
-        assert_eq!(counts.written.load(Ordering::Relaxed), 2);
+        let file = Memory::default();
+        let buffer = Arc::new(Buffer::default());
+        let writer = std::thread::spawn({
+            let (buffer, file, counts) = (Arc::clone(&buffer), file.clone(), Arc::clone(&counts));
+            move || buffer.drain_into(file, &counts)
+        });
+        buffer.append(b"{\"a\":1}\n");
+        // A full batch goes without waiting for the gathering time…
+        let big = [vec![b'x'; BATCH_BYTES], b"\n".to_vec()].concat();
+        buffer.append(&big);
+        buffer.append(b"{\"a\":2}\n");
+        // …and closing writes what is left before the thread ends.
+        buffer.close();
+        writer.join().unwrap();
+        let written = file.0.lock().unwrap().clone();
+        assert_eq!(written.len(), 8 + BATCH_BYTES + 1 + 8);
+        assert!(written.starts_with(b"{\"a\":1}\n"));
+        assert!(written.ends_with(b"{\"a\":2}\n"));
+        assert_eq!(counts.written.load(Ordering::Relaxed), 3);
+        assert_eq!(counts.failed.load(Ordering::Relaxed), 0);
+    }
 
-        let big = vec![b'x'; BATCH_BYTES];
-        batched.write_all(&big).unwrap();
-        assert_eq!(
-            file.0.lock().unwrap().len(),
-            16 + BATCH_BYTES,
-            "a full batch goes at once"
-        );
+    #[test]
+    fn a_batch_the_file_refuses_is_counted_as_failed() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::from(io::ErrorKind::StorageFull))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let counts = Counts::default();
+        write_batch(&mut Full, b"one\ntwo\n", &counts);
+        assert_eq!(counts.failed.load(Ordering::Relaxed), 2);
+        assert_eq!(counts.written.load(Ordering::Relaxed), 0);
     }
 
     #[test]
