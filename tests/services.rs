@@ -165,6 +165,35 @@ async fn configured_url_that_fails_is_an_error_without_fallthrough() {
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
+#[tokio::test]
+async fn a_configured_database_that_does_not_exist_is_refused_not_down() {
+    let (state, redis) = (TempDir::new().unwrap(), ClosedPort::new());
+    let pg = ClosedPort::new();
+    let mut config = isolated_config(&state, &pg, &redis);
+    // The real server answers; the database it names is not there.
+    config.database.url = Some(format!(
+        "postgres://postgres:secret@{LOCAL_POSTGRES}/perflab_no_such_database_{}",
+        std::process::id()
+    ));
+
+    let err = postgres::resolve(&config.database, state.path())
+        .await
+        .expect_err("a missing database is an error");
+
+    assert!(
+        matches!(err, ServiceError::ConfiguredRefused { .. }),
+        "{err}"
+    );
+    let message = err.message(&Text::builtin(Lang::En));
+    assert!(message.contains("answers but refused"), "{message}");
+    assert!(message.contains("createdb"), "{message}");
+    assert!(
+        message.contains("does not exist"),
+        "the server's own words: {message}"
+    );
+    assert!(!message.contains("secret"), "password shown: {message}");
+}
+
 /// A server that accepts connections and never says a word: the worst case
 /// for a probe without its own timeout.
 fn silent_server() -> std::net::TcpListener {

@@ -1,10 +1,12 @@
 //! `perflab seed`: load the catalog (reused when the marker matches).
 
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::time::Instant;
 
 use clap::Args;
-use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, PgPool};
 
 use super::EXIT_ENVIRONMENT;
 use crate::config::Config;
@@ -58,7 +60,12 @@ pub async fn ensure_seeded(
     options: &SeedOptions,
     announce: bool,
 ) -> Result<(), String> {
-    let pool = PgPool::connect(database_url)
+    // Loading a catalog runs statements of seconds by design: sqlx's
+    // slow-statement warnings would print them whole on the student's terminal.
+    let connect = PgConnectOptions::from_str(database_url)
+        .map_err(|e| format!("cannot connect to PostgreSQL to seed the catalog: {e}"))?
+        .disable_statement_logging();
+    let pool = PgPool::connect_with(connect)
         .await
         .map_err(|e| format!("cannot connect to PostgreSQL to seed the catalog: {e}"))?;
     let started = Instant::now();

@@ -73,6 +73,13 @@ pub enum ServiceError {
     ConfiguredUnreachable { url: String, cause: String },
 
     #[error(
+        "PostgreSQL at {url} (the configured database URL) answers but refused perflab: {cause}. \
+         Check the URL's user, password and database name (`createdb` creates a missing \
+         database), or unset DATABASE_URL to let perflab use the local server"
+    )]
+    ConfiguredRefused { url: String, cause: String },
+
+    #[error(
         "the PostgreSQL server at {addr} refused perflab (tried users {users}): {cause}. \
          Give your user a role (`sudo -u postgres createuser --createdb {user}`) or set \
          DATABASE_URL to a URL with a user and password that may connect"
@@ -122,6 +129,12 @@ impl ServiceError {
             ServiceError::ConfiguredUnreachable { url, cause } => msg!(
                 text,
                 "service-pg-configured-down",
+                url = url.as_str(),
+                cause = cause.as_str()
+            ),
+            ServiceError::ConfiguredRefused { url, cause } => msg!(
+                text,
+                "service-pg-configured-refused",
                 url = url.as_str(),
                 cause = cause.as_str()
             ),

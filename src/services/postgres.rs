@@ -136,9 +136,16 @@ async fn configured(url: &str) -> Result<PostgresService, ServiceError> {
         cause,
     };
     let options = PgConnectOptions::from_str(url).map_err(|e| unreachable(e.to_string()))?;
-    let mut conn = connect(&options)
-        .await
-        .map_err(|e| unreachable(e.to_string()))?;
+    let mut conn = connect(&options).await.map_err(|e| match e {
+        ConnectError::NotListening(cause) => unreachable(cause),
+        // A server answered: saying it "does not answer" would send the
+        // user to look for a server that runs (a missing database, a wrong
+        // password).
+        ConnectError::Refused(cause) => ServiceError::ConfiguredRefused {
+            url: mask_password(url),
+            cause,
+        },
+    })?;
     let server_version = server_version(&mut conn)
         .await
         .map_err(|e| unreachable(e.to_string()))?;

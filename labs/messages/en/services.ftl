@@ -49,6 +49,7 @@ install-step-failed = `{ $command }` failed ({ $status }): fix what it says abov
 # doctor, serve, seed, check and the TUI's first screen print.
 # $cause is the server's or the system's own words, as they are.
 service-pg-configured-down = PostgreSQL at { $url } (the configured database URL) does not answer: { $cause }. Check that the server runs and the URL is right, or unset DATABASE_URL to use the local server.
+service-pg-configured-refused = PostgreSQL at { $url } (the configured database URL) answers but refused perflab: { $cause }. Check the user, password and database name in the URL (`createdb` creates a missing database), or unset DATABASE_URL to use the local server.
 service-pg-refused = the PostgreSQL server at { $addr } refused perflab (tried users { $users }): { $cause }. Give your user a role (`sudo -u postgres createuser --createdb { $user }`) or set DATABASE_URL to a URL with a user and password that may connect.
 service-pg-unanswered = the PostgreSQL server at { $addr } answers but did not tell its version: { $cause }.
 service-pg-create-database = cannot create the database "{ $name }" on { $addr }: { $cause }. Create it yourself (`createdb { $name }`) or set DATABASE_URL to a database perflab may use.

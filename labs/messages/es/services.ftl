@@ -49,6 +49,7 @@ install-step-failed = `{ $command }` falló ({ $status }): corrige lo que dice a
 # imprimen doctor, serve, seed, check y la primera pantalla del TUI.
 # $cause son las palabras del servidor o del sistema, tal cual.
 service-pg-configured-down = PostgreSQL en { $url } (la URL configurada) no responde: { $cause }. Comprueba que el servidor está en marcha y que la URL es correcta, o quita DATABASE_URL para usar el servidor local.
+service-pg-configured-refused = PostgreSQL en { $url } (la URL configurada) responde pero rechazó a perflab: { $cause }. Revisa el usuario, la contraseña y el nombre de la base de datos de la URL (`createdb` crea una base que no existe), o quita DATABASE_URL para usar el servidor local.
 service-pg-refused = el servidor PostgreSQL de { $addr } rechazó a perflab (usuarios probados: { $users }): { $cause }. Dale un rol a tu usuario (`sudo -u postgres createuser --createdb { $user }`) o pon en DATABASE_URL una URL con un usuario y contraseña que puedan conectar.
 service-pg-unanswered = el servidor PostgreSQL de { $addr } responde pero no dijo su versión: { $cause }.
 service-pg-create-database = no se pudo crear la base de datos "{ $name }" en { $addr }: { $cause }. Créala tú (`createdb { $name }`) o pon en DATABASE_URL una base que perflab pueda usar.
