@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::names;
+use super::{names, status_class};
 use crate::shop::limit::Outcome;
 use crate::shop::settings::RouteLabel;
 use crate::shop::state::AppState;
@@ -38,22 +38,34 @@ pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next:
     let status = response.status();
     let queries = response.extensions().get::<Breakdown>().map(|b| b.queries);
     let outcome = response.extensions().get::<Outcome>().copied();
-    state.metrics.record(|| {
-        metrics::histogram!(names::REQUEST_DURATION,
-            "method" => method, "route" => route.clone(), "status_class" => status_class(status))
-        .record(seconds);
-        metrics::counter!(names::REQUESTS,
-            "method" => method, "route" => route.clone(), "status" => status.as_u16().to_string())
-        .increment(1);
-        if let Some(queries) = queries {
-            metrics::histogram!(names::REQUEST_QUERIES, "route" => route)
-                .record(f64::from(queries));
-        }
-        if let Some(outcome) = outcome {
-            metrics::counter!(names::RATE_LIMIT_DECISIONS, "outcome" => outcome.as_str())
-                .increment(1);
-        }
-    });
+    match monitoring.route_label {
+        RouteLabel::Template => state.metrics.record_request(
+            super::Labels {
+                method,
+                route: &route,
+                status: status.as_u16(),
+            },
+            seconds,
+            queries,
+        ),
+        // One label set per path: nothing to reuse (lab 4.1's bug).
+        RouteLabel::Path => state.metrics.record(|| {
+            metrics::histogram!(names::REQUEST_DURATION,
+                "method" => method, "route" => route.clone(),
+                "status_class" => status_class(status.as_u16()))
+            .record(seconds);
+            metrics::counter!(names::REQUESTS,
+                "method" => method, "route" => route.clone(), "status" => status.as_u16().to_string())
+            .increment(1);
+            if let Some(queries) = queries {
+                metrics::histogram!(names::REQUEST_QUERIES, "route" => route)
+                    .record(f64::from(queries));
+            }
+        }),
+    }
+    if let Some(outcome) = outcome {
+        state.metrics.record_decision(outcome.as_str());
+    }
     response
 }
 
@@ -83,15 +95,5 @@ fn route_label(request: &Request, label: RouteLabel) -> String {
             .get::<MatchedPath>()
             .map_or(UNMATCHED, MatchedPath::as_str)
             .to_string(),
-    }
-}
-
-fn status_class(status: StatusCode) -> &'static str {
-    match status.as_u16() / 100 {
-        1 => "1xx",
-        2 => "2xx",
-        3 => "3xx",
-        4 => "4xx",
-        _ => "5xx",
     }
 }

@@ -16,6 +16,7 @@
 pub mod layer;
 pub mod names;
 mod scrape;
+mod series;
 
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::layer::observe;
 pub use self::scrape::{CONTENT_TYPE, scrape};
+pub use self::series::{Labels, status_class};
 
 /// Latency buckets in seconds: the course's p95 target (0.2 s) is a bucket
 /// edge, so "under 200 ms" is read exactly, not interpolated; 50 ms and
@@ -47,6 +49,9 @@ pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    series: series::SeriesCache,
+    /// `rate_limit_decisions_total` per outcome, registered up front.
+    decisions: Vec<(&'static str, metrics::Counter)>,
 }
 
 impl Default for Metrics {
@@ -72,20 +77,47 @@ impl Metrics {
             .expect("bucket lists are not empty")
             .build_recorder();
         let handle = recorder.handle();
-        let metrics = Self { recorder, handle };
+        let metrics = Self {
+            recorder,
+            handle,
+            series: series::SeriesCache::default(),
+            decisions: Vec::new(),
+        };
         metrics.describe();
-        metrics.record(|| {
-            // Present from the first scrape, so `rate()` has a start.
-            for outcome in names::RATE_LIMIT_OUTCOMES {
-                metrics::counter!(names::RATE_LIMIT_DECISIONS, "outcome" => outcome).absolute(0);
-            }
+        let decisions = metrics.record(|| {
+            names::RATE_LIMIT_OUTCOMES.map(|outcome| {
+                let counter = metrics::counter!(names::RATE_LIMIT_DECISIONS, "outcome" => outcome);
+                // Present from the first scrape, so `rate()` has a start.
+                counter.absolute(0);
+                (outcome, counter)
+            })
         });
-        metrics
+        Self {
+            decisions: decisions.to_vec(),
+            ..metrics
+        }
     }
 
     /// Runs `f` with this shop's recorder behind the `metrics` macros.
     pub fn record<T>(&self, f: impl FnOnce() -> T) -> T {
         metrics::with_local_recorder(&self.recorder, f)
+    }
+
+    /// Records one request's duration, count and statements through handles
+    /// registered once per label set (see [`series`]).
+    pub fn record_request(&self, labels: Labels<'_>, seconds: f64, queries: Option<u32>) {
+        self.series.record(&self.recorder, labels, seconds, queries);
+    }
+
+    /// Counts one rate-limit decision (`limit::Outcome::as_str`).
+    pub fn record_decision(&self, outcome: &str) {
+        match self.decisions.iter().find(|(name, _)| *name == outcome) {
+            Some((_, counter)) => counter.increment(1),
+            None => self.record(|| {
+                metrics::counter!(names::RATE_LIMIT_DECISIONS, "outcome" => outcome.to_string())
+                    .increment(1);
+            }),
+        }
     }
 
     /// The registry in Prometheus text format.
