@@ -4,6 +4,7 @@
 
 mod bench;
 mod check;
+mod class;
 mod course;
 mod doctor;
 mod explain;
