@@ -338,9 +338,9 @@ fn human_table(rows: &[Row], text: &Text) -> String {
         "  {:<16} {:>7} {:>7} {:>7} {:>7}  {}\n",
         msg!(text, "class-column-name"),
         msg!(text, "class-column-score"),
-        "perf",
-        "mon",
-        "code",
+        msg!(text, "class-column-performance"),
+        msg!(text, "class-column-monitoring"),
+        msg!(text, "class-column-code"),
         msg!(text, "class-column-status"),
     ));
     for row in rows {

@@ -422,7 +422,7 @@ fn grade_category(
 }
 
 /// A category's name in the learner's language.
-fn category_name(text: &Text, category: Category) -> String {
+pub(super) fn category_name(text: &Text, category: Category) -> String {
     match category {
         Category::Performance => msg!(text, "grade-category-performance"),
         Category::Monitoring => msg!(text, "grade-category-monitoring"),

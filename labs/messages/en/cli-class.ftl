@@ -22,6 +22,9 @@ class-title = The class — { $students ->
   }
 class-column-name = name
 class-column-score = score
+class-column-performance = perf.
+class-column-monitoring = monit.
+class-column-code = code
 class-column-status = status
 class-status-pass = pass
 class-status-fail = fail

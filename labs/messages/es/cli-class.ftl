@@ -22,6 +22,9 @@ class-title = La clase — { $students ->
   }
 class-column-name = nombre
 class-column-score = nota
+class-column-performance = rend.
+class-column-monitoring = monit.
+class-column-code = código
 class-column-status = estado
 class-status-pass = aprobado
 class-status-fail = suspenso
