@@ -208,7 +208,10 @@ fn a_newer_version_is_refused_and_left_untouched() {
     else {
         panic!("expected TooNew, got {err}");
     };
-    assert_eq!((*found, *supported), (7, 1));
+    assert_eq!(
+        (*found, *supported),
+        (7, perflab::lab::progress::PROGRESS_VERSION)
+    );
     assert_eq!(named, &path);
     assert!(err.to_string().contains("upgrade perflab"), "{err}");
     let said = err.render(&Text::builtin(Lang::Es));

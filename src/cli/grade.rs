@@ -23,6 +23,7 @@
 //! score. Prints a summary (after each lab's report, as `check` prints it),
 //! JSON, or GitHub Classroom's autograding result.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,10 @@ pub struct GradeArgs {
     /// Grade only this lab (repeatable); the others count as not attempted.
     #[arg(long, value_name = "LAB")]
     pub only: Vec<String>,
+    /// Grade a class: a file of `name URL` lines, each API graded as
+    /// `--target URL` grades one, then one table (`--format csv` or `json` too).
+    #[arg(long, value_name = "FILE", conflicts_with = "target")]
+    pub class: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = GradeFormat::Human)]
     pub format: GradeFormat,
 }
@@ -55,6 +60,8 @@ pub enum GradeFormat {
     Json,
     /// GitHub Classroom's autograding result JSON (one test per category).
     Classroom,
+    /// With `--class`: the class table as CSV (one row per student).
+    Csv,
 }
 
 /// Whether the grade passes; the exit code in every format.
@@ -87,7 +94,7 @@ impl GradeStatus {
     }
 
     /// Classroom's word for it (`pass`, `fail`, `error`).
-    fn word(self) -> &'static str {
+    pub fn word(self) -> &'static str {
         match self {
             Self::Pass => "pass",
             Self::Fail => "fail",
@@ -187,6 +194,13 @@ async fn grade(config: Config, course: &CourseArgs, args: &GradeArgs) -> Result<
     let catalog = course.catalog()?;
     let text = course.text(&catalog);
     let labs = selected(&catalog, &text, &args.only)?;
+    if let Some(class) = &args.class {
+        return super::class::grade_class(&config, &catalog, &text, &labs, class, args.format)
+            .await;
+    }
+    if args.format == GradeFormat::Csv {
+        return Err(Failure::environment(msg!(text, "class-csv-needs-class")));
+    }
     let human = args.format == GradeFormat::Human;
     // The human grade shows each lab's checks as they finish, like `check`.
     let print = |lab: &LabReport| {
@@ -208,7 +222,7 @@ async fn grade(config: Config, course: &CourseArgs, args: &GradeArgs) -> Result<
     };
     let grade = score(&catalog, &reports, &text, started.elapsed());
     let document = match args.format {
-        GradeFormat::Human => human_summary(&grade, &catalog, &text),
+        GradeFormat::Human | GradeFormat::Csv => human_summary(&grade, &catalog, &text),
         GradeFormat::Json => json(&grade),
         GradeFormat::Classroom => classroom(&grade, &catalog, &text),
     };
@@ -408,7 +422,7 @@ fn grade_category(
 }
 
 /// A category's name in the learner's language.
-fn category_name(text: &Text, category: Category) -> String {
+pub(super) fn category_name(text: &Text, category: Category) -> String {
     match category {
         Category::Performance => msg!(text, "grade-category-performance"),
         Category::Monitoring => msg!(text, "grade-category-monitoring"),

@@ -4,11 +4,13 @@
 
 mod bench;
 mod check;
+mod class;
 mod course;
 mod doctor;
 mod explain;
 mod grade;
 mod hint;
+mod html_report;
 mod init;
 mod list;
 mod profile;
@@ -74,6 +76,8 @@ pub enum Command {
     Solution(hint::SolutionArgs),
     /// Put a lab's files back to its starting state (asks first unless --yes).
     Reset(reset::ResetArgs),
+    /// Write the report you hand in: one HTML file with your attempts, charts and grade.
+    Report(html_report::ReportArgs),
     /// Tools for lab authors.
     #[command(subcommand)]
     Labs(validate::LabsCommand),
@@ -123,6 +127,7 @@ pub fn main() -> ExitCode {
             Command::Hint(args) => hint::hint(&cli.course, &args),
             Command::Solution(args) => hint::solution(&cli.course, &args),
             Command::Reset(args) => reset::run(&cli.course, &args),
+            Command::Report(args) => html_report::run(&cli.course, &args),
             Command::Labs(command) => validate::run(config, &cli.course, &command).await,
         }
     })

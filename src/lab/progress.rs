@@ -4,7 +4,13 @@
 //! Per lab it keeps the status, check runs, hints used, when the solution was
 //! revealed and the best value ever measured per metric; for the day it keeps
 //! the baseline lab 1.1 measured (later labs report "improvement vs baseline")
-//! and the lab to resume at.
+//! and the lab to resume at. Each lab also keeps its last [`HISTORY_LIMIT`]
+//! attempts (when, passed or not, what each check measured): the attempts over
+//! time that `perflab report` draws.
+//!
+//! Version 2 added that history. A version 1 file reads as it is (no history
+//! yet) and is written back as version 2; a perflab that knows only version 1
+//! refuses a version 2 file untouched rather than moving it aside as corrupt.
 //!
 //! Two promises, because this file is a student's whole day:
 //! - it is written atomically ([`super::atomic_file`]): a crash, a kill or a
@@ -26,7 +32,10 @@ use crate::messages::Text;
 use crate::msg;
 
 /// The format version this perflab writes and the newest it reads.
-pub const PROGRESS_VERSION: u32 = 1;
+pub const PROGRESS_VERSION: u32 = 2;
+
+/// How many attempts a lab's history keeps; older ones are dropped first.
+pub const HISTORY_LIMIT: usize = 50;
 
 /// The progress file's name inside a workspace.
 pub const PROGRESS_FILE: &str = "progress.json";
@@ -58,6 +67,20 @@ pub struct LabProgress {
     pub best: BTreeMap<String, Best>,
     pub first_attempt_at: Option<DateTime<Utc>>,
     pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The last [`HISTORY_LIMIT`] attempts, oldest first (none before version 2).
+    #[serde(default)]
+    pub history: Vec<Attempt>,
+}
+
+/// One check run of a lab, as the history keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attempt {
+    pub at: DateTime<Utc>,
+    pub passed: bool,
+    /// What each check measured, by check id (finite values only).
+    #[serde(default)]
+    pub measured: BTreeMap<String, f64>,
 }
 
 /// Where a lab stands. `Passed` stays passed when a later experiment fails:
@@ -306,6 +329,20 @@ impl Progress {
         for m in measurements {
             entry.keep_best(m);
         }
+        entry.history.push(Attempt {
+            at,
+            passed,
+            // JSON has no NaN: the same rule as the best values.
+            measured: measurements
+                .iter()
+                .filter(|m| m.value.is_finite())
+                .map(|m| (m.metric.clone(), m.value))
+                .collect(),
+        });
+        if entry.history.len() > HISTORY_LIMIT {
+            let extra = entry.history.len() - HISTORY_LIMIT;
+            entry.history.drain(..extra);
+        }
     }
 
     /// Counts one more hint; returns how many the student has now used.
@@ -394,7 +431,12 @@ fn parse(bytes: &[u8]) -> Result<Progress, Invalid> {
         _ => {}
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| Invalid::Corrupt(e.to_string()))
+    let mut progress: Progress =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| Invalid::Corrupt(e.to_string()))?;
+    // Version 1 is version 2 without histories (serde's default): saved
+    // again, it says what it now is.
+    progress.version = PROGRESS_VERSION;
+    Ok(progress)
 }
 
 /// Moves the corrupt file aside and starts fresh.
@@ -638,7 +680,9 @@ mod tests {
         p.record_attempt("1.3-cache-aside", true, &[hits(0.85)], at(0));
         let json: serde_json::Value = serde_json::from_slice(&p.to_json()).unwrap();
         let lab = &json["labs"]["1.3-cache-aside"];
-        assert_eq!(json["version"], 1);
+        assert_eq!(json["version"], 2);
+        assert_eq!(lab["history"][0]["passed"], true);
+        assert_eq!(lab["history"][0]["measured"]["hit_ratio"], 0.85);
         assert_eq!(json["current"], "1.3-cache-aside");
         assert_eq!(lab["status"], "passed");
         assert_eq!(lab["best"]["hit_ratio"]["better"], "higher");
@@ -646,9 +690,49 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_file_reads_without_history_and_is_saved_as_version_2() {
+        let v1 = br#"{"version": 1, "current": "1.3-cache-aside", "baseline": null,
+            "labs": {"1.3-cache-aside": {"status": "passed", "attempts": 4, "hints_used": 1,
+            "solution_revealed_at": null, "best": {"hit_ratio": {"value": 0.9, "better": "higher"}},
+            "first_attempt_at": "2026-09-21T14:13:20Z", "last_attempt_at": "2026-09-21T15:00:00Z"}}}"#;
+        let Ok(mut p) = parse(v1) else {
+            panic!("a version 1 file must read")
+        };
+        let lab = p.lab("1.3-cache-aside").unwrap();
+        assert_eq!((lab.attempts, lab.history.len()), (4, 0));
+        assert_eq!(lab.best["hit_ratio"].value, 0.9);
+        p.record_attempt("1.3-cache-aside", false, &[hits(0.7)], at(10));
+        let json: serde_json::Value = serde_json::from_slice(&p.to_json()).unwrap();
+        assert_eq!(json["version"], 2);
+        assert_eq!(json["labs"]["1.3-cache-aside"]["attempts"], 5);
+        assert_eq!(
+            json["labs"]["1.3-cache-aside"]["history"][0]["passed"],
+            false
+        );
+        assert!(parse(&p.to_json()).is_ok(), "written back, it reads");
+    }
+
+    #[test]
+    fn the_history_keeps_the_newest_attempts_and_finite_values() {
+        let mut p = Progress::new();
+        let n = HISTORY_LIMIT as i64 + 5;
+        for k in 0..n {
+            p.record_attempt("1.3-cache-aside", k % 2 == 0, &[p95(k as f64)], at(k));
+        }
+        p.record_attempt("1.3-cache-aside", false, &[p95(f64::NAN), hits(0.5)], at(n));
+        let history = &p.lab("1.3-cache-aside").unwrap().history;
+        assert_eq!(history.len(), HISTORY_LIMIT);
+        assert_eq!(history[0].at, at(6), "the oldest went first");
+        let last = history.last().unwrap();
+        assert_eq!(last.measured.get("p95_ms"), None, "NaN is not kept");
+        assert_eq!(last.measured["hit_ratio"], 0.5);
+        assert_eq!(p.lab("1.3-cache-aside").unwrap().attempts, n as u32 + 1);
+    }
+
+    #[test]
     fn parse_tells_newer_from_corrupt() {
-        let newer = br#"{"version": 2, "something_new": true}"#;
-        assert!(matches!(parse(newer), Err(Invalid::TooNew(2))));
+        let newer = br#"{"version": 3, "something_new": true}"#;
+        assert!(matches!(parse(newer), Err(Invalid::TooNew(3))));
         for bad in [
             &b""[..],
             b"  \n",

@@ -18,6 +18,8 @@ use std::time::Duration;
 /// The local servers the tests use (trust authentication on loopback).
 const POSTGRES: &str = "127.0.0.1:5432";
 const REDIS: &str = "127.0.0.1:6379";
+/// Debian's headless-capable browser.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// How long a server may take to answer a check.
 const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 /// Appended to every failure: the one command that fixes them all.
@@ -44,6 +46,9 @@ pub enum Need {
     /// `promtool`, Prometheus's own checker of `/metrics`, its config and
     /// rules (`tests/metrics.rs`).
     Promtool,
+    /// Headless Chromium (Debian's `chromium`), which opens the HTML report
+    /// of `perflab report` (`tests/report.rs`).
+    Chromium,
 }
 
 /// Fails the calling test at once, in one line, unless everything in
@@ -95,6 +100,7 @@ pub fn line(need: Need, what: &str) -> String {
         Need::Promtool => {
             "sudo apt-get install -y prometheus (Debian package; the daemon need not run)"
         }
+        Need::Chromium => "sudo apt-get install -y chromium",
     };
     // One line even when a driver's error spans several.
     let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -128,6 +134,10 @@ fn probe(need: Need) -> Result<(), String> {
         Need::Promtool => found(
             runs("promtool", &["--version"]),
             "promtool is not installed",
+        ),
+        Need::Chromium => found(
+            runs(CHROMIUM, &["--version"]),
+            "chromium is not installed (/usr/bin/chromium)",
         ),
     }
 }
