@@ -25,8 +25,15 @@ check-baseline-hits = { $mode ->
 
 ## latency
 check-latency-target-p95 = p95 < { $p95 }
-check-latency-target-relative = p95 < { $bound } ({ $factor }× better than your baseline's { $base })
-check-latency-target-relative-unknown = p95 { $factor }× better than your baseline
+# $factor: 2 for "p95 ≤ half the baseline's".
+check-latency-target-relative = p95 < { $bound } ({ $factor ->
+    [2] half
+   *[other] 1/{ $factor } of
+} your baseline's { $base })
+check-latency-target-relative-unknown = p95 ≤ { $factor ->
+    [2] half
+   *[other] 1/{ $factor } of
+} your baseline's
 check-latency-target-measured = p95 measured
 check-latency-target-p99 = p99 < { $p99 }
 check-latency-target-rps = ≥ { $rps }

@@ -25,8 +25,15 @@ check-baseline-hits = { $mode ->
 
 ## latency
 check-latency-target-p95 = p95 < { $p95 }
-check-latency-target-relative = p95 < { $bound } ({ $factor }× mejor que los { $base } de tu línea base)
-check-latency-target-relative-unknown = p95 { $factor }× mejor que tu línea base
+# $factor: 2 para «p95 ≤ la mitad de la línea base».
+check-latency-target-relative = p95 < { $bound } ({ $factor ->
+    [2] la mitad
+   *[other] 1/{ $factor }
+} de los { $base } de tu línea base)
+check-latency-target-relative-unknown = p95 ≤ { $factor ->
+    [2] la mitad
+   *[other] 1/{ $factor }
+} de tu línea base
 check-latency-target-measured = p95 medido
 check-latency-target-p99 = p99 < { $p99 }
 check-latency-target-rps = ≥ { $rps }
