@@ -2,15 +2,20 @@
 //! do" hands out the settings its solution applies (they are in the last
 //! hint only); lab 1.3's hit-ratio check fails the solution with a TTL of one
 //! second and passes it as it is; lab 1.5's listing hit ratio under writes
-//! fails the starting state and passes the solution.
+//! fails the starting state and passes the solution; lab 1.6's outage check
+//! tells `fallback = "database"` from `"memory"` on two instances (the second
+//! instance's reads during the outage: cache hits or none, never stale).
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{TestShop, assert_units, check_context, lab_check, wait_for_cache_status};
 use perflab::check::{self, Lang, Unit, Verdict};
 use perflab::lab::Lab;
+use perflab::services::redis::ScratchRedis;
+use perflab::shop::settings::CacheFallback;
 
 use common::LOCAL_REDIS_URL as LOCAL_REDIS;
 
@@ -138,4 +143,51 @@ fn labs_validate_proves_the_listing_hit_ratio_of_lab_1_5() {
         );
     }
     println!("{text}");
+}
+
+#[tokio::test]
+async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
+    let db = "block1_outage";
+    let catalog = common::block1();
+    let lab = catalog.find("1.6").expect("lab 1.6");
+    let spec = lab_check("1.6", "survives-redis");
+    let mut seen = Vec::new();
+    for fallback in [CacheFallback::Database, CacheFallback::Memory] {
+        let redis = ScratchRedis::start().await.expect("redis-server in PATH");
+        let url = redis.url().to_string();
+        let redis = Arc::new(tokio::sync::Mutex::new(redis));
+        let mut settings = lab.solved_settings().expect("solved settings");
+        settings.cache.fallback = fallback;
+        let a = TestShop::start_with_redis(db, settings.clone(), Some(url.clone())).await;
+        let b = TestShop::start_with_redis(db, settings, Some(url)).await;
+        for shop in [&a, &b] {
+            wait_for_cache_status(shop, "up").await;
+        }
+        let mut ctx = check_context(&a, db, Lang::En)
+            .with_peer(&b.shop.endpoint.url)
+            .with_redis_server(Arc::clone(&redis));
+        ctx.traffic = lab.traffic.clone();
+        let result = check::run(&spec, &ctx).await;
+        assert_units(std::slice::from_ref(&result));
+        let d = &result.details;
+        assert!(d["cross_writes"] > 0.0, "{fallback:?}: {result:#?}");
+        assert!(d["peer_reads"] > 0.0, "{fallback:?}: {result:#?}");
+        assert_eq!(d["peer_stale"], 0.0, "{fallback:?}: {result:#?}");
+        assert!(d.contains_key("pool_timeouts"), "{result:#?}");
+        assert!(
+            result.message.contains("followed by a read on instance B"),
+            "{}",
+            result.message
+        );
+        println!("lab 1.6, fallback {fallback:?}: {}", result.message);
+        seen.push((d["peer_hits"], d["peer_reads"]));
+        a.stop().await;
+        b.stop().await;
+    }
+    let (database, memory) = (seen[0], seen[1]);
+    assert_eq!(database.0, 0.0, "the database fallback caches nothing");
+    assert!(
+        memory.0 > 0.0,
+        "the memory fallback answers B from its own cache: {memory:?}"
+    );
 }
