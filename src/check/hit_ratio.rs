@@ -153,8 +153,19 @@ impl Kind for HitRatioSpec {
         ];
         if let Some(w) = m.writes {
             details.extend([("writes", w.writes as f64), ("write_share", w.share())]);
+            if w.writes > 0 {
+                details.push(("misses_per_write", cache.miss as f64 / w.writes as f64));
+            }
         }
         Ok(Outcome::measured(ok, ratio * 100.0, Unit::Percent, message).with_details(details))
+    }
+}
+
+/// Misses over writes with one decimal ("6.7"), "–" without writes.
+fn misses_per_write(misses: u64, writes: u64) -> String {
+    match writes {
+        0 => "–".to_string(),
+        n => format!("{:.1}", misses as f64 / n as f64),
     }
 }
 
@@ -196,6 +207,7 @@ impl HitRatioSpec {
                 what = what,
                 writes = w.writes,
                 share = Unit::Percent.format(w.share() * 100.0),
+                per_write = misses_per_write(misses, w.writes),
                 warmup = warmup,
                 target = &target
             ),
@@ -251,7 +263,8 @@ mod tests {
         let text = spec.message(&ctx, &m, false);
         assert!(
             text.contains("65.0 % over 1900 lookups on GET /products/{id}")
-                && text.contains("100 price writes (5.0 % of requests)"),
+                && text.contains("100 price writes (5.0 % of requests)")
+                && text.contains("Misses per write: 6.7"),
             "{text}"
         );
         assert!(text.contains("retire more than it changed"), "{text}");

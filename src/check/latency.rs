@@ -286,7 +286,7 @@ mod tests {
             relative.p95_bound(&ctx),
             Err(CheckError::Unavailable(Surface::Baseline))
         ));
-        assert_eq!(relative.target(&ctx), "p95 2× better than your baseline");
+        assert_eq!(relative.target(&ctx), "p95 ≤ half your baseline's");
         // Another check's baseline is not this one's.
         let other = ctx
             .clone()
@@ -297,13 +297,13 @@ mod tests {
         assert_eq!(relative.p95_bound(&ctx).unwrap(), Some(40.0));
         assert_eq!(
             relative.target(&ctx),
-            "p95 < 40.00 ms (2× better than your baseline's 80.00 ms)"
+            "p95 < 40.00 ms (half your baseline's 80.00 ms)"
         );
         let es = Context::new("http://127.0.0.1:1", Lang::Es)
             .with_baseline([("detail.p95_ms".to_string(), 13.94)].into());
         assert_eq!(
             relative.target(&es),
-            "p95 < 6.97 ms (2× mejor que los 13.94 ms de tu línea base)"
+            "p95 < 6.97 ms (la mitad de los 13.94 ms de tu línea base)"
         );
         let looser = spec("id = \"detail\"\nvs_baseline = 2.0\np95_ms = 50");
         assert_eq!(looser.p95_bound(&ctx).unwrap(), Some(40.0));

@@ -22,6 +22,18 @@
 //!   HITs of its in-process fallback. `resume_ms` is the time from Redis
 //!   answering to that HIT.
 //!
+//! - **What stood in for Redis** (`cross_writes`, lab 1.6 with two
+//!   instances): while Redis is down, the admin changes the price of
+//!   `cross_product` on the shop (A) again and again, and after each write
+//!   reads it on the peer (B): a read showing an earlier price is stale (the
+//!   bug lab 1.4 names), and B's `X-Cache` says whether an in-process cache
+//!   answered. The price is put back on every exit path
+//!   ([`super::prices`]). And with the control API, the shop's pool timeouts
+//!   (`GET /pool`, requests answered 503 for want of a connection) are read
+//!   before and after the outage. Both are reported so that the fallbacks
+//!   can be told apart (`database`: every request on the pool; `memory`:
+//!   B's hits); stale reads above `max_stale` fail the check.
+//!
 //! Needs the private Redis the runner started (`ctx.redis_server`); it is
 //! always started again before the check returns, even on an error, and on a
 //! time limit by a task the check leaves behind.
@@ -38,6 +50,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use rust_decimal::Decimal;
+
+use super::prices::{self, PutBack};
 use super::{CheckError, Context, Kind, Outcome, RedisServer, Surface, TrafficSpec, Unit};
 use crate::load::{Mix, StatusClass};
 use crate::msg;
@@ -67,6 +82,36 @@ pub struct RedisOutageSpec {
     /// The hot cached path polled for the first hit after the restart.
     #[serde(default = "default_probe_path")]
     pub probe_path: String,
+    /// During the outage, write prices on the shop and read them on its
+    /// peer (needs a peer).
+    #[serde(default)]
+    pub cross_writes: bool,
+    /// The product `cross_writes` changes.
+    #[serde(default = "default_cross_product")]
+    pub cross_product: i64,
+    /// Most stale reads on the peer allowed during the outage.
+    #[serde(default)]
+    pub max_stale: u64,
+}
+
+fn default_cross_product() -> i64 {
+    1
+}
+
+/// The first price `cross_writes` sets; each next write adds one.
+const CROSS_FIRST_PRICE: i64 = 2000;
+/// Pause between two cross writes: a few a second, next to the lab's load.
+const CROSS_EVERY: Duration = Duration::from_millis(100);
+
+/// What the cross writes saw on the peer.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Cross {
+    writes: u64,
+    /// Reads on the peer that answered 200.
+    reads: u64,
+    stale: u64,
+    /// Reads the peer answered `X-Cache: HIT`.
+    hits: u64,
 }
 
 fn default_stop_after() -> Duration {
@@ -111,6 +156,9 @@ struct Measured {
     resume: Option<Duration>,
     load_requests: u64,
     load_5xx: u64,
+    /// The shop's pool timeouts during the run, when its control API is known.
+    pool_timeouts: Option<u64>,
+    cross: Option<Cross>,
 }
 
 impl Measured {
@@ -121,7 +169,8 @@ impl Measured {
 
 impl RedisOutageSpec {
     fn ok(&self, m: &Measured) -> (bool, bool) {
-        let served = m.failures() <= self.max_5xx && m.outage_requests > 0;
+        let fresh = m.cross.is_none_or(|c| c.stale <= self.max_stale);
+        let served = m.failures() <= self.max_5xx && m.outage_requests > 0 && fresh;
         let resumed = m.resume.is_some_and(|r| r <= self.resume_within);
         (served, resumed)
     }
@@ -130,6 +179,20 @@ impl RedisOutageSpec {
     async fn outage(&self, ctx: &Context, server: &RedisServer) -> Result<Measured, CheckError> {
         let redis_url = server.lock().await.url().to_string();
         let traffic = ctx.traffic(self.traffic.as_ref())?;
+        let cross_peer = match self.cross_writes {
+            true => Some(
+                ctx.peers
+                    .first()
+                    .cloned()
+                    .ok_or(CheckError::Unavailable(Surface::Peer))?,
+            ),
+            false => None,
+        };
+        let admin = match cross_peer {
+            Some(_) => Some(ctx.login(1).await?),
+            None => None,
+        };
+        let timeouts_before = pool_timeouts(ctx).await;
         let mix = Arc::new(traffic.mix()?);
         let mut traffic = traffic.clone();
         // Long enough for the whole timeline; cancelled once it is measured.
@@ -148,16 +211,38 @@ impl RedisOutageSpec {
             let (ctx, mix, over, tally) = (ctx.clone(), mix.clone(), over.clone(), tally.clone());
             probers.spawn(probe(ctx, mix, seed, over, tally));
         }
+        let put_back = admin.as_deref().map(|token| PutBack::new(ctx, token));
         server.lock().await.stop().await;
-        tokio::time::sleep(self.down_for).await;
+        let cross = async {
+            match (&cross_peer, &admin, &put_back) {
+                (Some(peer), Some(token), Some(guard)) => {
+                    let deadline = Instant::now() + self.down_for;
+                    let cross = self.cross(ctx, peer, token, guard, deadline).await;
+                    // Redis stays down as long as the lab says, whatever happened.
+                    tokio::time::sleep_until(deadline).await;
+                    Some(cross)
+                }
+                _ => {
+                    tokio::time::sleep(self.down_for).await;
+                    None
+                }
+            }
+        };
+        let cross = cross.await.transpose();
         let restarted = server.lock().await.restart().await;
         let back = Instant::now();
         over.cancel();
         while probers.join_next().await.is_some() {}
+        let put_back = match put_back {
+            Some(guard) => guard.now().await,
+            None => Ok(()),
+        };
         restarted.map_err(|reason| CheckError::RedisRestart {
             url: redis_url.clone(),
             reason,
         })?;
+        let cross = cross?;
+        put_back?;
 
         let resume = self.resume(ctx, &redis_url, back).await;
         cancel.cancel();
@@ -169,7 +254,54 @@ impl RedisOutageSpec {
             resume,
             load_requests: total.requests,
             load_5xx: total.class(StatusClass::ServerError).map_or(0, |c| c.count),
+            pool_timeouts: match (timeouts_before, pool_timeouts(ctx).await) {
+                (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+                _ => None,
+            },
+            cross,
         })
+    }
+
+    /// Until `deadline`: a price write on the shop, then a read of the same
+    /// product on `peer`, again and again.
+    async fn cross(
+        &self,
+        ctx: &Context,
+        peer: &str,
+        token: &str,
+        guard: &PutBack,
+        deadline: Instant,
+    ) -> Result<Cross, CheckError> {
+        let product = self.cross_product;
+        guard.remember(product, prices::original(ctx, product).await?);
+        let url = format!("{}/products/{product}", peer.trim_end_matches('/'));
+        let mut cross = Cross::default();
+        let mut price = CROSS_FIRST_PRICE;
+        while Instant::now() < deadline {
+            ctx.set_price(token, product, Decimal::from(price)).await?;
+            cross.writes += 1;
+            if let Ok(response) = ctx.http.get(&url).timeout(ANSWER_WITHIN).send().await
+                && response.status().is_success()
+            {
+                let hit = response
+                    .headers()
+                    .get("x-cache")
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"HIT"));
+                let shown = response
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|body| body["price"].as_f64());
+                cross.reads += 1;
+                cross.hits += u64::from(hit);
+                if shown.is_some_and(|shown| shown < price as f64) {
+                    cross.stale += 1;
+                }
+            }
+            price += 1;
+            tokio::time::sleep(CROSS_EVERY).await;
+        }
+        Ok(cross)
     }
 
     /// The time from `back` to the first `X-Cache: HIT` on the probe path
@@ -223,6 +355,13 @@ async fn probe(ctx: Context, mix: Arc<Mix>, seed: u64, over: CancellationToken, 
         }
         .fetch_add(1, Ordering::SeqCst);
     }
+}
+
+/// The shop's pool timeouts so far (`GET /pool` on the control API), when
+/// it has one that answers.
+async fn pool_timeouts(ctx: &Context) -> Option<u64> {
+    ctx.control.as_ref()?;
+    ctx.control_json("/pool").await.ok()?["timeouts"].as_u64()
 }
 
 /// `keyspace_hits` of an `INFO stats` answer.
@@ -343,6 +482,17 @@ impl Kind for RedisOutageSpec {
         if let Some(resume) = m.resume {
             details.push(("resume_ms", resume.as_secs_f64() * 1000.0));
         }
+        if let Some(timeouts) = m.pool_timeouts {
+            details.push(("pool_timeouts", timeouts as f64));
+        }
+        if let Some(c) = m.cross {
+            details.extend([
+                ("cross_writes", c.writes as f64),
+                ("peer_reads", c.reads as f64),
+                ("peer_hits", c.hits as f64),
+                ("peer_stale", c.stale as f64),
+            ]);
+        }
         Ok(
             Outcome::measured(served && resumed, m.failures() as f64, Unit::Count, message)
                 .with_details(details),
@@ -380,6 +530,23 @@ fn message(ctx: &Context, spec: &RedisOutageSpec, target: &str, m: &Measured) ->
             within = duration(spec.resume_within)
         ),
     });
+    if let Some(timeouts) = m.pool_timeouts {
+        parts.push(msg!(
+            text,
+            "check-outage-pool-timeouts",
+            timeouts = timeouts
+        ));
+    }
+    if let Some(c) = m.cross {
+        parts.push(msg!(
+            text,
+            "check-outage-peer",
+            writes = c.writes,
+            reads = c.reads,
+            hits = c.hits,
+            stale = c.stale
+        ));
+    }
     if m.load_5xx > 0 {
         parts.push(msg!(
             text,
@@ -393,6 +560,7 @@ fn message(ctx: &Context, spec: &RedisOutageSpec, target: &str, m: &Measured) ->
         (false, _) if m.outage_requests == 0 => {
             msg!(text, "check-outage-no-probe", mode = ctx.mode())
         }
+        (false, _) if m.failures() <= spec.max_5xx => msg!(text, "check-outage-hint-stale"),
         (false, _) => msg!(text, "check-outage-hint-served", mode = ctx.mode()),
         (true, false) => msg!(text, "check-outage-hint-resumed"),
     });
@@ -416,6 +584,8 @@ mod tests {
             resume: resume_ms.map(Duration::from_millis),
             load_requests: 2000,
             load_5xx: failures,
+            pool_timeouts: None,
+            cross: None,
         }
     }
 
@@ -481,6 +651,33 @@ mod tests {
             ok.contains("after 420.0 ms") && ok.ends_with("Target met."),
             "{ok}"
         );
+    }
+
+    #[test]
+    fn stale_reads_on_the_peer_fail_and_are_told_with_pool_timeouts() {
+        let s = spec("cross_writes = true");
+        let crossed = |stale| Measured {
+            pool_timeouts: Some(7),
+            cross: Some(Cross {
+                writes: 20,
+                reads: 20,
+                stale,
+                hits: 15,
+            }),
+            ..measured(0, Some(300))
+        };
+        assert_eq!(s.ok(&crossed(0)), (true, true));
+        assert_eq!(s.ok(&crossed(2)), (false, true));
+        let en = Context::new("http://x", Lang::En);
+        let text = message(&en, &s, "t", &crossed(2));
+        assert!(text.contains("7 requests"), "{text}");
+        assert!(
+            text.contains("20 price writes") && text.contains("2 showed an earlier price"),
+            "{text}"
+        );
+        assert!(text.contains("lab 1.4"), "{text}");
+        let es = message(&Context::new("http://x", Lang::Es), &s, "t", &crossed(0));
+        assert!(es.contains("15 desde su caché en memoria"), "{es}");
     }
 
     #[test]

@@ -25,8 +25,15 @@ check-baseline-hits = { $mode ->
 
 ## latency
 check-latency-target-p95 = p95 < { $p95 }
-check-latency-target-relative = p95 < { $bound } ({ $factor }× better than your baseline's { $base })
-check-latency-target-relative-unknown = p95 { $factor }× better than your baseline
+# $factor: 2 for "p95 ≤ half the baseline's".
+check-latency-target-relative = p95 < { $bound } ({ $factor ->
+    [2] half
+   *[other] 1/{ $factor } of
+} your baseline's { $base })
+check-latency-target-relative-unknown = p95 ≤ { $factor ->
+    [2] half
+   *[other] 1/{ $factor } of
+} your baseline's
 check-latency-target-measured = p95 measured
 check-latency-target-p99 = p99 < { $p99 }
 check-latency-target-rps = ≥ { $rps }
@@ -58,7 +65,7 @@ check-hit-ratio-no-lookup = { $mode ->
    *[shop] The cache saw no lookup on { $what } ({ $bypasses } X-Cache: BYPASS; target { $target }): the route is not cached. Check cache.backend and cache.endpoints in shop.toml.
 }
 check-hit-ratio-head = Hit ratio was { $ratio } over { $lookups } lookups on { $what } ({ $hits } X-Cache: HIT, { $misses } MISS, after a { $warmup } warm-up that does not count; target { $target }).
-check-hit-ratio-head-writes = Hit ratio was { $ratio } over { $lookups } lookups on { $what } with { $writes } price writes ({ $share } of requests) ({ $hits } X-Cache: HIT, { $misses } MISS, after a { $warmup } warm-up that does not count; target { $target }).
+check-hit-ratio-head-writes = Hit ratio was { $ratio } over { $lookups } lookups on { $what } with { $writes } price writes ({ $share } of requests) ({ $hits } X-Cache: HIT, { $misses } MISS, after a { $warmup } warm-up that does not count; target { $target }). Misses per write: { $per_write } (every MISS over the writes, the long tail's that would miss without writes too: compare it with another strategy at the same rate).
 check-hit-ratio-hint = { $mode ->
     [target] A TTL too short for the rate of requests? Keys that change per request?
    *[shop] A TTL too short for the rate of requests (cache.ttl)? Keys that change per request? Look at GET /cache/stats on the control API.
@@ -181,6 +188,9 @@ check-outage-hint-served = { $mode ->
    *[shop] A Redis failure must become a cache miss: short timeouts on every call, and serve from the database or the in-process cache (cache.fallback in shop.toml). Watch /health during the outage.
 }
 check-outage-hint-resumed = The shop did not read from Redis again: does its connection reconnect after a failure (a ConnectionManager, not a MultiplexedConnection)? In /health, cache.status must return to "up".
+check-outage-pool-timeouts = Over the run, { $timeouts } requests waited for a pool connection past its timeout and got a 503 (GET /pool).
+check-outage-peer = With Redis down, { $writes } price writes on instance A, each followed by a read on instance B: B answered { $reads }, { $hits } from its in-memory cache, and { $stale } showed an earlier price (stale reads).
+check-outage-hint-stale = The other instance served a price that had already changed: what lab 1.4 calls a bug. An in-memory cache standing in for Redis must know which writes the other instances made (or cache nothing while Redis is away).
 
 ## rate_limit
 check-rate-limit-target = exactly { $allowed } of { $requests } through

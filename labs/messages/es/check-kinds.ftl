@@ -25,8 +25,15 @@ check-baseline-hits = { $mode ->
 
 ## latency
 check-latency-target-p95 = p95 < { $p95 }
-check-latency-target-relative = p95 < { $bound } ({ $factor }× mejor que los { $base } de tu línea base)
-check-latency-target-relative-unknown = p95 { $factor }× mejor que tu línea base
+# $factor: 2 para «p95 ≤ la mitad de la línea base».
+check-latency-target-relative = p95 < { $bound } ({ $factor ->
+    [2] la mitad
+   *[other] 1/{ $factor }
+} de los { $base } de tu línea base)
+check-latency-target-relative-unknown = p95 ≤ { $factor ->
+    [2] la mitad
+   *[other] 1/{ $factor }
+} de tu línea base
 check-latency-target-measured = p95 medido
 check-latency-target-p99 = p99 < { $p99 }
 check-latency-target-rps = ≥ { $rps }
@@ -58,7 +65,7 @@ check-hit-ratio-no-lookup = { $mode ->
    *[shop] La caché no registró ninguna búsqueda en { $what } ({ $bypasses } X-Cache: BYPASS; objetivo { $target }): la ruta no se cachea. Revisa cache.backend y cache.endpoints en shop.toml.
 }
 check-hit-ratio-head = La tasa de aciertos fue { $ratio } en { $lookups } búsquedas de { $what } ({ $hits } X-Cache: HIT, { $misses } MISS, tras { $warmup } de calentamiento que no cuenta; objetivo { $target }).
-check-hit-ratio-head-writes = La tasa de aciertos fue { $ratio } en { $lookups } búsquedas de { $what } con { $writes } escrituras de precio ({ $share } de las peticiones) ({ $hits } X-Cache: HIT, { $misses } MISS, tras { $warmup } de calentamiento que no cuenta; objetivo { $target }).
+check-hit-ratio-head-writes = La tasa de aciertos fue { $ratio } en { $lookups } búsquedas de { $what } con { $writes } escrituras de precio ({ $share } de las peticiones) ({ $hits } X-Cache: HIT, { $misses } MISS, tras { $warmup } de calentamiento que no cuenta; objetivo { $target }). Fallos por escritura: { $per_write } (todos los MISS entre las escrituras, también los de la cola larga que fallarían sin escrituras: compáralo con otra estrategia al mismo ritmo).
 check-hit-ratio-hint = { $mode ->
     [target] ¿Un TTL demasiado corto para el ritmo de las peticiones? ¿Claves que cambian en cada petición?
    *[shop] ¿Un TTL demasiado corto para el ritmo de las peticiones (cache.ttl)? ¿Claves que cambian en cada petición? Mira GET /cache/stats en la API de control.
@@ -181,6 +188,9 @@ check-outage-hint-served = { $mode ->
    *[shop] Un fallo de Redis debe convertirse en un fallo de caché: timeouts cortos en cada llamada, y servir desde la base de datos o la caché en memoria (cache.fallback en shop.toml). Mira /health durante el corte.
 }
 check-outage-hint-resumed = La tienda no volvió a leer de Redis: ¿se reconecta su conexión tras un fallo (un ConnectionManager, no una MultiplexedConnection)? En /health, cache.status debe volver a «up».
+check-outage-pool-timeouts = Durante la ejecución, { $timeouts } peticiones esperaron una conexión del pool más que su timeout y recibieron un 503 (GET /pool).
+check-outage-peer = Con Redis parado, { $writes } escrituras de precio en la instancia A, cada una seguida de una lectura en la instancia B: B respondió { $reads }, { $hits } desde su caché en memoria, y { $stale } mostraron un precio anterior (lecturas obsoletas).
+check-outage-hint-stale = La otra instancia sirvió un precio que ya había cambiado: lo que el laboratorio 1.4 llama un error. Una caché en memoria que sustituye a Redis tiene que saber qué escrituras hicieron las demás instancias (o no cachear nada mientras Redis no está).
 
 ## rate_limit
 check-rate-limit-target = exactamente { $allowed } de { $requests } pasan
