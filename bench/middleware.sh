@@ -9,6 +9,8 @@
 # JSON request log, and the limiter (with a budget no client reaches, so
 # every request is counted and passes).
 # Usage: bench/middleware.sh [duration] [connections] [rounds]
+#   CACHE_BACKEND=redis: the hit comes from Redis (the course's cache) instead
+#   of the shop's memory (the cheapest request the shop has; the default).
 # Needs: cargo build --release (or PERFLAB_BIN=target/debug/perflab); wrk;
 # PostgreSQL and Redis as for `perflab serve`.
 set -euo pipefail
@@ -20,7 +22,8 @@ rounds=${3:-3}
 port=18320
 bin=${PERFLAB_BIN:-target/release/perflab}
 start_shop "$bin" $port --preset baseline
-patch_settings '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"1h"}}'
+backend=${CACHE_BACKEND:-memory}
+patch_settings "{\"cache\":{\"backend\":\"$backend\",\"endpoints\":[\"product_detail\"],\"ttl\":\"1h\"}}"
 off='{"middleware":{"request_id":false,"timing":false,"compression":{"enabled":false},"request_log":{"enabled":false}},"rate_limit":{"enabled":false}}'
 on='{"middleware":{"request_id":true,"timing":true,"compression":{"enabled":true},"request_log":{"enabled":true,"format":"json"}},"rate_limit":{"enabled":true,"store":"memory","requests":1000000,"burst":1000000,"period":"1m"}}'
 url="http://127.0.0.1:$port/products/42"
