@@ -270,14 +270,15 @@ pub async fn probe(url: &str, text: &Text) -> Result<(), String> {
         .timeout(PROBE_TIMEOUT)
         .build()
         .map_err(|e| e.to_string())?;
-    let response = client.get(&address).send().await.map_err(|e| {
+    let unreachable = |e: reqwest::Error| {
         msg!(
             text,
             "class-unreachable",
             url = url,
             error = one_line(&error_chain(&e))
         )
-    })?;
+    };
+    let response = client.get(&address).send().await.map_err(unreachable)?;
     let status = response.status();
     let content_type = response
         .headers()
@@ -296,14 +297,7 @@ pub async fn probe(url: &str, text: &Text) -> Result<(), String> {
     if !status.is_success() {
         return Err(not_contract(format!("HTTP {}", status.as_u16())));
     }
-    let body = response.bytes().await.map_err(|e| {
-        msg!(
-            text,
-            "class-unreachable",
-            url = url,
-            error = one_line(&error_chain(&e))
-        )
-    })?;
+    let body = response.bytes().await.map_err(unreachable)?;
     let document: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     match document {
         Some(doc) if doc.get("openapi").and_then(|v| v.as_str()).is_some() => Ok(()),
