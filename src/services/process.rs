@@ -76,7 +76,13 @@ impl ServerProcess {
 
     /// Stops the server: the stop signal, up to [`STOP_BOUND`] to exit, then SIGKILL.
     pub(crate) async fn stop(&mut self) {
-        if !self.signal(self.stop_signal) {
+        self.stop_with(self.stop_signal).await;
+    }
+
+    /// [`Self::stop`] with another first signal (PostgreSQL's SIGQUIT, the
+    /// immediate shutdown, for a test that wants a server that dies).
+    pub(crate) async fn stop_with(&mut self, first: Signal) {
+        if !self.signal(first) {
             self.forget_record();
             return;
         }

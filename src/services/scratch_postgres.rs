@@ -195,6 +195,19 @@ impl ScratchCluster {
         process.stop().await;
         dir.remove().await;
     }
+
+    /// Immediate shutdown (SIGQUIT): every backend exits at once, releasing
+    /// nothing on the way, as when the server dies. A fast shutdown lets the
+    /// backend that holds a lock release it before its waiters see the
+    /// signal, so one of them may still finish its query. Then removes the
+    /// directory.
+    pub async fn crash(self) {
+        let Self {
+            mut process, dir, ..
+        } = self;
+        process.stop_with(Signal::SIGQUIT).await;
+        dir.remove().await;
+    }
 }
 
 /// Starts a scratch cluster with `config.name` created in it. `not_listening`
