@@ -337,7 +337,7 @@ async fn probe(ctx: Context, mix: Arc<Mix>, seed: u64, over: CancellationToken, 
     pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !over.is_cancelled() {
         pace.tick().await;
-        let Ok(request) = mix.request(&mut rng, &host, None) else {
+        let (_, Ok(request)) = mix.request(&mut rng, &host, None) else {
             return;
         };
         let url = ctx.url(&request.uri().to_string());

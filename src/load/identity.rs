@@ -4,7 +4,8 @@
 //! measured per user. Fixture user `n` (n ≥ 2) is `user{n}@perflab.test`,
 //! its password from [`crate::fixtures::users::credentials`].
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -23,6 +24,8 @@ pub struct Login {
     pub path: String,
     /// Virtual user `k` (from 0) logs in as fixture user `first_user + k`.
     pub first_user: i64,
+    /// Tokens kept from earlier runs, when runs share them.
+    pub sessions: Sessions,
 }
 
 impl Default for Login {
@@ -30,7 +33,39 @@ impl Default for Login {
         Self {
             path: "/auth/login".to_string(),
             first_user: 2,
+            sessions: Sessions::default(),
         }
+    }
+}
+
+/// The tokens of users already logged in, by server and fixture user: the
+/// runs of one lab (a warm-up, then the measured run, then the next check)
+/// share them, as a customer keeps their session between page views. Logging
+/// every user in again for each run would spend the login budget a rate
+/// limiter gives an address (the course's 2 a minute for a guest) on the
+/// measurement itself. Tokens live an hour (`shop::auth::TOKEN_TTL`), far
+/// longer than a lab's checks.
+#[derive(Debug, Clone, Default)]
+pub struct Sessions(Arc<Mutex<HashMap<(String, i64), Identity>>>);
+
+impl Sessions {
+    fn get(&self, server: &str, user: i64) -> Option<Identity> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&(server.to_string(), user)).cloned()
+    }
+
+    fn keep(&self, server: &str, user: i64, identity: &Identity) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.insert((server.to_string(), user), identity.clone());
+    }
+
+    /// How many sessions are kept.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -47,8 +82,24 @@ struct TokenReply {
     access_token: String,
 }
 
-/// Logs virtual user `index` in over its own connection.
+/// Virtual user `index`'s session: kept from an earlier run on the same
+/// server, else a new login over its own connection.
 pub(crate) async fn login(
+    connection: &mut Connection,
+    login: &Login,
+    index: u32,
+) -> Result<Identity, LoadError> {
+    let user = login.first_user + i64::from(index);
+    let server = connection.target().addr.to_string();
+    if let Some(identity) = login.sessions.get(&server, user) {
+        return Ok(Identity { index, ..identity });
+    }
+    let identity = log_in(connection, login, index).await?;
+    login.sessions.keep(&server, user, &identity);
+    Ok(identity)
+}
+
+async fn log_in(
     connection: &mut Connection,
     login: &Login,
     index: u32,

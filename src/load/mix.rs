@@ -168,15 +168,27 @@ impl Mix {
         Self::new(vec![Endpoint::get(path)], BTreeMap::new())
     }
 
-    /// Draws an endpoint and fills its placeholders into a request.
+    /// Draws an endpoint and fills its placeholders into a request; the
+    /// endpoint's index (in the order given) comes with it, for the
+    /// per-endpoint statistics.
     pub(crate) fn request<R: Rng + ?Sized>(
         &self,
         rng: &mut R,
         host: &HeaderValue,
         bearer: Option<&HeaderValue>,
-    ) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
+    ) -> (usize, Result<Request<Full<Bytes>>, hyper::http::Error>) {
         let pick = rng.random_range(0..self.total_weight());
         let index = self.cumulative.partition_point(|&c| c <= pick);
+        (index, self.build(index, rng, host, bearer))
+    }
+
+    fn build<R: Rng + ?Sized>(
+        &self,
+        index: usize,
+        rng: &mut R,
+        host: &HeaderValue,
+        bearer: Option<&HeaderValue>,
+    ) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
         let compiled = &self.endpoints[index];
         let mut path = String::with_capacity(compiled.endpoint.path.len() + 8);
         for piece in &compiled.pieces {
@@ -298,10 +310,14 @@ mod tests {
         let mut rng = SmallRng::seed_from_u64(3);
         let (mut detail, mut list, mut put) = (0, 0, 0);
         for _ in 0..10_000 {
-            let request = mix.request(&mut rng, &host(), None).unwrap();
+            let (index, request) = mix.request(&mut rng, &host(), None);
+            let request = request.unwrap();
             let path = request.uri().to_string();
             match *request.method() {
-                Method::PUT => put += 1,
+                Method::PUT => {
+                    assert_eq!(index, 2);
+                    put += 1
+                }
                 _ if path.starts_with("/products?category=") => list += 1,
                 _ => detail += 1,
             }
@@ -322,6 +338,7 @@ mod tests {
         let bearer = HeaderValue::from_static("Bearer t");
         let request = mix
             .request(&mut SmallRng::seed_from_u64(1), &host(), Some(&bearer))
+            .1
             .unwrap();
         assert_eq!(request.headers()[HOST], "shop");
         assert_eq!(request.headers()[AUTHORIZATION], "Bearer t");

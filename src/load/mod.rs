@@ -40,12 +40,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use error::LoadError;
-pub use identity::Login;
+pub use identity::{Login, Sessions};
 pub use mix::{Endpoint, Mix, Param};
 pub use report::{EndpointInfo, LoginInfo, ParamInfo, RunInfo, header, json, summary, window_line};
 pub use snapshot::{
-    CacheAnswer, CacheCounts, ClassStats, ErrorCounts, Latency, Snapshot, Stats, StatusClass,
-    UserStats,
+    CacheAnswer, CacheCounts, ClassStats, EndpointStats, ErrorCounts, Latency, Snapshot, Stats,
+    StatusClass, UserStats,
 };
 pub use tally::{HIGHEST_US, LOWEST_US, SIGNIFICANT_DIGITS};
 pub use target::{Target, split_url, split_urls};

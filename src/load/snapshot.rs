@@ -63,6 +63,9 @@ pub struct Stats {
     pub cache: CacheCounts,
     /// Per virtual user, when they logged in (empty otherwise).
     pub users: Vec<UserStats>,
+    /// Per endpoint of the mix, when it has more than one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<EndpointStats>,
 }
 
 impl Stats {
@@ -246,6 +249,16 @@ impl ErrorCounts {
     }
 }
 
+/// The requests of one endpoint of a mix.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct EndpointStats {
+    /// Its position in the mix, as given.
+    pub index: usize,
+    pub requests: u64,
+    /// Latency of its 2xx answers, from their scheduled send time.
+    pub ok: Latency,
+}
+
 /// The requests of one virtual user.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct UserStats {
@@ -301,8 +314,25 @@ impl Stats {
             rate_limited: tally.codes.get(&429).copied().unwrap_or(0),
             cache: tally.cache,
             users: users(tally),
+            endpoints: endpoints(tally),
         }
     }
+}
+
+fn endpoints(tally: &Tally) -> Vec<EndpointStats> {
+    if tally.endpoints.len() < 2 {
+        return Vec::new();
+    }
+    let empty = empty_histogram();
+    tally
+        .endpoints
+        .iter()
+        .map(|(index, e)| EndpointStats {
+            index: *index,
+            requests: e.requests,
+            ok: Latency::of(e.ok.as_deref().unwrap_or(&empty)),
+        })
+        .collect()
 }
 
 fn users(tally: &Tally) -> Vec<UserStats> {

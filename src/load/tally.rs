@@ -53,6 +53,26 @@ pub(crate) fn empty_histogram() -> Histogram<u64> {
         .expect("constant, valid histogram bounds")
 }
 
+/// The requests of one endpoint of the mix: how many, and the corrected
+/// latency of those answered 2xx (the p95 a route group is judged by).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EndpointTally {
+    pub requests: u64,
+    /// Allocated on the endpoint's first 2xx.
+    pub ok: Option<Box<Histogram<u64>>>,
+}
+
+impl EndpointTally {
+    fn add(&mut self, other: &Self) {
+        self.requests += other.requests;
+        if let Some(theirs) = &other.ok {
+            let mine = self.ok.get_or_insert_with(|| Box::new(empty_histogram()));
+            // Same bounds: `add` cannot fail (see `Latencies::add`).
+            let _ = mine.add(&**theirs);
+        }
+    }
+}
+
 /// Why a request got no status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Failure {
@@ -89,6 +109,17 @@ pub(crate) struct Outcome<'a> {
     pub cache: Option<CacheAnswer>,
     pub late: bool,
     pub user: Option<UserRef<'a>>,
+    /// Which endpoint of the mix it was (its index, as given).
+    pub endpoint: usize,
+}
+
+impl Outcome<'_> {
+    /// From the scheduled time, or from the actual send when the timer let
+    /// it go a little early: never less than the server's own time.
+    fn corrected(&self) -> Duration {
+        self.done
+            .saturating_duration_since(self.scheduled.min(self.sent))
+    }
 }
 
 /// Aggregated statistics of some requests (a shard, a window, a run).
@@ -106,6 +137,8 @@ pub(crate) struct Tally {
     /// `X-Cache` answers, counted as they come (the hit ratio of `--target`).
     pub cache: CacheCounts,
     pub users: BTreeMap<u32, UserTally>,
+    /// Per endpoint of the mix, by index.
+    pub endpoints: BTreeMap<usize, EndpointTally>,
 }
 
 impl Tally {
@@ -115,6 +148,14 @@ impl Tally {
         self.bytes += outcome.bytes;
         if let Some(answer) = outcome.cache {
             self.cache.count(answer);
+        }
+        let endpoint = self.endpoints.entry(outcome.endpoint).or_default();
+        endpoint.requests += 1;
+        if matches!(outcome.result, Ok(status) if status.is_success()) {
+            endpoint
+                .ok
+                .get_or_insert_with(|| Box::new(empty_histogram()))
+                .saturating_record(micros(outcome.corrected()));
         }
         match outcome.result {
             Ok(status) => self.record_status(outcome, status),
@@ -138,10 +179,7 @@ impl Tally {
         *self.codes.entry(status.as_u16()).or_default() += 1;
         let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
         let latencies = self.classes[class].get_or_insert_with(Latencies::new);
-        // From the scheduled time, or from the actual send when the timer let
-        // it go a little early: never less than the server's own time.
-        let from = outcome.scheduled.min(outcome.sent);
-        let corrected = outcome.done.saturating_duration_since(from);
+        let corrected = outcome.corrected();
         let uncorrected = outcome.done.saturating_duration_since(outcome.sent);
         // `saturating_record`: a value beyond 60 s is clamped, not an error (#72).
         latencies.corrected.saturating_record(micros(corrected));
@@ -162,8 +200,17 @@ impl Tally {
                 _ => {}
             }
         }
+        // The shard keeps its histograms, emptied, for the next window.
+        for (index, mine) in &mut self.endpoints {
+            into.endpoints.entry(*index).or_default().add(mine);
+            mine.requests = 0;
+            if let Some(ok) = &mut mine.ok {
+                ok.reset();
+            }
+        }
         let mut drained = std::mem::take(self);
         self.classes = std::mem::take(&mut drained.classes);
+        self.endpoints = std::mem::take(&mut drained.endpoints);
         into.add_counts(drained);
     }
 
@@ -174,10 +221,14 @@ impl Tally {
                 mine.get_or_insert_with(Latencies::new).add(theirs);
             }
         }
+        for (index, theirs) in &other.endpoints {
+            self.endpoints.entry(*index).or_default().add(theirs);
+        }
         self.add_counts(Tally {
             classes: Default::default(),
             codes: other.codes.clone(),
             users: other.users.clone(),
+            endpoints: BTreeMap::new(),
             ..*other
         });
     }
@@ -236,6 +287,7 @@ mod tests {
             cache: Some(CacheAnswer::Hit),
             late: late_ms > 0,
             user: None,
+            endpoint: 0,
         }
     }
 
@@ -277,5 +329,37 @@ mod tests {
         let ok = total.classes[1].as_ref().unwrap();
         assert_eq!(ok.corrected.len(), 4);
         assert_eq!(ok.corrected.max(), ok.uncorrected.max());
+    }
+
+    #[test]
+    fn each_endpoint_keeps_its_requests_and_the_latency_of_its_2xx() {
+        let mut shard = Tally::default();
+        shard.record(&outcome(200, 10, 0));
+        shard.record(&Outcome {
+            endpoint: 1,
+            ..outcome(200, 300, 0)
+        });
+        shard.record(&Outcome {
+            endpoint: 1,
+            ..outcome(429, 1, 0)
+        });
+        let mut window = Tally::default();
+        shard.drain_into(&mut window);
+        assert!(shard.endpoints.values().all(|e| e.requests == 0));
+        shard.record(&Outcome {
+            endpoint: 1,
+            ..outcome(200, 200, 0)
+        });
+        shard.drain_into(&mut window);
+        let mut total = Tally::default();
+        total.merge(&window);
+        let fast = &total.endpoints[&0];
+        assert_eq!(fast.requests, 1);
+        assert!(fast.ok.as_ref().unwrap().max() < 20_000);
+        let slow = &total.endpoints[&1];
+        assert_eq!(slow.requests, 3, "the 429 counts as a request");
+        let ok = slow.ok.as_ref().unwrap();
+        assert_eq!(ok.len(), 2, "but not in the 2xx latency");
+        assert!(ok.min() >= 199_000);
     }
 }

@@ -38,17 +38,16 @@ impl Worker {
         let sent = Instant::now();
         let scheduled = scheduled.unwrap_or(sent);
         let bearer = self.identity.as_ref().map(|i| &i.bearer);
-        let (result, bytes, cache) =
-            match self
-                .mix
-                .request(&mut self.rng, &self.connection.target().host, bearer)
-            {
-                Ok(request) => match self.connection.send(request, false).await {
-                    Ok(reply) => (Ok(reply.status), reply.bytes, reply.cache),
-                    Err(e) => (Err(failure(&e)), 0, None),
-                },
-                Err(_) => (Err(Failure::Other), 0, None),
-            };
+        let (endpoint, request) =
+            self.mix
+                .request(&mut self.rng, &self.connection.target().host, bearer);
+        let (result, bytes, cache) = match request {
+            Ok(request) => match self.connection.send(request, false).await {
+                Ok(reply) => (Ok(reply.status), reply.bytes, reply.cache),
+                Err(e) => (Err(failure(&e)), 0, None),
+            },
+            Err(_) => (Err(Failure::Other), 0, None),
+        };
         let done = Instant::now();
         let refused = matches!(result, Err(Failure::Connect));
         let outcome = Outcome {
@@ -59,6 +58,7 @@ impl Worker {
             bytes,
             cache,
             late: sent.saturating_duration_since(scheduled) > LATE_AFTER,
+            endpoint,
             user: self.identity.as_ref().map(|i| UserRef {
                 index: i.index,
                 name: &i.email,
