@@ -25,6 +25,36 @@ pub struct MixEntry {
     pub path: String,
     #[serde(default = "one")]
     pub weight: u32,
+    /// `GET` unless given (`POST /auth/login`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// A JSON body, sent with `Content-Type: application/json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+impl MixEntry {
+    fn endpoint(&self) -> Result<Endpoint, CheckError> {
+        let method = match &self.method {
+            None => hyper::Method::GET,
+            Some(name) => hyper::Method::from_bytes(name.to_ascii_uppercase().as_bytes())
+                .map_err(|_| CheckError::Spec(format!("{name:?} is no HTTP method")))?,
+        };
+        let endpoint = match &self.body {
+            Some(body) => Endpoint::json(method, &self.path, body.clone()),
+            None => Endpoint {
+                method,
+                ..Endpoint::get(&self.path)
+            },
+        };
+        Ok(endpoint.weight(self.weight))
+    }
+
+    /// `GET /path`, as messages name it.
+    fn describe(&self) -> String {
+        let method = self.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+        format!("{method} {}", self.path)
+    }
 }
 
 fn one() -> u32 {
@@ -97,17 +127,17 @@ impl TrafficSpec {
         }
     }
 
-    /// The paths, for messages: "GET /a, GET /b".
+    /// The requests in the mix's order, as messages name them (`GET /a`).
+    pub fn requests(&self) -> Vec<String> {
+        match &self.path {
+            Some(path) => vec![format!("GET {path}")],
+            None => self.mix.iter().map(MixEntry::describe).collect(),
+        }
+    }
+
+    /// The requests, for messages: "GET /a, POST /b".
     pub fn describe(&self) -> String {
-        let paths: Vec<&str> = match &self.path {
-            Some(path) => vec![path],
-            None => self.mix.iter().map(|m| m.path.as_str()).collect(),
-        };
-        paths
-            .iter()
-            .map(|p| format!("GET {p}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.requests().join(", ")
     }
 
     pub(super) fn mix(&self) -> Result<Mix, CheckError> {
@@ -116,8 +146,8 @@ impl TrafficSpec {
             None => self
                 .mix
                 .iter()
-                .map(|m| Endpoint::get(&m.path).weight(m.weight))
-                .collect(),
+                .map(MixEntry::endpoint)
+                .collect::<Result<_, _>>()?,
         };
         if endpoints.is_empty() {
             return Err(CheckError::Spec(
@@ -171,15 +201,24 @@ impl TrafficSpec {
         config.peers = ctx.peers.clone();
         config.timeout = Duration::from_secs(5);
         if self.login {
-            config.login = Some(load::Login::default());
+            config.login = Some(load::Login {
+                sessions: ctx.sessions.clone(),
+                ..load::Login::default()
+            });
         }
         config.per_user_address = self.per_user_address;
+        config.seed = ctx.next_seed();
         Ok(config)
     }
 
-    /// Drives the traffic to its end and returns the final snapshot.
+    /// Drives the traffic to its end and returns the final snapshot. Each
+    /// run of a lab draws its own ids ([`Context::next_seed`]): a check after
+    /// another must not replay the ids the first one just cached.
     pub async fn drive(&self, ctx: &Context) -> Result<Snapshot, CheckError> {
-        self.drive_seeded(ctx, 0).await
+        let cancel = CancellationToken::new();
+        let _stop = cancel.clone().drop_guard();
+        let config = self.config(ctx)?;
+        Ok(load::start(config, cancel).await?.finish().await?)
     }
 
     /// [`drive`](Self::drive) with the ids drawn from another random stream:
@@ -217,6 +256,23 @@ mod tests {
         assert!(t.mix().is_ok());
         let bad = toml::from_str::<TrafficSpec>("path = \"/x\"\nuser = 8");
         assert!(bad.is_err(), "unknown fields are refused");
+    }
+
+    #[test]
+    fn a_mix_entry_may_post_a_json_body() {
+        let t: TrafficSpec = toml::from_str(
+            "mix = [{ path = \"/products/{id}\", weight = 9 }, \
+             { path = \"/auth/login\", method = \"post\", body = '{\"email\": \"a\"}' }]",
+        )
+        .unwrap();
+        let mix = t.mix().unwrap();
+        let methods: Vec<_> = mix.endpoints().map(|e| e.method.clone()).collect();
+        assert_eq!(methods, [hyper::Method::GET, hyper::Method::POST]);
+        assert!(mix.endpoints().nth(1).unwrap().body.is_some());
+        assert_eq!(t.describe(), "GET /products/{id}, POST /auth/login");
+        let bad: TrafficSpec =
+            toml::from_str("mix = [{ path = \"/x\", method = \"G E T\" }]").unwrap();
+        assert!(bad.mix().is_err());
     }
 
     #[test]

@@ -52,6 +52,8 @@ fn listings(paths: &[String]) -> Option<TrafficSpec> {
         .map(|path| crate::check::MixEntry {
             path: any_category(path),
             weight: 1,
+            method: None,
+            body: None,
         })
         .collect();
     Some(traffic)

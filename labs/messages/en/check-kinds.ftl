@@ -39,6 +39,8 @@ check-latency-target-p99 = p99 < { $p99 }
 check-latency-target-rps = ≥ { $rps }
 check-latency-target-requests = ≥ { $count } requests
 check-latency-head = p95 was { $p95 } (p99 { $p99 }, { $rps }, { $non2xx } non-2xx) on { $what } (target { $target }).
+check-latency-paths = p95 per path: { $paths }.
+check-latency-slowest = Slowest: { $path } (p95 { $p95 }).
 check-latency-errors = { $mode ->
     [target] Too many non-2xx answers: look at the API's status codes (429s? 503s?) before latency.
    *[shop] Too many non-2xx answers: look at the status codes (429s? 503s from the connection pool?) before latency.

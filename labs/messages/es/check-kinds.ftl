@@ -39,6 +39,8 @@ check-latency-target-p99 = p99 < { $p99 }
 check-latency-target-rps = ≥ { $rps }
 check-latency-target-requests = ≥ { $count } peticiones
 check-latency-head = El p95 fue { $p95 } (p99 { $p99 }, { $rps }, { $non2xx } sin 2xx) en { $what } (objetivo { $target }).
+check-latency-paths = p95 por ruta: { $paths }.
+check-latency-slowest = La más lenta: { $path } (p95 { $p95 }).
 check-latency-errors = { $mode ->
     [target] Demasiadas respuestas sin 2xx: mira los códigos de estado de la API (¿429? ¿503?) antes que la latencia.
    *[shop] Demasiadas respuestas sin 2xx: mira los códigos de estado (¿429? ¿503 por el pool de conexiones?) antes que la latencia.
