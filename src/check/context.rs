@@ -51,6 +51,15 @@ pub struct Context {
     pub text: Text,
     /// The one HTTP client of the checks (keep-alive across requests).
     pub http: reqwest::Client,
+    /// The virtual users' tokens, kept across the lab's traffic runs.
+    pub sessions: crate::load::Sessions,
+    /// Each check is a visitor of its own ([`Context::as_new_visitor`]): set
+    /// in the labs that meet the rate limiter, where one check's anonymous
+    /// requests would otherwise spend the next one's budget (a guest gets 20
+    /// a minute with the course's tiers).
+    pub visitors_apart: bool,
+    /// Traffic runs started in this lab so far (see [`Context::next_seed`]).
+    runs: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A Redis server a check may stop and start (shared by the runner and the check).
@@ -220,6 +229,39 @@ impl Context {
             baseline: None,
             text: text.into(),
             http,
+            sessions: crate::load::Sessions::default(),
+            visitors_apart: false,
+            runs: Arc::default(),
+        }
+    }
+
+    /// The random seed of the lab's next traffic run: the first run's is 0,
+    /// each later one's 2³² further on (worker `k` of a run uses `seed + k`,
+    /// so no two runs share a stream). Two checks driving the same traffic
+    /// one after the other then ask for different ids, as two minutes of
+    /// real traffic would, instead of replaying what the first one cached.
+    pub(crate) fn next_seed(&self) -> u64 {
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 32
+    }
+
+    /// A client of its own: from a fresh loopback address when the shop is
+    /// on loopback, so the shop sees a caller whose budget is untouched.
+    pub(crate) fn fresh_client(&self) -> reqwest::Client {
+        let mut builder = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .pool_max_idle_per_host(64);
+        if on_loopback(&self.shop_url) {
+            builder = builder.local_address(fresh_loopback());
+        }
+        builder.build().unwrap_or_else(|_| self.http.clone())
+    }
+
+    /// This context as another visitor: the same shop and lab, a client of
+    /// its own ([`Context::fresh_client`]).
+    pub(crate) fn as_new_visitor(&self) -> Self {
+        Self {
+            http: self.fresh_client(),
+            ..self.clone()
         }
     }
 
@@ -391,4 +433,19 @@ pub async fn json(response: reqwest::Response, url: &str) -> Result<serde_json::
         url: url.to_string(),
         source,
     })
+}
+
+fn on_loopback(url: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string))
+        .and_then(|host| host.parse::<std::net::IpAddr>().ok())
+        .is_some_and(|ip| ip == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+}
+
+/// 127.x.y.z other than 127.0.0.1: a client address no earlier run used
+/// (16 million to draw from).
+fn fresh_loopback() -> std::net::IpAddr {
+    let [x, y, z]: [u8; 3] = rand::random();
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, x.max(1), y, z.clamp(1, 254)))
 }

@@ -192,6 +192,14 @@ pub async fn run_all(specs: &[CheckSpec], ctx: &Context) -> Vec<CheckResult> {
 }
 
 async fn run_kind<K: Kind>(spec: &K, ctx: &Context) -> CheckResult {
+    let visitor;
+    let ctx = match ctx.visitors_apart {
+        true => {
+            visitor = ctx.as_new_visitor();
+            &visitor
+        }
+        false => ctx,
+    };
     let started = Instant::now();
     let limit = spec.limit(ctx);
     let target = spec.target(ctx);

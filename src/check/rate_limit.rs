@@ -14,7 +14,6 @@
 //! so a burst that lasts longer may pass that many more: the check allows
 //! exactly those refills and says so.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -219,39 +218,12 @@ fn window(headers: &reqwest::header::HeaderMap) -> Option<u64> {
         .and_then(|w| w.trim().parse().ok())
 }
 
-/// A client of its own: from a fresh loopback address when the shop is on
-/// loopback, so the shop sees a caller whose budget is untouched.
-fn fresh_client(ctx: &Context) -> reqwest::Client {
-    let mut builder = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .pool_max_idle_per_host(64);
-    if on_loopback(&ctx.shop_url) {
-        builder = builder.local_address(fresh_loopback());
-    }
-    builder.build().unwrap_or_else(|_| ctx.http.clone())
-}
-
 /// A header's value as a whole number, if it is one.
 fn number(headers: &reqwest::header::HeaderMap, name: &str) -> Option<u64> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
-}
-
-fn on_loopback(url: &str) -> bool {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|url| url.host_str().map(str::to_string))
-        .and_then(|host| host.parse::<IpAddr>().ok())
-        .is_some_and(|ip| ip == IpAddr::V4(Ipv4Addr::LOCALHOST))
-}
-
-/// 127.x.y.z other than 127.0.0.1: a client address no earlier run used
-/// (16 million to draw from).
-fn fresh_loopback() -> IpAddr {
-    let [x, y, z]: [u8; 3] = rand::random();
-    IpAddr::V4(Ipv4Addr::new(127, x.max(1), y, z.clamp(1, 254)))
 }
 
 /// Checks of this process that chose users so far: `check --all` runs
@@ -295,7 +267,7 @@ async fn login_basic(ctx: &Context, other: bool) -> Result<String, CheckError> {
     let mut last = Err(CheckError::Spec("no fixture user to log in".into()));
     for user in candidates(other).take(8) {
         let mut client = ctx.clone();
-        client.http = fresh_client(ctx);
+        client.http = ctx.fresh_client();
         let token = client.login(user).await?;
         match token_tier(&token).as_deref() {
             None | Some("basic") => return Ok(token),
@@ -340,7 +312,7 @@ impl Kind for RateLimitSpec {
         if self.across_instances && ctx.peers.is_empty() {
             return Err(CheckError::Unavailable(Surface::Peer));
         }
-        let client = fresh_client(ctx);
+        let client = ctx.fresh_client();
         let token = match self.caller {
             Caller::User => Some(login_basic(ctx, false).await?),
             Caller::Guest => None,

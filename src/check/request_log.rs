@@ -145,10 +145,20 @@ impl Kind for RequestLogSpec {
         let requests = ids.len();
 
         // The writer is off the request path: wait for the lines (or give
-        // up and judge what is there).
+        // up and judge what is there). Wait for the answers' own ids, not
+        // for as many lines: lines of requests sent before this check (the
+        // lab's traffic, a burst) may still be flushing and would be counted
+        // in their place.
         let deadline = Instant::now() + FLUSH_WAIT;
+        let awaited: Vec<&str> = ids.iter().flatten().map(String::as_str).collect();
+        let all_logged = |written: &str| {
+            written.lines().count() >= requests
+                && awaited
+                    .iter()
+                    .all(|id| written.contains(&format!("\"{id}\"")))
+        };
         let mut written = read_from(&path, offset);
-        while written.lines().count() < requests && Instant::now() < deadline {
+        while !all_logged(&written) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
             written = read_from(&path, offset);
         }

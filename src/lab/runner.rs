@@ -441,6 +441,7 @@ impl Staged {
         ctx.traffic = lab.traffic.clone();
         ctx.log_file = first.endpoint.log_file.clone();
         ctx.baseline = baseline;
+        ctx.visitors_apart = lab.stage.rate_limited;
         ctx
     }
 
@@ -723,6 +724,7 @@ pub async fn run_against(target: &Target, lab: &Lab, text: &Text) -> Vec<CheckRe
     }
     ctx.traffic = lab.traffic.clone();
     ctx.baseline = target.baseline.clone();
+    ctx.visitors_apart = lab.stage.rate_limited;
     let mut results = check::run_all(&lab.checks, &ctx).await;
     for result in &mut results {
         if let Some(message) = in_target_words(result, text, &target.url) {
