@@ -658,3 +658,88 @@ async fn an_unreachable_peer_is_one_clear_error() {
         Ok(_) => panic!("a run with an unreachable peer must not start"),
     }
 }
+
+#[tokio::test]
+async fn runs_that_share_sessions_log_each_user_in_once_per_server() {
+    let logins = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&logins);
+    let router = Router::new()
+        .route(
+            "/auth/login",
+            post(move |body: Json<Value>| {
+                counted.fetch_add(1, Ordering::Relaxed);
+                login(body)
+            }),
+        )
+        .route("/ok", get(|| async { StatusCode::OK }));
+    let (first, second) = (serve(router.clone()).await, serve(router).await);
+    let sessions = load::Sessions::default();
+    let config = |base: &str| {
+        let mut config = LoadConfig::new(
+            base,
+            Mix::single("/ok").unwrap(),
+            Model::Closed { users: 3 },
+            Duration::from_millis(200),
+        );
+        config.login = Some(Login {
+            sessions: sessions.clone(),
+            ..Login::default()
+        });
+        config
+    };
+    for _ in 0..3 {
+        let snapshot = run(config(&first)).await;
+        assert_eq!(snapshot.total.users.len(), 3);
+    }
+    assert_eq!(logins.load(Ordering::Relaxed), 3, "one login per user");
+    run(config(&second)).await;
+    assert_eq!(
+        logins.load(Ordering::Relaxed),
+        6,
+        "another server's sessions are its own"
+    );
+    assert_eq!(sessions.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mix_reports_each_endpoint_with_the_latency_of_its_2xx() {
+    let _turn = TIMING.lock().await;
+    let router = Router::new()
+        .route("/fast", get(|| async { StatusCode::OK }))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                StatusCode::OK
+            }),
+        )
+        .route("/gone", get(|| async { StatusCode::NOT_FOUND }));
+    let mix = Mix::new(
+        vec![
+            load::Endpoint::get("/fast"),
+            load::Endpoint::get("/slow"),
+            load::Endpoint::get("/gone"),
+        ],
+        Default::default(),
+    )
+    .unwrap();
+    let snapshot = run(LoadConfig::new(
+        serve(router).await,
+        mix,
+        Model::Closed { users: 4 },
+        Duration::from_millis(800),
+    ))
+    .await;
+    let endpoints = &snapshot.total.endpoints;
+    assert_eq!(endpoints.len(), 3, "{endpoints:?}");
+    let requests: u64 = endpoints.iter().map(|e| e.requests).sum();
+    assert_eq!(requests, snapshot.total.requests);
+    let [fast, slow, gone] = [&endpoints[0], &endpoints[1], &endpoints[2]];
+    assert_eq!((fast.index, slow.index, gone.index), (0, 1, 2));
+    assert!(ms(slow.ok.p50_us) >= 29.9, "{slow:?}");
+    assert!(ms(fast.ok.p95_us) < ms(slow.ok.p50_us), "{fast:?} {slow:?}");
+    assert!(
+        gone.requests > 0 && gone.ok.count == 0,
+        "404s have no 2xx latency: {gone:?}"
+    );
+}
