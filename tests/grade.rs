@@ -16,6 +16,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use common::TestShop;
+use perflab::lab::{Catalog, Category};
 use perflab::shop::settings::{CacheBackend, CachedRoute, ShopSettings};
 use serde_json::Value;
 
@@ -91,16 +92,25 @@ fn workspace(dir: &Path, db: &str) -> (PathBuf, String) {
     (ws, labs)
 }
 
-/// The category `name` of a grade's JSON.
-/// How many labs the pack has in Block 4 (monitoring).
-fn block_4_labs() -> usize {
-    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/labs"))
-        .expect("the pack")
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_name().to_string_lossy().starts_with("4."))
-        .count()
+/// The points each lab's part of `category` is worth in the built-in pack,
+/// to the hundredth: the category's weight shared among the labs of its
+/// blocks and the final project, whose checks count in all three.
+fn lab_share(category: Category) -> f64 {
+    let catalog = Catalog::embedded().expect("the built-in pack");
+    let parts = catalog
+        .labs
+        .iter()
+        .filter(|lab| {
+            let block = catalog.block(lab.block).expect("its block").category;
+            lab.checks
+                .iter()
+                .any(|check| lab.check_category(check.id(), block) == category)
+        })
+        .count();
+    (category.weight() * 10_000.0 / parts as f64).round() / 100.0
 }
 
+/// The category `name` of a grade's JSON.
 fn category<'a>(grade: &'a Value, name: &str) -> &'a Value {
     grade["categories"]
         .as_array()
@@ -183,6 +193,7 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
         )
     };
 
+    let each = lab_share(Category::Performance);
     // Unsolved: the workspace starts with the cache off, 1.2 wants Redis.
     let (human, document, room) = (grade("human"), grade("json"), grade("classroom"));
     for output in [&human, &document, &room] {
@@ -200,7 +211,9 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
     );
     // What to redo, with the points it would add.
     assert!(
-        stdout(&human).contains("To gain points:\n  1.2-redis: +4.00 (failing: redis-connected;"),
+        stdout(&human).contains(&format!(
+            "To gain points:\n  1.2-redis: +{each:.2} (failing: redis-connected;"
+        )),
         "{}",
         stdout(&human)
     );
@@ -210,7 +223,7 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
             unsolved["checks"][0]["points"].as_f64(),
             unsolved["checks"][0]["max_points"].as_f64()
         ),
-        (Some(0.0), Some(4.0)),
+        (Some(0.0), Some(each)),
         "{unsolved}"
     );
 
@@ -221,13 +234,14 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
     }
 
-    // JSON: the course's weights, one of ten performance labs, the rest at 0.
+    // JSON: the course's weights, one of the performance labs (ten and the
+    // final project's part), the rest at 0.
     let graded = json(&document);
     assert_eq!(graded["status"], "pass");
-    assert_eq!(graded["score"], 4.0, "40 / 10 labs");
+    assert_eq!(graded["score"], each, "40 / 11 parts");
     let performance = category(&graded, "performance");
     assert_eq!(performance["max_points"], 40.0);
-    assert_eq!(performance["points"], 4.0);
+    assert_eq!(performance["points"], each);
     let code = category(&graded, "code");
     assert_eq!(
         (code["points"].as_f64(), code["max_points"].as_f64()),
@@ -240,14 +254,14 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
     assert_eq!(redis["status"], "passed");
     assert_eq!(
         (redis["points"].as_f64(), redis["max_points"].as_f64()),
-        (Some(4.0), Some(4.0))
+        (Some(each), Some(each))
     );
     let health = &redis["checks"][0];
     assert_eq!(health["id"], "redis-connected");
     assert_eq!(health["verdict"], "pass");
     assert_eq!(
         (health["points"].as_f64(), health["max_points"].as_f64()),
-        (Some(4.0), Some(4.0))
+        (Some(each), Some(each))
     );
     for field in ["kind", "measured", "unit", "target", "message"] {
         assert!(health.get(field).is_some(), "{field} missing: {health}");
@@ -263,17 +277,35 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
         assert_eq!(lab["points"], 0.0, "{lab}");
     }
     assert_eq!(
-        lab(&graded, "3.1-timing")["max_points"],
-        5.0,
-        "30 / 6 code labs"
+        lab(&graded, "3.1-timing")["max_points"].as_f64(),
+        Some(lab_share(Category::Code)),
+        "30 / 7: six code labs and the final project's part"
     );
     let memory = lab(&graded, "4.3-memory");
     assert_eq!(memory["status"], "not_attempted", "{memory}");
     assert_eq!(
         memory["max_points"].as_f64(),
-        Some(30.0 / block_4_labs() as f64),
-        "the monitoring block's labs share its 30"
+        Some(lab_share(Category::Monitoring)),
+        "the monitoring block's labs and the final's part share its 30"
     );
+    // The final project, not attempted, is listed in each category it
+    // counts in, at 0.
+    let finals: Vec<&Value> = graded["labs"]
+        .as_array()
+        .expect("labs")
+        .iter()
+        .filter(|l| l["id"] == "final")
+        .collect();
+    let categories: Vec<&str> = finals
+        .iter()
+        .filter_map(|l| l["category"].as_str())
+        .collect();
+    assert_eq!(
+        categories,
+        ["performance", "monitoring", "code"],
+        "{finals:?}"
+    );
+    assert!(finals.iter().all(|l| l["points"] == 0.0), "{finals:?}");
 
     // Classroom: the same score, its tests adding up to it, real time.
     let room = json(&room);
@@ -281,7 +313,7 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
     assert_eq!(room["max_score"], 100);
     let tests = room["tests"].as_array().expect("tests");
     let sum: f64 = tests.iter().filter_map(|t| t["score"].as_f64()).sum();
-    assert!((sum - 4.0).abs() < 1e-9, "{room}");
+    assert!((sum - each).abs() < 1e-9, "{room}");
     let performance = tests
         .iter()
         .find(|t| {
@@ -299,17 +331,20 @@ fn one_lab_graded_counts_its_share_and_every_format_agrees() {
     assert!(
         performance["message"]
             .as_str()
-            .is_some_and(|m| m.contains("1.1-baseline: 0.00 / 4.00 (not attempted)")),
+            .is_some_and(|m| m.contains(&format!("1.1-baseline: 0.00 / {each:.2} (not attempted)"))),
         "{performance}"
     );
 
     // Human: the same numbers.
     let text = stdout(&human);
     assert!(
-        text.contains("Grade: 4.00 / 100 — no check failed"),
+        text.contains(&format!("Grade: {each:.2} / 100 — no check failed")),
         "{text}"
     );
-    assert!(text.contains("performance (40 %): 4.00 / 40.00"), "{text}");
+    assert!(
+        text.contains(&format!("performance (40 %): {each:.2} / 40.00")),
+        "{text}"
+    );
     assert!(text.contains("code (30 %): 0.00 / 30.00"), "{text}");
     assert!(
         text.contains("3.1-timing") && text.contains("not attempted"),
@@ -465,7 +500,7 @@ async fn peer_lets_lab_1_5_compare_two_instances_of_a_target() {
     assert_eq!(graded.status.code(), Some(0), "{}", stderr(&graded));
     let grade = json(&graded);
     assert_eq!(lab(&grade, "1.5-list-keys")["status"], "passed", "{grade}");
-    assert_eq!(grade["score"], 4.0);
+    assert_eq!(grade["score"], lab_share(Category::Performance));
     a.stop().await;
     b.stop().await;
 }

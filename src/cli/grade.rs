@@ -255,6 +255,19 @@ fn category_of(catalog: &Catalog, lab: &Lab) -> Option<Category> {
     catalog.block(lab.block).map(|block| block.category)
 }
 
+/// The ids of `lab`'s checks that count towards `category`; `None` when
+/// none does (the lab is no part of it).
+fn checks_in<'a>(catalog: &Catalog, lab: &'a Lab, category: Category) -> Option<Vec<&'a str>> {
+    let block = category_of(catalog, lab)?;
+    let ids: Vec<&str> = lab
+        .checks
+        .iter()
+        .map(|check| check.id())
+        .filter(|id| lab.check_category(id, block) == category)
+        .collect();
+    (!ids.is_empty()).then_some(ids)
+}
+
 /// How one lab stands before points are given.
 struct Share {
     status: LabGradeStatus,
@@ -340,15 +353,28 @@ fn grade_category(
     reports: &[LabReport],
     text: &Text,
 ) -> (CategoryGrade, Vec<LabGrade>) {
-    let members: Vec<&Lab> = catalog
+    // A lab's part of the category: the report of its checks that count
+    // towards it (all of them, but for a lab like the final project whose
+    // checks count in several).
+    let members: Vec<(&Lab, Option<LabReport>)> = catalog
         .labs
         .iter()
-        .filter(|lab| category_of(catalog, lab) == Some(category))
+        .filter_map(|lab| {
+            let ids = checks_in(catalog, lab, category)?;
+            let report = reports.iter().find(|r| r.id == lab.id).map(|r| {
+                let mut part = r.clone();
+                if !lab.categories.is_empty() {
+                    part.checks.retain(|c| ids.contains(&c.id.as_str()));
+                    part.planned_checks = ids.len();
+                }
+                part
+            });
+            Some((lab, report))
+        })
         .collect();
-    let report_of = |lab: &Lab| reports.iter().find(|r| r.id == lab.id);
     let shares: Vec<Share> = members
         .iter()
-        .map(|lab| Share::of(report_of(lab)))
+        .map(|(_, report)| Share::of(report.as_ref()))
         .collect();
     let counted = shares.iter().filter(|s| s.share.is_some()).count();
     // In hundredths of a point: 4000 for performance.
@@ -359,8 +385,8 @@ fn grade_category(
     };
     let mut exact = 0.0;
     let mut labs = Vec::new();
-    for (lab, share) in members.iter().zip(shares) {
-        let report = report_of(lab);
+    for ((lab, report), share) in members.iter().zip(shares) {
+        let report = report.as_ref();
         let lab_points = share.share.map_or(0.0, |s| s * each);
         let per_check = match share.applicable {
             0 => 0.0,
@@ -685,12 +711,31 @@ mod tests {
         LabReport::new(id, "t", vec![result("a", Verdict::Pass)], None)
     }
 
+    /// Every check of `lab` passed.
+    fn solved(lab: &Lab) -> LabReport {
+        let checks = lab
+            .checks
+            .iter()
+            .map(|c| result(c.id(), Verdict::Pass))
+            .collect();
+        LabReport::new(&lab.id, "t", checks, None)
+    }
+
     #[test]
     fn every_block_solved_is_the_course_s_100_each_category_at_its_weight() {
         let catalog = Catalog::embedded().expect("embedded pack");
-        let reports: Vec<LabReport> = catalog.labs.iter().map(|l| passed(&l.id)).collect();
+        let reports: Vec<LabReport> = catalog.labs.iter().map(solved).collect();
         let grade = score(&catalog, &reports, &text(), Duration::from_secs(3));
         assert_eq!(grade.score, 100.0, "{grade:#?}");
+        // The final project counts in all three categories, at a lab's share
+        // in each.
+        let finals: Vec<&LabGrade> = grade.labs.iter().filter(|l| l.id == "final").collect();
+        assert_eq!(finals.len(), 3, "{finals:#?}");
+        assert!(
+            finals
+                .iter()
+                .all(|l| l.points > 0.0 && l.points == l.max_points)
+        );
         assert_eq!(grade.status, GradeStatus::Pass);
         let by = |c: Category| grade.categories.iter().find(|g| g.category == c).unwrap();
         for (full, max) in [
@@ -726,22 +771,23 @@ mod tests {
             ),
         ];
         let grade = score(&catalog, &reports, &text(), Duration::ZERO);
-        // Nine labs count (1.5 does not apply): 40 / 9 points each.
+        // Ten parts count, the final project's included (1.5 does not
+        // apply): 40 / 10 points each.
         let lab = |id: &str| grade.labs.iter().find(|l| l.id == id).unwrap();
         assert_eq!(
             (lab("1.2-redis").points, lab("1.2-redis").max_points),
-            (4.44, 4.44)
+            (4.0, 4.0)
         );
-        assert_eq!(lab("1.3-cache-aside").points, 2.22, "1 of 2 applicable");
+        assert_eq!(lab("1.3-cache-aside").points, 2.0, "1 of 2 applicable");
         assert_eq!(lab("1.3-cache-aside").status, LabGradeStatus::Failed);
         assert_eq!(lab("1.1-baseline").status, LabGradeStatus::NotAttempted);
         assert_eq!(
             (lab("1.1-baseline").points, lab("1.1-baseline").max_points),
-            (0.0, 4.44)
+            (0.0, 4.0)
         );
         assert_eq!(lab("1.5-list-keys").status, LabGradeStatus::NotApplicable);
         assert_eq!(lab("1.5-list-keys").max_points, 0.0);
-        assert_eq!(grade.score, 6.67);
+        assert_eq!(grade.score, 6.0);
         assert_eq!(grade.status, GradeStatus::Fail);
         assert_eq!(grade.status.exit_code(), 1);
     }
@@ -751,10 +797,11 @@ mod tests {
         let catalog = Catalog::embedded().expect("embedded pack");
         let reports = vec![passed("1.2-redis").took(Duration::from_millis(1234))];
         let grade = score(&catalog, &reports, &text(), Duration::from_secs(2));
-        // 40 points over the ten performance labs of Blocks 1 and 2.
-        assert_eq!(grade.score, 4.0);
+        // 40 points over the ten performance labs of Blocks 1 and 2 and the
+        // final project's part.
+        assert_eq!(grade.score, 3.64);
         let json: serde_json::Value = serde_json::from_str(&json(&grade)).unwrap();
-        assert_eq!(json["score"], 4.0);
+        assert_eq!(json["score"], 3.64);
         assert_eq!(json["status"], "pass");
         let lab = &json["labs"].as_array().unwrap()[1];
         assert_eq!(lab["id"], "1.2-redis");
@@ -763,14 +810,11 @@ mod tests {
             serde_json::from_str(&classroom(&grade, &catalog, &text())).unwrap();
         let tests = room["tests"].as_array().unwrap();
         let sum: f64 = tests.iter().map(|t| t["score"].as_f64().unwrap()).sum();
-        assert!((sum - 4.0).abs() < 1e-9, "{room}");
+        assert!((sum - 3.64).abs() < 1e-9, "{room}");
         assert_eq!(room["status"], "pass");
         assert_eq!(tests[0]["execution_time"], "1.23s");
         let human = human_summary(&grade, &catalog, &text());
-        assert!(
-            human.contains("4.00 / 100") || human.contains("4 / 100"),
-            "{human}"
-        );
+        assert!(human.contains("3.64 / 100"), "{human}");
         assert!(
             human.contains("1.1-baseline") && human.contains("not attempted"),
             "{human}"

@@ -13,7 +13,7 @@
 //! TOML, the line and column. Depends on `check` (the check specs) and
 //! `shop::settings` (the starting states).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -229,6 +229,9 @@ struct LabFile {
     /// The dashboard's panels for this lab.
     #[serde(default = "default_panels")]
     panels: Vec<Panel>,
+    /// Checks (by id) that count towards another category than the block's.
+    #[serde(default)]
+    categories: BTreeMap<String, Category>,
     checks: Vec<CheckSpec>,
 }
 
@@ -260,6 +263,9 @@ pub struct Lab {
     pub records_baseline: bool,
     pub traffic: Option<TrafficSpec>,
     pub panels: Vec<Panel>,
+    /// Checks (by id) that count towards another category than the block's:
+    /// the final project is graded in all three, as the course grades it.
+    pub categories: BTreeMap<String, Category>,
     pub checks: Vec<CheckSpec>,
     pub instructions: Text,
     pub hints: Vec<Text>,
@@ -267,6 +273,11 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// The category check `id` counts towards: its own, else its block's.
+    pub fn check_category(&self, id: &str, block: Category) -> Category {
+        self.categories.get(id).copied().unwrap_or(block)
+    }
+
     /// The settings the lab's shop runs with: the student's, with the rate
     /// limiter off unless the lab is about it (`[stage] rate_limited`).
     pub fn settings_under_test(&self, settings: &ShopSettings) -> ShopSettings {
@@ -575,6 +586,15 @@ impl Catalog {
             if lab.hints.is_empty() {
                 return Err(fail("hints.toml has no hints".into()));
             }
+            if let Some(id) = lab
+                .categories
+                .keys()
+                .find(|id| !lab.checks.iter().any(|c| c.id() == id.as_str()))
+            {
+                return Err(fail(format!(
+                    "[categories] names `{id}`, which no check has"
+                )));
+            }
             let texts = [&lab.title, &lab.instructions]
                 .into_iter()
                 .chain(&lab.hints);
@@ -683,6 +703,7 @@ fn load_lab(source: &Source, dir: &str) -> Result<Lab, CatalogError> {
         records_baseline: file.records_baseline,
         traffic: file.traffic,
         panels: file.panels,
+        categories: file.categories,
         checks: file.checks,
         instructions,
         hints: hints.hints,
