@@ -41,7 +41,7 @@ fn progress(ws: &Path) -> Progress {
 }
 
 #[test]
-fn the_embedded_pack_holds_blocks_1_to_4_in_order() {
+fn the_embedded_pack_holds_blocks_1_to_4_and_the_final_project_in_order() {
     let catalog = Catalog::embedded().expect("the embedded pack reads");
     let ids: Vec<&str> = catalog.labs.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(
@@ -65,9 +65,19 @@ fn the_embedded_pack_holds_blocks_1_to_4_in_order() {
             "3.6-request-log",
             "4.1-metrics",
             "4.2-profile",
-            "4.3-memory"
+            "4.3-memory",
+            "final"
         ]
     );
+    // The final project counts in the course's three categories.
+    let final_lab = catalog.lab("final").expect("the final project");
+    let block = catalog.block(final_lab.block).expect("its block").category;
+    let categories: std::collections::BTreeSet<_> = final_lab
+        .checks
+        .iter()
+        .map(|check| final_lab.check_category(check.id(), block))
+        .collect();
+    assert_eq!(categories.len(), 3, "{categories:?}");
     for lab in &catalog.labs {
         assert!(lab.hints.len() >= 2, "{} has too few hints", lab.id);
         assert!(lab.instructions.es.starts_with("# ") && lab.instructions.en.starts_with("# "));
@@ -206,6 +216,24 @@ fn actions_in_lab_text_are_commands_headless_and_typos_stop_the_pack() {
         message.contains("3.1-timing")
             && message.contains("{{Chek}}")
             && message.contains("line 21"),
+        "{message}"
+    );
+
+    // A grading category for a check the lab does not have stops it too.
+    std::fs::write(&en, body).expect("restore en.md");
+    let toml = labs.join("final/lab.toml");
+    let text = std::fs::read_to_string(&toml).expect("lab.toml");
+    let typo = text.replace(
+        "request-log = \"monitoring\"",
+        "request-logs = \"monitoring\"",
+    );
+    assert_ne!(typo, text);
+    std::fs::write(&toml, typo).expect("write");
+    let output = perflab(dir.path(), &["--labs", &labs_arg, "list"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("lab final") && message.contains("`request-logs`, which no check has"),
         "{message}"
     );
 }
