@@ -329,3 +329,42 @@ fn applying_a_solution_twice_keeps_one_backup_and_says_so() {
         stderr(&unknown)
     );
 }
+
+#[test]
+fn every_solution_at_once_is_shown_recorded_and_applied_with_one_backup() {
+    let (_dir, ws) = workspace();
+    let shown = perflab(&ws, &["solution", "--all", "--lang", "en"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let text = stdout(&shown);
+    assert!(
+        text.contains("The solutions of 20 labs: 1.1-baseline,")
+            && text.contains("perflab solution --all --apply"),
+        "{text}"
+    );
+    let revealed = progress(&ws);
+    assert!(
+        ["1.1-baseline", "3.3-tiers", "final"]
+            .iter()
+            .all(|id| revealed.lab(id).is_some_and(|l| l.solution_revealed())),
+        "every lab's solution is recorded as seen"
+    );
+    assert!(backups(&ws).is_empty(), "nothing written without --apply");
+
+    let applied = perflab(&ws, &["solution", "--all", "--apply", "--lang", "en"]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    assert_eq!(
+        backups(&ws).len(),
+        1,
+        "one backup of shop.toml, however many labs change it"
+    );
+    let settings = perflab::shop::settings::ShopSettings::from_file(&ws.join("shop.toml"))
+        .expect("valid settings");
+    assert!(settings.rate_limit.per_tier && settings.monitoring.metrics);
+    assert_eq!(
+        settings.database.pool_size, 8,
+        "2.4's pool, which the final keeps"
+    );
+
+    let neither = perflab(&ws, &["solution"]);
+    assert_eq!(neither.status.code(), Some(2), "a lab or --all is needed");
+}

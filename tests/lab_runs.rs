@@ -57,27 +57,35 @@ fn the_pack_proves_itself_and_a_solved_day_passes_in_junit() {
         "[database]\nname = \"perflab_test_day\"\n[fixtures]\nscale = \"small\"\n",
     )
     .expect("config");
-    let apply = |lab: &str| {
-        let out = perflab(&ws, &["solution", lab, "--apply"]);
-        assert!(
-            out.status.success(),
-            "solution {lab}: {}",
-            common::output_text(&out)
-        );
-    };
-    apply("1.1-baseline");
+    let out = perflab(&ws, &["solution", "1.1-baseline", "--apply"]);
+    assert!(
+        out.status.success(),
+        "solution 1.1: {}",
+        common::output_text(&out)
+    );
     let baseline = perflab(&ws, &["check", "1.1"]);
     assert!(
         baseline.status.success(),
         "check 1.1:\n{}",
         common::output_text(&baseline)
     );
-    for lab in [
-        "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3", "3.4",
-        "3.5", "3.6", "4.1", "4.2", "4.3", "final",
-    ] {
-        apply(lab);
-    }
+    // The rest of the day in one command, as an instructor solves it.
+    let all = perflab(&ws, &["--lang", "en", "solution", "--all", "--apply"]);
+    let said = common::output_text(&all);
+    assert!(all.status.success(), "solution --all: {said}");
+    assert!(
+        said.contains("The solutions of 20 labs: 1.1-baseline, 1.2-redis")
+            && said.contains("4.3-memory, final."),
+        "{said}"
+    );
+    let indexes = std::fs::read_to_string(ws.join("indexes.sql")).expect("indexes.sql");
+    assert_eq!(
+        indexes
+            .matches("CREATE INDEX products_category_price_idx")
+            .count(),
+        1,
+        "2.1's index once, the final's `IF NOT EXISTS` beside it:\n{indexes}"
+    );
     let report = ws.join("report.xml");
     let all = perflab(
         &ws,

@@ -1,7 +1,9 @@
 //! `perflab hint LAB` (the next progressive hint, counted in progress) and
 //! `perflab solution LAB [--apply]` (the reference solution, revealed only on
 //! request and recorded; `--apply` merges it into the workspace, keeping the
-//! previous files as `<file>.<timestamp>.bak`). Words from `cli.ftl`.
+//! previous files as `<file>.<timestamp>.bak`); `solution --all [--apply]`
+//! does every lab's at once, in the pack's order, with one backup of each
+//! file (an instructor's solved day). Words from `cli.ftl`.
 
 use std::process::ExitCode;
 
@@ -10,6 +12,8 @@ use clap::Args;
 use super::course::{
     CourseArgs, Failure, find_lab, find_workspace, load_progress, save_progress, shown,
 };
+use crate::lab::{Catalog, Workspace};
+use crate::messages::Text;
 use crate::msg;
 
 #[derive(Debug, Args)]
@@ -21,7 +25,12 @@ pub struct HintArgs {
 #[derive(Debug, Args)]
 pub struct SolutionArgs {
     /// The lab (`1.3-cache-aside` or `1.3`).
-    pub lab: String,
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub lab: Option<String>,
+    /// Every lab's solution, in the pack's order (with `--apply`: the day
+    /// solved, each file written once).
+    #[arg(long)]
+    pub all: bool,
     /// Write the solution into the workspace (shop.toml merged, indexes.sql
     /// replaced; the previous files are kept as <file>.<timestamp>.bak).
     #[arg(long)]
@@ -88,7 +97,10 @@ pub fn solution(course: &CourseArgs, args: &SolutionArgs) -> ExitCode {
 fn reveal(course: &CourseArgs, args: &SolutionArgs) -> Result<String, Failure> {
     let catalog = course.catalog()?;
     let text = course.text(&catalog);
-    let lab = find_lab(&catalog, &text, &args.lab)?;
+    let Some(query) = &args.lab else {
+        return reveal_all(&catalog, &text, args.apply);
+    };
+    let lab = find_lab(&catalog, &text, query)?;
     let workspace = find_workspace(&text)?;
     let mut progress = load_progress(&workspace, &text)?;
     progress.reveal_solution(&lab.id, chrono::Utc::now());
@@ -108,7 +120,66 @@ fn reveal(course: &CourseArgs, args: &SolutionArgs) -> Result<String, Failure> {
         ));
         return Ok(out);
     }
-    if let Some(patch) = &lab.solution_patch() {
+    let patch = lab.solution_patch();
+    let sql = lab.solution.indexes.as_deref();
+    out.push_str(&apply(&workspace, &text, patch.as_ref(), sql.into_iter())?);
+    Ok(out)
+}
+
+/// Every lab's solution: recorded as revealed, and with `apply` merged into
+/// the workspace in the pack's order (later labs' settings over earlier
+/// ones', as a student solving the day in order leaves them).
+fn reveal_all(catalog: &Catalog, text: &Text, apply_them: bool) -> Result<String, Failure> {
+    let workspace = find_workspace(text)?;
+    let mut progress = load_progress(&workspace, text)?;
+    let now = chrono::Utc::now();
+    for lab in &catalog.labs {
+        progress.reveal_solution(&lab.id, now);
+    }
+    save_progress(&workspace, &progress, text)?;
+    let ids: Vec<&str> = catalog.labs.iter().map(|lab| lab.id.as_str()).collect();
+    let mut out = format!(
+        "{}\n",
+        msg!(
+            text,
+            "solution-all",
+            count = ids.len(),
+            labs = ids.join(", ")
+        )
+    );
+    if !apply_them {
+        out.push_str(&format!("{}\n", msg!(text, "solution-all-how-to-apply")));
+        return Ok(out);
+    }
+    let mut patch = toml::Table::new();
+    for lab in &catalog.labs {
+        if let Some(own) = lab.solution_patch() {
+            crate::lab::catalog::merge(&mut patch, &own);
+        }
+    }
+    let sql = catalog
+        .labs
+        .iter()
+        .filter_map(|lab| lab.solution.indexes.as_deref());
+    out.push_str(&apply(
+        &workspace,
+        text,
+        Some(&patch).filter(|p| !p.is_empty()),
+        sql,
+    )?);
+    Ok(out)
+}
+
+/// Merges `patch` into `shop.toml` and adds each of `sql` to `indexes.sql`
+/// (one backup of each file); the lines saying what changed.
+fn apply<'a>(
+    workspace: &Workspace,
+    text: &Text,
+    patch: Option<&toml::Table>,
+    sql: impl Iterator<Item = &'a str>,
+) -> Result<String, Failure> {
+    let mut out = String::new();
+    if let Some(patch) = patch {
         let backup = workspace.merge_settings(patch).map_err(|reason| {
             Failure::environment(msg!(text, "solution-not-applied", reason = reason))
         })?;
@@ -118,12 +189,15 @@ fn reveal(course: &CourseArgs, args: &SolutionArgs) -> Result<String, Failure> {
         };
         out.push_str(&format!("\n{line}\n"));
     }
-    if let Some(sql) = &lab.solution.indexes {
-        // Added to what the file holds, not put in its place: the Block 2
-        // labs' indexes accumulate (2.2's must not drop 2.1's).
+    // Added to what the file holds, not put in its place: the Block 2 labs'
+    // indexes accumulate (2.2's must not drop 2.1's).
+    let sql: Vec<&str> = sql.collect();
+    if !sql.is_empty() {
         let current = workspace.indexes().unwrap_or_default();
-        let sql = with_solution(&current, sql);
-        let backup = workspace.write_indexes(&sql).map_err(|e| {
+        let file = sql
+            .iter()
+            .fold(current, |file, solution| with_solution(&file, solution));
+        let backup = workspace.write_indexes(&file).map_err(|e| {
             Failure::environment(msg!(
                 text,
                 "solution-indexes-unwritten",

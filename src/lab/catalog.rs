@@ -333,7 +333,7 @@ pub fn merged(settings: ShopSettings, patch: &toml::Table) -> Result<ShopSetting
 }
 
 /// Deep merge: tables merge, everything else replaces.
-fn merge(into: &mut toml::Table, patch: &toml::Table) {
+pub(crate) fn merge(into: &mut toml::Table, patch: &toml::Table) {
     for (key, value) in patch {
         match (into.get_mut(key), value) {
             (Some(toml::Value::Table(inner)), toml::Value::Table(sub)) => merge(inner, sub),

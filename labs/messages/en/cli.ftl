@@ -29,6 +29,8 @@ hint-line = Hint { $number }/{ $total }: { $hint }
 hint-none-left = No hints left. The solution: perflab solution { $lab }
 
 solution-how-to-apply = To write it into your workspace: perflab solution { $lab } --apply
+solution-all = The solutions of { $count } labs: { $labs }.
+solution-all-how-to-apply = To write them all into your workspace, in this order: perflab solution --all --apply
 solution-not-applied = Could not apply the solution: { $reason }.
 solution-shop-toml-applied = shop.toml updated (the previous one is in { $backup }).
 solution-shop-toml-unchanged = shop.toml already had the solution; it did not change.

@@ -29,6 +29,8 @@ hint-line = Pista { $number }/{ $total }: { $hint }
 hint-none-left = No quedan más pistas. La solución: perflab solution { $lab }
 
 solution-how-to-apply = Para escribirla en tu espacio de trabajo: perflab solution { $lab } --apply
+solution-all = Las soluciones de { $count } laboratorios: { $labs }.
+solution-all-how-to-apply = Para escribirlas todas en tu espacio de trabajo, en este orden: perflab solution --all --apply
 solution-not-applied = No se pudo aplicar la solución: { $reason }.
 solution-shop-toml-applied = shop.toml actualizado (el anterior está en { $backup }).
 solution-shop-toml-unchanged = shop.toml ya tenía la solución; no ha cambiado.
