@@ -231,6 +231,18 @@ fn number(headers: &reqwest::header::HeaderMap, name: &str) -> Option<u64> {
 /// the shop that spent it.
 static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// The users this process has sent a burst or a probe as. The time-based
+/// slots of [`candidates`] keep separate processes apart; within one, a run
+/// a minute or so after another could land on the same slot (the time's
+/// step cancelling the run's: `check --all` met a user 3.4 had spent, 96 of
+/// 150 through), so a user is never chosen twice.
+static CHOSEN: std::sync::Mutex<std::collections::BTreeSet<i64>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+fn chosen() -> std::sync::MutexGuard<'static, std::collections::BTreeSet<i64>> {
+    CHOSEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Candidates for the burst's user (even ids) and for the other user (odd
 /// ids) among customers 100–199 (every scale has 200; the labs' traffic logs
 /// in 2, 3, …). The first pair moves on every 2 seconds and with every run
@@ -243,7 +255,9 @@ fn candidates(other: bool) -> impl Iterator<Item = i64> {
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     // Runs in one process step by 7 pairs (prime to 50): far from the time's.
     let slot = ((now / 2 + run * 7) % 50) as i64;
-    (0..50).map(move |k| 100 + 2 * ((slot + k) % 50) + i64::from(other))
+    (0..50)
+        .map(move |k| 100 + 2 * ((slot + k) % 50) + i64::from(other))
+        .filter(|user| !chosen().contains(user))
 }
 
 /// The tier a JWT's payload names (`tier`), read without verifying it: the
@@ -270,7 +284,10 @@ async fn login_basic(ctx: &Context, other: bool) -> Result<String, CheckError> {
         client.http = ctx.fresh_client();
         let token = client.login(user).await?;
         match token_tier(&token).as_deref() {
-            None | Some("basic") => return Ok(token),
+            None | Some("basic") => {
+                chosen().insert(user);
+                return Ok(token);
+            }
             Some(_) => last = Ok(token),
         }
     }
