@@ -246,7 +246,25 @@ fn lab_section(lab: &Lab, record: Option<&LabProgress>, ctx: &Context, text: &Te
             cell(&first.measured),
             cell(&latest.measured)
         ));
-        charts.push_str(&chart(id, &target, &series, text));
+        // A latency check's p50 and p99 around its p95, where kept.
+        let others: Vec<(&str, Vec<(usize, f64)>)> = match spec.kind() {
+            "latency" => crate::lab::runner::LATENCY_PERCENTILES
+                .iter()
+                .map(|percentile| {
+                    let key = format!("{id}.{percentile}");
+                    let points = record
+                        .history
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, a)| a.measured.get(&key).map(|v| (k + 1, *v)))
+                        .collect();
+                    (percentile.trim_end_matches("_ms"), points)
+                })
+                .filter(|(_, points): &(&str, Vec<_>)| !points.is_empty())
+                .collect(),
+            _ => Vec::new(),
+        };
+        charts.push_str(&chart(id, &target, &series, &others, text));
     }
     out.push_str("</table>\n");
     out.push_str(&format!(
@@ -255,11 +273,21 @@ fn lab_section(lab: &Lab, record: Option<&LabProgress>, ctx: &Context, text: &Te
     out
 }
 
+/// A line beside a check's own: a latency check's p50 or p99 by attempt.
+type Beside<'a> = (&'a str, Vec<(usize, f64)>);
+
 /// One check's values over the lab's attempts: a line, a dot per attempt
-/// (green passed, red not), the target in the caption.
-fn chart(id: &str, target: &str, series: &[(usize, f64, bool)], text: &Text) -> String {
+/// (green passed, red not), the target in the caption; a latency check's
+/// p50 and p99 as thin labelled lines around its p95.
+fn chart(
+    id: &str,
+    target: &str,
+    series: &[(usize, f64, bool)],
+    others: &[Beside<'_>],
+    text: &Text,
+) -> String {
     let mut svg = String::new();
-    let drawn = draw(&mut svg, id, target, series, text);
+    let drawn = draw(&mut svg, id, target, series, others, text);
     match drawn {
         Ok(()) => svg,
         // Drawing into a String cannot fail on I/O; a plotters error is a
@@ -273,12 +301,20 @@ fn draw(
     id: &str,
     target: &str,
     series: &[(usize, f64, bool)],
+    others: &[Beside<'_>],
     text: &Text,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::with_string(svg, (420, 240)).into_drawing_area();
     root.fill(&WHITE)?;
-    let low = series.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let high = series.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    let values = || {
+        series.iter().map(|p| p.1).chain(
+            others
+                .iter()
+                .flat_map(|(_, points)| points.iter().map(|p| p.1)),
+        )
+    };
+    let low = values().fold(f64::INFINITY, f64::min);
+    let high = values().fold(f64::NEG_INFINITY, f64::max);
     let pad = ((high - low) * 0.1).max(high.abs() * 0.05).max(0.5);
     let last = series.last().map_or(1, |p| p.0);
     let mut chart = ChartBuilder::on(&root)
@@ -296,6 +332,21 @@ fn draw(
         series.iter().map(|p| (p.0, p.1)),
         BLUE.stroke_width(2),
     ))?;
+    for (name, points) in others {
+        let color = RGBColor(120, 120, 120);
+        chart.draw_series(LineSeries::new(
+            points.iter().copied(),
+            color.stroke_width(1),
+        ))?;
+        // Labelled at its last point: "p50", "p99" (no legend box to read).
+        if let Some(&(x, y)) = points.last() {
+            chart.draw_series(std::iter::once(plotters::element::Text::new(
+                name.to_string(),
+                (x, y),
+                ("sans-serif", 11).into_font().color(&color),
+            )))?;
+        }
+    }
     chart.draw_series(series.iter().map(|&(x, y, passed)| {
         let color = if passed { GREEN } else { RED };
         Circle::new((x, y), 4, color.filled())
@@ -338,5 +389,37 @@ mod tests {
         let grade = grade_from_progress(&catalog, &progress, &text);
         assert!(grade.score > 0.0);
         assert!(html.contains(&format!("data-value=\"{}\"", grade.score)));
+    }
+
+    #[test]
+    fn a_latency_chart_draws_its_p50_and_p99_beside_the_p95() {
+        let catalog = Catalog::embedded().expect("embedded pack");
+        let text = Text::builtin(Lang::En);
+        let mut progress = Progress::new();
+        let at = |s: i64| chrono::DateTime::from_timestamp(1_790_000_000 + s, 0).unwrap();
+        let lower = crate::lab::progress::Better::Lower;
+        for (k, p95) in [30.0, 12.5].into_iter().enumerate() {
+            let measured = [
+                Measurement::new("detail", p95, lower),
+                Measurement::new("detail.p50_ms", p95 / 3.0, lower),
+                Measurement::new("detail.p99_ms", p95 * 2.0, lower),
+            ];
+            progress.record_attempt("1.3-cache-aside", k == 1, &measured, at(60 * k as i64));
+        }
+        let html = render(&catalog, &progress, &text);
+        let section = html
+            .split("id=\"lab-1.3-cache-aside\"")
+            .nth(1)
+            .expect("the lab's section");
+        let svg = &section[..section.find("</section>").expect("end")];
+        assert_eq!(svg.matches("<svg").count(), 1, "one chart for the check");
+        assert!(
+            svg.contains("p50\n</text>") && svg.contains("p99\n</text>"),
+            "{svg}"
+        );
+        assert!(
+            !html.contains("data-check=\"detail.p50_ms\""),
+            "the percentiles are lines of the check's chart, not checks"
+        );
     }
 }
