@@ -26,7 +26,7 @@ use super::course::{CourseArgs, Failure, find_workspace, load_progress};
 use super::grade::{self, Grade};
 use super::report::LabReport;
 use crate::check::{CheckResult, Context, Verdict};
-use crate::lab::progress::{LabProgress, LabStatus, Progress};
+use crate::lab::progress::{Baseline, LabProgress, LabStatus, Progress};
 use crate::lab::{Catalog, Lab};
 use crate::messages::Text;
 use crate::msg;
@@ -128,7 +128,13 @@ pub fn render(catalog: &Catalog, progress: &Progress, text: &Text) -> String {
         ))
     ));
     body.push_str(&grade_table(&grade, text));
-    let ctx = Context::new("http://127.0.0.1", text.clone());
+    let mut ctx = Context::new("http://127.0.0.1", text.clone());
+    if let Some(baseline) = progress.baseline() {
+        body.push_str(&baseline_table(baseline, text));
+        // Relative targets read in numbers: "p95 < 6.97 ms (half your
+        // baseline's 13.94 ms)".
+        ctx = ctx.with_baseline(baseline.measurements.clone());
+    }
     for lab in &catalog.labs {
         body.push_str(&lab_section(lab, progress.lab(&lab.id), &ctx, text));
     }
@@ -171,6 +177,29 @@ fn grade_table(grade: &Grade, text: &Text) -> String {
             category = escape(&grade::category_name(text, lab.category)),
             points = value_cell(lab.points),
             max = value_cell(lab.max_points),
+        ));
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+/// What lab 1.1 measured with every optimisation off, and when: what the
+/// relative targets of the later labs compare with.
+fn baseline_table(baseline: &Baseline, text: &Text) -> String {
+    let mut out = format!(
+        "<h2>{}</h2>\n<p>{}</p>\n<table id=\"baseline\">\n",
+        escape(&msg!(text, "handin-baseline")),
+        escape(&msg!(
+            text,
+            "handin-baseline-at",
+            at = baseline.at.format("%Y-%m-%d %H:%M UTC").to_string()
+        ))
+    );
+    for (metric, value) in &baseline.measurements {
+        out.push_str(&format!(
+            "<tr data-metric=\"{metric}\"><td>{metric}</td>{}</tr>\n",
+            value_cell(*value),
+            metric = escape(metric),
         ));
     }
     out.push_str("</table>\n");
@@ -420,6 +449,24 @@ mod tests {
         assert!(
             !html.contains("data-check=\"detail.p50_ms\""),
             "the percentiles are lines of the check's chart, not checks"
+        );
+        assert!(
+            !html.contains("id=\"baseline\""),
+            "no baseline measured yet"
+        );
+
+        // With lab 1.1's baseline, it is shown, and the relative target
+        // reads in numbers.
+        let baseline = [("detail.p95_ms".to_string(), 13.94)].into();
+        progress.set_baseline(baseline, at(-600));
+        let html = render(&catalog, &progress, &text);
+        assert!(
+            html.contains("<tr data-metric=\"detail.p95_ms\"><td>detail.p95_ms</td><td class=\"value\" data-value=\"13.94\">13.94</td></tr>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("p95 &lt; 6.97 ms (half your baseline's 13.94 ms)"),
+            "{html}"
         );
     }
 }
