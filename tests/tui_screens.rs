@@ -898,3 +898,52 @@ fn a_long_shell_command_folds_with_continuations_that_still_run() {
         assert!(row.ends_with('\\'), "a folded row without `\\`: {row:?}");
     }
 }
+
+#[test]
+fn dashboard_of_the_final_names_its_slowest_route() {
+    use perflab::load::{EndpointStats, Latency, Snapshot, Stats};
+    use perflab::tui::dashboard::Dashboard;
+    let mut app = app(Lang::Es);
+    app.screen = Screen::Dashboard;
+    let mut dash = Dashboard::new("final", "mix".into(), 200.0);
+    dash.routes = vec![
+        "GET /products/{id}".into(),
+        "GET /products/search?q=lamp".into(),
+    ];
+    let route = |index, count, p95_us| EndpointStats {
+        index,
+        requests: count,
+        ok: Latency {
+            count,
+            p95_us,
+            ..Default::default()
+        },
+    };
+    let window = Stats {
+        requests: 100,
+        responses: 100,
+        rps: 100.0,
+        endpoints: vec![route(0, 90, 4_000), route(1, 10, 318_500)],
+        ..Default::default()
+    };
+    dash.push(&Snapshot {
+        elapsed_secs: 1.0,
+        window: window.clone(),
+        total: window,
+        unsent: 0,
+        done: false,
+    });
+    app.dashboard = Some(dash);
+    for (width, height) in [(120, 40), (80, 24)] {
+        let shown = screen_text(&render(&app, width, height));
+        assert!(
+            shown.contains("más lenta: 318.5 ms"),
+            "{width}×{height}:\n{shown}"
+        );
+    }
+    let wide = screen_text(&render(&app, 120, 40));
+    assert!(
+        wide.contains("│GET /products/search?q=lamp"),
+        "the route under its p95:\n{wide}"
+    );
+}

@@ -133,6 +133,16 @@ pub struct Dashboard {
     pub lab: String,
     /// What runs: "GET /products/{id}".
     pub traffic: String,
+    /// The requests of the traffic's mix, in its order, when it has several
+    /// (`GET /products/{id}`, `POST /auth/login`…): the final project judges
+    /// each one's p95.
+    pub routes: Vec<String>,
+    /// The slowest of them and its p95 (ms): the route that decides a
+    /// per-route target. Each route's p95 is its latest window's with a few
+    /// answers, so a route drawn rarely is still judged.
+    pub slowest: Option<(String, f64)>,
+    /// Each route's latest p95 (ms), by index in `routes`.
+    route_p95: Vec<Option<f64>>,
     /// Its closed loop's virtual users, if it is one (said in the
     /// student's language when drawn).
     pub virtual_users: Option<usize>,
@@ -178,6 +188,9 @@ pub struct Dashboard {
     /// Whether the shop answers (the panels are stale when it does not).
     pub health: ShopHealth,
 }
+
+/// A route's p95 in one window needs at least this many 2xx answers.
+const MIN_ROUTE_ANSWERS: u64 = 3;
 
 impl Dashboard {
     pub fn new(lab: &str, traffic: String, target_p95_ms: f64) -> Self {
@@ -229,6 +242,7 @@ impl Dashboard {
         while self.points.len() > HISTORY {
             self.points.pop_front();
         }
+        self.slowest = self.slowest_of(snapshot);
         self.cache_windows.push_back(snapshot.window.cache);
         while self.cache_windows.len() > RECENT_WINDOWS {
             self.cache_windows.pop_front();
@@ -249,6 +263,25 @@ impl Dashboard {
 
     pub fn last(&self) -> Option<&Point> {
         self.points.back()
+    }
+
+    /// Takes each route's p95 from the snapshot's window where it had a few
+    /// 2xx answers (one answer is no percentile), keeps the others' last
+    /// ones, and names the highest.
+    fn slowest_of(&mut self, snapshot: &Snapshot) -> Option<(String, f64)> {
+        self.route_p95.resize(self.routes.len(), None);
+        for e in &snapshot.window.endpoints {
+            if e.ok.count >= MIN_ROUTE_ANSWERS
+                && let Some(slot) = self.route_p95.get_mut(e.index)
+            {
+                *slot = Some(e.ok.p95_us as f64 / 1000.0);
+            }
+        }
+        self.routes
+            .iter()
+            .zip(&self.route_p95)
+            .filter_map(|(route, p95)| Some((route.clone(), (*p95)?)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
     }
 
     /// Hits over every `X-Cache` answer (hits, misses and bypasses) of the
@@ -350,6 +383,43 @@ mod tests {
         // No baseline yet: the dashboard says so rather than judge by 200 ms silently.
         let dash = new().with_targets_of(lab, None);
         assert!(dash.p95_needs_baseline);
+    }
+
+    #[test]
+    fn the_slowest_route_of_a_mix_is_named_from_the_last_window() {
+        let mut dash = Dashboard::new("final", "mix".into(), 200.0);
+        dash.routes = vec![
+            "GET /products/{id}".into(),
+            "GET /products/search?q=lamp".into(),
+        ];
+        let route = |index, count, p95_us| crate::load::EndpointStats {
+            index,
+            requests: count,
+            ok: crate::load::Latency {
+                count,
+                p95_us,
+                ..Default::default()
+            },
+        };
+        let mut snapshot = window(1.0, (0, 0, 0));
+        snapshot.window.endpoints = vec![route(0, 90, 4_000), route(1, 10, 318_500)];
+        dash.push(&snapshot);
+        assert_eq!(
+            dash.slowest,
+            Some(("GET /products/search?q=lamp".to_string(), 318.5))
+        );
+        // Too few answers to judge the search in this window: its last p95
+        // stands against the product page's new one.
+        snapshot.window.endpoints = vec![route(0, 90, 3_000), route(1, 2, 900_000)];
+        dash.push(&snapshot);
+        assert_eq!(dash.slowest.as_ref().map(|s| s.1), Some(318.5));
+        snapshot.window.endpoints = vec![route(0, 90, 3_000), route(1, 10, 2_000)];
+        dash.push(&snapshot);
+        assert_eq!(
+            dash.slowest,
+            Some(("GET /products/{id}".to_string(), 3.0)),
+            "the search got cached"
+        );
     }
 
     #[test]

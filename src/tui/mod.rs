@@ -664,6 +664,9 @@ impl Session {
             dashboard::Dashboard::new(lab_id, traffic.describe(), dashboard::COURSE_P95_MS)
                 .with_targets_of(&lab, baseline.as_ref());
         dash.virtual_users = traffic.users;
+        if traffic.mix.len() > 1 {
+            dash.routes = traffic.requests();
+        }
         dash.panels = lab.panels.clone();
         self.app.dashboard = Some(dash);
         let cancel = tokio_util::sync::CancellationToken::new();

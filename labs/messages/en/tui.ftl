@@ -87,6 +87,7 @@ tui-exit-signal = signal { $signal } ({ $name }) killed it
 tui-exit-unknown = no exit status
 tui-dashboard-p95-target = p95 target { $ms } ms
 tui-dashboard-p95-target-off = p95 target { $ms } ms (↑ off)
+tui-dashboard-slowest = slowest:
 tui-dashboard-target-vs-baseline = baseline { $base } ms ÷ { $factor }
 tui-dashboard-target-no-baseline = no baseline: measure 1.1
 tui-dashboard-now = Now

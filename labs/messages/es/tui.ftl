@@ -87,6 +87,7 @@ tui-exit-signal = la mató la señal { $signal } ({ $name })
 tui-exit-unknown = sin estado de salida
 tui-dashboard-p95-target = objetivo p95 { $ms } ms
 tui-dashboard-p95-target-off = objetivo p95 { $ms } ms (↑ fuera)
+tui-dashboard-slowest = más lenta:
 tui-dashboard-target-vs-baseline = línea base { $base } ms ÷ { $factor }
 tui-dashboard-target-no-baseline = sin línea base: mide 1.1
 tui-dashboard-now = Ahora

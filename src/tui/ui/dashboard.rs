@@ -470,8 +470,14 @@ fn ms_text(ms: f64) -> String {
 }
 
 fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
+    // A mix's slowest route takes a line of its own under its p95.
+    let route = match (dash.p95_vs_baseline, dash.p95_needs_baseline) {
+        (None, false) => dash.slowest.as_ref().map(|(route, _)| route.clone()),
+        _ => None,
+    };
+    let rows = 6 + u16::from(route.is_some());
     let [numbers, spark] =
-        Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(area);
+        Layout::vertical([Constraint::Length(rows), Constraint::Min(1)]).areas(area);
     let last = dash.last();
     // No successful answer in the window: no latency, never a green 0.0 ms.
     let ms = |f: fn(&crate::tui::dashboard::Point) -> f64| {
@@ -484,7 +490,7 @@ fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, them
         true => Verdict::Pass,
         false => Verdict::Fail,
     };
-    let lines = vec![
+    let mut lines = vec![
         Line::from(format!("{:.0} req/s", last.map_or(0.0, |p| p.rps))),
         Line::from(vec![
             Span::raw("p95 "),
@@ -497,12 +503,24 @@ fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, them
             ms(|p| p.p99_ms)
         )),
         // Where the p95 target comes from when it is the lab's relative
-        // one; else the SQL statements a request costs, once known.
+        // one; else, for a mix, its slowest route (what a per-route target
+        // is decided by); else the SQL statements a request costs, once known.
         match (
             dash.p95_vs_baseline,
             dash.p95_needs_baseline,
             dash.query_count,
         ) {
+            (None, false, _) if dash.slowest.is_some() => {
+                let p95 = dash.slowest.as_ref().map_or(f64::NAN, |(_, p95)| *p95);
+                let verdict = match p95 < dash.target_p95_ms {
+                    true => Verdict::Pass,
+                    false => Verdict::Fail,
+                };
+                Line::from(vec![
+                    Span::raw(format!("{} ", msg!(text, "tui-dashboard-slowest"))),
+                    Span::styled(format!("{p95:.1} ms"), theme.verdict(verdict)),
+                ])
+            }
             (Some((base, factor)), _, _) => Line::from(msg!(
                 text,
                 "tui-dashboard-target-vs-baseline",
@@ -517,6 +535,9 @@ fn throughput(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, them
             (None, false, None) => Line::default(),
         },
     ];
+    if let Some(route) = route {
+        lines.push(Line::from(route));
+    }
     frame.render_widget(
         Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-now")), theme)),
         numbers,
