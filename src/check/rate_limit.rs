@@ -240,7 +240,9 @@ static CHOSEN: std::sync::Mutex<std::collections::BTreeSet<i64>> =
     std::sync::Mutex::new(std::collections::BTreeSet::new());
 
 fn chosen() -> std::sync::MutexGuard<'static, std::collections::BTreeSet<i64>> {
-    CHOSEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    CHOSEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Candidates for the burst's user (even ids) and for the other user (odd
