@@ -7,7 +7,9 @@
 //!   yet: a category without labs scores 0 of its weight. Nothing is
 //!   renormalised, so Block 1 alone is worth at most 40.
 //! - Within a category every lab weighs the same; a lab scores the share of
-//!   its applicable checks that passed. A lab not run (`--only` left it out)
+//!   its applicable checks that passed. A lab whose checks count in several
+//!   categories (the final project's `[categories]`) is one lab in each,
+//!   scored on the checks that count there. A lab not run (`--only` left it out)
 //!   scores 0 and is listed as not attempted; a lab that could not run
 //!   scores 0. A check that does not apply (no control API behind
 //!   `--target`) neither counts for nor against: a lab none of whose checks
