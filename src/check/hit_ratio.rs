@@ -53,10 +53,6 @@ fn default_warmup() -> Duration {
     Duration::from_secs(3)
 }
 
-/// The warm-up's random stream (the counted run uses the traffic's own):
-/// far from any worker's, so the warm-up does not replay the counted ids.
-const WARMUP_SEED: u64 = 0x5eed_0000_0000;
-
 /// How far the measured write share may be from `write_share`: half a
 /// percentage point.
 pub const SHARE_TOLERANCE: f64 = 0.005;
@@ -83,7 +79,9 @@ impl HitRatioSpec {
         if !self.warmup.is_zero() {
             let mut warmup = traffic.clone();
             warmup.duration = self.warmup;
-            warmup.drive_seeded(ctx, WARMUP_SEED).await?;
+            // A run of its own ids (`Context::next_seed`): the counted run
+            // after it does not replay what it cached.
+            warmup.drive(ctx).await?;
         }
         let (snapshot, writes) = match self.write_share {
             Some(share) => {

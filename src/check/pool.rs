@@ -57,27 +57,17 @@ impl Kind for PoolSpec {
     }
 
     fn limit(&self, ctx: &Context) -> Duration {
-        let run = |ctx: &Context| match (self.duration, ctx.traffic(self.traffic.as_ref())) {
-            (Some(own), Ok(traffic)) => super::traffic::limit(
-                Some(&TrafficSpec {
-                    duration: own,
-                    ..traffic.clone()
-                }),
-                ctx,
-            ),
-            _ => super::traffic::limit(self.traffic.as_ref(), ctx),
-        };
-        self.timeout.unwrap_or_else(|| run(ctx))
+        self.timeout.unwrap_or_else(|| {
+            let traffic = self.traffic_in(ctx).ok();
+            super::traffic::limit(traffic.as_ref(), ctx)
+        })
     }
 
     async fn measure(&self, ctx: &Context) -> Result<Outcome, CheckError> {
         let url = ctx.database_url()?;
         // One connection of our own, named differently so it never counts itself.
         let db = PgPoolOptions::new().max_connections(1).connect(url).await?;
-        let mut traffic = ctx.traffic(self.traffic.as_ref())?.clone();
-        if let Some(duration) = self.duration {
-            traffic.duration = duration;
-        }
+        let traffic = self.traffic_in(ctx)?;
         let cancel = CancellationToken::new();
         let _stop = cancel.clone().drop_guard();
         let run = traffic.start(ctx, cancel).await?;
@@ -109,6 +99,17 @@ impl Kind for PoolSpec {
         });
         let message = format!("{head} {next}");
         Ok(Outcome::measured(ok, max as f64, Unit::Count, message))
+    }
+}
+
+impl PoolSpec {
+    /// The traffic it drives: its own or the lab's, for `duration` if given.
+    fn traffic_in(&self, ctx: &Context) -> Result<TrafficSpec, CheckError> {
+        let mut traffic = ctx.traffic(self.traffic.as_ref())?.clone();
+        if let Some(duration) = self.duration {
+            traffic.duration = duration;
+        }
+        Ok(traffic)
     }
 }
 

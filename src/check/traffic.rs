@@ -213,24 +213,14 @@ impl TrafficSpec {
 
     /// Drives the traffic to its end and returns the final snapshot. Each
     /// run of a lab draws its own ids ([`Context::next_seed`]): a check after
-    /// another must not replay the ids the first one just cached.
+    /// another, or a measured run after its warm-up, must not replay the ids
+    /// the run before it just cached, which would pass for cache hits no
+    /// real traffic gets.
     pub async fn drive(&self, ctx: &Context) -> Result<Snapshot, CheckError> {
-        let cancel = CancellationToken::new();
-        let _stop = cancel.clone().drop_guard();
-        let config = self.config(ctx)?;
-        Ok(load::start(config, cancel).await?.finish().await?)
-    }
-
-    /// [`drive`](Self::drive) with the ids drawn from another random stream:
-    /// a warm-up before a measured run of the same traffic must not replay
-    /// the very ids the measured run will ask for, which would pass for
-    /// cache hits no real traffic gets.
-    pub async fn drive_seeded(&self, ctx: &Context, seed: u64) -> Result<Snapshot, CheckError> {
         // Dropped with the check (time limit): the run stops with it.
         let cancel = CancellationToken::new();
         let _stop = cancel.clone().drop_guard();
-        let mut config = self.config(ctx)?;
-        config.seed = seed;
+        let config = self.config(ctx)?;
         Ok(load::start(config, cancel).await?.finish().await?)
     }
 }
