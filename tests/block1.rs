@@ -152,7 +152,11 @@ async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
     let lab = catalog.find("1.6").expect("lab 1.6");
     let spec = lab_check("1.6", "survives-redis");
     let mut seen = Vec::new();
-    for fallback in [CacheFallback::Database, CacheFallback::Memory] {
+    for fallback in [
+        CacheFallback::Database,
+        CacheFallback::Memory,
+        CacheFallback::Local,
+    ] {
         let redis = ScratchRedis::start().await.expect("redis-server in PATH");
         let url = redis.url().to_string();
         let redis = Arc::new(tokio::sync::Mutex::new(redis));
@@ -172,7 +176,15 @@ async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
         let d = &result.details;
         assert!(d["cross_writes"] > 0.0, "{fallback:?}: {result:#?}");
         assert!(d["peer_reads"] > 0.0, "{fallback:?}: {result:#?}");
-        assert_eq!(d["peer_stale"], 0.0, "{fallback:?}: {result:#?}");
+        if fallback == CacheFallback::Local {
+            // B's own entry outlives A's write: the naive stand-in lab 1.6
+            // teaches against.
+            assert!(d["peer_stale"] > 0.0, "{result:#?}");
+            assert_eq!(result.verdict, Verdict::Fail, "{result:#?}");
+            assert!(result.message.contains("stale"), "{}", result.message);
+        } else {
+            assert_eq!(d["peer_stale"], 0.0, "{fallback:?}: {result:#?}");
+        }
         assert!(d.contains_key("pool_timeouts"), "{result:#?}");
         assert!(
             result.message.contains("followed by a read on instance B"),
@@ -184,7 +196,11 @@ async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
         a.stop().await;
         b.stop().await;
     }
-    let (database, memory) = (seen[0], seen[1]);
+    let (database, memory, local) = (seen[0], seen[1], seen[2]);
+    assert!(
+        local.0 > 0.0,
+        "the naive fallback answers B from its cache too: {local:?}"
+    );
     assert_eq!(database.0, 0.0, "the database fallback caches nothing");
     assert!(
         memory.0 > 0.0,

@@ -90,7 +90,14 @@ pub enum KeyScheme {
 #[serde(rename_all = "kebab-case")]
 pub enum CacheFallback {
     /// The in-process cache stands in: fast, but hits are no longer shared.
+    /// Each hit first reads its scope's generation from PostgreSQL, so a
+    /// write on any instance retires it everywhere.
     Memory,
+    /// The naive stand-in (the course's per-worker dictionary): this
+    /// process's memory and its own writes only, no query per hit; another
+    /// instance's writes reach its entries at their TTL, so it serves the
+    /// old price meanwhile (lab 1.6 measures it).
+    Local,
     /// No cache: the database answers every request (`X-Cache: BYPASS`).
     Database,
     /// The naive code the course starts from: the route answers 503 "cache
@@ -103,6 +110,7 @@ impl CacheFallback {
     pub fn name(self) -> &'static str {
         match self {
             Self::Memory => "memory",
+            Self::Local => "local",
             Self::Database => "database",
             Self::None => "none",
         }

@@ -32,6 +32,7 @@ setting-cache-key-scheme-process-hash = per-process hash(), the course's bug: in
 
 setting-cache-fallback = What answers a cached route while Redis does not.
 setting-cache-fallback-memory = the process's in-memory cache: fast, but hits are no longer shared.
+setting-cache-fallback-local = a naive in-process cache: no query per hit, but another instance's writes reach it only at the TTL (stale prices).
 setting-cache-fallback-database = no cache: the database answers every request (X-Cache: BYPASS).
 setting-cache-fallback-none = 503 until Redis is back: the naive code the course starts from.
 

@@ -32,6 +32,7 @@ setting-cache-key-scheme-process-hash = hash() por proceso, el fallo del curso: 
 
 setting-cache-fallback = Qué responde una ruta en caché mientras Redis no responde.
 setting-cache-fallback-memory = la caché en memoria del proceso: rápida, pero los aciertos ya no se comparten.
+setting-cache-fallback-local = una caché en memoria ingenua: sin consulta por acierto, pero las escrituras de otra instancia solo le llegan con el TTL (precios obsoletos).
 setting-cache-fallback-database = sin caché: la base de datos responde cada petición (X-Cache: BYPASS).
 setting-cache-fallback-none = 503 hasta que Redis vuelva: el código ingenuo del que parte el curso.
 

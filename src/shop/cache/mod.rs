@@ -17,6 +17,9 @@
 //! - Redis down and `fallback = "memory"`: on every instance too — each
 //!   in-process lookup reads its scope's generation from PostgreSQL first
 //!   (one primary-key read, so a fallback hit says `X-Query-Count: 1`);
+//! - Redis down and `fallback = "local"` (the naive stand-in lab 1.6
+//!   measures): for writes made through this instance only, like `backend =
+//!   "memory"` — another instance's writes reach its entries at their TTL;
 //! - `fallback = "database"`: nothing is cached; `"none"` answers 503;
 //! - `backend = "memory"`: for writes made through this instance; another
 //!   instance's writes do not reach its entries (each has its own cache, as
@@ -98,6 +101,9 @@ async fn timed<T>(step: impl Future<Output = T>) -> T {
 /// The in-process namespace of `backend = "memory"`: this process's
 /// generations only.
 const LOCAL_NS: &str = "local";
+/// The naive fallback's entries, apart from the checked fallback's and the
+/// memory backend's, so switching never serves one's entries as another's.
+const NAIVE_NS: &str = "naive";
 
 /// How a response was answered, sent as `X-Cache`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,13 +298,19 @@ impl Cache {
         self.stand_in(settings.fallback, key).await
     }
 
-    /// Redis is wanted but unreachable: the in-process cache, no cache, or a
-    /// 503, as `fallback` says.
+    /// Redis is wanted but unreachable: the in-process cache (checked against
+    /// the shared generations, or naive), no cache, or a 503, as `fallback`
+    /// says.
     async fn stand_in(&self, fallback: CacheFallback, key: &Key) -> Result<Lookup<'_>, Error> {
         match fallback {
             CacheFallback::Memory => {
                 self.stats.count(key.route, Event::Fallback);
                 self.fallback_get(key).await
+            }
+            CacheFallback::Local => {
+                self.stats.count(key.route, Event::Fallback);
+                let (stored, body) = self.memory.get(key, NAIVE_NS).await;
+                Ok(Lookup::Done(Store::Memory, stored, body))
             }
             CacheFallback::Database => {
                 self.stats.count(key.route, Event::Fallback);
