@@ -274,7 +274,9 @@ impl Limiter {
     /// Starts, once, the task that drops stale in-memory keys. It holds the
     /// stores weakly, so it ends with the shop's limiter.
     fn start_sweeper(&self) {
-        if self.sweeping.swap(true, Ordering::Relaxed) {
+        // Read first: a write per request would bounce the flag's cache
+        // line between the worker threads.
+        if self.sweeping.load(Ordering::Relaxed) || self.sweeping.swap(true, Ordering::Relaxed) {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
