@@ -551,7 +551,31 @@ fn dashboard_of_the_profiling_lab_shows_the_breakdown() {
         }))
         .expect("a breakdown report"),
     );
+    // Before the first profile answers, the panel says one is being taken.
+    app.dashboard = Some(dash.clone());
+    let waiting = screen_text(&render(&app, 120, 40));
+    assert!(waiting.contains("se está tomando el primero"), "{waiting}");
+    // A profile as `POST /profile` answers it (the shape, not a real run).
+    dash.profile = Some(
+        serde_json::from_value(serde_json::json!({
+            "seconds": 3, "samples": 412, "svg": "",
+            "top": [
+                { "function": "sqlx_postgres::message::data_row::DataRow::decode", "samples": 58, "share": 0.1408 },
+                { "function": "rust_decimal::ops::add::add_impl", "samples": 41, "share": 0.0995 },
+                { "function": "perflab::shop::routes::reports::top_products", "samples": 33, "share": 0.0801 },
+                { "function": "__memmove_avx_unaligned_erms", "samples": 20, "share": 0.0485 },
+                { "function": "tokio::runtime::scheduler::multi_thread::worker::Context::run", "samples": 12, "share": 0.0291 }
+            ]
+        }))
+        .expect("a profile"),
+    );
     app.dashboard = Some(dash);
+    let shown = screen_text(&render(&app, 120, 40));
+    assert!(shown.contains("CPU (3 s, 412 muestras"), "{shown}");
+    assert!(
+        shown.contains(" 14.1 %  sqlx_postgres::message::data_row::DataRow::decode"),
+        "{shown}"
+    );
     insta::assert_snapshot!("dashboard_breakdown_80x24", render(&app, 80, 24).backend());
     insta::assert_snapshot!(
         "dashboard_breakdown_120x40",

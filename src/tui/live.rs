@@ -108,6 +108,11 @@ pub async fn drive(
             .map_err(|e| e.to_string())?;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut silent = 0;
+        // Labs with the breakdown panel profile the shop's CPU now and then
+        // (one at a time: the shop refuses a second while one runs).
+        // Aborted with the loop, so a profile never holds up the shop's stop.
+        let mut profiling: Option<tokio_util::task::AbortOnDropHandle<()>> = None;
+        let mut profiled_at: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 snapshot = run.snapshots.recv() => match snapshot {
@@ -179,6 +184,16 @@ pub async fn drive(
                     {
                         let _ = tx.send(Event::Breakdown(report));
                     }
+                    let due = profiled_at.is_none_or(|at| at.elapsed() >= PROFILE_EVERY);
+                    if lab.panels.contains(&Panel::Breakdown)
+                        && due
+                        && profiling.as_ref().is_none_or(|task| task.is_finished())
+                    {
+                        profiled_at = Some(tokio::time::Instant::now());
+                        profiling = Some(tokio_util::task::AbortOnDropHandle::new(tokio::spawn(
+                            send_profile(ctx.clone(), tx.clone()),
+                        )));
+                    }
                 }
             }
         }
@@ -189,6 +204,25 @@ pub async fn drive(
     }
     staged.stop().await;
     result
+}
+
+/// How long each CPU profile of the shop samples…
+const PROFILE_SECONDS: u64 = 3;
+/// …and how often the dashboard takes one (its cost: a few % of one core
+/// for `PROFILE_SECONDS` of every `PROFILE_EVERY`).
+const PROFILE_EVERY: Duration = Duration::from_secs(15);
+
+/// Profiles the shop's CPU under the load and sends what the panel shows
+/// (the top frames; the flamegraph is `perflab profile`'s). A refused or
+/// failed profile sends nothing: the panel keeps the last one.
+async fn send_profile(ctx: crate::check::Context, tx: mpsc::UnboundedSender<Event>) {
+    let path = format!("/profile?seconds={PROFILE_SECONDS}");
+    if let Ok(body) = ctx.control_post(&path).await
+        && let Ok(mut profile) = serde_json::from_value::<crate::shop::profile::cpu::Profile>(body)
+    {
+        profile.svg = String::new();
+        let _ = tx.send(Event::Profile(profile));
+    }
 }
 
 /// The request log's lines the panel shows, at most.

@@ -114,6 +114,9 @@ enum Event {
     LogTail(Vec<String>),
     /// The shop's span breakdown, for its panel.
     Breakdown(crate::shop::profile::breakdown::Report),
+    /// A CPU profile of the shop under the load (its flamegraph left out),
+    /// for the same panel.
+    Profile(crate::shop::profile::cpu::Profile),
 }
 
 /// Runs the TUI until the student quits.
@@ -339,6 +342,12 @@ impl Session {
                 Event::Breakdown(report) => {
                     if let Some(dash) = &mut self.app.dashboard {
                         dash.breakdown = Some(report);
+                    }
+                    dirty = true;
+                }
+                Event::Profile(profile) => {
+                    if let Some(dash) = &mut self.app.dashboard {
+                        dash.profile = Some(profile);
                     }
                     dirty = true;
                 }

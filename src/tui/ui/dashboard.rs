@@ -282,7 +282,7 @@ fn breakdown(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme
         .flat_map(|report| report.routes.iter())
         .collect();
     routes.sort_by(|a, b| b.1.total_ms.total_cmp(&a.1.total_ms));
-    let lines: Vec<Line> = match (&dash.breakdown, routes.is_empty()) {
+    let mut lines: Vec<Line> = match (&dash.breakdown, routes.is_empty()) {
         (Some(report), _) if !report.enabled => {
             vec![Line::raw(msg!(text, "tui-dashboard-breakdown-off"))]
         }
@@ -309,10 +309,44 @@ fn breakdown(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme
             })
             .collect(),
     };
+    lines.extend(cpu_profile(dash, text));
     frame.render_widget(
         Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-breakdown")), theme)),
         area,
     );
+}
+
+/// The frames of the latest CPU profile that fit under the breakdown.
+const PROFILE_FRAMES: usize = 4;
+
+/// Under the breakdown: where the shop's CPU was in its latest profile —
+/// the functions with the most self samples.
+fn cpu_profile<'a>(dash: &Dashboard, text: &Text) -> Vec<Line<'a>> {
+    let Some(profile) = &dash.profile else {
+        return vec![Line::raw(msg!(text, "tui-dashboard-profile-waiting"))];
+    };
+    if profile.top.is_empty() {
+        return vec![Line::raw(msg!(
+            text,
+            "tui-dashboard-profile-idle",
+            seconds = profile.seconds
+        ))];
+    }
+    let heading = msg!(
+        text,
+        "tui-dashboard-profile",
+        seconds = profile.seconds,
+        samples = profile.samples
+    );
+    std::iter::once(Line::raw(heading))
+        .chain(profile.top.iter().take(PROFILE_FRAMES).map(|frame| {
+            Line::raw(format!(
+                "{:>5.1} %  {}",
+                frame.share * 100.0,
+                frame.function
+            ))
+        }))
+        .collect()
 }
 
 /// 429s per virtual user: who hit the limit, and how hard.
