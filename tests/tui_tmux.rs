@@ -459,3 +459,40 @@ fn the_plan_panel_follows_the_students_indexes() {
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0", Duration::from_secs(30));
 }
+
+#[test]
+fn the_profiling_labs_dashboard_shows_where_the_shops_cpu_was() {
+    use common::Need;
+    common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
+    let database = common::database_url("tui_profile");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join(".state");
+    let command = free_tui(dir.path(), &state, &database);
+    let tmux = Tmux::start(&command);
+    tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
+    // Lab 4.2 is the eighteenth of the pack.
+    let mut keys = vec!["2"];
+    keys.extend(std::iter::repeat_n("Down", 17));
+    keys.push("Enter");
+    tmux.keys(&keys);
+    tmux.wait_for("4.2-profile", Duration::from_secs(5));
+    tmux.keys(&["d"]);
+    // A real profile of the shop under the lab's load: its heading and at
+    // least one frame with its share.
+    let shown = tmux.wait_for("Where the CPU was (3 s,", Duration::from_secs(60));
+    // A frame reads "  3.7 %  function" inside its panel.
+    let frame = |cell: &str| {
+        cell.trim_start()
+            .split_once(" %  ")
+            .is_some_and(|(share, function)| {
+                share.contains('.') && share.parse::<f64>().is_ok() && !function.trim().is_empty()
+            })
+    };
+    assert!(
+        shown.lines().any(|line| line.split('│').any(frame)),
+        "no frame under the heading:\n{shown}"
+    );
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", Duration::from_secs(30));
+}
