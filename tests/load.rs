@@ -148,22 +148,34 @@ async fn login(Json(body): Json<Value>) -> Result<Json<Value>, StatusCode> {
     ))
 }
 
-async fn limited(State(limits): State<Arc<Limits>>, headers: HeaderMap) -> StatusCode {
+/// Counts each token's requests, refuses those past [`LIMIT`] and says the
+/// budget left in `X-RateLimit-Remaining`, as the shop's limiter does.
+async fn limited(
+    State(limits): State<Arc<Limits>>,
+    headers: HeaderMap,
+) -> (StatusCode, [(&'static str, String); 1]) {
     let Some(token) = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     else {
-        return StatusCode::UNAUTHORIZED;
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("x-ratelimit-remaining", "0".into())],
+        );
     };
     let mut per_token = limits.per_token.lock().unwrap();
     let (count, rejected) = per_token.entry(token.to_string()).or_default();
     *count += 1;
+    let left = [(
+        "x-ratelimit-remaining",
+        LIMIT.saturating_sub(*count).to_string(),
+    )];
     if *count > LIMIT {
         *rejected += 1;
-        StatusCode::TOO_MANY_REQUESTS
+        (StatusCode::TOO_MANY_REQUESTS, left)
     } else {
-        StatusCode::OK
+        (StatusCode::OK, left)
     }
 }
 
@@ -192,6 +204,8 @@ async fn per_user_counts_and_429s_match_the_server() {
         assert_eq!(user.rate_limited, rejected, "{}", user.user);
         assert_eq!(user.status_codes.get(&200), Some(&LIMIT));
         assert!(user.rate_limited > 0);
+        // The budget the server last said: spent.
+        assert_eq!(user.remaining, Some(0), "{}", user.user);
     }
     let emails: Vec<&str> = last.total.users.iter().map(|u| u.user.as_str()).collect();
     assert_eq!(

@@ -599,12 +599,25 @@ fn dashboard_of_a_rate_limit_lab_shows_429s_per_user() {
     ];
     dash.status_codes = vec![(200, 200), (429, 100)];
     dash.requests = 300;
+    let user = |name: &str, requests, limited, remaining| perflab::load::UserStats {
+        user: name.into(),
+        requests,
+        rate_limited: limited,
+        remaining,
+        ..Default::default()
+    };
     dash.users = vec![
-        ("user2@perflab.test".into(), 150, 50),
-        ("user3@perflab.test".into(), 150, 50),
-        ("user4@perflab.test".into(), 0, 0),
+        user("user2@perflab.test", 150, 50, Some(0)),
+        user("user3@perflab.test", 150, 50, Some(0)),
+        user("user4@perflab.test", 0, 0, None),
     ];
+    // Each burst of 150 spends the budget of 100 in its first second.
+    dash.limited_windows = [0, 0, 50, 50, 0, 0].into_iter().collect();
     app.dashboard = Some(dash);
+    let shown = screen_text(&render(&app, 120, 40));
+    assert!(shown.contains("429/s: 0 ahora, 50 como máximo"), "{shown}");
+    assert!(shown.contains("quedan 0"), "{shown}");
+    assert!(shown.contains("quedan —"), "{shown}");
     insta::assert_snapshot!(
         "dashboard_rate_limits_80x24",
         render(&app, 80, 24).backend()

@@ -29,6 +29,8 @@ use super::target::Target;
 /// BYPASS. Read on every response: one lookup in a map hyper has already
 /// built, so counting it costs the generator nothing it would notice.
 static X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+/// The course's budget header: what a rate-limited caller has left.
+static X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
 
 type Driver = http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
 
@@ -53,6 +55,8 @@ pub struct Reply {
     /// plus the body. Chunked framing is not counted.
     pub bytes: u64,
     pub cache: Option<CacheAnswer>,
+    /// The response's `X-RateLimit-Remaining`, if it had one.
+    pub remaining: Option<u32>,
     pub body: Option<Bytes>,
 }
 
@@ -182,6 +186,11 @@ async fn drive(
             .headers()
             .get(&X_CACHE)
             .map(|v| CacheAnswer::of(v.as_bytes()));
+        let remaining = response
+            .headers()
+            .get(&X_RATELIMIT_REMAINING)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let (body, body_bytes) = read_body(response.into_body(), keep_body)
             .await
             .map_err(|e| Unsent::Failed(e.into()))?;
@@ -189,6 +198,7 @@ async fn drive(
             status,
             bytes: head + body_bytes,
             cache,
+            remaining,
             body,
         })
     };

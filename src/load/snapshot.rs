@@ -268,6 +268,10 @@ pub struct UserStats {
     pub status_codes: BTreeMap<u16, u64>,
     pub rate_limited: u64,
     pub errors: u64,
+    /// The budget the shop last said this user had left
+    /// (`X-RateLimit-Remaining`), if it said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u32>,
 }
 
 impl Stats {
@@ -345,6 +349,7 @@ fn users(tally: &Tally) -> Vec<UserStats> {
             status_codes: u.codes.clone(),
             rate_limited: u.codes.get(&429).copied().unwrap_or(0),
             errors: u.errors,
+            remaining: u.remaining,
         })
         .collect()
 }

@@ -87,6 +87,9 @@ pub(crate) struct UserTally {
     pub name: Arc<str>,
     pub codes: BTreeMap<u16, u64>,
     pub errors: u64,
+    /// The budget the shop last said this user had left
+    /// (`X-RateLimit-Remaining`), if it said.
+    pub remaining: Option<u32>,
 }
 
 /// Who sent a request, for per-user counts.
@@ -107,6 +110,8 @@ pub(crate) struct Outcome<'a> {
     pub bytes: u64,
     /// The response's `X-Cache`, if it had one.
     pub cache: Option<CacheAnswer>,
+    /// The response's `X-RateLimit-Remaining`, if it had one.
+    pub remaining: Option<u32>,
     pub late: bool,
     pub user: Option<UserRef<'a>>,
     /// Which endpoint of the mix it was (its index, as given).
@@ -172,6 +177,7 @@ impl Tally {
                 Ok(status) => *tally.codes.entry(status.as_u16()).or_default() += 1,
                 Err(_) => tally.errors += 1,
             }
+            tally.remaining = outcome.remaining.or(tally.remaining);
         }
     }
 
@@ -252,6 +258,8 @@ impl Tally {
                 *mine.codes.entry(code).or_default() += n;
             }
             mine.errors += user.errors;
+            // Windows are added oldest first: the newer reading wins.
+            mine.remaining = user.remaining.or(mine.remaining);
         }
     }
 
@@ -285,6 +293,7 @@ mod tests {
             result: Ok(StatusCode::from_u16(status).unwrap()),
             bytes: 100,
             cache: Some(CacheAnswer::Hit),
+            remaining: None,
             late: late_ms > 0,
             user: None,
             endpoint: 0,

@@ -41,12 +41,12 @@ impl Worker {
         let (endpoint, request) =
             self.mix
                 .request(&mut self.rng, &self.connection.target().host, bearer);
-        let (result, bytes, cache) = match request {
+        let (result, bytes, cache, remaining) = match request {
             Ok(request) => match self.connection.send(request, false).await {
-                Ok(reply) => (Ok(reply.status), reply.bytes, reply.cache),
-                Err(e) => (Err(failure(&e)), 0, None),
+                Ok(reply) => (Ok(reply.status), reply.bytes, reply.cache, reply.remaining),
+                Err(e) => (Err(failure(&e)), 0, None, None),
             },
-            Err(_) => (Err(Failure::Other), 0, None),
+            Err(_) => (Err(Failure::Other), 0, None, None),
         };
         let done = Instant::now();
         let refused = matches!(result, Err(Failure::Connect));
@@ -57,6 +57,7 @@ impl Worker {
             result,
             bytes,
             cache,
+            remaining,
             late: sent.saturating_duration_since(scheduled) > LATE_AFTER,
             endpoint,
             user: self.identity.as_ref().map(|i| UserRef {

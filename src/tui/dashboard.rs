@@ -174,8 +174,11 @@ pub struct Dashboard {
     pub connections: Option<i64>,
     /// `X-Query-Count` of one probe request on the traffic's first path.
     pub query_count: Option<u64>,
-    /// Per virtual user: (user, requests, 429s), over the run.
-    pub users: Vec<(String, u64, u64)>,
+    /// Per virtual user over the run: requests, 429s and the budget the
+    /// shop last said it had left.
+    pub users: Vec<crate::load::UserStats>,
+    /// 429s per window, oldest first (as many windows as the chart).
+    pub limited_windows: VecDeque<u64>,
     /// The plan of the lab's query, a line per node.
     pub plan: Option<Vec<String>>,
     /// The request log's last lines (`None` until read).
@@ -254,11 +257,11 @@ impl Dashboard {
         self.status_codes = total.status_codes.iter().map(|(&c, &n)| (c, n)).collect();
         self.errors = total.errors.connect + total.errors.timeout + total.errors.other;
         self.requests = total.requests;
-        self.users = total
-            .users
-            .iter()
-            .map(|u| (u.user.clone(), u.requests, u.rate_limited))
-            .collect();
+        self.users = total.users.clone();
+        self.limited_windows.push_back(snapshot.window.rate_limited);
+        while self.limited_windows.len() > HISTORY {
+            self.limited_windows.pop_front();
+        }
         if snapshot.done {
             self.running = false;
         }

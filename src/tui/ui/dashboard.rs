@@ -349,30 +349,61 @@ fn cpu_profile<'a>(dash: &Dashboard, text: &Text) -> Vec<Line<'a>> {
         .collect()
 }
 
-/// 429s per virtual user: who hit the limit, and how hard.
+/// The limiter as the load meets it: 429s over time (a line of text and a
+/// sparkline per window), then per virtual user its requests, the budget
+/// the shop last said it had left, and its 429s.
 fn rate_limits(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
+    let block = panel(title(msg!(text, "tui-dashboard-rate-limits")), theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [over_time, spark, users] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    let now = dash.limited_windows.back().copied().unwrap_or(0);
+    let peak = dash.limited_windows.iter().copied().max().unwrap_or(0);
+    frame.render_widget(
+        Paragraph::new(msg!(
+            text,
+            "tui-dashboard-429-over-time",
+            now = now,
+            peak = peak
+        )),
+        over_time,
+    );
+    let data: Vec<u64> = dash.limited_windows.iter().copied().collect();
+    frame.render_widget(
+        Sparkline::default()
+            .data(&data[data.len().saturating_sub(usize::from(spark.width))..])
+            .style(theme.verdict(Verdict::Fail)),
+        spark,
+    );
     let lines: Vec<Line> = match dash.users.is_empty() {
         true => vec![Line::raw(msg!(text, "tui-dashboard-no-users"))],
         false => dash
             .users
             .iter()
-            .map(|(user, requests, limited)| {
-                let name = user.split('@').next().unwrap_or(user);
-                let style = match *limited > 0 {
+            .map(|user| {
+                let name = user.user.split('@').next().unwrap_or(&user.user);
+                let limited = user.rate_limited;
+                let style = match limited > 0 {
                     true => theme.verdict(Verdict::Fail),
                     false => theme.verdict(Verdict::Pass),
                 };
+                let budget = match user.remaining {
+                    Some(left) => msg!(text, "tui-dashboard-budget-left", left = left),
+                    None => msg!(text, "tui-dashboard-budget-unknown"),
+                };
                 Line::from(vec![
-                    Span::raw(format!("{name:<8} {requests:>6} ")),
+                    Span::raw(format!("{name:<8} {:>6}  {budget:<12} ", user.requests)),
                     Span::styled(format!("429 × {limited}"), style),
                 ])
             })
             .collect(),
     };
-    frame.render_widget(
-        Paragraph::new(lines).block(panel(title(msg!(text, "tui-dashboard-rate-limits")), theme)),
-        area,
-    );
+    frame.render_widget(Paragraph::new(lines), users);
 }
 
 fn plan(frame: &mut Frame, area: Rect, dash: &Dashboard, text: &Text, theme: Theme) {
