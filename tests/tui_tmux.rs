@@ -289,16 +289,27 @@ fn free_tui(dir: &std::path::Path, state: &std::path::Path, database: &str) -> S
     )
 }
 
+/// `perflab --free` on a database of its own (`name`) in a `width`×`height`
+/// terminal, once it has found PostgreSQL and Redis; the workspace's
+/// directory and the state directory go with it.
+fn free_session(
+    name: &str,
+    width: u16,
+    height: u16,
+) -> (tempfile::TempDir, std::path::PathBuf, Tmux) {
+    let database = common::database_url(name);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join(".state");
+    let tmux = Tmux::start_sized(&free_tui(dir.path(), &state, &database), width, height);
+    tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
+    (dir, state, tmux)
+}
+
 #[test]
 fn a_shop_killed_under_the_dashboard_is_named_and_one_key_restarts_the_load() {
     use common::Need;
     common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
-    let database = common::database_url("tui_dead");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = dir.path().join(".state");
-    let command = free_tui(dir.path(), &state, &database);
-    let tmux = Tmux::start_sized(&command, 80, 24);
-    tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
+    let (_dir, state, tmux) = free_session("tui_dead", 80, 24);
     tmux.keys(&["2", "Down", "Down", "Enter"]);
     tmux.wait_for("1.3-cache-aside", Duration::from_secs(5));
     tmux.keys(&["d"]);
@@ -436,12 +447,7 @@ fn a_machine_without_redis_is_offered_the_install_and_starts_after_it() {
 fn the_plan_panel_follows_the_students_indexes() {
     use common::Need;
     common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
-    let database = common::database_url("tui_plan");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = dir.path().join(".state");
-    let command = free_tui(dir.path(), &state, &database);
-    let tmux = Tmux::start(&command);
-    tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
+    let (dir, _state, tmux) = free_session("tui_plan", 100, 30);
     tmux.keys(&["2", "Down", "Down", "Down", "Down", "Down", "Down", "Enter"]);
     tmux.wait_for("2.1-explain", Duration::from_secs(5));
     tmux.keys(&["d"]);
@@ -464,12 +470,7 @@ fn the_plan_panel_follows_the_students_indexes() {
 fn the_profiling_labs_dashboard_shows_where_the_shops_cpu_was() {
     use common::Need;
     common::require(&[Need::Tmux, Need::Postgres, Need::Redis]);
-    let database = common::database_url("tui_profile");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = dir.path().join(".state");
-    let command = free_tui(dir.path(), &state, &database);
-    let tmux = Tmux::start(&command);
-    tmux.wait_for("PostgreSQL and Redis ready", Duration::from_secs(60));
+    let (_dir, _state, tmux) = free_session("tui_profile", 100, 30);
     // Lab 4.2 is the eighteenth of the pack.
     let mut keys = vec!["2"];
     keys.extend(std::iter::repeat_n("Down", 17));
