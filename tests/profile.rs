@@ -169,6 +169,34 @@ async fn perflab_profile_writes_a_flamegraph_of_a_loaded_shop() {
         stdout.lines().any(|l| l.trim_start().contains(" %  ")),
         "{stdout}"
     );
+
+    // The dashboard's profile: the top frames, no flamegraph drawn.
+    let url = shop.control("/profile?seconds=1&flamegraph=false");
+    let request = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(shop.control_token())
+        .send();
+    let answer = tokio::spawn(request);
+    let answer = loop {
+        reports(&shop, 5).await;
+        if answer.is_finished() {
+            break answer
+                .await
+                .expect("join")
+                .expect("the control API answers");
+        }
+    };
+    assert!(answer.status().is_success(), "{}", answer.status());
+    let profile: perflab::shop::profile::cpu::Profile = answer.json().await.expect("a profile");
+    assert!(
+        profile.svg.is_empty(),
+        "{}",
+        &profile.svg[..profile.svg.len().min(200)]
+    );
+    assert!(
+        !profile.top.is_empty() && profile.samples > 0,
+        "{profile:?}"
+    );
     shop.stop().await;
 }
 

@@ -26,7 +26,8 @@
 //!   `[monitoring] breakdown` is on (`shop::profile::breakdown`).
 //! - `POST /profile?seconds=N` — samples the shop's CPU for N seconds (1–60)
 //!   and answers the flamegraph SVG and the hottest frames (`shop::profile::cpu`);
-//!   409 while another runs, 501 where the system has no profiler.
+//!   `&flamegraph=false` leaves the SVG undrawn; 409 while another runs, 501
+//!   where the system has no profiler.
 
 use std::sync::Arc;
 
@@ -332,6 +333,13 @@ async fn reset_breakdown(State(state): State<Arc<AppState>>) -> Json<serde_json:
 struct ProfileParams {
     #[serde(default = "default_profile_seconds")]
     seconds: u64,
+    /// `false`: the top frames only, no SVG drawn (the TUI's panel).
+    #[serde(default = "default_flamegraph")]
+    flamegraph: bool,
+}
+
+fn default_flamegraph() -> bool {
+    true
 }
 
 fn default_profile_seconds() -> u64 {
@@ -344,14 +352,17 @@ async fn cpu_profile(Query(params): Query<ProfileParams>) -> Result<Json<cpu::Pr
         return Err(Error::Unprocessable(why).into_response());
     }
     let window = std::time::Duration::from_secs(params.seconds);
-    cpu::sample(window).await.map(Json).map_err(|e| {
-        let status = match e {
-            cpu::CpuError::Busy => StatusCode::CONFLICT,
-            cpu::CpuError::Unsupported => StatusCode::NOT_IMPLEMENTED,
-            cpu::CpuError::Profiler(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Error::Rejected(status, e.to_string()).into_response()
-    })
+    cpu::sample(window, params.flamegraph)
+        .await
+        .map(Json)
+        .map_err(|e| {
+            let status = match e {
+                cpu::CpuError::Busy => StatusCode::CONFLICT,
+                cpu::CpuError::Unsupported => StatusCode::NOT_IMPLEMENTED,
+                cpu::CpuError::Profiler(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            Error::Rejected(status, e.to_string()).into_response()
+        })
 }
 
 #[cfg(test)]

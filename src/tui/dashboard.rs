@@ -185,8 +185,8 @@ pub struct Dashboard {
     pub log_tail: Option<Vec<String>>,
     /// The shop's span breakdown per route (`None` until read).
     pub breakdown: Option<crate::shop::profile::breakdown::Report>,
-    /// The latest CPU profile of the shop under the load, without its SVG
-    /// (`None` until one is taken).
+    /// The latest CPU profile of the shop under the load, taken without a
+    /// flamegraph (`None` until one is taken).
     pub profile: Option<crate::shop::profile::cpu::Profile>,
     /// What the lab shows.
     pub panels: Vec<Panel>,

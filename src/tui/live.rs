@@ -212,15 +212,14 @@ const PROFILE_SECONDS: u64 = 3;
 /// for `PROFILE_SECONDS` of every `PROFILE_EVERY`).
 const PROFILE_EVERY: Duration = Duration::from_secs(15);
 
-/// Profiles the shop's CPU under the load and sends what the panel shows
-/// (the top frames; the flamegraph is `perflab profile`'s). A refused or
-/// failed profile sends nothing: the panel keeps the last one.
+/// Profiles the shop's CPU under the load and sends what the panel shows:
+/// the top frames, without a flamegraph (that is `perflab profile`'s). A
+/// refused or failed profile sends nothing: the panel keeps the last one.
 async fn send_profile(ctx: crate::check::Context, tx: mpsc::UnboundedSender<Event>) {
-    let path = format!("/profile?seconds={PROFILE_SECONDS}");
+    let path = format!("/profile?seconds={PROFILE_SECONDS}&flamegraph=false");
     if let Ok(body) = ctx.control_post(&path).await
-        && let Ok(mut profile) = serde_json::from_value::<crate::shop::profile::cpu::Profile>(body)
+        && let Ok(profile) = serde_json::from_value::<crate::shop::profile::cpu::Profile>(body)
     {
-        profile.svg = String::new();
         let _ = tx.send(Event::Profile(profile));
     }
 }

@@ -114,8 +114,8 @@ enum Event {
     LogTail(Vec<String>),
     /// The shop's span breakdown, for its panel.
     Breakdown(crate::shop::profile::breakdown::Report),
-    /// A CPU profile of the shop under the load (its flamegraph left out),
-    /// for the same panel.
+    /// A CPU profile of the shop under the load (no flamegraph drawn), for
+    /// the same panel.
     Profile(crate::shop::profile::cpu::Profile),
 }
 

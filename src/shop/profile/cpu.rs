@@ -55,9 +55,11 @@ pub enum CpuError {
 }
 
 /// Samples this process for `window`, on a blocking thread (the window is
-/// what is being measured, not a wait for something else).
-pub async fn sample(window: Duration) -> Result<Profile, CpuError> {
-    tokio::task::spawn_blocking(move || imp::sample(window))
+/// what is being measured, not a wait for something else); the flamegraph
+/// is drawn only when asked for (`svg` stays empty otherwise: a caller that
+/// shows the top frames does not make the shop draw what it throws away).
+pub async fn sample(window: Duration, flamegraph: bool) -> Result<Profile, CpuError> {
+    tokio::task::spawn_blocking(move || imp::sample(window, flamegraph))
         .await
         .map_err(|e| CpuError::Profiler(e.to_string()))?
 }
@@ -128,7 +130,7 @@ mod imp {
     use super::{CpuError, FREQUENCY, Profile, top_frames};
     use std::time::Duration;
 
-    pub fn sample(window: Duration) -> Result<Profile, CpuError> {
+    pub fn sample(window: Duration, flamegraph: bool) -> Result<Profile, CpuError> {
         let guard = pprof::ProfilerGuardBuilder::default()
             .frequency(FREQUENCY)
             // Unwinding inside these from a signal handler can deadlock (pprof's README).
@@ -154,9 +156,11 @@ mod imp {
         });
         let (samples, top) = top_frames(stacks);
         let mut svg = Vec::new();
-        report
-            .flamegraph(&mut svg)
-            .map_err(|e| CpuError::Profiler(e.to_string()))?;
+        if flamegraph {
+            report
+                .flamegraph(&mut svg)
+                .map_err(|e| CpuError::Profiler(e.to_string()))?;
+        }
         Ok(Profile {
             seconds: window.as_secs(),
             samples,
@@ -171,7 +175,7 @@ mod imp {
     use super::{CpuError, Profile};
     use std::time::Duration;
 
-    pub fn sample(_: Duration) -> Result<Profile, CpuError> {
+    pub fn sample(_: Duration, _: bool) -> Result<Profile, CpuError> {
         Err(CpuError::Unsupported)
     }
 }
