@@ -3,8 +3,9 @@
 //! hint only); lab 1.3's hit-ratio check fails the solution with a TTL of one
 //! second and passes it as it is; lab 1.5's listing hit ratio under writes
 //! fails the starting state and passes the solution; lab 1.6's outage check
-//! tells `fallback = "database"` from `"memory"` on two instances (the second
-//! instance's reads during the outage: cache hits or none, never stale).
+//! tells the fallbacks apart on two instances behind a database one round
+//! trip away: `database` runs out of pool connections (503s), the naive
+//! `local` serves the second instance's stale price, `memory` passes.
 
 mod common;
 
@@ -147,10 +148,21 @@ fn labs_validate_proves_the_listing_hit_ratio_of_lab_1_5() {
 
 #[tokio::test]
 async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
+    use perflab::services::latency::{LatencyRelay, upstream_of};
     let db = "block1_outage";
     let catalog = common::block1();
     let lab = catalog.find("1.6").expect("lab 1.6");
     let spec = lab_check("1.6", "survives-redis");
+    // The lab's stage: the database one network round trip away.
+    let rtt = lab
+        .stage
+        .database_rtt
+        .expect("lab 1.6 puts a network before the database");
+    let direct = common::database_url(db);
+    let relay = LatencyRelay::start(upstream_of(&direct).await.unwrap(), rtt)
+        .await
+        .expect("a latency relay");
+    let through = relay.url_through(&direct).unwrap();
     let mut seen = Vec::new();
     for fallback in [
         CacheFallback::Database,
@@ -162,8 +174,8 @@ async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
         let redis = Arc::new(tokio::sync::Mutex::new(redis));
         let mut settings = lab.solved_settings().expect("solved settings");
         settings.cache.fallback = fallback;
-        let a = TestShop::start_with_redis(db, settings.clone(), Some(url.clone())).await;
-        let b = TestShop::start_with_redis(db, settings, Some(url)).await;
+        let a = TestShop::start_through(through.clone(), settings.clone(), Some(url.clone())).await;
+        let b = TestShop::start_through(through.clone(), settings, Some(url)).await;
         for shop in [&a, &b] {
             wait_for_cache_status(shop, "up").await;
         }
@@ -174,24 +186,42 @@ async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
         let result = check::run(&spec, &ctx).await;
         assert_units(std::slice::from_ref(&result));
         let d = &result.details;
-        assert!(d["cross_writes"] > 0.0, "{fallback:?}: {result:#?}");
-        assert!(d["peer_reads"] > 0.0, "{fallback:?}: {result:#?}");
-        if fallback == CacheFallback::Local {
+        println!("lab 1.6, fallback {fallback:?}: {}", result.message);
+        assert!(
+            d["cross_writes"] + d["failed_writes"] > 0.0,
+            "{fallback:?}: {result:#?}"
+        );
+        match fallback {
+            // Every request on the pools: they run out, A answers 503.
+            CacheFallback::Database => {
+                assert!(d["pool_timeouts"] > 0.0, "{result:#?}");
+                assert_eq!(result.verdict, Verdict::Fail, "{result:#?}");
+                assert!(
+                    d["outage_5xx"] + d["failed_writes"] > 0.0,
+                    "the outage's requests got the 503s: {result:#?}"
+                );
+            }
             // B's own entry outlives A's write: the naive stand-in lab 1.6
             // teaches against.
-            assert!(d["peer_stale"] > 0.0, "{result:#?}");
-            assert_eq!(result.verdict, Verdict::Fail, "{result:#?}");
-            assert!(result.message.contains("stale"), "{}", result.message);
-        } else {
-            assert_eq!(d["peer_stale"], 0.0, "{fallback:?}: {result:#?}");
+            CacheFallback::Local => {
+                assert!(d["peer_reads"] > 0.0, "{result:#?}");
+                assert!(d["peer_stale"] > 0.0, "{result:#?}");
+                assert_eq!(result.verdict, Verdict::Fail, "{result:#?}");
+                assert!(result.message.contains("stale"), "{}", result.message);
+            }
+            // The solution: hits on both, checked against every write.
+            _ => {
+                assert!(d["peer_reads"] > 0.0, "{result:#?}");
+                assert_eq!(d["peer_stale"], 0.0, "{result:#?}");
+                assert_eq!(d["pool_timeouts"], 0.0, "{result:#?}");
+                assert_eq!(result.verdict, Verdict::Pass, "{result:#?}");
+            }
         }
-        assert!(d.contains_key("pool_timeouts"), "{result:#?}");
         assert!(
             result.message.contains("followed by a read on instance B"),
             "{}",
             result.message
         );
-        println!("lab 1.6, fallback {fallback:?}: {}", result.message);
         seen.push((d["peer_hits"], d["peer_reads"]));
         a.stop().await;
         b.stop().await;

@@ -27,12 +27,15 @@
 //!   `cross_product` on the shop (A) again and again, and after each write
 //!   reads it on the peer (B): a read showing an earlier price is stale (the
 //!   bug lab 1.4 names), and B's `X-Cache` says whether an in-process cache
-//!   answered. The price is put back on every exit path
-//!   ([`super::prices`]). And with the control API, the shop's pool timeouts
-//!   (`GET /pool`, requests answered 503 for want of a connection) are read
-//!   before and after the outage. Both are reported so that the fallbacks
-//!   can be told apart (`database`: every request on the pool; `memory`:
-//!   B's hits); stale reads above `max_stale` fail the check.
+//!   answered; a write A answers with a 5xx is a failure of the outage like a
+//!   probe's. The original price is read before the load starts and put back
+//!   once it is over (under it a write can wait past the pool's timeout), or
+//!   on any other exit path ([`super::prices`]). And with the control API,
+//!   the shop's pool timeouts (`GET /pool`, requests answered 503 for want
+//!   of a connection) are read before and after the run. All are reported so
+//!   that the fallbacks can be told apart (`database`: pool timeouts;
+//!   `local`: stale reads; `memory`: B's hits); stale reads above
+//!   `max_stale` fail the check.
 //!
 //! Needs the private Redis the runner started (`ctx.redis_server`); it is
 //! always started again before the check returns, even on an error, and on a
@@ -107,6 +110,9 @@ const CROSS_EVERY: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Cross {
     writes: u64,
+    /// Writes A answered with a 5xx (a pool timeout, say): they count as
+    /// failures of the outage, and no read follows them.
+    failed_writes: u64,
     /// Reads on the peer that answered 200.
     reads: u64,
     stale: u64,
@@ -162,8 +168,14 @@ struct Measured {
 }
 
 impl Measured {
-    fn failures(&self) -> u64 {
+    /// Probe requests that failed.
+    fn probe_failures(&self) -> u64 {
         self.outage_5xx + self.outage_unanswered
+    }
+
+    /// Everything that failed during the outage: probes and writes.
+    fn failures(&self) -> u64 {
+        self.probe_failures() + self.cross.map_or(0, |c| c.failed_writes)
     }
 }
 
@@ -192,6 +204,13 @@ impl RedisOutageSpec {
             Some(_) => Some(ctx.login(1).await?),
             None => None,
         };
+        // The price to put back, read while the shop is idle: under the
+        // lab's load a read can wait for a pool connection past its timeout.
+        let put_back = admin.as_deref().map(|token| PutBack::new(ctx, token));
+        if let Some(guard) = &put_back {
+            let product = self.cross_product;
+            guard.remember(product, prices::original(ctx, product).await?);
+        }
         let timeouts_before = pool_timeouts(ctx).await;
         let mix = Arc::new(traffic.mix()?);
         let mut traffic = traffic.clone();
@@ -211,13 +230,12 @@ impl RedisOutageSpec {
             let (ctx, mix, over, tally) = (ctx.clone(), mix.clone(), over.clone(), tally.clone());
             probers.spawn(probe(ctx, mix, seed, over, tally));
         }
-        let put_back = admin.as_deref().map(|token| PutBack::new(ctx, token));
         server.lock().await.stop().await;
         let cross = async {
             match (&cross_peer, &admin, &put_back) {
-                (Some(peer), Some(token), Some(guard)) => {
+                (Some(peer), Some(token), Some(_)) => {
                     let deadline = Instant::now() + self.down_for;
-                    let cross = self.cross(ctx, peer, token, guard, deadline).await;
+                    let cross = self.cross(ctx, peer, token, deadline).await;
                     // Redis stays down as long as the lab says, whatever happened.
                     tokio::time::sleep_until(deadline).await;
                     Some(cross)
@@ -233,20 +251,21 @@ impl RedisOutageSpec {
         let back = Instant::now();
         over.cancel();
         while probers.join_next().await.is_some() {}
-        let put_back = match put_back {
-            Some(guard) => guard.now().await,
-            None => Ok(()),
-        };
         restarted.map_err(|reason| CheckError::RedisRestart {
             url: redis_url.clone(),
             reason,
         })?;
         let cross = cross?;
-        put_back?;
 
         let resume = self.resume(ctx, &redis_url, back).await;
         cancel.cancel();
         let total = run.finish().await?.total;
+        // Once the load is over: under it, the write could wait for a pool
+        // connection past its timeout (`fallback = "database"`). An early
+        // return puts the price back from the guard's drop.
+        if let Some(guard) = put_back {
+            guard.now().await?;
+        }
         Ok(Measured {
             outage_requests: tally.requests.load(Ordering::SeqCst),
             outage_5xx: tally.server_errors.load(Ordering::SeqCst),
@@ -269,17 +288,26 @@ impl RedisOutageSpec {
         ctx: &Context,
         peer: &str,
         token: &str,
-        guard: &PutBack,
         deadline: Instant,
     ) -> Result<Cross, CheckError> {
         let product = self.cross_product;
-        guard.remember(product, prices::original(ctx, product).await?);
         let url = format!("{}/products/{product}", peer.trim_end_matches('/'));
         let mut cross = Cross::default();
         let mut price = CROSS_FIRST_PRICE;
         while Instant::now() < deadline {
-            ctx.set_price(token, product, Decimal::from(price)).await?;
-            cross.writes += 1;
+            match ctx.set_price(token, product, Decimal::from(price)).await {
+                Ok(()) => cross.writes += 1,
+                // The shop could not serve the write (its pool, say): a
+                // failure of the outage. The next write's price is higher
+                // than this one's, whether it was stored or not.
+                Err(CheckError::Status { status, .. }) if status >= 500 => {
+                    cross.failed_writes += 1;
+                    price += 1;
+                    tokio::time::sleep(CROSS_EVERY).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
             if let Ok(response) = ctx.http.get(&url).timeout(ANSWER_WITHIN).send().await
                 && response.status().is_success()
             {
@@ -488,6 +516,7 @@ impl Kind for RedisOutageSpec {
         if let Some(c) = m.cross {
             details.extend([
                 ("cross_writes", c.writes as f64),
+                ("failed_writes", c.failed_writes as f64),
                 ("peer_reads", c.reads as f64),
                 ("peer_hits", c.hits as f64),
                 ("peer_stale", c.stale as f64),
@@ -508,7 +537,7 @@ fn message(ctx: &Context, spec: &RedisOutageSpec, target: &str, m: &Measured) ->
         text,
         "check-outage-probes",
         down = duration(spec.down_for),
-        failed = m.failures(),
+        failed = m.probe_failures(),
         requests = m.outage_requests,
         errors = m.outage_5xx,
         answer = duration(ANSWER_WITHIN),
@@ -542,6 +571,7 @@ fn message(ctx: &Context, spec: &RedisOutageSpec, target: &str, m: &Measured) ->
             text,
             "check-outage-peer",
             writes = c.writes,
+            failed = c.failed_writes,
             reads = c.reads,
             hits = c.hits,
             stale = c.stale
@@ -656,27 +686,34 @@ mod tests {
     #[test]
     fn stale_reads_on_the_peer_fail_and_are_told_with_pool_timeouts() {
         let s = spec("cross_writes = true");
-        let crossed = |stale| Measured {
+        let crossed = |stale, failed_writes| Measured {
             pool_timeouts: Some(7),
             cross: Some(Cross {
                 writes: 20,
+                failed_writes,
                 reads: 20,
                 stale,
                 hits: 15,
             }),
             ..measured(0, Some(300))
         };
-        assert_eq!(s.ok(&crossed(0)), (true, true));
-        assert_eq!(s.ok(&crossed(2)), (false, true));
+        assert_eq!(s.ok(&crossed(0, 0)), (true, true));
+        assert_eq!(s.ok(&crossed(2, 0)), (false, true));
+        // A write answered 5xx during the outage is a failure of it.
+        assert_eq!(s.ok(&crossed(0, 1)), (false, true));
+        assert!(
+            message(&Context::new("http://x", Lang::En), &s, "t", &crossed(0, 3))
+                .contains("3 more writes got a 5xx")
+        );
         let en = Context::new("http://x", Lang::En);
-        let text = message(&en, &s, "t", &crossed(2));
+        let text = message(&en, &s, "t", &crossed(2, 0));
         assert!(text.contains("7 requests"), "{text}");
         assert!(
             text.contains("20 price writes") && text.contains("2 showed an earlier price"),
             "{text}"
         );
         assert!(text.contains("lab 1.4"), "{text}");
-        let es = message(&Context::new("http://x", Lang::Es), &s, "t", &crossed(0));
+        let es = message(&Context::new("http://x", Lang::Es), &s, "t", &crossed(0, 0));
         assert!(es.contains("15 desde su caché en memoria"), "{es}");
     }
 

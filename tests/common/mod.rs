@@ -99,8 +99,26 @@ impl TestShop {
         Self::start_with(db, ShopSettings::default(), None, secret).await
     }
 
+    /// A shop reaching its database at `database_url` (a latency relay's).
+    pub async fn start_through(
+        database_url: String,
+        settings: ShopSettings,
+        redis_url: Option<String>,
+    ) -> Self {
+        Self::start_at(database_url, settings, redis_url, "test-secret").await
+    }
+
     async fn start_with(
         db: &str,
+        settings: ShopSettings,
+        redis_url: Option<String>,
+        jwt_secret: &str,
+    ) -> Self {
+        Self::start_at(database_url(db), settings, redis_url, jwt_secret).await
+    }
+
+    async fn start_at(
+        database_url: String,
         settings: ShopSettings,
         redis_url: Option<String>,
         jwt_secret: &str,
@@ -110,7 +128,7 @@ impl TestShop {
         }
         let state_dir = tempfile::tempdir().expect("tempdir");
         let shop = shop::start(ShopOptions {
-            database_url: database_url(db),
+            database_url,
             redis_url,
             settings,
             host: "127.0.0.1".into(),

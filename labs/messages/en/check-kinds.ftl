@@ -191,7 +191,7 @@ check-outage-hint-served = { $mode ->
 }
 check-outage-hint-resumed = The shop did not read from Redis again: does its connection reconnect after a failure (a ConnectionManager, not a MultiplexedConnection)? In /health, cache.status must return to "up".
 check-outage-pool-timeouts = Over the run, { $timeouts } requests waited for a pool connection past its timeout and got a 503 (GET /pool).
-check-outage-peer = With Redis down, { $writes } price writes on instance A, each followed by a read on instance B: B answered { $reads }, { $hits } from its in-memory cache, and { $stale } showed an earlier price (stale reads).
+check-outage-peer = With Redis down, { $writes } price writes on instance A, each followed by a read on instance B ({ $failed } more writes got a 5xx, with no read after them): B answered { $reads }, { $hits } from its in-memory cache, and { $stale } showed an earlier price (stale reads).
 check-outage-hint-stale = The other instance served a price that had already changed: what lab 1.4 calls a bug. An in-memory cache standing in for Redis must know which writes the other instances made (or cache nothing while Redis is away).
 
 ## rate_limit

@@ -191,7 +191,7 @@ check-outage-hint-served = { $mode ->
 }
 check-outage-hint-resumed = La tienda no volvió a leer de Redis: ¿se reconecta su conexión tras un fallo (un ConnectionManager, no una MultiplexedConnection)? En /health, cache.status debe volver a «up».
 check-outage-pool-timeouts = Durante la ejecución, { $timeouts } peticiones esperaron una conexión del pool más que su timeout y recibieron un 503 (GET /pool).
-check-outage-peer = Con Redis parado, { $writes } escrituras de precio en la instancia A, cada una seguida de una lectura en la instancia B: B respondió { $reads }, { $hits } desde su caché en memoria, y { $stale } mostraron un precio anterior (lecturas obsoletas).
+check-outage-peer = Con Redis parado, { $writes } escrituras de precio en la instancia A, cada una seguida de una lectura en la instancia B (otras { $failed } recibieron un 5xx y no se leyeron): B respondió { $reads }, { $hits } desde su caché en memoria, y { $stale } mostraron un precio anterior (lecturas obsoletas).
 check-outage-hint-stale = La otra instancia sirvió un precio que ya había cambiado: lo que el laboratorio 1.4 llama un error. Una caché en memoria que sustituye a Redis tiene que saber qué escrituras hicieron las demás instancias (o no cachear nada mientras Redis no está).
 
 ## rate_limit

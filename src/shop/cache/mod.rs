@@ -16,7 +16,8 @@
 //!   (they all bump it);
 //! - Redis down and `fallback = "memory"`: on every instance too — each
 //!   in-process lookup reads its scope's generation from PostgreSQL first
-//!   (one primary-key read, so a fallback hit says `X-Query-Count: 1`);
+//!   (batched with every lookup waiting, on a connection outside the pool;
+//!   a fallback hit says `X-Query-Count: 1`);
 //! - Redis down and `fallback = "local"` (the naive stand-in lab 1.6
 //!   measures): for writes made through this instance only, like `backend =
 //!   "memory"` — another instance's writes reach its entries at their TTL;

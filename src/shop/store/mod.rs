@@ -161,17 +161,22 @@ impl Db {
         let mut slot = self.probe.lock().await;
         let mut conn = match slot.take() {
             Some(conn) => conn,
-            None => {
-                self.options
-                    .clone()
-                    .application_name("perflab-shop")
-                    .connect()
-                    .await?
-            }
+            None => self.connect_outside_pool().await?,
         };
         sqlx::query("SELECT 1").execute(&mut conn).await?;
         *slot = Some(conn);
         Ok(())
+    }
+
+    /// A connection of the shop's outside the pool (named `perflab-shop`
+    /// like the pool's, with the same timeouts), for a task that must not
+    /// wait behind requests for one: the cache fallback's generation reads.
+    pub async fn connect_outside_pool(&self) -> sqlx::Result<PgConnection> {
+        self.options
+            .clone()
+            .application_name("perflab-shop")
+            .connect()
+            .await
     }
 
     /// Notes a request answered 503 because the pool had no free connection.

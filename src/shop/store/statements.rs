@@ -79,6 +79,19 @@ pub fn db_time() -> Duration {
         .unwrap_or_default()
 }
 
+/// Adds a statement that ended at `end` after `elapsed` to the current
+/// request's tally (nothing outside a request). Besides sqlx's events, a
+/// statement another task ran for this request among others (the cache
+/// fallback's batched generation read): the request waited for it as for
+/// its own.
+pub fn count(end: Instant, elapsed: Duration) {
+    let _ = STATEMENTS.try_with(|tally| {
+        let mut updated = tally.get();
+        updated.statement(end, elapsed);
+        tally.set(updated);
+    });
+}
+
 /// Whether a [`layer`] was made part of the global subscriber.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
@@ -94,11 +107,7 @@ impl<S: Subscriber> Layer<S> for StatementCounter {
         }
         let mut elapsed = Elapsed(Duration::ZERO);
         event.record(&mut elapsed);
-        let _ = STATEMENTS.try_with(|tally| {
-            let mut updated = tally.get();
-            updated.statement(Instant::now(), elapsed.0);
-            tally.set(updated);
-        });
+        count(Instant::now(), elapsed.0);
     }
 }
 
