@@ -2,7 +2,8 @@
 //! `ttl-only` to `on-write` made while reads and orders run (no read that
 //! starts after the switch returned sees data older than a write that
 //! returned before it), two instances whose Redis is down and whose
-//! in-process fallback still sees each other's writes (through PostgreSQL),
+//! in-process fallback still sees each other's writes (through PostgreSQL,
+//! even after the connection it reads them on died),
 //! and a shop — in-process and through `perflab serve` — whose cache is up
 //! on its very first `/health` once it says it is ready.
 
@@ -348,6 +349,78 @@ async fn memory_fallback_instances_see_each_others_writes_while_redis_is_down() 
         .expect("the scratch redis-server again");
     cache_status(&a, "up").await;
     cache_status(&b, "up").await;
+    a.stop().await;
+    b.stop().await;
+}
+
+/// Ends the backends of the shops' generations connections (the fallback's
+/// own, outside the pool: the last statement they ran is the batched read).
+async fn end_generation_connections(db: &str) -> u64 {
+    let pool = sqlx::PgPool::connect(&common::database_url(db))
+        .await
+        .expect("connect");
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND query LIKE '%unnest($1::text[]) AS s(scope)%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("terminate");
+    pool.close().await;
+    ended.into_iter().filter(|&ended| ended).count() as u64
+}
+
+#[tokio::test]
+async fn memory_fallback_outlives_its_generations_connection() {
+    let db = "edges_fallback_conn";
+    let mut redis = ScratchRedis::start().await.expect("a scratch redis-server");
+    let mut settings = cached(CacheBackend::Redis, Invalidation::OnWrite);
+    settings.cache.fallback = CacheFallback::Memory;
+    let url = Some(redis.url().to_string());
+    let a = TestShop::start_with_redis(db, settings.clone(), url.clone()).await;
+    let b = TestShop::start_with_redis(db, settings, url).await;
+    for shop in [&a, &b] {
+        assert_eq!(shop.shop.cache_ready(PATIENCE).await, Readiness::RedisUp);
+    }
+    let admin = a.admin().await;
+    redis.stop().await;
+    cache_status(&a, "down").await;
+    cache_status(&b, "down").await;
+
+    // Both instances read generations (and open their connections for it).
+    let detail = "/products/41";
+    for shop in [&a, &b] {
+        read(shop, detail).await;
+        assert_eq!(read(shop, detail).await.0, "HIT");
+    }
+    let ended = end_generation_connections(db).await;
+    assert!(
+        ended >= 2,
+        "one generations connection per instance: {ended}"
+    );
+
+    // A's bump meets its dead connection and goes out on a new one: B's very
+    // next read has the write, and B reads generations again afterwards.
+    put_product(&a, &admin, 41, json!({ "price": 4141 })).await;
+    let (outcome, _, body) = read(&b, detail).await;
+    assert_eq!(
+        (outcome.as_str(), body["price"].as_f64()),
+        ("MISS", Some(4141.0)),
+        "B must not serve the price from before the write"
+    );
+    // Had the bump been lost, B's entry would still be keyed with the old
+    // generation, and this hit would show the old price.
+    let (outcome, _, body) = read(&b, detail).await;
+    assert_eq!(
+        (outcome.as_str(), body["price"].as_f64()),
+        ("HIT", Some(4141.0))
+    );
+
+    redis
+        .restart()
+        .await
+        .expect("the scratch redis-server again");
     a.stop().await;
     b.stop().await;
 }

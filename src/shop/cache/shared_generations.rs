@@ -249,8 +249,13 @@ enum Sql<'a> {
 
 /// Runs `sql` on the task's connection within [`CALL_TIMEOUT`]: opened if
 /// there is none, dropped on an error or a timeout (its state unknown) to
-/// open afresh next time. A missing table is created and the statement
-/// sent once more. Returns the read's tokens by scope (none for a bump).
+/// open afresh next time. A kept connection that fails is replaced and the
+/// statement sent once more on the new one: it may have died since its last
+/// statement (PostgreSQL restarted, the backend was terminated), and a bump
+/// lost there would leave other instances serving the write's scopes stale.
+/// A bump sent twice only retires twice. A missing table is created and the
+/// statement sent once more. Returns the read's tokens by scope (none for a
+/// bump).
 async fn run(
     db: &Db,
     conn: &mut Option<PgConnection>,
@@ -258,11 +263,17 @@ async fn run(
 ) -> (Result<HashMap<String, String>, String>, Sent) {
     let started = Instant::now();
     let result = tokio::time::timeout(CALL_TIMEOUT, async {
-        let mut open = match conn.take() {
+        let kept = conn.take();
+        let was_kept = kept.is_some();
+        let mut open = match kept {
             Some(open) => open,
             None => db.connect_outside_pool().await?,
         };
         let mut answer = send(&mut open, &sql).await;
+        if was_kept && answer.is_err() {
+            open = db.connect_outside_pool().await?;
+            answer = send(&mut open, &sql).await;
+        }
         if let Err(e) = &answer
             && code(e).as_deref() == Some(UNDEFINED_TABLE)
         {
