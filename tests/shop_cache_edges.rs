@@ -279,10 +279,10 @@ async fn cache_status(shop: &TestShop, status: &str) {
     common::wait_for_cache_status(shop, status).await;
 }
 
-#[tokio::test]
-async fn memory_fallback_instances_see_each_others_writes_while_redis_is_down() {
-    let db = "edges_fallback";
-    let mut redis = ScratchRedis::start().await.expect("a scratch redis-server");
+/// Two instances on one private Redis with `fallback = "memory"`, both
+/// reading from Redis.
+async fn two_with_memory_fallback(db: &str) -> (ScratchRedis, TestShop, TestShop) {
+    let redis = ScratchRedis::start().await.expect("a scratch redis-server");
     let mut settings = cached(CacheBackend::Redis, Invalidation::OnWrite);
     settings.cache.fallback = CacheFallback::Memory;
     let url = Some(redis.url().to_string());
@@ -291,6 +291,13 @@ async fn memory_fallback_instances_see_each_others_writes_while_redis_is_down() 
     for shop in [&a, &b] {
         assert_eq!(shop.shop.cache_ready(PATIENCE).await, Readiness::RedisUp);
     }
+    (redis, a, b)
+}
+
+#[tokio::test]
+async fn memory_fallback_instances_see_each_others_writes_while_redis_is_down() {
+    let db = "edges_fallback";
+    let (mut redis, a, b) = two_with_memory_fallback(db).await;
     let admin = a.admin().await;
     let customer = b.customer(4).await;
     put_product(&a, &admin, 31, json!({ "price": 310, "stock": 1000 })).await;
@@ -374,15 +381,7 @@ async fn end_generation_connections(db: &str) -> u64 {
 #[tokio::test]
 async fn memory_fallback_outlives_its_generations_connection() {
     let db = "edges_fallback_conn";
-    let mut redis = ScratchRedis::start().await.expect("a scratch redis-server");
-    let mut settings = cached(CacheBackend::Redis, Invalidation::OnWrite);
-    settings.cache.fallback = CacheFallback::Memory;
-    let url = Some(redis.url().to_string());
-    let a = TestShop::start_with_redis(db, settings.clone(), url.clone()).await;
-    let b = TestShop::start_with_redis(db, settings, url).await;
-    for shop in [&a, &b] {
-        assert_eq!(shop.shop.cache_ready(PATIENCE).await, Readiness::RedisUp);
-    }
+    let (mut redis, a, b) = two_with_memory_fallback(db).await;
     let admin = a.admin().await;
     redis.stop().await;
     cache_status(&a, "down").await;
