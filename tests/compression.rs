@@ -1,7 +1,8 @@
 //! Response compression (`middleware.compression`, lab 3.5) over real HTTP:
 //! a large listing is gzip- and br-encoded to at most 30 % of its size and
 //! decodes to the same bytes; a small body is sent as it is; `Vary:
-//! Accept-Encoding` tells caches the answer depends on the header; the
+//! Accept-Encoding` tells caches the answer depends on the header; a client
+//! that refuses every coding on offer gets 406, small body or not; the
 //! switches (on/off, encodings, level, minimum size) act on the next request.
 
 mod common;
@@ -75,11 +76,12 @@ fn decode(encoding: &str, body: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn a_large_listing_is_gzip_and_br_encoded_to_under_30_percent() {
     let shop = compressing("compression_large").await;
-    let (encoding, _, plain) = fetch(&shop, LISTING, None).await;
+    let (encoding, varies, plain) = fetch(&shop, LISTING, None).await;
     assert_eq!(
         encoding, None,
         "a client that asks for nothing gets plain JSON"
     );
+    assert!(varies, "large enough to vary on Accept-Encoding even so");
     assert!(
         plain.len() > 10_000,
         "a page of 100 products: {} bytes",
@@ -132,6 +134,26 @@ async fn a_small_body_is_sent_as_it_is() {
     let (encoding, _, body) = fetch(&shop, "/products/1", Some("gzip")).await;
     assert_eq!(encoding.as_deref(), Some("gzip"));
     assert_eq!(decode("gzip", &body), plain);
+}
+
+#[tokio::test]
+async fn a_client_refusing_every_offered_coding_gets_406_whatever_the_size() {
+    // The layer judges the size before it lets tower-http negotiate; a
+    // request that may refuse identity must still reach the negotiation.
+    let shop = compressing("compression_refused").await;
+    for path in ["/products/1", LISTING] {
+        let response = shop
+            .http
+            .get(shop.url(path))
+            .header(ACCEPT_ENCODING, "zstd, identity;q=0")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::NOT_ACCEPTABLE, "{path}");
+    }
+    // A zero weight on something else refuses nothing.
+    let (encoding, _, _) = fetch(&shop, "/products/1", Some("gzip, br;q=0")).await;
+    assert_eq!(encoding, None, "small: sent as it is");
 }
 
 #[tokio::test]

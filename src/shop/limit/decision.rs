@@ -43,26 +43,36 @@ impl Decision {
         let full_in = Self::ceil_secs(self.full_in);
         let reset = Self::ceil_secs(epoch(self.now) + self.full_in);
         let name = policy.class.name();
-        let mut set = |name: &'static str, value: String| {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.insert(HeaderName::from_static(name), value);
-            }
-        };
-        set("x-ratelimit-limit", policy.budget.to_string());
-        set("x-ratelimit-remaining", self.remaining.to_string());
-        set("x-ratelimit-reset", reset.to_string());
-        set(
-            "ratelimit-policy",
-            format!(
-                "\"{name}\";q={};w={}",
-                policy.budget,
-                Self::ceil_secs(policy.period)
+        // Integers straight into header values, and the two structured
+        // fields taken as `Bytes` without another copy: this runs on every
+        // request the limiter sees (issue 13's budget).
+        let fields = [
+            ("x-ratelimit-limit", HeaderValue::from(policy.budget)),
+            ("x-ratelimit-remaining", HeaderValue::from(self.remaining)),
+            ("x-ratelimit-reset", HeaderValue::from(reset)),
+        ];
+        for (field, value) in fields {
+            headers.insert(HeaderName::from_static(field), value);
+        }
+        let structured = [
+            (
+                "ratelimit-policy",
+                format!(
+                    "\"{name}\";q={};w={}",
+                    policy.budget,
+                    Self::ceil_secs(policy.period)
+                ),
             ),
-        );
-        set(
-            "ratelimit",
-            format!("\"{name}\";r={};t={full_in}", self.remaining),
-        );
+            (
+                "ratelimit",
+                format!("\"{name}\";r={};t={full_in}", self.remaining),
+            ),
+        ];
+        for (field, text) in structured {
+            if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(text)) {
+                headers.insert(HeaderName::from_static(field), value);
+            }
+        }
         if !self.allowed {
             headers.insert(
                 header::RETRY_AFTER,

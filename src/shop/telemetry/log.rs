@@ -298,7 +298,8 @@ pub struct Entry {
     format: LogFormat,
     method: String,
     route: String,
-    /// Path and query as received: only the text format writes it.
+    /// Path and query as received, and the HTTP version: only the text
+    /// format writes them (empty for JSON).
     target: String,
     version: String,
     peer: Option<SocketAddr>,
@@ -317,11 +318,18 @@ impl Entry {
             format: settings.format,
             method: request.method().to_string(),
             route: route.to_string(),
-            target: request
-                .uri()
-                .path_and_query()
-                .map_or_else(|| request.uri().path().to_string(), ToString::to_string),
-            version: format!("{:?}", request.version()),
+            // Only the text line writes these: a JSON line does not pay for them.
+            target: match settings.format {
+                LogFormat::Text => request
+                    .uri()
+                    .path_and_query()
+                    .map_or_else(|| request.uri().path().to_string(), ToString::to_string),
+                LogFormat::Json => String::new(),
+            },
+            version: match settings.format {
+                LogFormat::Text => format!("{:?}", request.version()),
+                LogFormat::Json => String::new(),
+            },
             peer: request
                 .extensions()
                 .get::<ConnectInfo<SocketAddr>>()

@@ -22,9 +22,13 @@ pub struct Breakdown {
     pub serialise: Duration,
 }
 
-/// Milliseconds with three decimals, as both headers write them.
-pub fn millis(duration: Duration) -> String {
-    format!("{:.3}", duration.as_secs_f64() * 1000.0)
+/// Appends milliseconds with three decimals, as both headers write them:
+/// whole microseconds in integer arithmetic, no float formatting (this runs
+/// on every request of the timed stack, issue 13's budget).
+fn push_millis(out: &mut String, duration: Duration) {
+    use std::fmt::Write;
+    let micros = duration.as_micros();
+    let _ = write!(out, "{}.{:03}", micros / 1000, micros % 1000);
 }
 
 /// Adds `Server-Timing` and `X-Response-Time` for a request that took
@@ -35,20 +39,26 @@ pub fn annotate(response: &mut Response, total: Duration) {
         .get::<Breakdown>()
         .copied()
         .unwrap_or_default();
-    let server_timing = format!(
-        "db;dur={}, cache;dur={}, total;dur={}",
-        millis(breakdown.db),
-        millis(breakdown.cache),
-        millis(total)
-    );
-    let response_time = format!("{}ms", millis(total));
+    let mut server_timing = String::with_capacity(64);
+    server_timing.push_str("db;dur=");
+    push_millis(&mut server_timing, breakdown.db);
+    server_timing.push_str(", cache;dur=");
+    push_millis(&mut server_timing, breakdown.cache);
+    server_timing.push_str(", total;dur=");
+    push_millis(&mut server_timing, total);
+    let mut response_time = String::with_capacity(16);
+    push_millis(&mut response_time, total);
+    response_time.push_str("ms");
     let headers = response.headers_mut();
-    // Digits, dots and ASCII words only: always valid header values.
-    if let Ok(value) = HeaderValue::from_str(&server_timing) {
-        headers.insert("server-timing", value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&response_time) {
-        headers.insert("x-response-time", value);
+    // Digits, dots and ASCII words only: always valid header values. Taken
+    // as `Bytes` so the text is not copied again.
+    for (name, text) in [
+        ("server-timing", server_timing),
+        ("x-response-time", response_time),
+    ] {
+        if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(text)) {
+            headers.insert(name, value);
+        }
     }
 }
 
@@ -71,5 +81,15 @@ mod tests {
             "db;dur=1.500, cache;dur=0.250, total;dur=4.000"
         );
         assert_eq!(response.headers()["x-response-time"], "4.000ms");
+    }
+
+    #[test]
+    fn milliseconds_keep_three_decimals_at_any_size() {
+        let mut out = String::new();
+        for micros in [0, 7, 999, 1_000, 61_234_567] {
+            push_millis(&mut out, Duration::from_micros(micros));
+            out.push(' ');
+        }
+        assert_eq!(out, "0.000 0.007 0.999 1.000 61234.567 ");
     }
 }
