@@ -29,9 +29,14 @@
 //! (a restart, the table dropped and created again) never meet an entry
 //! filled before.
 //!
-//! Used only by [`super::Cache`]. Bumps go through the shop's pool ([`Db`]);
-//! both count in `X-Query-Count` (a batched read once for each lookup it
-//! answered, see [`statements::count`]).
+//! **Bumps take the same road**, before the reads queued with them: a bump
+//! that waited for a pool connection behind the requests of a saturated pool
+//! would time out, and the other instances would serve the write's scopes
+//! stale until their TTL (seen in lab 1.6 before it went this way).
+//!
+//! Used only by [`super::Cache`]; only the table's creation at start goes
+//! through the shop's pool ([`Db`]). A statement counts in the
+//! `X-Query-Count` of every request it answered ([`statements::count`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
