@@ -33,3 +33,19 @@ patch_settings() {
 patch_cache() {
   patch_settings "{\"cache\":$1}"
 }
+
+# Block 3's settings for the layer-by-layer benches: `off` (every layer
+# off), `layer[NAME]` (that layer on as bench/middleware.sh's "on" has it;
+# `all`: every one) and `names` (off, each layer, all, in the order run).
+middleware_layers() {
+  off='{"middleware":{"request_id":false,"timing":false,"compression":{"enabled":false},"request_log":{"enabled":false}},"rate_limit":{"enabled":false}}'
+  declare -gA layer=(
+    [request_id]='{"middleware":{"request_id":true}}'
+    [timing]='{"middleware":{"timing":true}}'
+    [compression]='{"middleware":{"compression":{"enabled":true}}}'
+    [log]='{"middleware":{"request_log":{"enabled":true,"format":"json"}}}'
+    [limiter]='{"rate_limit":{"enabled":true,"store":"memory","requests":1000000,"burst":1000000,"period":"1m"}}'
+    [all]='{"middleware":{"request_id":true,"timing":true,"compression":{"enabled":true},"request_log":{"enabled":true,"format":"json"}},"rate_limit":{"enabled":true,"store":"memory","requests":1000000,"burst":1000000,"period":"1m"}}'
+  )
+  names=(off request_id timing compression log limiter all)
+}

@@ -22,16 +22,7 @@ start_shop "$bin" $port --preset baseline
 # Every thread of the shop (its runtime's workers, the log's writer) to core 0.
 taskset -a -p -c 0 "$pid" >/dev/null
 patch_settings '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"1h"}}'
-off='{"middleware":{"request_id":false,"timing":false,"compression":{"enabled":false},"request_log":{"enabled":false}},"rate_limit":{"enabled":false}}'
-declare -A layer=(
-  [request_id]='{"middleware":{"request_id":true}}'
-  [timing]='{"middleware":{"timing":true}}'
-  [compression]='{"middleware":{"compression":{"enabled":true}}}'
-  [log]='{"middleware":{"request_log":{"enabled":true,"format":"json"}}}'
-  [limiter]='{"rate_limit":{"enabled":true,"store":"memory","requests":1000000,"burst":1000000,"period":"1m"}}'
-  [all]='{"middleware":{"request_id":true,"timing":true,"compression":{"enabled":true},"request_log":{"enabled":true,"format":"json"}},"rate_limit":{"enabled":true,"store":"memory","requests":1000000,"burst":1000000,"period":"1m"}}'
-)
-names=(off request_id timing compression log limiter all)
+middleware_layers
 url="http://127.0.0.1:$port/products/42"
 curl -fs "$url" >/dev/null
 ticks=$(getconf CLK_TCK)
