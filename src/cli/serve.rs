@@ -173,36 +173,59 @@ async fn serve_on(
             return Err(INTERRUPTED.into());
         }
     };
-    match ready {
-        Readiness::NoRedis => {}
-        Readiness::RedisUp => println!("cache       Redis up"),
-        Readiness::RedisDown => println!(
-            "cache       Redis did not answer within {} s: cache.fallback answers until it does",
-            CACHE_READY_WITHIN.as_secs()
-        ),
+    // Written whole, and a failed write ignored: a shop child's stdout is a
+    // pipe to its runner, and a runner killed meanwhile (kill -9) must not
+    // make `println!` panic here before the shop stops cleanly and takes its
+    // endpoint file with it.
+    let mut text_out = String::new();
+    {
+        use std::fmt::Write as _;
+        let out = &mut text_out;
+        match ready {
+            Readiness::NoRedis => {}
+            Readiness::RedisUp => {
+                let _ = writeln!(out, "cache       Redis up");
+            }
+            Readiness::RedisDown => {
+                let _ = writeln!(
+                    out,
+                    "cache       Redis did not answer within {} s: cache.fallback answers until it does",
+                    CACHE_READY_WITHIN.as_secs()
+                );
+            }
+        }
+        let _ = writeln!(out, "shop        {}", shop.endpoint.url);
+        let _ = writeln!(out, "health      {}/health", shop.endpoint.url);
+        let _ = writeln!(
+            out,
+            "control     {} (token in {})",
+            shop.endpoint.control_url,
+            shop.endpoint_file.display()
+        );
+        if let Some(log) = &shop.endpoint.log_file {
+            // Written once middleware.request_log is on (lab 3.6): `tail -f` it.
+            let _ = writeln!(out, "log         {}", log.display());
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            crate::msg!(
+                text,
+                "serve-metrics",
+                url = shop.endpoint.url.as_str(),
+                on = if metrics_on { "yes" } else { "no" },
+                target = shop.addr.to_string()
+            )
+        );
+        let _ = writeln!(out, "Press Ctrl-C to stop.");
     }
-    println!("shop        {}", shop.endpoint.url);
-    println!("health      {}/health", shop.endpoint.url);
-    println!(
-        "control     {} (token in {})",
-        shop.endpoint.control_url,
-        shop.endpoint_file.display()
-    );
-    if let Some(log) = &shop.endpoint.log_file {
-        // Written once middleware.request_log is on (lab 3.6): `tail -f` it.
-        println!("log         {}", log.display());
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(text_out.as_bytes())
+            .and_then(|()| stdout.flush());
     }
-    println!(
-        "{}",
-        crate::msg!(
-            text,
-            "serve-metrics",
-            url = shop.endpoint.url.as_str(),
-            on = if metrics_on { "yes" } else { "no" },
-            target = shop.addr.to_string()
-        )
-    );
-    println!("Press Ctrl-C to stop.");
     stop.recv().await;
     eprintln!("stopping…");
     shop.shutdown().await;
