@@ -49,3 +49,25 @@ middleware_layers() {
   )
   names=(off request_id timing compression log limiter all)
 }
+
+# The pinned benches: every thread of the shop on core 0, wrk on core 1, so
+# the shop's core is saturated and nothing else runs there.
+# `pin_shop` pins $pid; `measure_pinned URL CONNECTIONS DURATION` runs wrk
+# once and prints "requests/s µs-of-shop-CPU-per-request" (user + system
+# time of every shop thread, from /proc/PID/stat).
+pin_shop() {
+  taskset -a -p -c 0 "$pid" >/dev/null
+}
+measure_pinned() {
+  local url=$1 connections=$2 duration=$3 before after out requests
+  before=$(shop_cpu)
+  out=$(taskset -c 1 wrk -t1 -c"$connections" -d"$duration" -H 'Accept-Encoding: gzip' "$url")
+  after=$(shop_cpu)
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  awk -v rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")" -v t=$((after - before)) \
+    -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%s %.2f\n", rps, t / hz * 1e6 / n }'
+}
+# The shop's CPU time so far, in clock ticks (utime + stime).
+shop_cpu() {
+  awk '{print $14 + $15}' "/proc/$pid/stat"
+}

@@ -20,30 +20,17 @@ port=18322
 bin=${PERFLAB_BIN:-target/release/perflab}
 start_shop "$bin" $port --preset baseline
 # Every thread of the shop (its runtime's workers, the log's writer) to core 0.
-taskset -a -p -c 0 "$pid" >/dev/null
+pin_shop
 patch_settings '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"1h"}}'
 middleware_layers
 url="http://127.0.0.1:$port/products/42"
 curl -fs "$url" >/dev/null
-ticks=$(getconf CLK_TCK)
-# The shop's CPU time so far, in clock ticks (utime + stime).
-cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
-# One round: "requests/s µs-of-shop-CPU-per-request".
-measure() {
-  local before after out requests
-  before=$(cpu)
-  out=$(taskset -c 1 wrk -t1 -c"$connections" -d"$duration" -H 'Accept-Encoding: gzip' "$url")
-  after=$(cpu)
-  requests=$(awk '/requests in/ {print $1}' <<<"$out")
-  awk -v rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")" -v t=$((after - before)) \
-    -v n="$requests" -v hz="$ticks" 'BEGIN { printf "%s %.2f\n", rps, t / hz * 1e6 / n }'
-}
 declare -A rates cpus
 for round in $(seq "$rounds"); do
   for name in "${names[@]}"; do
     patch_settings "$off"
     [ "$name" = off ] || patch_settings "${layer[$name]}"
-    read -r rate us < <(measure)
+    read -r rate us < <(measure_pinned "$url" "$connections" "$duration")
     rates[$name]+="$rate "
     cpus[$name]+="$us "
   done

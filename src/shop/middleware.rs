@@ -125,17 +125,14 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut request: Request) -> Self::Future {
+    fn call(&mut self, request: Request) -> Self::Future {
         let settings = self.state.settings();
-        let compression = &settings.middleware.compression;
         let inner = self.inner.clone();
-        if !compression.enabled {
+        if !settings.middleware.compression.enabled {
             return Box::pin(inner.oneshot(request));
         }
-        offer_only(&mut request, compression);
         // All tower-http's choice reads of the request.
         let accept = request.headers().get(header::ACCEPT_ENCODING).cloned();
-        let level = compression.level.clamp(1, MAX_LEVEL) as i32;
         let predicate = self.predicate.clone();
         Box::pin(async move {
             let response = inner.oneshot(request).await?;
@@ -145,10 +142,13 @@ where
             if !may_refuse_identity && !predicate.should_compress(&response) {
                 return Ok(response);
             }
+            let compression = &settings.middleware.compression;
             let mut judged = Request::new(Body::empty());
             if let Some(accept) = accept {
                 judged.headers_mut().insert(header::ACCEPT_ENCODING, accept);
             }
+            offer_only(&mut judged, compression);
+            let level = compression.level.clamp(1, MAX_LEVEL) as i32;
             let mut made = Some(response);
             let made = tower::service_fn(move |_: Request| {
                 std::future::ready(Ok::<_, Infallible>(

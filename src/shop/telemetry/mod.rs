@@ -52,8 +52,7 @@ pub async fn observe(
         record_breakdown(&state, &response, total);
     }
     if let Some(entry) = entry {
-        let id = request_id.as_ref().and_then(|id| id.to_str().ok());
-        let line = entry.finish(&response, total, id);
+        let line = entry.finish(&response, total, request_id.as_ref());
         state.log.write(line).await;
     }
     if let Some(id) = request_id {

@@ -1,7 +1,9 @@
 //! `X-Request-Id`: the client's, when it is sane, or a new random one
 //! ([`RandomHex`], a tower-http [`MakeRequestId`]). Used by
-//! [`super::observe`]; the id is also put on the request (header and
-//! [`RequestId`] extension) for the layers inside.
+//! [`super::observe`]; the id is also put on the request's headers for the
+//! layers inside (as tower-http's `SetRequestId` does; its `RequestId`
+//! extension is left out: nothing inside reads it, and every request of the
+//! timed stack would pay for it).
 //!
 //! tower-http's `SetRequestIdLayer`/`PropagateRequestIdLayer` are not used
 //! as layers: they are fixed when the router is built, while
@@ -28,7 +30,6 @@ pub fn assign(request: &mut Request) -> HeaderValue {
         _ => fresh(request),
     };
     request.headers_mut().insert(&X_REQUEST_ID, id.clone());
-    request.extensions_mut().insert(RequestId::new(id.clone()));
     id
 }
 
@@ -53,8 +54,15 @@ pub struct RandomHex;
 
 impl MakeRequestId for RandomHex {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let id = format!("{:032x}", rand::random::<u128>());
-        HeaderValue::from_str(&id).ok().map(RequestId::new)
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let bits = rand::random::<u128>();
+        // By hand: `format!("{:032x}")` takes the formatter's slow path for
+        // 128-bit integers (0.12 µs a request in the shop's profile).
+        let mut id = [0u8; 32];
+        for (i, digit) in id.iter_mut().enumerate() {
+            *digit = DIGITS[(bits >> (124 - 4 * i)) as usize & 0xf];
+        }
+        HeaderValue::from_bytes(&id).ok().map(RequestId::new)
     }
 }
 
@@ -82,14 +90,6 @@ mod tests {
             assert_ne!(id.as_bytes(), bad);
             assert!(is_sane(&id), "{id:?}");
             assert_eq!(request.headers()["x-request-id"], id);
-            assert_eq!(
-                request
-                    .extensions()
-                    .get::<RequestId>()
-                    .unwrap()
-                    .header_value(),
-                &id
-            );
         }
 
         let mut none = request_with(None);
@@ -101,5 +101,16 @@ mod tests {
             first.as_bytes().iter().all(u8::is_ascii_hexdigit),
             "{first:?}"
         );
+    }
+
+    #[test]
+    fn every_digit_of_a_fresh_id_is_random() {
+        let ids: Vec<HeaderValue> = (0..64).map(|_| fresh(&request_with(None))).collect();
+        for position in 0..32 {
+            let digits: std::collections::HashSet<u8> =
+                ids.iter().map(|id| id.as_bytes()[position]).collect();
+            // 64 draws of one digit all alike: 16^-63.
+            assert!(digits.len() > 1, "digit {position} never changes: {ids:?}");
+        }
     }
 }
