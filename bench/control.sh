@@ -67,6 +67,18 @@ measure_pinned() {
   awk -v rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")" -v t=$((after - before)) \
     -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%s %.2f\n", rps, t / hz * 1e6 / n }'
 }
+# The pinned layer benches' shop: `BIN serve` on PORT (`start_shop`), every
+# thread of it (its runtime's workers, the log's writer) on core 0, cached
+# GET /products/42 from memory and warmed; sets $url and the layer settings
+# (`middleware_layers`).
+start_pinned_layer_shop() {
+  start_shop "$1" "$2" --preset baseline
+  pin_shop
+  patch_settings '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"1h"}}'
+  middleware_layers
+  url="http://127.0.0.1:$2/products/42"
+  curl -fs "$url" >/dev/null
+}
 # The shop's CPU time so far, in clock ticks (utime + stime).
 shop_cpu() {
   awk '{print $14 + $15}' "/proc/$pid/stat"

@@ -20,12 +20,7 @@ duration=${3:-2s}
 connections=${4:-32}
 port=18323
 bin=${PERFLAB_BIN:-target/release/perflab}
-start_shop "$bin" $port --preset baseline
-pin_shop
-patch_settings '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"1h"}}'
-middleware_layers
-url="http://127.0.0.1:$port/products/42"
-curl -fs "$url" >/dev/null
+start_pinned_layer_shop "$bin" $port
 # One run with NAME's settings: "requests/s µs-per-request".
 run() {
   patch_settings "$off"

@@ -18,13 +18,7 @@ connections=${2:-32}
 rounds=${3:-3}
 port=18322
 bin=${PERFLAB_BIN:-target/release/perflab}
-start_shop "$bin" $port --preset baseline
-# Every thread of the shop (its runtime's workers, the log's writer) to core 0.
-pin_shop
-patch_settings '{"cache":{"backend":"memory","endpoints":["product_detail"],"ttl":"1h"}}'
-middleware_layers
-url="http://127.0.0.1:$port/products/42"
-curl -fs "$url" >/dev/null
+start_pinned_layer_shop "$bin" $port
 declare -A rates cpus
 for round in $(seq "$rounds"); do
   for name in "${names[@]}"; do
