@@ -39,7 +39,7 @@ use file_rotate::compression::Compression;
 use file_rotate::suffix::AppendCount;
 use file_rotate::{ContentLimit, FileRotate};
 
-use super::timing::{Breakdown, write_millis};
+use super::timing::{Breakdown, push_thousandths, write_millis};
 use crate::shop::auth::{AuthUser, Keys};
 use crate::shop::settings::{LogFormat, LoggedHeaders, RequestLogSettings};
 
@@ -492,14 +492,8 @@ fn write_time(out: &mut Vec<u8>, time: SystemTime) {
         }
         out.extend_from_slice(text.as_bytes());
     });
-    let millis = since.subsec_millis() as u16;
-    out.extend_from_slice(&[
-        b'.',
-        b'0' + (millis / 100) as u8,
-        b'0' + (millis / 10 % 10) as u8,
-        b'0' + (millis % 10) as u8,
-        b'Z',
-    ]);
+    push_thousandths(out, since.subsec_millis());
+    out.push(b'Z');
 }
 
 /// What the rate limiter decided (`limit::Outcome`, which it puts in the

@@ -29,12 +29,18 @@ pub struct Breakdown {
 pub fn write_millis(out: &mut Vec<u8>, duration: Duration) {
     let micros = duration.as_micros();
     out.extend_from_slice(itoa::Buffer::new().format(micros / 1000).as_bytes());
-    let fraction = (micros % 1000) as u16;
+    push_thousandths(out, (micros % 1000) as u32);
+}
+
+/// Appends `.` and `thousandths` (below 1000) as three digits: `.007`.
+pub fn push_thousandths(out: &mut Vec<u8>, thousandths: u32) {
+    debug_assert!(thousandths < 1000, "{thousandths}");
+    let digit = |n: u32| b'0' + (n % 10) as u8;
     out.extend_from_slice(&[
         b'.',
-        b'0' + (fraction / 100) as u8,
-        b'0' + (fraction / 10 % 10) as u8,
-        b'0' + (fraction % 10) as u8,
+        digit(thousandths / 100),
+        digit(thousandths / 10),
+        digit(thousandths),
     ]);
 }
 
