@@ -187,6 +187,7 @@ async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
         assert_units(std::slice::from_ref(&result));
         let d = &result.details;
         println!("lab 1.6, fallback {fallback:?}: {}", result.message);
+        assert_ne!(result.verdict, Verdict::Error, "it measured: {result:#?}");
         assert!(
             d["cross_writes"] + d["failed_writes"] > 0.0,
             "{fallback:?}: {result:#?}"

@@ -6,7 +6,8 @@
 //! without their surface say they do not apply (lab 1.3's TTL trade-off is
 //! in `tests/block1.rs`). Lab 1.4's writes are the
 //! share its target says; checks that change prices put them back even when
-//! dropped midway; `labs validate` proves each check (or guard) on its own.
+//! dropped midway, and while the shop still answers 503; `labs validate`
+//! proves each check (or guard) on its own.
 
 mod common;
 
@@ -20,6 +21,7 @@ use common::{
 use perflab::check::{self, CheckResult, Context, Lang, RedisServer, Unit, Verdict};
 use perflab::services::redis::ScratchRedis;
 use perflab::shop::settings::{CacheBackend, CachedRoute, Invalidation, ShopSettings};
+use sqlx::Connection;
 
 use common::LOCAL_REDIS_URL as LOCAL_REDIS;
 
@@ -364,6 +366,73 @@ async fn stale_reads_dropped_midway_put_the_original_price_back() {
         "kind = \"stale_reads\"\nproduct = {product}\nduration = \"500ms\""
     ));
     assert_verdict(&check::run(&short, &ctx).await, Verdict::Pass);
+    assert_eq!(product_price(db, product).await, original);
+    shop.stop().await;
+}
+
+/// Shop connections of database `db` waiting for a lock.
+async fn lock_waiters(db: &str) -> i64 {
+    let mut conn = sqlx::PgConnection::connect(&common::database_url(db))
+        .await
+        .expect("connect");
+    let waiting = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("pg_stat_activity");
+    let _ = conn.close().await;
+    waiting
+}
+
+/// The unlucky end of lab 1.6 under `fallback = "database"`: the price goes
+/// back while the shop still answers 503 (its pool drains the load's queue;
+/// here a row lock past the shop's `lock_timeout` makes the same 503 with
+/// `Retry-After`). The restore is sent again, not given up.
+#[tokio::test]
+async fn a_price_put_back_while_the_shop_answers_503_is_sent_again() {
+    let db = "checks_b1_busy_put_back";
+    let product = 6;
+    let original = product_price(db, product).await;
+    let shop = TestShop::start(db, cached(CacheBackend::Memory)).await;
+    let spec = check_spec(&format!(
+        "kind = \"stale_reads\"\nproduct = {product}\nduration = \"30s\""
+    ));
+    let ctx = check_context(&shop, db, Lang::En);
+    let mut run = Box::pin(check::run(&spec, &ctx));
+    tokio::select! {
+        result = &mut run => panic!("it ended before it was dropped: {result:#?}"),
+        () = written(db, product, &original) => {}
+    }
+    // The row stays locked until every write waiting for it gave up.
+    let mut lock = sqlx::PgConnection::connect(&common::database_url(db))
+        .await
+        .expect("connect");
+    sqlx::raw_sql("BEGIN")
+        .execute(&mut lock)
+        .await
+        .expect("begin");
+    sqlx::query("SELECT 1 FROM products WHERE id = $1 FOR UPDATE")
+        .bind(product)
+        .execute(&mut lock)
+        .await
+        .expect("lock the product's row");
+    drop(run);
+    wait_until(
+        Duration::from_secs(20),
+        "the put back waiting for the row",
+        || async { lock_waiters(db).await > 0 },
+    )
+    .await;
+    wait_until(
+        Duration::from_secs(20),
+        "the shop's lock_timeout (a 503)",
+        || async { lock_waiters(db).await == 0 },
+    )
+    .await;
+    lock.close().await.expect("unlock");
+    check::settle(Duration::from_secs(20)).await;
     assert_eq!(product_price(db, product).await, original);
     shop.stop().await;
 }

@@ -9,7 +9,8 @@
 //! as pending; [`settle`] waits for the pending ones, and every exit path of
 //! a command that runs checks calls it before it stops the services the
 //! restore needs. The restore goes through the API (a `PUT`, so the shop's
-//! cache retires what it held); when the API no longer answers — Ctrl-C
+//! cache retires what it held), sent again while the shop answers 503 (after
+//! lab 1.6's load its pool may still drain a queue); when the API no longer answers — Ctrl-C
 //! killed the runner's shop with the check — it writes the database directly,
 //! which is then safe: the next shop starts its cache in a new epoch.
 //!
@@ -33,6 +34,11 @@ pub(crate) type Originals = Arc<Mutex<BTreeMap<i64, Decimal>>>;
 
 /// Prices put back at once.
 const RESTORES_AT_ONCE: usize = 4;
+/// A restore the shop answers 503 (its pool still drains the queue a load
+/// left behind, and says `Retry-After: 1`) is sent again this many times,
+/// [`RETRY_AFTER`] apart, before the check reports it.
+const RESTORE_RETRIES: u32 = 5;
+const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// The restores spawned by dropped guards, not yet finished. One per
 /// process, not per context: the context is gone with the dropped check,
@@ -185,10 +191,21 @@ async fn put_back(ctx: &Context, token: &str, originals: &Originals) -> Result<(
     results.into_iter().collect()
 }
 
-/// One price back through the API; straight into the database when the API
-/// does not answer at all (its process is gone) and the database is known.
+/// One price back through the API, sent again while the shop answers 503;
+/// straight into the database when the API does not answer at all (its
+/// process is gone) and the database is known.
 async fn restore(ctx: &Context, token: &str, id: i64, price: Decimal) -> Result<(), CheckError> {
-    match ctx.set_price(token, id, price).await {
+    let mut retries = 0;
+    let answer = loop {
+        match ctx.set_price(token, id, price).await {
+            Err(CheckError::Status { status: 503, .. }) if retries < RESTORE_RETRIES => {
+                retries += 1;
+                tokio::time::sleep(RETRY_AFTER).await;
+            }
+            answer => break answer,
+        }
+    };
+    match answer {
         Err(CheckError::Http { .. }) if ctx.database_url.is_some() => {
             let url = ctx.database_url()?;
             let mut db = sqlx::PgConnection::connect(url).await?;
