@@ -214,7 +214,6 @@ async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
             _ => {
                 assert!(d["peer_reads"] > 0.0, "{result:#?}");
                 assert_eq!(d["peer_stale"], 0.0, "{result:#?}");
-                assert_eq!(d["pool_timeouts"], 0.0, "{result:#?}");
                 assert_eq!(result.verdict, Verdict::Pass, "{result:#?}");
             }
         }
@@ -223,7 +222,7 @@ async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
             "{}",
             result.message
         );
-        seen.push((d["peer_hits"], d["peer_reads"]));
+        seen.push((d["peer_hits"], d["pool_timeouts"]));
         a.stop().await;
         b.stop().await;
     }
@@ -236,5 +235,15 @@ async fn lab_1_6_database_and_memory_fallbacks_report_differently() {
     assert!(
         memory.0 > 0.0,
         "the memory fallback answers B from its own cache: {memory:?}"
+    );
+    // The pool tells them apart too: every request of the outage on it, or
+    // almost none. Not none: a cold cache (the start, the emptied Redis
+    // after the restart) sends a busy machine's requests to the pool for a
+    // moment.
+    assert!(
+        memory.1 * 10.0 < database.1,
+        "pool timeouts: memory {}, database {}",
+        memory.1,
+        database.1
     );
 }
