@@ -297,7 +297,29 @@ impl AuthUser {
             tier: claims.tier,
         })
     }
+
+    /// [`AuthUser::from_headers`], verified once per request: the first
+    /// layer that asks (the request log, then the limiter, then the
+    /// handler's extractor) checks the token's HMAC and leaves the answer in
+    /// the request's extensions for the next. A request without
+    /// `Authorization` costs nothing and leaves nothing.
+    pub fn of_request<B>(request: &mut axum::http::Request<B>, keys: &Keys) -> Option<Self> {
+        if !request.headers().contains_key(header::AUTHORIZATION) {
+            return None;
+        }
+        if let Some(Verified(user)) = request.extensions().get::<Verified>() {
+            return user.clone();
+        }
+        let user = Self::from_headers(request.headers(), keys);
+        request.extensions_mut().insert(Verified(user.clone()));
+        user
+    }
 }
+
+/// The caller a request's token named, once verified ([`AuthUser::of_request`]).
+/// Only the shop's own layers insert it: a client cannot.
+#[derive(Debug, Clone)]
+struct Verified(Option<AuthUser>);
 
 impl FromRequestParts<Arc<AppState>> for AuthUser {
     type Rejection = Error;
@@ -308,6 +330,11 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
     ) -> Result<Self, Self::Rejection> {
         if !parts.headers.contains_key(header::AUTHORIZATION) {
             return Err(Error::Unauthorized("missing Authorization: Bearer token"));
+        }
+        // A layer verified it already; a refused token is checked again
+        // below, only to say why.
+        if let Some(Verified(Some(user))) = parts.extensions.get::<Verified>() {
+            return Ok(user.clone());
         }
         let token = bearer_token(&parts.headers).ok_or(Error::Unauthorized(
             "expected Authorization: Bearer <token>",
@@ -365,6 +392,33 @@ mod tests {
         assert_eq!(bearer_token(&headers("Bearer")), None);
         assert_eq!(bearer_token(&headers("Bearer  ")), None);
         assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+
+    #[tokio::test]
+    async fn a_token_is_verified_once_per_request() {
+        let ours = Keys::new("ours").await.unwrap();
+        let theirs = Keys::new("theirs").await.unwrap();
+        let request = |token: &str| {
+            axum::http::Request::builder()
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(())
+                .unwrap()
+        };
+        let mut signed = request(&ours.issue(7, "customer", "premium").unwrap());
+        let user = AuthUser::of_request(&mut signed, &ours).expect("a valid token");
+        assert_eq!((user.id, user.tier.as_str()), (7, "premium"));
+        // The second ask reads the first answer: keys that would refuse the
+        // token are never consulted.
+        let again = AuthUser::of_request(&mut signed, &theirs).expect("the first answer");
+        assert_eq!(again.id, 7);
+        // A refused token is remembered as refused.
+        let mut forged = request(&theirs.issue(1, "admin", "admin").unwrap());
+        assert!(AuthUser::of_request(&mut forged, &ours).is_none());
+        assert!(AuthUser::of_request(&mut forged, &theirs).is_none());
+        // No header, nothing verified and nothing left behind.
+        let mut anonymous = axum::http::Request::new(());
+        assert!(AuthUser::of_request(&mut anonymous, &ours).is_none());
+        assert!(anonymous.extensions().is_empty());
     }
 
     #[test]

@@ -173,7 +173,11 @@ impl Limiter {
                 let decision = self.local.check(settings, policy, who);
                 (decision, plain(decision))
             }
-            LimitStore::Redis => match self.shared(settings.algorithm, policy, who).await {
+            // Boxed: the Redis round trip's state is ~1 KB, and unboxed it
+            // would make every request's future that size, the in-memory
+            // store's too (moved and allocated by each layer around it).
+            LimitStore::Redis => match Box::pin(self.shared(settings.algorithm, policy, who)).await
+            {
                 Ok(decision) => {
                     if self.store_down.swap(false, Ordering::Relaxed) {
                         tracing::info!("the rate limiter's Redis answers again");
@@ -323,7 +327,7 @@ async fn limit(
     limiter: &Limiter,
     keys: &Keys,
     limits: &RateLimitSettings,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     // Health probes (the TUI's, a load balancer's) and Prometheus's scrapes
@@ -332,7 +336,7 @@ async fn limit(
         return next.run(request).await;
     }
     let class = Class::of(request.method(), request.uri().path());
-    let (who, tier) = caller(&request, limits, keys);
+    let (who, tier) = caller(&mut request, limits, keys);
     let policy = Policy::new(limits, tier, class);
     let (decision, outcome) = limiter.check(limits, &policy, who).await;
     let mut response = if outcome.is_allowed() {
@@ -347,9 +351,9 @@ async fn limit(
 
 /// Whose budget, and which tier's. An invalid token is anonymous: it must
 /// not buy a fresh budget.
-fn caller(request: &Request, settings: &RateLimitSettings, keys: &Keys) -> (Identity, Tier) {
+fn caller(request: &mut Request, settings: &RateLimitSettings, keys: &Keys) -> (Identity, Tier) {
     let user = (settings.key == LimitKey::User || settings.per_tier)
-        .then(|| AuthUser::from_headers(request.headers(), keys))
+        .then(|| AuthUser::of_request(request, keys))
         .flatten();
     let tier = user
         .as_ref()
@@ -431,6 +435,25 @@ mod tests {
             period: Duration::from_secs(3600),
             ..RateLimitSettings::default()
         }
+    }
+
+    /// Every request of every layer around the limiter carries its future:
+    /// the Redis store's round trip (~1 KB of state) must not make the
+    /// in-memory store's future that size (issue 13's budget).
+    #[test]
+    fn the_in_memory_check_does_not_carry_the_redis_round_trip() {
+        let limiter = Limiter::new(None, "unit-size").expect("limiter");
+        let settings = RateLimitSettings::default();
+        let policy = Policy::new(&settings, Tier::Guest, Class::Default);
+        let who = Identity::Ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let check = limiter.check(&settings, &policy, who);
+        let round_trip = limiter.shared(settings.algorithm, &policy, who);
+        assert!(
+            std::mem::size_of_val(&check) * 4 < std::mem::size_of_val(&round_trip),
+            "check: {} bytes, the Redis round trip: {} bytes",
+            std::mem::size_of_val(&check),
+            std::mem::size_of_val(&round_trip)
+        );
     }
 
     #[tokio::test]

@@ -113,10 +113,13 @@ impl RequestLog {
         self.counts.failed.load(Ordering::Relaxed)
     }
 
-    /// Queues `line` for the file, opening it first if need be.
-    pub async fn write(&self, line: Line) {
+    /// Queues `line` for the file, opening it first if need be. The line
+    /// is written straight into the shared buffer, under its lock: no
+    /// buffer of its own to allocate, fill and copy for every request
+    /// (issue 13's budget; the lock is held for the ~300 bytes' formatting).
+    pub async fn write(&self, line: Line<'_>) {
         if let Some(sink) = self.open().await {
-            sink.buffer.append(&line.0);
+            sink.buffer.append_with(|out| line.write_to(out));
         }
     }
 
@@ -222,9 +225,10 @@ impl Buffer {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Appends one line (its newline included); wakes the writer for the
-    /// first line and for a full batch, and waits while the buffer is full.
-    fn append(&self, line: &[u8]) {
+    /// Appends one line (its newline included), as `write` writes it; wakes
+    /// the writer for the first line and for a full batch, and waits while
+    /// the buffer is full.
+    fn append_with(&self, write: impl FnOnce(&mut Vec<u8>)) {
         let mut pending = self.lock();
         while pending.bytes.len() >= MAX_PENDING && !pending.closed {
             pending = self
@@ -233,7 +237,7 @@ impl Buffer {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
         let was = pending.bytes.len();
-        pending.bytes.extend_from_slice(line);
+        write(&mut pending.bytes);
         pending.lines += 1;
         let now = pending.bytes.len();
         drop(pending);
@@ -313,7 +317,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(request: &Request, keys: &Keys, settings: &RequestLogSettings) -> Self {
+    pub fn new(request: &mut Request, keys: &Keys, settings: &RequestLogSettings) -> Self {
         Self {
             format: settings.format,
             method: request.method().clone(),
@@ -334,7 +338,7 @@ impl Entry {
                 .extensions()
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|ConnectInfo(peer)| *peer),
-            user_id: AuthUser::from_headers(request.headers(), keys).map(|user| user.id),
+            user_id: AuthUser::of_request(request, keys).map(|user| user.id),
             headers: logged_headers(request.headers(), settings.headers),
             logged_headers: settings.headers,
         }
@@ -345,12 +349,12 @@ impl Entry {
     }
 
     /// The line for this request, answered with `response` after `latency`.
-    pub fn finish(
+    pub fn finish<'a>(
         self,
-        response: &Response,
+        response: &'a Response,
         latency: Duration,
-        request_id: Option<&HeaderValue>,
-    ) -> Line {
+        request_id: Option<&'a HeaderValue>,
+    ) -> Line<'a> {
         let facts = Facts {
             time: SystemTime::now(),
             request_id: request_id.and_then(|id| id.to_str().ok()),
@@ -363,10 +367,7 @@ impl Entry {
             queries: response.extensions().get::<Breakdown>().map(|b| b.queries),
             rate_limit: rate_limit_outcome(response),
         };
-        Line(match self.format {
-            LogFormat::Json => self.json_line(&facts),
-            LogFormat::Text => self.access_line(&facts),
-        })
+        Line { entry: self, facts }
     }
 
     /// `{"time":"2026-12-06T03:40:41.123Z","request_id":"…",…}`, fields in
@@ -379,40 +380,38 @@ impl Entry {
     /// and the derived record's map entries, escaping and f64 were ~0.7 µs
     /// of it (BENCHMARKS, "The stack in alternating pairs"). Strings still
     /// go through serde_json, so every value is escaped as JSON requires.
-    fn json_line(&self, facts: &Facts<'_>) -> Vec<u8> {
-        let mut out = Vec::with_capacity(320);
+    fn json_line(&self, facts: &Facts<'_>, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"time\":\"");
-        write_time(&mut out, facts.time);
+        write_time(out, facts.time);
         out.extend_from_slice(b"\",\"request_id\":");
-        json_str(&mut out, facts.request_id);
+        json_str(out, facts.request_id);
         out.extend_from_slice(b",\"method\":");
-        json_str(&mut out, Some(self.method.as_str()));
+        json_str(out, Some(self.method.as_str()));
         out.extend_from_slice(b",\"route\":");
-        json_str(&mut out, Some(self.route()));
+        json_str(out, Some(self.route()));
         out.extend_from_slice(b",\"status\":");
-        json_int(&mut out, Some(facts.status));
+        json_int(out, Some(facts.status));
         out.extend_from_slice(b",\"latency_ms\":");
-        write_millis(&mut out, facts.latency);
+        write_millis(out, facts.latency);
         out.extend_from_slice(b",\"user_id\":");
-        json_int(&mut out, self.user_id);
+        json_int(out, self.user_id);
         out.extend_from_slice(b",\"cache\":");
-        json_str(&mut out, facts.cache);
+        json_str(out, facts.cache);
         out.extend_from_slice(b",\"queries\":");
-        json_int(&mut out, facts.queries);
+        json_int(out, facts.queries);
         out.extend_from_slice(b",\"rate_limit\":");
-        json_str(&mut out, facts.rate_limit);
+        json_str(out, facts.rate_limit);
         if self.logged_headers != LoggedHeaders::None {
             out.extend_from_slice(b",\"headers\":");
             // Writing to a Vec cannot fail, and a map of strings always
             // serialises.
-            let _ = serde_json::to_writer(&mut out, &headers_json(&self.headers));
+            let _ = serde_json::to_writer(&mut *out, &headers_json(&self.headers));
         }
         out.extend_from_slice(b"}\n");
-        out
     }
 
     /// `127.0.0.1 - 42 [2026-12-06T03:40:41.123Z] "GET /products/42?x=1 HTTP/1.1" 200 3.2ms …`
-    fn access_line(&self, facts: &Facts<'_>) -> Vec<u8> {
+    fn access_line(&self, facts: &Facts<'_>, out: &mut Vec<u8>) {
         let dash = || "-".to_string();
         let mut time = Vec::with_capacity(32);
         write_time(&mut time, facts.time);
@@ -435,7 +434,7 @@ impl Entry {
             line.push_str(&format!(" {name}={value:?}"));
         }
         line.push('\n');
-        line.into_bytes()
+        out.extend_from_slice(line.as_bytes());
     }
 }
 
@@ -450,8 +449,21 @@ struct Facts<'a> {
     rate_limit: Option<&'static str>,
 }
 
-/// A request's line, newline included, ready to append to the log.
-pub struct Line(Vec<u8>);
+/// A request's line: its entry and its response's facts, written (newline
+/// included) where it goes, in the log's buffer.
+pub struct Line<'a> {
+    entry: Entry,
+    facts: Facts<'a>,
+}
+
+impl Line<'_> {
+    fn write_to(&self, out: &mut Vec<u8>) {
+        match self.entry.format {
+            LogFormat::Json => self.entry.json_line(&self.facts, out),
+            LogFormat::Text => self.entry.access_line(&self.facts, out),
+        }
+    }
+}
 
 /// A JSON string (escaped by serde_json), or null.
 fn json_str(out: &mut Vec<u8>, value: Option<&str>) {
@@ -562,7 +574,9 @@ mod tests {
         }
     }
 
-    fn written(line: Vec<u8>) -> String {
+    fn written(write: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut line = Vec::new();
+        write(&mut line);
         String::from_utf8(line).unwrap()
     }
 
@@ -600,7 +614,7 @@ mod tests {
     #[test]
     fn a_json_line_has_every_field_in_order_with_nulls_and_redacted_headers() {
         let entry = entry(LogFormat::Json, LoggedHeaders::Redacted);
-        let text = written(entry.json_line(&facts()));
+        let text = written(|out| entry.json_line(&facts(), out));
         assert!(text.ends_with("}\n"), "{text}");
         assert!(!text.contains("secret-value"), "{text}");
         let json: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
@@ -647,7 +661,7 @@ mod tests {
             rate_limit: Some("allowed"),
             ..facts()
         };
-        let text = written(entry.json_line(&facts));
+        let text = written(|out| entry.json_line(&facts, out));
         let json: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(json["request_id"], r#"a"b\c"#);
         assert_eq!(json["cache"], "HIT");
@@ -688,11 +702,11 @@ mod tests {
             let (buffer, file, counts) = (Arc::clone(&buffer), file.clone(), Arc::clone(&counts));
             move || buffer.drain_into(file, &counts)
         });
-        buffer.append(b"{\"a\":1}\n");
+        buffer.append_with(|out| out.extend_from_slice(b"{\"a\":1}\n"));
         // A full batch goes without waiting for the gathering time…
         let big = [vec![b'x'; BATCH_BYTES], b"\n".to_vec()].concat();
-        buffer.append(&big);
-        buffer.append(b"{\"a\":2}\n");
+        buffer.append_with(|out| out.extend_from_slice(&big));
+        buffer.append_with(|out| out.extend_from_slice(b"{\"a\":2}\n"));
         // …and closing writes what is left before the thread ends.
         buffer.close();
         writer.join().unwrap();
@@ -724,7 +738,7 @@ mod tests {
     #[test]
     fn a_text_line_is_written_as_it_is() {
         let entry = entry(LogFormat::Text, LoggedHeaders::All);
-        let text = written(entry.access_line(&facts()));
+        let text = written(|out| entry.access_line(&facts(), out));
         assert!(
             text.starts_with("127.0.0.1 - - ["),
             "an access-log line: {text}"

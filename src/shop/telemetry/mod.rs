@@ -37,7 +37,7 @@ pub async fn observe(
     let entry = middleware
         .request_log
         .enabled
-        .then(|| log::Entry::new(&request, &state.keys, &middleware.request_log));
+        .then(|| log::Entry::new(&mut request, &state.keys, &middleware.request_log));
     let request_id = middleware
         .request_ids()
         .then(|| request_id::assign(&mut request));
