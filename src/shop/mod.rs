@@ -16,6 +16,7 @@ pub mod auth;
 pub mod cache;
 pub mod control;
 pub mod error;
+pub mod header_arena;
 pub mod limit;
 pub mod memory;
 pub mod metrics;

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 
 use super::policy::Policy;
+use crate::shop::header_arena::{header_value, number};
 
 /// One store's answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,16 +40,16 @@ impl Decision {
 
     /// Writes the budget headers (and `Retry-After` when limited).
     ///
-    /// Integers go straight into header values and the two structured
-    /// fields are written with `itoa` and taken as `Bytes` without another
-    /// copy: this runs on every request the limiter sees (issue 13's budget).
+    /// Every value is cut from the thread's header arena
+    /// (`shop::header_arena`), not allocated on its own: this runs on every
+    /// request the limiter sees (issue 13's budget).
     pub fn write_headers(&self, policy: &Policy, headers: &mut HeaderMap) {
         let epoch = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default();
         let full_in = Self::ceil_secs(self.full_in);
         let reset = Self::ceil_secs(epoch(self.now) + self.full_in);
-        headers.insert(&X_RATELIMIT_LIMIT, HeaderValue::from(policy.budget));
-        headers.insert(&X_RATELIMIT_REMAINING, HeaderValue::from(self.remaining));
-        headers.insert(&X_RATELIMIT_RESET, HeaderValue::from(reset));
+        headers.insert(&X_RATELIMIT_LIMIT, number(policy.budget));
+        headers.insert(&X_RATELIMIT_REMAINING, number(self.remaining));
+        headers.insert(&X_RATELIMIT_RESET, number(reset));
         let name = policy.class.name();
         let window = Self::ceil_secs(policy.period);
         let fields = [
@@ -61,16 +62,13 @@ impl Decision {
                 structured(name, (b";r=", self.remaining.into()), (b";t=", full_in)),
             ),
         ];
-        for (field, text) in fields {
-            if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(text)) {
+        for (field, value) in fields {
+            if let Some(value) = value {
                 headers.insert(field, value);
             }
         }
         if !self.allowed {
-            headers.insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(self.retry_after_secs()),
-            );
+            headers.insert(header::RETRY_AFTER, number(self.retry_after_secs()));
         }
     }
 }
@@ -81,17 +79,18 @@ static X_RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-rese
 static RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
-/// A structured-field item with two integer parameters: `"name";q=10;w=60`.
-fn structured(name: &str, first: (&[u8], u64), second: (&[u8], u64)) -> Vec<u8> {
-    let mut text = Vec::with_capacity(name.len() + 32);
-    text.push(b'"');
-    text.extend_from_slice(name.as_bytes());
-    text.push(b'"');
-    for (key, number) in [first, second] {
-        text.extend_from_slice(key);
-        text.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
-    }
-    text
+/// A structured-field item with two integer parameters: `"name";q=10;w=60`
+/// (`None` only for a name that is not a valid header value).
+fn structured(name: &str, first: (&[u8], u64), second: (&[u8], u64)) -> Option<HeaderValue> {
+    header_value(|text| {
+        text.extend_from_slice(b"\"");
+        text.extend_from_slice(name.as_bytes());
+        text.extend_from_slice(b"\"");
+        for (key, number) in [first, second] {
+            text.extend_from_slice(key);
+            text.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
+        }
+    })
 }
 
 #[cfg(test)]

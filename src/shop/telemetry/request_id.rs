@@ -18,6 +18,8 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
 use tower_http::request_id::{MakeRequestId, RequestId};
 
+use crate::shop::header_arena::header_value;
+
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest client id kept.
@@ -62,7 +64,10 @@ impl MakeRequestId for RandomHex {
         for (i, digit) in id.iter_mut().enumerate() {
             *digit = DIGITS[(bits >> (124 - 4 * i)) as usize & 0xf];
         }
-        HeaderValue::from_bytes(&id).ok().map(RequestId::new)
+        // From the thread's arena: the id is cloned into the request, the
+        // response and the log, and a `Vec`'s buffer would be allocated
+        // twice for that.
+        header_value(|out| out.extend_from_slice(&id)).map(RequestId::new)
     }
 }
 

@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::HeaderName;
 use axum::response::Response;
+use bytes::BufMut;
+
+use crate::shop::header_arena::header_value;
 
 /// Where a request's time went, as the innermost layer saw it: put in the
 /// response's extensions by `routes::count_statements`. Absent on answers
@@ -26,17 +29,17 @@ pub struct Breakdown {
 /// headers and the JSON log line write them: integer arithmetic, no float
 /// formatting (this runs on every request of the timed stack, issue 13's
 /// budget).
-pub fn write_millis(out: &mut Vec<u8>, duration: Duration) {
+pub fn write_millis(out: &mut impl BufMut, duration: Duration) {
     let micros = duration.as_micros();
-    out.extend_from_slice(itoa::Buffer::new().format(micros / 1000).as_bytes());
+    out.put_slice(itoa::Buffer::new().format(micros / 1000).as_bytes());
     push_thousandths(out, (micros % 1000) as u32);
 }
 
 /// Appends `.` and `thousandths` (below 1000) as three digits: `.007`.
-pub fn push_thousandths(out: &mut Vec<u8>, thousandths: u32) {
+pub fn push_thousandths(out: &mut impl BufMut, thousandths: u32) {
     debug_assert!(thousandths < 1000, "{thousandths}");
     let digit = |n: u32| b'0' + (n % 10) as u8;
-    out.extend_from_slice(&[
+    out.put_slice(&[
         b'.',
         digit(thousandths / 100),
         digit(thousandths / 10),
@@ -52,24 +55,25 @@ pub fn annotate(response: &mut Response, total: Duration) {
         .get::<Breakdown>()
         .copied()
         .unwrap_or_default();
-    let mut server_timing = Vec::with_capacity(64);
-    server_timing.extend_from_slice(b"db;dur=");
-    write_millis(&mut server_timing, breakdown.db);
-    server_timing.extend_from_slice(b", cache;dur=");
-    write_millis(&mut server_timing, breakdown.cache);
-    server_timing.extend_from_slice(b", total;dur=");
-    write_millis(&mut server_timing, total);
-    let mut response_time = Vec::with_capacity(16);
-    write_millis(&mut response_time, total);
-    response_time.extend_from_slice(b"ms");
+    // Digits, dots and ASCII words only: always valid header values.
+    let server_timing = header_value(|out| {
+        out.put_slice(b"db;dur=");
+        write_millis(out, breakdown.db);
+        out.put_slice(b", cache;dur=");
+        write_millis(out, breakdown.cache);
+        out.put_slice(b", total;dur=");
+        write_millis(out, total);
+    });
+    let response_time = header_value(|out| {
+        write_millis(out, total);
+        out.put_slice(b"ms");
+    });
     let headers = response.headers_mut();
-    // Digits, dots and ASCII words only: always valid header values. Taken
-    // as `Bytes` so the text is not copied again.
-    for (name, text) in [
+    for (name, value) in [
         (&SERVER_TIMING, server_timing),
         (&X_RESPONSE_TIME, response_time),
     ] {
-        if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(text)) {
+        if let Some(value) = value {
             headers.insert(name, value);
         }
     }
