@@ -413,13 +413,18 @@ impl Entry {
     /// `127.0.0.1 - 42 [2026-12-06T03:40:41.123Z] "GET /products/42?x=1 HTTP/1.1" 200 3.2ms …`
     fn access_line(&self, facts: &Facts<'_>, out: &mut Vec<u8>) {
         let dash = || "-".to_string();
-        let mut time = Vec::with_capacity(32);
-        write_time(&mut time, facts.time);
-        let mut line = format!(
-            "{} - {} [{}] \"{} {} {}\" {} {:.1}ms id={} cache={} queries={} rate_limit={}",
+        // Straight into `out` (the log's buffer, under its lock): writing
+        // to a Vec cannot fail.
+        let _ = write!(
+            out,
+            "{} - {} [",
             self.peer.map_or_else(dash, |peer| peer.ip().to_string()),
             self.user_id.map_or_else(dash, |id| id.to_string()),
-            String::from_utf8_lossy(&time),
+        );
+        write_time(out, facts.time);
+        let _ = write!(
+            out,
+            "] \"{} {} {}\" {} {:.1}ms id={} cache={} queries={} rate_limit={}",
             self.method,
             self.target,
             self.version,
@@ -431,10 +436,9 @@ impl Entry {
             facts.rate_limit.unwrap_or("-"),
         );
         for (name, value) in &self.headers {
-            line.push_str(&format!(" {name}={value:?}"));
+            let _ = write!(out, " {name}={value:?}");
         }
-        line.push('\n');
-        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
     }
 }
 
