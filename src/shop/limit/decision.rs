@@ -47,18 +47,18 @@ impl Decision {
         let epoch = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default();
         let full_in = Self::ceil_secs(self.full_in);
         let reset = Self::ceil_secs(epoch(self.now) + self.full_in);
-        headers.insert(&X_RATELIMIT_LIMIT, number(policy.budget));
-        headers.insert(&X_RATELIMIT_REMAINING, number(self.remaining));
-        headers.insert(&X_RATELIMIT_RESET, number(reset));
+        headers.insert(X_RATELIMIT_LIMIT, number(policy.budget));
+        headers.insert(X_RATELIMIT_REMAINING, number(self.remaining));
+        headers.insert(X_RATELIMIT_RESET, number(reset));
         let name = policy.class.name();
         let window = Self::ceil_secs(policy.period);
         let fields = [
             (
-                &RATELIMIT_POLICY,
+                RATELIMIT_POLICY,
                 structured(name, (b";q=", policy.budget.into()), (b";w=", window)),
             ),
             (
-                &RATELIMIT,
+                RATELIMIT,
                 structured(name, (b";r=", self.remaining.into()), (b";t=", full_in)),
             ),
         ];
@@ -73,11 +73,11 @@ impl Decision {
     }
 }
 
-static X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
-static X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
-static X_RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
-static RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
-static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const X_RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
 /// A structured-field item with two integer parameters: `"name";q=10;w=60`
 /// (`None` only for a name that is not a valid header value).

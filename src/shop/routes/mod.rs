@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -78,6 +78,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
+const X_QUERY_COUNT: HeaderName = HeaderName::from_static("x-query-count");
+
 /// Scopes a statement tally and a cache clock to the request, reports the
 /// count as `X-Query-Count` and the whole [`Breakdown`] in the response's
 /// extensions (for `Server-Timing` and the request log, outside); counts the
@@ -101,7 +103,7 @@ async fn count_statements(
         };
         response
             .headers_mut()
-            .insert("x-query-count", HeaderValue::from(tally.queries));
+            .insert(X_QUERY_COUNT, HeaderValue::from(tally.queries));
         response.extensions_mut().insert(breakdown);
         if let Some(route) = route {
             response.extensions_mut().insert(route);

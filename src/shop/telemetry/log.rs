@@ -362,7 +362,7 @@ impl Entry {
             latency,
             cache: response
                 .headers()
-                .get("x-cache")
+                .get(crate::shop::cache::X_CACHE)
                 .and_then(|v| v.to_str().ok()),
             queries: response.extensions().get::<Breakdown>().map(|b| b.queries),
             rate_limit: rate_limit_outcome(response),

@@ -56,7 +56,7 @@ pub async fn observe(
         state.log.write(line).await;
     }
     if let Some(id) = request_id {
-        response.headers_mut().insert(&request_id::X_REQUEST_ID, id);
+        response.headers_mut().insert(request_id::X_REQUEST_ID, id);
     }
     response
 }

@@ -20,18 +20,18 @@ use tower_http::request_id::{MakeRequestId, RequestId};
 
 use crate::shop::header_arena::header_value;
 
-pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest client id kept.
 const MAX_LEN: usize = 128;
 
 /// The request's id: its own when sane, else a new one, which replaces it.
 pub fn assign(request: &mut Request) -> HeaderValue {
-    let id = match request.headers().get(&X_REQUEST_ID) {
+    let id = match request.headers().get(X_REQUEST_ID) {
         Some(id) if is_sane(id) => id.clone(),
         _ => fresh(request),
     };
-    request.headers_mut().insert(&X_REQUEST_ID, id.clone());
+    request.headers_mut().insert(X_REQUEST_ID, id.clone());
     id
 }
 

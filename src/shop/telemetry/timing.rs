@@ -70,8 +70,8 @@ pub fn annotate(response: &mut Response, total: Duration) {
     });
     let headers = response.headers_mut();
     for (name, value) in [
-        (&SERVER_TIMING, server_timing),
-        (&X_RESPONSE_TIME, response_time),
+        (SERVER_TIMING, server_timing),
+        (X_RESPONSE_TIME, response_time),
     ] {
         if let Some(value) = value {
             headers.insert(name, value);
@@ -79,8 +79,8 @@ pub fn annotate(response: &mut Response, total: Duration) {
     }
 }
 
-static SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
-static X_RESPONSE_TIME: HeaderName = HeaderName::from_static("x-response-time");
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+const X_RESPONSE_TIME: HeaderName = HeaderName::from_static("x-response-time");
 
 #[cfg(test)]
 mod tests {
