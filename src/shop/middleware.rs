@@ -23,9 +23,10 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::Route;
 use futures::future::BoxFuture;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::compression::{Compression, CompressionLevel};
 
@@ -33,24 +34,43 @@ use super::settings::{CompressionSettings, Encoding};
 use super::state::AppState;
 use super::{limit, metrics, telemetry};
 
-/// Wraps the routes (with their statement counter) in Block 3's layers.
-pub fn stack(routes: Router, state: &Arc<AppState>) -> Router {
-    routes
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(state),
-            limit::enforce,
-        ))
-        .layer(CompressLayer {
-            state: Arc::clone(state),
-        })
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(state),
-            telemetry::observe,
-        ))
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(state),
-            metrics::observe,
-        ))
+/// Wraps the routes in Block 3's layers around `inner` (the statement
+/// counter and the panic catcher, `routes::router`), all in one
+/// `Router::layer` call.
+///
+/// One call, not one per layer: `Router::layer` boxes each route's service
+/// again, axum clones a route's service for every request, and every
+/// `from_fn` layer clones the service beneath it for its `Next`, so with
+/// each layer boxed apart every request cloned (and allocated) the whole
+/// chain beneath each layer again: quadratic in the layers (BENCHMARKS,
+/// "The stack's floor (stop 27)"). Built with one `ServiceBuilder`, the
+/// layers nest as plain values and only the route's own box is cloned.
+pub fn stack<L>(routes: Router, state: &Arc<AppState>, inner: L) -> Router
+where
+    L: Layer<Route> + Clone + Send + Sync + 'static,
+    L::Service: Service<Request, Error = Infallible> + Clone + Send + Sync + 'static,
+    <L::Service as Service<Request>>::Response: IntoResponse,
+    <L::Service as Service<Request>>::Future: Send + 'static,
+{
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(state),
+                metrics::observe,
+            ))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(state),
+                telemetry::observe,
+            ))
+            .layer(CompressLayer {
+                state: Arc::clone(state),
+            })
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(state),
+                limit::enforce,
+            ))
+            .layer(inner),
+    )
 }
 
 /// Response compression as `middleware.compression` says, switched per

@@ -46,10 +46,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
         )
         .fallback(|| async { Error::NotFound("route".into()) })
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
-            count_statements,
-        ))
+        .with_state(Arc::clone(&state));
+    let inner = tower::ServiceBuilder::new()
         // A bug in a handler answers a 500 problem document instead of
         // dropping the connection.
         .layer(CatchPanicLayer::custom(
@@ -57,8 +55,11 @@ pub fn router(state: Arc<AppState>) -> Router {
                 Error::Internal("a handler panicked".into()).into_response()
             },
         ))
-        .with_state(Arc::clone(&state));
-    super::middleware::stack(router, &state)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            count_statements,
+        ));
+    super::middleware::stack(router, &state, inner)
 }
 
 /// Every public route with its OpenAPI description.
