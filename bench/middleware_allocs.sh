@@ -15,10 +15,11 @@ port=18324
 bin=$(realpath "${PERFLAB_BIN:-target/release/perflab}")
 # The allocator's entry points (the Rust GlobalAlloc of the mimalloc crate).
 entries=(mi_malloc_aligned mi_zalloc_aligned mi_realloc_aligned)
-forget_probes() { perf probe -q -d 'probe_perflab*:*' >/dev/null 2>&1 || true; }
+# In a group of their own, whatever the binary is called (PERFLAB_BIN=…).
+forget_probes() { perf probe -q -d 'perflab_allocs:*' >/dev/null 2>&1 || true; }
 forget_probes
-for entry in "${entries[@]}"; do perf probe -q -x "$bin" -a "$entry" >/dev/null; done
-events=$(perf probe -l 2>/dev/null | awk '/probe_perflab/ {print $1}' | paste -sd, -)
+for entry in "${entries[@]}"; do perf probe -q -x "$bin" -a "perflab_allocs:$entry=$entry" >/dev/null; done
+events=$(perf probe -l 2>/dev/null | awk '/perflab_allocs:/ {print $1}' | paste -sd, -)
 start_pinned_layer_shop "$bin" $port
 trap 'forget_probes; kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$state"' EXIT
 # Exactly $1 requests on one kept-alive connection; any other answer than 200 stops it.

@@ -1,6 +1,7 @@
 //! Header values the middleware computes for every response (the rate
-//! limit's budget, `Server-Timing`, `X-Response-Time`, a fresh request id),
-//! cut from a per-thread arena instead of allocated one by one.
+//! limit's budget, `Server-Timing`, `X-Response-Time`, a fresh request id,
+//! `X-Query-Count`), cut from a per-thread arena instead of allocated one by
+//! one.
 //!
 //! A `HeaderValue` holds `Bytes`. Made from a `Vec` or an integer, each one
 //! is an allocation of its own, and a second when the value is cloned (the

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -104,7 +104,7 @@ async fn count_statements(
         };
         response
             .headers_mut()
-            .insert(X_QUERY_COUNT, HeaderValue::from(tally.queries));
+            .insert(X_QUERY_COUNT, super::header_arena::number(tally.queries));
         response.extensions_mut().insert(breakdown);
         if let Some(route) = route {
             response.extensions_mut().insert(route);
