@@ -8,11 +8,12 @@
 //!    and the log line, so they cover everything inside, 429s included;
 //! 4. compression ([`Compress`]), inside timing so its cost is in `total`;
 //! 5. [`limit::enforce`](super::limit::enforce): rate limiting;
-//! 6. the statement counter and the handlers (`routes`).
+//! 6. the panic catcher, the statement counter and the handlers (`routes`).
 //!
-//! Every layer is added with `Router::layer`, so it runs after routing and
-//! sees the matched route (`MatchedPath`), and every layer reads the settings
-//! per request, so a switch takes effect on the next request.
+//! Layers 2–6 are added in one `Router::layer` call ([`stack`]), so they run
+//! after routing and see the matched route (`MatchedPath`), and every layer
+//! reads the settings per request, so a switch takes effect on the next
+//! request.
 
 use std::convert::Infallible;
 use std::sync::Arc;
